@@ -1,0 +1,212 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// remote is what the validator knows of the authority once discovery has
+// succeeded. It never changes afterwards; the key set refreshes itself.
+type remote struct {
+	issuer        string
+	introspectURL string
+	keys          *keySet
+}
+
+// Retry timing for discovery while the authority is down.
+const (
+	minAttemptSpacing = time.Second
+	maxBackoff        = 30 * time.Second
+)
+
+var errNotReady = errors.New("authority not discovered yet")
+
+// provider discovers the authority lazily: New does not wait for it, a
+// loop retries with backoff until it answers, and a request arriving in
+// the meantime starts an attempt at once (at most one per second) and
+// waits for it within Config.Timeout, so the first request after the
+// authority comes back succeeds.
+type provider struct {
+	s      *settings
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	current atomic.Pointer[remote]
+	ready   chan struct{} // closed once current is set
+	wake    chan struct{}
+
+	mu        sync.Mutex
+	attempt   chan struct{} // closed when the attempt under way (or the next) ends
+	running   bool
+	lastStart time.Time
+	lastErr   error
+}
+
+func newProvider(ctx context.Context, s *settings) (*provider, error) {
+	p := &provider{s: s, ready: make(chan struct{}), wake: make(chan struct{}, 1), attempt: make(chan struct{})}
+	p.ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	// The caller's ctx may end the background work, as documented on New.
+	stop := context.AfterFunc(ctx, p.cancel)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		<-p.ctx.Done()
+		stop()
+	}()
+	if s.StaticKeys != nil {
+		keys, err := parseStaticKeys(s.StaticKeys)
+		if err != nil {
+			p.cancel()
+			p.wg.Wait()
+			return nil, err
+		}
+		p.current.Store(&remote{issuer: s.issuer, keys: staticKeySet(keys)})
+		close(p.ready)
+		return p, nil
+	}
+	p.wg.Add(1)
+	go p.run()
+	return p, nil
+}
+
+// get returns the discovered authority, waiting for an attempt to
+// discover it if none succeeded yet.
+func (p *provider) get(ctx context.Context) (*remote, error) {
+	if r := p.current.Load(); r != nil {
+		return r, nil
+	}
+	p.mu.Lock()
+	attempt, since := p.attempt, time.Since(p.lastStart)
+	if !p.running && since < minAttemptSpacing {
+		err := p.lastErr
+		p.mu.Unlock()
+		return nil, errUnavailable(err, minAttemptSpacing-since)
+	}
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.s.Timeout)
+	defer cancel()
+	select {
+	case <-attempt:
+	case <-ctx.Done():
+	case <-p.ctx.Done():
+	}
+	if r := p.current.Load(); r != nil {
+		return r, nil
+	}
+	p.mu.Lock()
+	err := p.lastErr
+	p.mu.Unlock()
+	if err == nil {
+		err = errNotReady
+	}
+	return nil, errUnavailable(err, minAttemptSpacing)
+}
+
+func (p *provider) run() {
+	defer p.wg.Done()
+	backoff := 500 * time.Millisecond
+	for {
+		p.mu.Lock()
+		p.running, p.lastStart = true, time.Now()
+		p.mu.Unlock()
+
+		r, err := p.discover()
+
+		p.mu.Lock()
+		p.running, p.lastErr = false, err
+		close(p.attempt)
+		p.attempt = make(chan struct{})
+		p.mu.Unlock()
+		if err == nil {
+			p.current.Store(r)
+			close(p.ready)
+			return
+		}
+		if p.ctx.Err() != nil {
+			return
+		}
+		p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is", "authority", p.s.Authority, "error", err)
+
+		delay := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, maxBackoff)
+		t := time.NewTimer(delay)
+		select {
+		case <-p.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-p.wake:
+			t.Stop()
+			p.mu.Lock()
+			wait := minAttemptSpacing - time.Since(p.lastStart)
+			p.mu.Unlock()
+			if wait > 0 {
+				select {
+				case <-p.ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+	}
+}
+
+// discover fetches the metadata and, unless every token is introspected,
+// the first key set; both must succeed for the authority to be usable.
+func (p *provider) discover() (*remote, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, p.s.Timeout)
+	defer cancel()
+	md, err := discover(ctx, p.s.HTTPClient, p.s.Authority)
+	if err != nil {
+		return nil, err
+	}
+	r := &remote{issuer: md.Issuer, introspectURL: md.IntrospectionEndpoint}
+	if p.s.Mode == Introspection {
+		return r, nil
+	}
+	if md.JWKSURI == "" {
+		return nil, errors.New("discovery document has no jwks_uri")
+	}
+	r.keys = &keySet{
+		url:     md.JWKSURI,
+		client:  p.s.HTTPClient,
+		log:     p.s.Logger,
+		timeout: p.s.Timeout,
+		window:  p.s.KeyRefreshWindow,
+		ctx:     p.ctx,
+		wg:      &p.wg,
+	}
+	if err := r.keys.refresh(ctx); err != nil {
+		return nil, err
+	}
+	p.wg.Add(1)
+	go r.keys.refreshEvery(p.s.KeyRefreshInterval)
+	return r, nil
+}
+
+// waitReady blocks until the authority is discovered or ctx ends.
+func (p *provider) waitReady(ctx context.Context) error {
+	select {
+	case <-p.ready:
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		err := p.lastErr
+		p.mu.Unlock()
+		return errors.Join(ctx.Err(), err)
+	}
+}
+
+func (p *provider) close() {
+	p.cancel()
+	p.wg.Wait()
+}

@@ -1,0 +1,177 @@
+package bearer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Claims are the validated claims of an access token, from a JWT's payload
+// or an introspection response. Claim names are not renamed: the typed
+// fields mirror the registered claims, Map and Decode give the rest.
+//
+// Claims may be shared between requests (they are cached); treat them as
+// read-only.
+type Claims struct {
+	Issuer    string    // iss
+	Subject   string    // sub
+	Audience  []string  // aud, a string or an array on the wire
+	ExpiresAt time.Time // exp
+	IssuedAt  time.Time // iat; zero if absent
+	NotBefore time.Time // nbf; zero if absent
+	ID        string    // jti
+	ClientID  string    // client_id
+	// Scopes merges scope and scp, each a space-separated string or an
+	// array of strings.
+	Scopes    []string
+	SessionID string // sid
+	// Confirmation is the raw cnf member (RFC 7800), kept for
+	// sender-constrained tokens; nil if absent.
+	Confirmation json.RawMessage
+
+	raw     json.RawMessage
+	mapOnce sync.Once
+	m       map[string]any
+}
+
+// HasScope reports whether the token was granted scope (exact match).
+func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+// Decode unmarshals all claims into v, for custom claims:
+//
+//	var ext struct{ Tenant string `json:"tenant"` }
+//	err := claims.Decode(&ext)
+func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+
+// Map returns every claim as decoded by encoding/json. It is decoded once,
+// on first use, and shared: do not modify it.
+func (c *Claims) Map() map[string]any {
+	c.mapOnce.Do(func() {
+		d := json.NewDecoder(bytes.NewReader(c.raw))
+		d.UseNumber()
+		_ = d.Decode(&c.m)
+	})
+	return c.m
+}
+
+// MarshalJSON writes the claims as they were issued.
+func (c *Claims) MarshalJSON() ([]byte, error) {
+	if c.raw == nil {
+		return []byte("{}"), nil
+	}
+	return c.raw, nil
+}
+
+type claimsKey struct{}
+
+// NewContext returns a copy of ctx that carries c.
+func NewContext(ctx context.Context, c *Claims) context.Context {
+	return context.WithValue(ctx, claimsKey{}, c)
+}
+
+// ClaimsFromContext returns the claims the middleware put on ctx.
+func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(claimsKey{}).(*Claims)
+	return c, ok && c != nil
+}
+
+// wireClaims is the payload as it is decoded: one pass of encoding/json
+// with strict types, so that "exp":"soon" or "iss":1 is malformed, not
+// silently zero.
+type wireClaims struct {
+	Iss      string          `json:"iss"`
+	Sub      string          `json:"sub"`
+	Aud      audience        `json:"aud"`
+	Exp      *numericDate    `json:"exp"`
+	Iat      *numericDate    `json:"iat"`
+	Nbf      *numericDate    `json:"nbf"`
+	Jti      string          `json:"jti"`
+	ClientID string          `json:"client_id"`
+	Scope    scopeList       `json:"scope"`
+	Scp      scopeList       `json:"scp"`
+	Sid      string          `json:"sid"`
+	Cnf      json.RawMessage `json:"cnf"`
+}
+
+func (w *wireClaims) claims(raw []byte) *Claims {
+	c := &Claims{
+		Issuer:       w.Iss,
+		Subject:      w.Sub,
+		Audience:     w.Aud,
+		ExpiresAt:    w.Exp.time(),
+		IssuedAt:     w.Iat.time(),
+		NotBefore:    w.Nbf.time(),
+		ID:           w.Jti,
+		ClientID:     w.ClientID,
+		Scopes:       w.Scope,
+		SessionID:    w.Sid,
+		Confirmation: w.Cnf,
+		raw:          raw,
+	}
+	for _, s := range w.Scp {
+		if !slices.Contains(c.Scopes, s) {
+			c.Scopes = append(c.Scopes, s)
+		}
+	}
+	return c
+}
+
+// audience reads aud as a string or an array of strings (RFC 7519 §4.1.3).
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*a = nil
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	*a = list
+	return nil
+}
+
+var errNumericDate = errors.New("not a NumericDate")
+
+// numericDate is RFC 7519's NumericDate: a JSON number of seconds, possibly
+// fractional. Strings, booleans and values out of range are malformed.
+type numericDate struct{ t time.Time }
+
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		return errNumericDate
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return errNumericDate
+	}
+	// Beyond year ~2^40 seconds time.Time arithmetic overflows; no real
+	// token needs it.
+	if math.IsNaN(f) || math.Abs(f) > 1<<40 {
+		return errNumericDate
+	}
+	sec, frac := math.Modf(f)
+	n.t = time.Unix(int64(sec), int64(frac*1e9))
+	return nil
+}
+
+func (n *numericDate) time() time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return n.t
+}

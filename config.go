@@ -1,0 +1,191 @@
+package bearer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Mode chooses how tokens are validated.
+type Mode int
+
+const (
+	// Both validates tokens shaped like a JWS locally and sends every other
+	// token to the introspection endpoint. It is the default.
+	Both Mode = iota
+	// JWT validates locally only; a token that is not a JWS is invalid.
+	JWT
+	// Introspection sends every token, JWTs included, to the introspection
+	// endpoint (IdentityServer3's ValidationEndpoint mode).
+	Introspection
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Both:
+		return "both"
+	case JWT:
+		return "jwt"
+	case Introspection:
+		return "introspection"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultLeeway             = 60 * time.Second
+	DefaultMaxTokenSize       = 16 << 10
+	DefaultTimeout            = 5 * time.Second
+	DefaultKeyRefreshInterval = time.Hour
+	DefaultKeyRefreshWindow   = 10 * time.Second
+)
+
+// DefaultAlgorithms are the asymmetric JWS algorithms accepted when
+// Config.Algorithms is empty.
+var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+var supportedAlgorithms = append(slices.Clone(DefaultAlgorithms), "HS256", "HS384", "HS512")
+
+// Config configures a Validator. Only Authority is required; every zero
+// value is a safe default.
+type Config struct {
+	// Authority is the issuer URL of the authorization server, for example
+	// "https://login.example.com". Its discovery document must name the same
+	// issuer (a trailing slash here is tolerated); tokens' iss must equal the
+	// discovered issuer exactly. With StaticKeys, Authority is only the
+	// expected iss and nothing is fetched.
+	Authority string
+
+	// Audience lists the accepted values of aud; a token must name at least
+	// one. If empty, aud is not checked and RequiredScopes must not be empty,
+	// so that every accepted token is bound to this API somehow.
+	Audience []string
+
+	// RequiredScopes is checked for every request (see AnyOf, AllOf); the
+	// middleware can add per-route requirements.
+	RequiredScopes Requirement
+
+	// Mode selects local validation, introspection or both (the default).
+	Mode Mode
+
+	// Algorithms is the JWS algorithm allow-list; default DefaultAlgorithms.
+	// "none" is never accepted; HS256/384/512 only with SharedSecret.
+	Algorithms []string
+
+	// SharedSecret enables HMAC-signed tokens (HS256/384/512 must then be
+	// listed in Algorithms). At least 32 bytes.
+	SharedSecret []byte
+
+	// StaticKeys, if set, replaces discovery and the JWKS: PEM blocks
+	// (PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE), a JWK, or a JWK Set.
+	StaticKeys []byte
+
+	// StrictTokenType accepts only typ "at+jwt" (RFC 9068). By default
+	// "at+jwt", "application/at+jwt", "JWT" and no typ are accepted.
+	StrictTokenType bool
+
+	// Leeway is the clock skew allowed on exp, nbf and iat; default
+	// DefaultLeeway. A negative value means no leeway.
+	Leeway time.Duration
+
+	// MaxTokenSize bounds a token's length in bytes before any parsing;
+	// default DefaultMaxTokenSize.
+	MaxTokenSize int
+
+	// Timeout bounds how long one request waits on the authority (discovery,
+	// a key refresh); default DefaultTimeout.
+	Timeout time.Duration
+
+	// KeyRefreshInterval is how often the JWKS is refreshed in the
+	// background (with ±10% jitter); default DefaultKeyRefreshInterval.
+	KeyRefreshInterval time.Duration
+
+	// KeyRefreshWindow is the least time between two refreshes caused by
+	// tokens with unknown key IDs; default DefaultKeyRefreshWindow.
+	KeyRefreshWindow time.Duration
+
+	// HTTPClient is used for every request to the authority. By default a
+	// client with timeouts that refuses redirects to another host. Response
+	// bodies are capped at 1 MiB whichever client is used.
+	HTTPClient *http.Client
+
+	// Logger receives the package's logs; default slog.Default(). Tokens
+	// are never logged, only a short hash of them.
+	Logger *slog.Logger
+}
+
+// settings is Config with defaults applied and inputs checked.
+type settings struct {
+	Config
+	issuer     string // expected iss for static keys; discovery may refine
+	algorithms []string
+	leeway     time.Duration
+}
+
+func (c Config) settings() (*settings, error) {
+	s := &settings{Config: c}
+	if c.Authority == "" {
+		return nil, errors.New("bearer: Config.Authority is required")
+	}
+	if c.StaticKeys == nil {
+		u, err := url.Parse(c.Authority)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("bearer: Config.Authority %q is not an absolute http(s) URL without query or fragment", c.Authority)
+		}
+	}
+	s.issuer = c.Authority
+	if len(c.Audience) == 0 && c.RequiredScopes.IsZero() {
+		return nil, errors.New("bearer: set Config.Audience or Config.RequiredScopes, so that tokens for other APIs are refused")
+	}
+	if slices.Contains(c.Audience, "") {
+		return nil, errors.New("bearer: Config.Audience contains an empty string")
+	}
+	if c.Mode < Both || c.Mode > Introspection {
+		return nil, fmt.Errorf("bearer: unknown Config.Mode %d", int(c.Mode))
+	}
+	s.algorithms = c.Algorithms
+	if len(s.algorithms) == 0 {
+		s.algorithms = DefaultAlgorithms
+	}
+	for _, alg := range s.algorithms {
+		if !slices.Contains(supportedAlgorithms, alg) {
+			return nil, fmt.Errorf("bearer: algorithm %q is not supported", alg)
+		}
+		if strings.HasPrefix(alg, "HS") && len(c.SharedSecret) == 0 {
+			return nil, fmt.Errorf("bearer: algorithm %s needs Config.SharedSecret", alg)
+		}
+	}
+	if len(c.SharedSecret) > 0 && len(c.SharedSecret) < 32 {
+		return nil, errors.New("bearer: Config.SharedSecret must be at least 32 bytes")
+	}
+	s.leeway = c.Leeway
+	switch {
+	case s.leeway == 0:
+		s.leeway = DefaultLeeway
+	case s.leeway < 0:
+		s.leeway = 0
+	}
+	if s.MaxTokenSize <= 0 {
+		s.MaxTokenSize = DefaultMaxTokenSize
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = DefaultTimeout
+	}
+	if s.KeyRefreshInterval <= 0 {
+		s.KeyRefreshInterval = DefaultKeyRefreshInterval
+	}
+	if s.KeyRefreshWindow <= 0 {
+		s.KeyRefreshWindow = DefaultKeyRefreshWindow
+	}
+	s.HTTPClient = safeClient(c.HTTPClient)
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	return s, nil
+}

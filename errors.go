@@ -1,0 +1,244 @@
+package bearer
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The kinds of failure. Every error returned by Validate is an *Error that
+// matches exactly one of these with errors.Is; the kind decides the HTTP
+// status and the RFC 6750 error code.
+var (
+	// ErrNoToken means the request carried no access token: 401 with a bare
+	// challenge, as RFC 6750 §3.1 asks for requests without credentials.
+	ErrNoToken = errors.New("bearer: no access token")
+	// ErrInvalidRequest means the request presented its token wrongly (two
+	// Authorization fields, a token in two places, …): 400 invalid_request.
+	ErrInvalidRequest = errors.New("bearer: invalid request")
+	// ErrInvalidToken means the token is malformed, expired, revoked, not
+	// for this API or not signed by the authority: 401 invalid_token.
+	ErrInvalidToken = errors.New("bearer: invalid token")
+	// ErrInsufficientScope means the token is valid but lacks the scopes
+	// the resource requires: 403 insufficient_scope.
+	ErrInsufficientScope = errors.New("bearer: insufficient scope")
+	// ErrUnavailable means the authority could not be reached and nothing
+	// usable was cached: 503 with Retry-After. The token was not judged.
+	ErrUnavailable = errors.New("bearer: authority unavailable")
+)
+
+// Reasons a token is invalid, for logs and metrics. Each is wrapped by an
+// *Error that also matches ErrInvalidToken.
+var (
+	// ErrMalformed: not a compact JWS, bad base64url or JSON, wrong claim
+	// types, or a required claim (exp) missing.
+	ErrMalformed = errors.New("malformed token")
+	// ErrTooLarge: longer than Config.MaxTokenSize; rejected before parsing.
+	ErrTooLarge = errors.New("token too large")
+	// ErrAlgorithm: alg not in the allow-list, or not what the key is for.
+	ErrAlgorithm = errors.New("algorithm not allowed")
+	// ErrHeader: crit, jwk, jku, x5u or x5c in the header.
+	ErrHeader = errors.New("forbidden header parameter")
+	// ErrTokenType: typ names another kind of JWT (ID token, logout token, …).
+	ErrTokenType = errors.New("token type not accepted")
+	// ErrUnknownKey: no published key has the token's kid and fits its alg.
+	ErrUnknownKey = errors.New("no matching signing key")
+	// ErrSignature: the signature does not verify.
+	ErrSignature = errors.New("signature invalid")
+	// ErrIssuer: iss is not the authority's issuer.
+	ErrIssuer = errors.New("issuer mismatch")
+	// ErrAudience: aud names none of the configured audiences.
+	ErrAudience = errors.New("audience mismatch")
+	// ErrExpired: exp is past (beyond the leeway).
+	ErrExpired = errors.New("token expired")
+	// ErrNotYetValid: nbf is in the future (beyond the leeway).
+	ErrNotYetValid = errors.New("token not yet valid")
+	// ErrIssuedInFuture: iat is in the future (beyond the leeway).
+	ErrIssuedInFuture = errors.New("token issued in the future")
+	// ErrInactive: the introspection endpoint says the token is not active.
+	ErrInactive = errors.New("token not active")
+)
+
+// RFC 6750 §3.1 error codes.
+const (
+	codeInvalidRequest    = "invalid_request"
+	codeInvalidToken      = "invalid_token"
+	codeInsufficientScope = "insufficient_scope"
+)
+
+// Error is the one error type of this package. It carries what a response
+// needs: the HTTP status, the RFC 6750 error code, a short description that
+// never contains token material, the scopes a 403 asks for and, for 503,
+// when to try again.
+type Error struct {
+	// Status is the HTTP status to answer with.
+	Status int
+	// Code is the RFC 6750 error code; empty for a missing token (bare
+	// challenge) and for an unavailable authority.
+	Code string
+	// Description is a short, fixed English phrase safe to send to clients.
+	Description string
+	// Scope lists, space-separated, the scopes an insufficient_scope
+	// response asks for.
+	Scope string
+	// RetryAfter is how long a client should wait after a 503.
+	RetryAfter time.Duration
+
+	kind  error
+	cause error
+}
+
+func (e *Error) Error() string {
+	msg := e.kind.Error()
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.cause != nil && !errors.Is(e.kind, e.cause) && e.cause.Error() != e.Description {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
+}
+
+// Unwrap exposes the kind (ErrInvalidToken, …) and the underlying cause
+// (ErrExpired, a network error, …) to errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+func errNoToken() *Error {
+	return &Error{Status: http.StatusUnauthorized, Description: "no access token", kind: ErrNoToken}
+}
+
+func errInvalidRequest(description string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: description, kind: ErrInvalidRequest}
+}
+
+// errInvalidToken wraps a reason; the reason's text becomes the description,
+// so reasons must be fixed phrases, never formatted with token content.
+func errInvalidToken(reason error) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: codeInvalidToken, Description: reason.Error(), kind: ErrInvalidToken, cause: reason}
+}
+
+func errInsufficientScope(scope string) *Error {
+	return &Error{Status: http.StatusForbidden, Code: codeInsufficientScope, Description: "insufficient scope", Scope: scope, kind: ErrInsufficientScope}
+}
+
+// errUnavailable keeps cause for logs; clients only see a fixed phrase.
+func errUnavailable(cause error, retryAfter time.Duration) *Error {
+	if retryAfter < time.Second {
+		retryAfter = time.Second
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Description: "authority unavailable", RetryAfter: retryAfter, kind: ErrUnavailable, cause: cause}
+}
+
+// NewError is for adapters and custom extractors: it builds the *Error
+// of the given kind (one of ErrNoToken, ErrInvalidRequest, ErrInvalidToken,
+// ErrInsufficientScope, ErrUnavailable) so that it renders like the
+// package's own. The description must be a fixed phrase: it is sent to
+// clients.
+func NewError(kind error, description string) *Error {
+	var e *Error
+	switch kind {
+	case ErrNoToken:
+		e = errNoToken()
+	case ErrInvalidRequest:
+		e = errInvalidRequest(description)
+	case ErrInsufficientScope:
+		e = errInsufficientScope("")
+	case ErrUnavailable:
+		e = errUnavailable(nil, 0)
+	default:
+		e = errInvalidToken(ErrInvalidToken)
+	}
+	if description != "" {
+		e.Description = description
+	}
+	return e
+}
+
+// AsError returns err as an *Error. Errors of other types, which Validate
+// never returns, count as an unavailable authority: the request fails
+// closed without blaming the client's token.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return errUnavailable(err, 0)
+}
+
+// WriteError writes the response for err: the status, a WWW-Authenticate
+// challenge for realm (RFC 6750 §3), Retry-After for 503, and a small JSON
+// body. It is the one place errors are rendered; every adapter calls it.
+func WriteError(w http.ResponseWriter, realm string, err error) {
+	e := AsError(err)
+	h := w.Header()
+	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusBadRequest {
+		h.Set("WWW-Authenticate", e.Challenge(realm))
+		// Browser apps read the challenge only if CORS exposes it.
+		h.Add("Access-Control-Expose-Headers", "WWW-Authenticate")
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error,omitempty"`
+		Description string `json:"error_description,omitempty"`
+		Scope       string `json:"scope,omitempty"`
+	}{e.Code, quotable(e.Description), e.Scope})
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// Challenge returns the WWW-Authenticate value for e, for example
+// `Bearer realm="api", error="invalid_token", error_description="token expired"`.
+func (e *Error) Challenge(realm string) string {
+	var b strings.Builder
+	b.WriteString("Bearer")
+	sep := " "
+	param := func(name, value string) {
+		if value == "" {
+			return
+		}
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteString(`="`)
+		b.WriteString(quotable(value))
+		b.WriteString(`"`)
+		sep = ", "
+	}
+	param("realm", realm)
+	param("error", e.Code)
+	if e.Code != "" {
+		param("error_description", e.Description)
+	}
+	param("scope", e.Scope)
+	return b.String()
+}
+
+// quotable keeps only the characters RFC 6750 §3 allows in error,
+// error_description and scope values (%x20-21 / %x23-5B / %x5D-7E), so no
+// value can break out of its quoted string.
+func quotable(s string) string {
+	ok := func(r rune) bool { return r >= 0x20 && r <= 0x7e && r != '"' && r != '\\' }
+	for _, r := range s {
+		if !ok(r) {
+			return strings.Map(func(r rune) rune {
+				if ok(r) {
+					return r
+				}
+				return -1
+			}, s)
+		}
+	}
+	return s
+}

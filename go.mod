@@ -1,0 +1,10 @@
+module github.com/accesstoken/bearer
+
+go 1.24.0
+
+require (
+	github.com/MicahParks/jwkset v0.11.3
+	github.com/golang-jwt/jwt/v5 v5.3.1
+)
+
+require golang.org/x/time v0.12.0 // indirect

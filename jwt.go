@@ -1,0 +1,179 @@
+package bearer
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// jwsHeader holds the members we act on. The ones that would let a token
+// pick its own key are captured only to be refused.
+type jwsHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+	JWK  json.RawMessage `json:"jwk"`
+	JKU  json.RawMessage `json:"jku"`
+	X5U  json.RawMessage `json:"x5u"`
+	X5C  json.RawMessage `json:"x5c"`
+}
+
+// looksLikeJWS reports whether token has the shape of a compact JWS: three
+// non-empty base64url segments (the signature may not be empty either).
+func looksLikeJWS(token string) bool {
+	dots := 0
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '.':
+			dots++
+			if i == 0 || i == len(token)-1 || token[i-1] == '.' {
+				return false
+			}
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return dots == 2
+}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// typOK applies RFC 9068 §4 and RFC 8725 §3.11: typ (a media type,
+// compared case-insensitively) keeps other kinds of JWT out.
+func typOK(typ string, strict bool) bool {
+	t := strings.ToLower(typ)
+	if strict {
+		return t == "at+jwt" || t == "application/at+jwt"
+	}
+	switch t {
+	case "", "jwt", "application/jwt", "at+jwt", "application/at+jwt":
+		return true
+	}
+	return false
+}
+
+// validateJWT checks a compact JWS access token locally: header rules,
+// algorithm and key, signature, then the registered claims. The payload is
+// parsed only after the signature verifies.
+func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*Claims, error) {
+	if !looksLikeJWS(token) {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	dot1 := strings.IndexByte(token, '.')
+	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
+
+	headerJSON, err := b64.DecodeString(token[:dot1])
+	if err != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	var h jwsHeader
+	if !isObject(headerJSON) || json.Unmarshal(headerJSON, &h) != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	if h.Crit != nil || h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil {
+		return nil, errInvalidToken(ErrHeader)
+	}
+	if !slices.Contains(v.s.algorithms, h.Alg) {
+		return nil, errInvalidToken(ErrAlgorithm)
+	}
+	if !typOK(h.Typ, v.s.StrictTokenType) {
+		return nil, errInvalidToken(ErrTokenType)
+	}
+	sig, err := b64.DecodeString(token[dot2+1:])
+	if err != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	method := jwt.GetSigningMethod(h.Alg)
+	if method == nil {
+		return nil, errInvalidToken(ErrAlgorithm)
+	}
+	signingInput := token[:dot2]
+	if strings.HasPrefix(h.Alg, "HS") {
+		if method.Verify(signingInput, sig, v.s.SharedSecret) != nil {
+			return nil, errInvalidToken(ErrSignature)
+		}
+	} else {
+		if r.keys == nil {
+			return nil, errInvalidToken(ErrUnknownKey)
+		}
+		keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
+		if err != nil {
+			return nil, err
+		}
+		verified := false
+		for _, k := range keys {
+			if method.Verify(signingInput, sig, k.key) == nil {
+				verified = true
+				break
+			}
+		}
+		if !verified {
+			return nil, errInvalidToken(ErrSignature)
+		}
+	}
+
+	payload, err := b64.DecodeString(token[dot1+1 : dot2])
+	if err != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	var w wireClaims
+	if !isObject(payload) || json.Unmarshal(payload, &w) != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	if w.Exp == nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	c := w.claims(payload)
+	if c.Issuer != r.issuer {
+		return nil, errInvalidToken(ErrIssuer)
+	}
+	if err := v.checkTimes(c, time.Now()); err != nil {
+		return nil, err
+	}
+	if err := v.checkAudience(c.Audience); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkTimes applies exp, nbf and iat with the configured leeway.
+func (v *Validator) checkTimes(c *Claims, now time.Time) error {
+	if !now.Before(c.ExpiresAt.Add(v.s.leeway)) {
+		return errInvalidToken(ErrExpired)
+	}
+	if !c.NotBefore.IsZero() && now.Add(v.s.leeway).Before(c.NotBefore) {
+		return errInvalidToken(ErrNotYetValid)
+	}
+	if !c.IssuedAt.IsZero() && now.Add(v.s.leeway).Before(c.IssuedAt) {
+		return errInvalidToken(ErrIssuedInFuture)
+	}
+	return nil
+}
+
+// checkAudience requires one of the configured audiences, if any are.
+func (v *Validator) checkAudience(aud []string) error {
+	if len(v.s.Audience) == 0 {
+		return nil
+	}
+	for _, a := range aud {
+		if slices.Contains(v.s.Audience, a) {
+			return nil
+		}
+	}
+	return errInvalidToken(ErrAudience)
+}
+
+// isObject reports whether b is a JSON object (and not an array, string or
+// number that encoding/json would happily skip into a struct).
+func isObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}

@@ -1,0 +1,84 @@
+// Package middleware protects net/http handlers with a bearer.Validator.
+//
+//	protect := middleware.New(v)
+//	mux.Handle("/values", protect(values))
+//	mux.Handle("/admin", middleware.New(v, middleware.Require(bearer.AllOf("admin")))(admin))
+//
+// Requests without a token get 401 with a bare challenge, bad tokens 401
+// invalid_token, missing scopes 403 insufficient_scope, malformed requests
+// 400 invalid_request and an unreachable authority 503: see bearer.WriteError.
+package middleware
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/accesstoken/bearer"
+)
+
+// New returns middleware that admits only requests with a valid token and
+// puts its claims on the request context (bearer.ClaimsFromContext). The
+// token is read from the Authorization header; other sources are opt-in.
+func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
+	o := &options{realm: DefaultRealm, sources: []source{fromHeader}}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !o.checkPreflight && isPreflight(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			token, err := extract(o.sources, w, r)
+			if err == nil && token == "" && o.optional {
+				next.ServeHTTP(w, r)
+				return
+			}
+			var claims *bearer.Claims
+			if err == nil {
+				claims, err = v.Validate(r.Context(), token)
+			}
+			if err == nil {
+				err = o.require.Check(claims)
+			}
+			if err != nil {
+				o.fail(w, r, token, err)
+				return
+			}
+			if o.onValidated != nil {
+				o.onValidated(r, claims)
+			}
+			next.ServeHTTP(w, r.WithContext(bearer.NewContext(r.Context(), claims)))
+		})
+	}
+}
+
+func (o *options) fail(w http.ResponseWriter, r *http.Request, token string, err error) {
+	e := bearer.AsError(err)
+	if o.onFailed != nil {
+		o.onFailed(r, e)
+	}
+	level := slog.LevelDebug
+	if errors.Is(e, bearer.ErrUnavailable) {
+		level = slog.LevelWarn
+	}
+	if o.logger.Enabled(r.Context(), level) {
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", e.Status, "error", e.Error()}
+		if token != "" {
+			attrs = append(attrs, "token", bearer.Fingerprint(token))
+		}
+		o.logger.Log(r.Context(), level, "bearer: request refused", attrs...)
+	}
+	bearer.WriteError(w, o.realm, e)
+}
+
+// isPreflight recognises a CORS preflight: OPTIONS with Origin and
+// Access-Control-Request-Method.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+}
