@@ -1,0 +1,56 @@
+package bearertest_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+// An authority publishes discovery and keys on a loopback address and mints
+// tokens a validator configured with its URL should accept.
+func Example() {
+	a := bearertest.NewAuthority()
+	defer a.Close()
+
+	token := a.Token(bearertest.Claims{"aud": "api", "scope": "read write"})
+
+	// A real test would hand a.URL to the validator and token to the API.
+	parts := strings.Split(token, ".")
+	var header, claims map[string]any
+	decode(parts[0], &header)
+	decode(parts[1], &claims)
+	fmt.Println(header["alg"], header["typ"], header["kid"] == a.KeyID("RS256"))
+	fmt.Println(claims["iss"] == a.Issuer(), claims["sub"], claims["aud"], claims["scope"])
+	// Output:
+	// RS256 at+jwt true
+	// true alice api read write
+}
+
+// Faults make the authority misbehave the way real ones do.
+func ExampleAuthority_SetStatus() {
+	a := bearertest.NewAuthority()
+	defer a.Close()
+
+	a.SetStatus(bearertest.JWKS, http.StatusServiceUnavailable)
+	resp, err := http.Get(a.JWKSURL())
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, a.Hits(bearertest.JWKS))
+	// Output: 503 1
+}
+
+func decode(seg string, v any) {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		panic(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		panic(err)
+	}
+}

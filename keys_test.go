@@ -1,0 +1,273 @@
+package bearer_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+func TestKeyPublishedAfterStartAcceptedOnFirstRequest(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	old := a.Token(claims(nil))
+	mustValid(t, v, old)
+
+	a.RotateKey("RS256")
+	mustValid(t, v, a.Token(claims(nil))) // the very first request with the new kid
+	mustValid(t, v, old)                  // the old key is still published
+}
+
+func TestRotationUnderConcurrentLoadCostsNo401(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	a.RotateKey("ES256")
+	tok := a.TokenWith("ES256", nil, claims(nil))
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := v.Validate(context.Background(), tok); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestUnpublishedKeyIsRefusedAfterRefresh(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	oldKid := a.KeyID("RS256")
+	old := a.Token(claims(nil))
+	a.RotateKey("RS256")
+	a.Unpublish(oldKid)
+	mustValid(t, v, a.Token(claims(nil))) // fetches the new set
+	mustFail(t, v, old, bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+}
+
+func TestUnknownKidFloodIsRateLimited(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	a.ResetHits()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok := a.TokenWith("RS256", map[string]any{"kid": fmt.Sprintf("random-%d", i)}, claims(nil))
+			if _, err := v.Validate(context.Background(), tok); !errors.Is(err, bearer.ErrInvalidToken) {
+				t.Errorf("unknown kid: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := a.Hits(bearertest.JWKS); n > 2 {
+		t.Errorf("200 unknown kids caused %d JWKS fetches, want at most 2", n)
+	}
+}
+
+func TestJWKSDownAfterWarmUp(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{KeyRefreshWindow: time.Millisecond})
+	mustValid(t, v, a.Token(claims(nil)))
+	a.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
+	for _, alg := range bearer.DefaultAlgorithms {
+		mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
+	}
+	// A kid that cannot be looked up while the JWKS is down is the
+	// authority's failure, not the token's.
+	time.Sleep(5 * time.Millisecond)
+	tok := a.TokenWith("RS256", map[string]any{"kid": "rotated-meanwhile"}, claims(nil))
+	e := mustFail(t, v, tok, bearer.ErrUnavailable, nil)
+	if e.Status != http.StatusServiceUnavailable || e.RetryAfter <= 0 {
+		t.Errorf("error %+v", e)
+	}
+}
+
+func TestColdStartAuthorityDownThenUp(t *testing.T) {
+	// Reserve an address, leave it closed: connection refused.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: "http://" + addr, Audience: []string{"api"}, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("New must not fail while the authority is down: %v", err)
+	}
+	defer v.Close()
+	e := mustFail(t, v, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", bearer.ErrUnavailable, nil)
+	if e.Status != 503 || e.RetryAfter < time.Second {
+		t.Errorf("error %+v", e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	if err := v.Ready(ctx); err == nil {
+		t.Error("Ready returned nil while the authority is down")
+	}
+	cancel()
+
+	a := bearertest.New(t, bearertest.WithAddr(addr))
+	tok := a.Token(claims(nil))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := v.Validate(context.Background(), tok)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, bearer.ErrUnavailable) {
+			t.Fatalf("while recovering: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing 5s after the authority came up: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestAuthorityAnswering503AtStart(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetDown(true)
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	tok := a.Token(claims(nil))
+	mustFail(t, v, tok, bearer.ErrUnavailable, nil)
+	a.SetDown(false)
+	time.Sleep(1100 * time.Millisecond) // attempts are spaced by a second
+	mustValid(t, v, tok)
+}
+
+func TestOneBadKeyDoesNotDiscardTheOthers(t *testing.T) {
+	a := bearertest.New(t)
+	a.PublishRaw(
+		json.RawMessage(`{"kty":"RSA","kid":"broken","n":"!!!","e":"AQAB"}`),
+		json.RawMessage(`{"kty":"EC","kid":"bad-curve","crv":"P-192","x":"AA","y":"AA"}`),
+		json.RawMessage(`{"kty":"oct","kid":"secret","k":"c2VjcmV0"}`),
+		json.RawMessage(`"not an object"`),
+	)
+	v := newValidator(t, a, bearer.Config{})
+	for _, alg := range bearer.DefaultAlgorithms {
+		mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
+	}
+}
+
+func TestKeyMetadataRestrictsUse(t *testing.T) {
+	a := bearertest.New(t)
+	pub := a.PublicKey("ES256").(*ecdsa.PublicKey)
+	x, y := pub.X.FillBytes(make([]byte, 32)), pub.Y.FillBytes(make([]byte, 32))
+	jwk := func(kid, extra string) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"kty":"EC","crv":"P-256","kid":%q,"x":%q,"y":%q%s}`, kid, enc.EncodeToString(x), enc.EncodeToString(y), extra))
+	}
+	a.PublishRaw(jwk("enc-key", `,"use":"enc"`), jwk("wrap-key", `,"key_ops":["wrapKey"]`), jwk("es384-key", `,"alg":"ES384"`), jwk("verify-key", `,"key_ops":["verify"]`))
+	v := newValidator(t, a, bearer.Config{})
+	for _, kid := range []string{"enc-key", "wrap-key", "es384-key"} {
+		t.Run(kid, func(t *testing.T) {
+			tok := a.TokenWith("ES256", map[string]any{"kid": kid}, claims(nil))
+			mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+		})
+	}
+	mustValid(t, v, a.TokenWith("ES256", map[string]any{"kid": "verify-key"}, claims(nil)))
+}
+
+func TestPrivateMembersInJWKSAreIgnored(t *testing.T) {
+	a := bearertest.New(t)
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	x, y := priv.X.FillBytes(make([]byte, 32)), priv.Y.FillBytes(make([]byte, 32))
+	a.PublishRaw(json.RawMessage(fmt.Sprintf(`{"kty":"EC","crv":"P-256","kid":"leaky","x":%q,"y":%q,"d":"bm90IHRoZSByZWFsIGQ"}`, enc.EncodeToString(x), enc.EncodeToString(y))))
+	v := newValidator(t, a, bearer.Config{})
+	mustValid(t, v, a.TokenWith("ES256", nil, claims(nil)))
+}
+
+func TestShortRSAKeyRefused(t *testing.T) {
+	a := bearertest.New(t)
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	der, _ := x509.MarshalPKIXPublicKey(&small.PublicKey)
+	_, err := bearer.New(context.Background(), bearer.Config{
+		Authority: a.Issuer(), Audience: []string{"api"},
+		StaticKeys: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
+	})
+	if err == nil || !strings.Contains(err.Error(), "2048") {
+		t.Fatalf("New with a 1024-bit static key: %v", err)
+	}
+}
+
+func TestStaticKeys(t *testing.T) {
+	a := bearertest.New(t)
+	rsaDER, _ := x509.MarshalPKIXPublicKey(a.PublicKey("RS256"))
+	edDER, _ := x509.MarshalPKIXPublicKey(a.PublicKey("EdDSA"))
+	pkcs1 := x509.MarshalPKCS1PublicKey(a.PublicKey("RS256").(*rsa.PublicKey))
+
+	// A self-signed certificate for the ES256 key, as IdentityServer3's
+	// SigningCertificate would be given.
+	certKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "signing"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, a.PublicKey("ES256"), certKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKeys := append(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: rsaDER}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})...)
+	pemKeys = append(pemKeys, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: edDER})...)
+
+	cases := map[string]struct {
+		keys []byte
+		algs []string
+	}{
+		"PEM and certificate": {pemKeys, []string{"RS256", "PS256", "ES256", "EdDSA"}},
+		"PKCS#1":              {pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: pkcs1}), []string{"RS256"}},
+		"JWK Set":             {a.JWKS(), bearer.DefaultAlgorithms},
+	}
+	var set struct{ Keys []json.RawMessage }
+	_ = json.Unmarshal(a.JWKS(), &set)
+	for _, k := range set.Keys {
+		if strings.Contains(string(k), `"EdDSA"`) || strings.Contains(string(k), `"Ed25519"`) {
+			cases["single JWK"] = struct {
+				keys []byte
+				algs []string
+			}{k, []string{"EdDSA"}}
+		}
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			a.ResetHits()
+			v := newValidator(t, a, bearer.Config{StaticKeys: tc.keys})
+			for _, alg := range tc.algs {
+				mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
+			}
+			other := bearertest.New(t)
+			mustFail(t, v, other.TokenWith(tc.algs[0], nil, claims(bearertest.Claims{"iss": a.Issuer()})), bearer.ErrInvalidToken, nil)
+			if n := a.Hits(bearertest.Discovery) + a.Hits(bearertest.JWKS); n != 0 {
+				t.Errorf("static keys caused %d requests to the authority", n)
+			}
+		})
+	}
+	_ = ed25519.PublicKeySize
+}

@@ -1,0 +1,276 @@
+package bearer_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+func TestValidateEveryDefaultAlgorithm(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	for _, alg := range bearer.DefaultAlgorithms {
+		t.Run(alg, func(t *testing.T) {
+			c := mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
+			if c.Subject != "alice" || c.Issuer != a.Issuer() {
+				t.Errorf("claims = %+v", c)
+			}
+		})
+	}
+}
+
+func TestClaimsAreTyped(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	exp := time.Now().Add(30 * time.Minute).Truncate(time.Second)
+	tok := a.Token(bearertest.Claims{
+		"aud": []string{"other", "api"}, "scope": "api read", "scp": []string{"write", "api"},
+		"exp": exp, "nbf": time.Now().Add(-time.Minute), "client_id": "spa", "sid": "s1",
+		"jti": "j1", "cnf": map[string]any{"jkt": "thumb"}, "tenant": "t9",
+	})
+	c := mustValid(t, v, tok)
+	if !c.ExpiresAt.Equal(exp) || c.NotBefore.IsZero() || c.IssuedAt.IsZero() {
+		t.Errorf("times: exp %v nbf %v iat %v", c.ExpiresAt, c.NotBefore, c.IssuedAt)
+	}
+	if strings.Join(c.Audience, ",") != "other,api" {
+		t.Errorf("Audience = %v", c.Audience)
+	}
+	if strings.Join(c.Scopes, " ") != "api read write" {
+		t.Errorf("Scopes = %v", c.Scopes)
+	}
+	if c.ClientID != "spa" || c.SessionID != "s1" || c.ID != "j1" || string(c.Confirmation) != `{"jkt":"thumb"}` {
+		t.Errorf("claims = %+v", c)
+	}
+	var ext struct {
+		Tenant string `json:"tenant"`
+	}
+	if err := c.Decode(&ext); err != nil || ext.Tenant != "t9" {
+		t.Errorf("Decode = %v, %+v", err, ext)
+	}
+	if c.Map()["tenant"] != "t9" {
+		t.Errorf("Map()[tenant] = %v", c.Map()["tenant"])
+	}
+	if !c.HasScope("write") || c.HasScope("Write") {
+		t.Error("HasScope is not exact")
+	}
+}
+
+func TestAudience(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Audience: []string{"api", "api2"}})
+	mustValid(t, v, a.Token(bearertest.Claims{"aud": "api2"}))
+	mustValid(t, v, a.Token(bearertest.Claims{"aud": []string{"x", "api"}}))
+	for name, aud := range map[string]any{
+		"missing": nil, "other": "web", "case": "API", "empty string": "", "empty array": []string{},
+		"number": 1, "object": map[string]any{"api": true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := mustFail(t, v, a.Token(bearertest.Claims{"aud": aud}), bearer.ErrInvalidToken, nil)
+			if err.Status != 401 || err.Code != "invalid_token" {
+				t.Errorf("status %d code %q", err.Status, err.Code)
+			}
+		})
+	}
+}
+
+func TestNoAudienceNeedsScopes(t *testing.T) {
+	a := bearertest.New(t)
+	if _, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer()}); err == nil {
+		t.Fatal("New accepted a config with neither Audience nor RequiredScopes")
+	}
+	v := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("api")})
+	mustValid(t, v, a.Token(bearertest.Claims{"scope": "api"}))
+	mustValid(t, v, a.Token(bearertest.Claims{"scope": "api", "aud": "anything"}))
+	mustFail(t, v, a.Token(bearertest.Claims{"scope": "web"}), bearer.ErrInsufficientScope, nil)
+}
+
+func TestRequiredScopes(t *testing.T) {
+	a := bearertest.New(t)
+	any := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("api", "api.read")})
+	all := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AllOf("api", "api.read")})
+	cases := []struct {
+		name     string
+		scope    bearertest.Claims
+		any, all bool
+	}{
+		{"string both", bearertest.Claims{"scope": "api api.read"}, true, true},
+		{"string one", bearertest.Claims{"scope": "openid api.read"}, true, false},
+		{"array both", bearertest.Claims{"scope": []string{"api.read", "api"}}, true, true},
+		{"scp string", bearertest.Claims{"scp": "api"}, true, false},
+		{"scp array", bearertest.Claims{"scp": []string{"api", "api.read"}}, true, true},
+		{"scope and scp", bearertest.Claims{"scope": "api", "scp": []string{"api.read"}}, true, true},
+		{"substring", bearertest.Claims{"scope": "ap api.rea"}, false, false},
+		{"case", bearertest.Claims{"scope": "API Api.Read"}, false, false},
+		{"array element with space", bearertest.Claims{"scope": []string{"api api.read"}}, false, false},
+		{"none", bearertest.Claims{}, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := a.Token(tc.scope)
+			for _, x := range []struct {
+				v    *bearer.Validator
+				want bool
+				req  string
+			}{{any, tc.any, "any"}, {all, tc.all, "all"}} {
+				_, err := x.v.Validate(context.Background(), tok)
+				if (err == nil) != x.want {
+					t.Errorf("%s-of: err = %v, want ok=%v", x.req, err, x.want)
+				}
+				if err != nil {
+					e := bearer.AsError(err)
+					if e.Status != 403 || e.Code != "insufficient_scope" || e.Scope != "api api.read" {
+						t.Errorf("%s-of: error %+v", x.req, e)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTimes(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Leeway: 30 * time.Second})
+	now := time.Now()
+	ok := map[string]bearertest.Claims{
+		"exp within leeway":   {"exp": now.Add(-20 * time.Second)},
+		"nbf within leeway":   {"nbf": now.Add(20 * time.Second)},
+		"iat within leeway":   {"iat": now.Add(20 * time.Second)},
+		"fractional exp":      {"exp": float64(now.Add(time.Hour).Unix()) + 0.5},
+		"no iat":              {"iat": nil},
+	}
+	for name, c := range ok {
+		t.Run(name, func(t *testing.T) { mustValid(t, v, a.Token(claims(c))) })
+	}
+	bad := map[string]struct {
+		c      bearertest.Claims
+		reason error
+	}{
+		"expired":        {bearertest.Claims{"exp": now.Add(-40 * time.Second)}, bearer.ErrExpired},
+		"nbf future":     {bearertest.Claims{"nbf": now.Add(40 * time.Second)}, bearer.ErrNotYetValid},
+		"iat future":     {bearertest.Claims{"iat": now.Add(40 * time.Second)}, bearer.ErrIssuedInFuture},
+		"no exp":         {bearertest.Claims{"exp": nil}, bearer.ErrMalformed},
+		"exp string":     {bearertest.Claims{"exp": "2099-01-01"}, bearer.ErrMalformed},
+		"exp bool":       {bearertest.Claims{"exp": true}, bearer.ErrMalformed},
+		"exp negative":   {bearertest.Claims{"exp": -1}, bearer.ErrExpired},
+		"exp huge":       {bearertest.Claims{"exp": 1e300}, bearer.ErrMalformed},
+		"iss not string": {bearertest.Claims{"iss": 7}, bearer.ErrMalformed},
+	}
+	for name, tc := range bad {
+		t.Run(name, func(t *testing.T) {
+			mustFail(t, v, a.Token(claims(tc.c)), bearer.ErrInvalidToken, tc.reason)
+		})
+	}
+	t.Run("exp null", func(t *testing.T) {
+		payload := `{"iss":"` + a.Issuer() + `","aud":"api","exp":null}`
+		mustFail(t, v, a.Sign("RS256", []byte(`{"alg":"RS256","kid":"`+a.KeyID("RS256")+`"}`), []byte(payload)), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	})
+	t.Run("exp 1e309", func(t *testing.T) {
+		payload := `{"iss":"` + a.Issuer() + `","aud":"api","exp":1e309}`
+		mustFail(t, v, a.Sign("RS256", []byte(`{"alg":"RS256","kid":"`+a.KeyID("RS256")+`"}`), []byte(payload)), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	})
+}
+
+func TestNoLeeway(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Leeway: -1})
+	mustFail(t, v, a.Token(claims(bearertest.Claims{"exp": time.Now().Add(-2 * time.Second)})), bearer.ErrInvalidToken, bearer.ErrExpired)
+}
+
+func TestIssuerIsExact(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	iss := a.Issuer()
+	for name, other := range map[string]string{
+		"trailing slash": iss + "/",
+		"case":           strings.ToUpper(iss),
+		"scheme":         strings.Replace(iss, "http://", "https://", 1),
+		"other":          "http://evil.example",
+		"empty":          "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": other})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+		})
+	}
+}
+
+func TestTokenType(t *testing.T) {
+	a := bearertest.New(t)
+	lax := newValidator(t, a, bearer.Config{})
+	strict := newValidator(t, a, bearer.Config{StrictTokenType: true})
+	cases := []struct {
+		typ          any
+		lax, strictO bool
+	}{
+		{"at+jwt", true, true},
+		{"application/at+jwt", true, true},
+		{"AT+JWT", true, true},
+		{"JWT", true, false},
+		{nil, true, false},
+		{"logout+jwt", false, false},
+		{"token-introspection+jwt", false, false},
+		{"dpop+jwt", false, false},
+		{"secevent+jwt", false, false},
+		{"id_token+jwt", false, false},
+		{"application/logout+jwt", false, false},
+	}
+	for _, tc := range cases {
+		tok := a.TokenWith("ES256", map[string]any{"typ": tc.typ}, claims(nil))
+		for _, x := range []struct {
+			name string
+			v    *bearer.Validator
+			want bool
+		}{{"lax", lax, tc.lax}, {"strict", strict, tc.strictO}} {
+			_, err := x.v.Validate(context.Background(), tok)
+			if (err == nil) != x.want {
+				t.Errorf("typ %v %s: err = %v, want ok=%v", tc.typ, x.name, err, x.want)
+			}
+		}
+	}
+}
+
+func TestSizeCap(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{MaxTokenSize: 1024})
+	tok := a.Token(claims(bearertest.Claims{"pad": strings.Repeat("x", 2000)}))
+	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrTooLarge)
+}
+
+func TestEmptyToken(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	e := mustFail(t, v, "", bearer.ErrNoToken, nil)
+	if e.Status != 401 || e.Code != "" {
+		t.Errorf("error %+v", e)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	ctx := context.Background()
+	for name, cfg := range map[string]bearer.Config{
+		"no authority":        {Audience: []string{"api"}},
+		"relative authority":  {Authority: "login.example.com", Audience: []string{"api"}},
+		"authority query":     {Authority: "https://a.example?x=1", Audience: []string{"api"}},
+		"ftp authority":       {Authority: "ftp://a.example", Audience: []string{"api"}},
+		"no aud or scopes":    {Authority: "https://a.example"},
+		"empty audience":      {Authority: "https://a.example", Audience: []string{""}},
+		"alg none":            {Authority: "https://a.example", Audience: []string{"api"}, Algorithms: []string{"none"}},
+		"unknown alg":         {Authority: "https://a.example", Audience: []string{"api"}, Algorithms: []string{"RS1"}},
+		"HS without secret":   {Authority: "https://a.example", Audience: []string{"api"}, Algorithms: []string{"HS256"}},
+		"short secret":        {Authority: "https://a.example", Audience: []string{"api"}, Algorithms: []string{"HS256"}, SharedSecret: []byte("short")},
+		"bad mode":            {Authority: "https://a.example", Audience: []string{"api"}, Mode: 9},
+		"bad static keys":     {Authority: "https://a.example", Audience: []string{"api"}, StaticKeys: []byte("nonsense")},
+		"empty scope require": {Authority: "https://a.example", RequiredScopes: bearer.AnyOf("", " ")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v, err := bearer.New(ctx, cfg)
+			if err == nil {
+				v.Close()
+				t.Fatal("New accepted the config")
+			}
+		})
+	}
+}
