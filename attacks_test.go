@@ -161,8 +161,8 @@ func TestAttackSegmentCount(t *testing.T) {
 	a, v := attackSetup(t)
 	s := segments(a.Token(claims(nil)))
 	for name, tok := range map[string]string{
-		"2 segments": s[0] + "." + s[1],
-		"4 segments": s[0] + "." + s[1] + "." + s[2] + "." + s[2],
+		"2 segments":       s[0] + "." + s[1],
+		"4 segments":       s[0] + "." + s[1] + "." + s[2] + "." + s[2],
 		"5 segments (JWE)": s[0] + ".AAAA.AAAA.AAAA.AAAA",
 		"empty header":     "." + s[1] + "." + s[2],
 	} {

@@ -77,9 +77,13 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if len(token) > v.s.MaxTokenSize {
 		return nil, errInvalidToken(ErrTooLarge)
 	}
+	jws := looksLikeJWS(token)
+	if v.s.Mode == Introspection || (v.s.Mode == Both && !jws) {
+		return v.introspect(ctx, token)
+	}
 	// Shape is checked before the authority is consulted: garbage is a
 	// 401 even while the authority is down.
-	if !looksLikeJWS(token) {
+	if !jws {
 		return nil, errInvalidToken(ErrMalformed)
 	}
 	r, err := v.p.get(ctx)

@@ -136,11 +136,11 @@ func TestTimes(t *testing.T) {
 	v := newValidator(t, a, bearer.Config{Leeway: 30 * time.Second})
 	now := time.Now()
 	ok := map[string]bearertest.Claims{
-		"exp within leeway":   {"exp": now.Add(-20 * time.Second)},
-		"nbf within leeway":   {"nbf": now.Add(20 * time.Second)},
-		"iat within leeway":   {"iat": now.Add(20 * time.Second)},
-		"fractional exp":      {"exp": float64(now.Add(time.Hour).Unix()) + 0.5},
-		"no iat":              {"iat": nil},
+		"exp within leeway": {"exp": now.Add(-20 * time.Second)},
+		"nbf within leeway": {"nbf": now.Add(20 * time.Second)},
+		"iat within leeway": {"iat": now.Add(20 * time.Second)},
+		"fractional exp":    {"exp": float64(now.Add(time.Hour).Unix()) + 0.5},
+		"no iat":            {"iat": nil},
 	}
 	for name, c := range ok {
 		t.Run(name, func(t *testing.T) { mustValid(t, v, a.Token(claims(c))) })
