@@ -1,0 +1,163 @@
+package bearer_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+func TestDiscoveryTrailingSlashOnAuthority(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Authority: a.Issuer() + "/"})
+	mustValid(t, v, a.Token(claims(nil)))
+}
+
+func TestDiscoveryFallsBackToRFC8414WithPath(t *testing.T) {
+	a := bearertest.New(t, bearertest.WithPath("/tenant1"), bearertest.WithoutOpenIDConfiguration())
+	v := newValidator(t, a, bearer.Config{})
+	mustValid(t, v, a.Token(claims(nil)))
+	if a.Hits(bearertest.Metadata) == 0 {
+		t.Error("RFC 8414 metadata was not fetched")
+	}
+}
+
+func TestDiscoveryAuthorityWithPath(t *testing.T) {
+	a := bearertest.New(t, bearertest.WithPath("/realms/demo"))
+	v := newValidator(t, a, bearer.Config{})
+	mustValid(t, v, a.Token(claims(nil)))
+}
+
+func TestDiscoveryIssuerMismatchIs503(t *testing.T) {
+	a := bearertest.New(t, bearertest.WithIssuer("http://impostor.example"))
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.URL, Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	tok := a.Token(claims(bearertest.Claims{"iss": a.URL}))
+	e := mustFail(t, v, tok, bearer.ErrUnavailable, nil)
+	if e.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", e.Status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := v.Ready(ctx); err == nil || !strings.Contains(err.Error(), "issuer") {
+		t.Errorf("Ready = %v, want the issuer mismatch", err)
+	}
+}
+
+func TestDiscoveryRefusesBadEndpoints(t *testing.T) {
+	for name, edit := range map[string]func(map[string]any){
+		"no jwks_uri":       func(d map[string]any) { delete(d, "jwks_uri") },
+		"relative jwks_uri": func(d map[string]any) { d["jwks_uri"] = "/jwks" },
+		"jwks_uri not http": func(d map[string]any) { d["jwks_uri"] = "file:///etc/passwd" },
+		"issuer not string": func(d map[string]any) { d["issuer"] = 42 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := bearertest.New(t)
+			a.SetDiscovery(edit)
+			v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			mustFail(t, v, a.Token(claims(nil)), bearer.ErrUnavailable, nil)
+		})
+	}
+}
+
+// TestDiscoveryRefusesHTTPJWKSUnderHTTPS uses a TLS authority whose
+// document downgrades jwks_uri to http.
+func TestDiscoveryRefusesHTTPJWKSUnderHTTPS(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issuer":"` + srv.URL + `","jwks_uri":"` + strings.Replace(srv.URL, "https", "http", 1) + `/jwks"}`))
+	}))
+	defer srv.Close()
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: srv.URL, Audience: []string{"api"}, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := v.Ready(ctx); err == nil || !strings.Contains(err.Error(), "not https") {
+		t.Errorf("Ready = %v, want the downgrade refused", err)
+	}
+}
+
+func TestDiscoveryRedirectToAnotherHostRefused(t *testing.T) {
+	evil := bearertest.New(t)
+	redirector := httptest.NewServer(http.RedirectHandler(evil.URL+"/.well-known/openid-configuration", http.StatusFound))
+	defer redirector.Close()
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: redirector.URL, Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	mustFail(t, v, evil.Token(claims(nil)), bearer.ErrUnavailable, nil)
+	if n := evil.Hits(bearertest.Discovery); n != 0 {
+		t.Errorf("followed a redirect to another host %d times", n)
+	}
+}
+
+func TestDiscoveryOversizedBodyRefused(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetBody(bearertest.Discovery, []byte(`{"issuer":"`+a.Issuer()+`","x":"`+strings.Repeat("x", 2<<20)+`"}`))
+	a.SetStatus(bearertest.Metadata, http.StatusNotFound)
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := v.Ready(ctx); err == nil || !strings.Contains(err.Error(), "1 MiB") {
+		t.Errorf("Ready = %v, want the 1 MiB cap", err)
+	}
+}
+
+func TestSlowAuthorityBoundedByTimeout(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetDelay(bearertest.Discovery, time.Minute)
+	a.SetDelay(bearertest.Metadata, time.Minute)
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	start := time.Now()
+	mustFail(t, v, a.Token(claims(nil)), bearer.ErrUnavailable, nil)
+	// Generous bound: the point is "not a minute", not a precise figure.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a request waited %v on a slow authority", d)
+	}
+}
+
+func TestReadyAndCloseWithCancelledContext(t *testing.T) {
+	a := bearertest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	v, err := bearer.New(ctx, bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // ends background work; what is known keeps working
+	mustValid(t, v, a.Token(claims(nil)))
+	v.Close()
+	v.Close()
+	if err := v.Ready(context.Background()); err != nil {
+		t.Errorf("Ready after Close = %v", err)
+	}
+	_ = errors.New
+}

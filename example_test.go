@@ -1,0 +1,107 @@
+package bearer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/middleware"
+)
+
+func ExampleNew() {
+	authority := bearertest.NewAuthority() // stands in for https://login.example.com
+	defer authority.Close()
+
+	v, err := bearer.New(context.Background(), bearer.Config{
+		Authority:      authority.Issuer(),
+		Audience:       []string{"api"},
+		RequiredScopes: bearer.AnyOf("api"),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	token := authority.Token(bearertest.Claims{"aud": "api", "scope": "api", "sub": "bob"})
+	claims, err := v.Validate(context.Background(), token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(claims.Subject, claims.Scopes)
+	// Output: bob [api]
+}
+
+func ExampleValidator_Validate_errors() {
+	authority := bearertest.NewAuthority()
+	defer authority.Close()
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: authority.Issuer(), Audience: []string{"api"}, RequiredScopes: bearer.AnyOf("write")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	expired := authority.Token(bearertest.Claims{"aud": "api", "scope": "write", "exp": time.Now().Add(-time.Hour)})
+	readOnly := authority.Token(bearertest.Claims{"aud": "api", "scope": "read"})
+	for _, token := range []string{"", expired, readOnly} {
+		_, err := v.Validate(context.Background(), token)
+		var e *bearer.Error
+		if errors.As(err, &e) {
+			fmt.Println(e.Status, e.Code, e.Description, errors.Is(err, bearer.ErrInvalidToken))
+		}
+	}
+	// Output:
+	// 401  no access token false
+	// 401 invalid_token token expired true
+	// 403 insufficient_scope insufficient scope false
+}
+
+func ExampleClaimsFromContext() {
+	authority := bearertest.NewAuthority()
+	defer authority.Close()
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: authority.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := bearer.ClaimsFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", claims.Subject)
+	})
+	api := httptest.NewServer(middleware.New(v)(hello))
+	defer api.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+	req.Header.Set("Authorization", "Bearer "+authority.Token(bearertest.Claims{"aud": "api"}))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body [64]byte
+	n, _ := resp.Body.Read(body[:])
+	fmt.Println(resp.StatusCode, string(body[:n]))
+	// Output: 200 hello alice
+}
+
+func ExampleAllOf() {
+	write := bearer.AllOf("api", "api.write")
+	fmt.Println(write.SatisfiedBy([]string{"api"}), write.SatisfiedBy([]string{"api.write", "api"}))
+	fmt.Println(bearer.AnyOf("api", "api.read").SatisfiedBy([]string{"api.read"}))
+	// Output:
+	// false true
+	// true
+}
+
+func ExampleWriteError() {
+	rec := httptest.NewRecorder()
+	bearer.WriteError(rec, "api", bearer.AnyOf("admin").Check(&bearer.Claims{}))
+	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+	// Output: 403 Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="admin"
+}
