@@ -256,6 +256,12 @@ func (ks *keySet) wait(ctx context.Context, flight chan struct{}) error {
 // caller that gives up does not fail it for the others.
 func (ks *keySet) startFetchLocked() chan struct{} {
 	flight := make(chan struct{})
+	if err := ks.ctx.Err(); err != nil {
+		// Closed: fetch nothing more, keep serving the keys we have.
+		ks.lastErr = err
+		close(flight)
+		return flight
+	}
 	ks.flight = flight
 	ks.wg.Add(1)
 	go func() {
