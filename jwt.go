@@ -28,21 +28,30 @@ type jwsHeader struct {
 // looksLikeJWS reports whether token has the shape of a compact JWS: three
 // non-empty base64url segments (the signature may not be empty either).
 func looksLikeJWS(token string) bool {
-	dots := 0
+	dots, last := 0, -1
 	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case c == '.':
-			dots++
-			if i == 0 || i == len(token)-1 || token[i-1] == '.' {
+		c := token[i]
+		if c == '.' {
+			if i == last+1 {
 				return false
 			}
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
+			dots, last = dots+1, i
+			continue
+		}
+		if !base64URL[c] {
 			return false
 		}
 	}
-	return dots == 2
+	return dots == 2 && last < len(token)-1
 }
+
+// base64URL marks the bytes of the base64url alphabet.
+var base64URL = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
 
 var b64 = base64.RawURLEncoding.Strict()
 
@@ -63,10 +72,8 @@ func typOK(typ string, strict bool) bool {
 // validateJWT checks a compact JWS access token locally: header rules,
 // algorithm and key, signature, then the registered claims. The payload is
 // parsed only after the signature verifies.
+// The caller has checked looksLikeJWS.
 func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*Claims, error) {
-	if !looksLikeJWS(token) {
-		return nil, errInvalidToken(ErrMalformed)
-	}
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 

@@ -1,0 +1,73 @@
+package bearer_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+// The bare signature check is the floor any validator pays; the Validate
+// benchmarks beside it show what the library adds.
+
+func benchSetup(b *testing.B, alg string) (*bearertest.Authority, *bearer.Validator, string) {
+	a := bearertest.NewAuthority()
+	b.Cleanup(a.Close)
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { v.Close() })
+	if err := v.Ready(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return a, v, a.TokenWith(alg, nil, bearertest.Claims{"aud": "api", "scope": "api read", "sub": "248289761001"})
+}
+
+func BenchmarkBareVerify(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		b.Run(alg, func(b *testing.B) {
+			a, _, tok := benchSetup(b, alg)
+			i := strings.LastIndexByte(tok, '.')
+			sig, _ := enc.DecodeString(tok[i+1:])
+			pub := a.PublicKey(alg)
+			b.ReportAllocs()
+			for b.Loop() {
+				h := sha256.Sum256([]byte(tok[:i]))
+				switch k := pub.(type) {
+				case *rsa.PublicKey:
+					if rsa.VerifyPKCS1v15(k, crypto.SHA256, h[:], sig) != nil {
+						b.Fatal("verify")
+					}
+				case *ecdsa.PublicKey:
+					r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+					if !ecdsa.Verify(k, h[:], r, s) {
+						b.Fatal("verify")
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkValidate(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		b.Run(alg, func(b *testing.B) {
+			_, v, tok := benchSetup(b, alg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Validate(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
