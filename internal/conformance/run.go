@@ -1,0 +1,90 @@
+package conformance
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// RunHTTP runs every case against the router build returns, each over a
+// real loopback connection, and checks status, CheckedHeaders and body.
+func RunHTTP(t *testing.T, build Build) {
+	t.Helper()
+	env := NewEnv(t)
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(build(env.Validator(c), c.Guard))
+			defer srv.Close()
+			resp, err := srv.Client().Do(c.Request(srv.URL, env.Token(c)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			CheckResponse(t, resp, body, c.Want)
+		})
+	}
+}
+
+// Request returns the HTTP request of c for the server at base.
+func (c Case) Request(base, token string) *http.Request {
+	h := c.HTTP
+	if h == nil {
+		h = &HTTP{}
+	}
+	method := h.Method
+	if method == "" {
+		method = http.MethodGet
+		if h.Form != "" {
+			method = http.MethodPost
+		}
+	}
+	url := base + c.Path()
+	if h.Query != "" {
+		url += "?" + Fill(h.Query, token)
+	}
+	var body io.Reader
+	if h.Form != "" {
+		body = strings.NewReader(Fill(h.Form, token))
+	}
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		panic(err)
+	}
+	if h.Form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for name, values := range h.Header {
+		req.Header[name] = values
+	}
+	for _, v := range c.AuthorizationValues(token) {
+		req.Header.Add("Authorization", v)
+	}
+	if h.Cookie != "" {
+		req.Header.Set("Cookie", Fill(h.Cookie, token))
+	}
+	return req
+}
+
+// CheckResponse compares a response with want.
+func CheckResponse(t testing.TB, resp *http.Response, body []byte, want Want) {
+	t.Helper()
+	if resp.StatusCode != want.Status {
+		t.Errorf("status %d, want %d (body %q)", resp.StatusCode, want.Status, body)
+	}
+	for _, name := range CheckedHeaders {
+		got := strings.Join(resp.Header.Values(name), ", ")
+		if got != want.Header[name] {
+			t.Errorf("%s: %q, want %q", name, got, want.Header[name])
+		}
+	}
+	if string(body) != want.Body {
+		t.Errorf("body %q, want %q", body, want.Body)
+	}
+}
