@@ -1,0 +1,208 @@
+// Package grpcbearer protects gRPC services with a bearer.Validator.
+//
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(grpcbearer.UnaryServerInterceptor(v,
+//			grpcbearer.Require("/orders.Orders/Cancel", bearer.AllOf("orders:write")),
+//			grpcbearer.Public("/grpc.health.v1.Health/Check"),
+//		)),
+//		grpc.ChainStreamInterceptor(grpcbearer.StreamServerInterceptor(v)),
+//	)
+//
+// The token is read from the "authorization" metadata, as
+// "Bearer <token>", which is where grpc-go's per-RPC credentials
+// (oauth.TokenSource and the like) put it. Every method is guarded unless
+// listed with Public. Handlers find the claims with
+// bearer.ClaimsFromContext(ctx).
+//
+// Failures are the net/http middleware's, mapped to codes: a missing or
+// invalid token is codes.Unauthenticated, insufficient scope
+// codes.PermissionDenied, a malformed request codes.InvalidArgument and an
+// unreachable authority codes.Unavailable. The status message is the
+// error's fixed description (and, for insufficient scope, the scopes
+// required); the RFC 6750 challenge goes in the "www-authenticate" header
+// metadata and, for Unavailable, "retry-after" in seconds.
+package grpcbearer
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/accesstoken/bearer"
+)
+
+// UnaryServerInterceptor returns an interceptor that admits only calls
+// with a valid token and passes the handler a context carrying its claims.
+func UnaryServerInterceptor(v *bearer.Validator, opts ...Option) grpc.UnaryServerInterceptor {
+	g := newGuard(v, opts)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx, md, err := g.check(ctx, info.FullMethod)
+		if err != nil {
+			_ = grpc.SetHeader(ctx, md)
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamServerInterceptor returns an interceptor that admits only streams
+// with a valid token; the handler's stream.Context() carries the claims.
+func StreamServerInterceptor(v *bearer.Validator, opts ...Option) grpc.StreamServerInterceptor {
+	g := newGuard(v, opts)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx, md, err := g.check(ss.Context(), info.FullMethod)
+		if err != nil {
+			_ = ss.SetHeader(md)
+			return err
+		}
+		return handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+// serverStream replaces the context of a stream.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *serverStream) Context() context.Context { return s.ctx }
+
+type guard struct {
+	v *bearer.Validator
+	options
+}
+
+func newGuard(v *bearer.Validator, opts []Option) *guard {
+	g := &guard{v: v, options: options{realm: DefaultRealm}}
+	for _, opt := range opts {
+		opt(&g.options)
+	}
+	if g.logger == nil {
+		g.logger = slog.Default()
+	}
+	return g
+}
+
+// check validates the call's token for method. On success it returns ctx
+// with the claims (or ctx itself for anonymous calls); on failure a status
+// error and the header metadata that goes with it.
+func (g *guard) check(ctx context.Context, method string) (context.Context, metadata.MD, error) {
+	if g.public[method] {
+		return ctx, nil, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	token, err := tokenFrom(md.Get("authorization"))
+	if err == nil && token == "" && g.optional {
+		return ctx, nil, nil
+	}
+	var claims *bearer.Claims
+	if err == nil {
+		claims, err = g.v.Validate(ctx, token)
+	}
+	if err == nil {
+		err = g.require[method].Check(claims)
+	}
+	if err != nil {
+		md, err := g.fail(ctx, method, token, err)
+		return ctx, md, err
+	}
+	if g.onValidated != nil {
+		g.onValidated(ctx, method, claims)
+	}
+	return bearer.NewContext(ctx, claims), nil, nil
+}
+
+// fail logs and reports a refused call, and turns err into a status.
+func (g *guard) fail(ctx context.Context, method, token string, err error) (metadata.MD, error) {
+	e := bearer.AsError(err)
+	if g.onFailed != nil {
+		g.onFailed(ctx, method, e)
+	}
+	code := Code(e)
+	level := slog.LevelDebug
+	if code == codes.Unavailable {
+		level = slog.LevelWarn
+	}
+	if g.logger.Enabled(ctx, level) {
+		attrs := []any{"method", method, "code", code.String(), "error", e.Error()}
+		if token != "" {
+			attrs = append(attrs, "token", bearer.Fingerprint(token))
+		}
+		g.logger.Log(ctx, level, "bearer: call refused", attrs...)
+	}
+	md := metadata.MD{}
+	if code == codes.Unavailable {
+		md.Set("retry-after", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	} else {
+		md.Set("www-authenticate", e.Challenge(g.realm))
+	}
+	msg := e.Description
+	if e.Scope != "" {
+		msg += ": " + e.Scope
+	}
+	return md, status.Error(code, msg)
+}
+
+// Code returns the gRPC code for a validation error, as the interceptors
+// answer it: codes.InvalidArgument, codes.Unauthenticated,
+// codes.PermissionDenied or codes.Unavailable (also for errors that are
+// no *bearer.Error, which fail closed as bearer.AsError says).
+func Code(err error) codes.Code {
+	switch bearer.AsError(err).Status {
+	case http.StatusBadRequest:
+		return codes.InvalidArgument
+	case http.StatusForbidden:
+		return codes.PermissionDenied
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	}
+	return codes.Unauthenticated
+}
+
+// tokenFrom reads "Bearer <token>" from the authorization metadata by the
+// rules the net/http middleware applies to the Authorization field
+// (RFC 6750 §2.1): another scheme is no bearer token, two values or
+// credentials that are not a b64token are an invalid request.
+func tokenFrom(values []string) (string, error) {
+	switch len(values) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field")
+	}
+	scheme, rest, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", nil
+	}
+	token := strings.TrimLeft(rest, " ")
+	if !isB64Token(token) {
+		return "", bearer.NewError(bearer.ErrInvalidRequest, "malformed bearer credentials")
+	}
+	return token, nil
+}
+
+// isB64Token checks RFC 6750's b64token syntax:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
