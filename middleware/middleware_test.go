@@ -1,10 +1,20 @@
 package middleware_test
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/internal/conformance"
 	"github.com/accesstoken/bearer/middleware"
 )
@@ -33,4 +43,361 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 
 func TestConformance(t *testing.T) {
 	conformance.RunHTTP(t, build)
+}
+
+// fixture is a validator that trusts a test authority, and tokens of it.
+type fixture struct {
+	env   *conformance.Env
+	token string // aud api, scope "read"
+}
+
+func newFixture(t *testing.T) *fixture {
+	env := conformance.NewEnv(t)
+	return &fixture{env: env, token: env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "read"})}
+}
+
+// serve runs the middleware around a handler that answers 200 with the
+// subject and the form value x, if any.
+func (f *fixture) serve(t *testing.T, opts ...middleware.Option) *httptest.Server {
+	t.Helper()
+	opts = append([]middleware.Option{middleware.Logger(slog.New(slog.DiscardHandler))}, opts...)
+	h := middleware.New(f.env.OK, opts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub := "anonymous"
+		if c, ok := bearer.ClaimsFromContext(r.Context()); ok {
+			sub = c.Subject
+		}
+		fmt.Fprintf(w, "%s x=%s", sub, r.PostFormValue("x"))
+	}))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// do sends req and returns status, challenge and body.
+func do(t *testing.T, req *http.Request) (int, string, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(body)
+}
+
+func newRequest(t *testing.T, method, url, contentType, body string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return req
+}
+
+// TestForm checks the rules of RFC 6750 §2.2 for a token in the body.
+func TestForm(t *testing.T) {
+	f := newFixture(t)
+	srv := f.serve(t, middleware.FromForm())
+	form := "x=1&access_token=" + f.token
+	for _, tc := range []struct {
+		name, method, contentType, body string
+		status                          int
+		want                            string // body, or error_description
+	}{
+		{"urlencoded POST", "POST", "application/x-www-form-urlencoded", form, 200, "alice x=1"},
+		{"charset parameter", "PUT", "application/x-www-form-urlencoded; charset=utf-8", form, 200, "alice x=1"},
+		{"GET body is not read", "GET", "application/x-www-form-urlencoded", form, 401, "no access token"},
+		{"other media type is not read", "POST", "application/json", `{"access_token":"` + f.token + `"}`, 401, "no access token"},
+		{"multipart is not read", "POST", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"access_token\"\r\n\r\n" + f.token + "\r\n--b--\r\n", 401, "no access token"},
+		{"form without token", "POST", "application/x-www-form-urlencoded", "x=1", 401, "no access token"},
+		{"token twice", "POST", "application/x-www-form-urlencoded", form + "&access_token=" + f.token, 400, "malformed access_token parameter"},
+		{"token not a b64token", "POST", "application/x-www-form-urlencoded", "access_token=a%20b", 400, "malformed access_token parameter"},
+		{"unreadable form", "POST", "application/x-www-form-urlencoded", "x=%zz", 400, "unreadable form body"},
+		{"form too large", "POST", "application/x-www-form-urlencoded", "x=" + strings.Repeat("a", 64<<10), 400, "unreadable form body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := do(t, newRequest(t, tc.method, srv.URL, tc.contentType, tc.body))
+			if status != tc.status || !strings.Contains(body, tc.want) {
+				t.Errorf("%d %q, want %d %q", status, body, tc.status, tc.want)
+			}
+		})
+	}
+	t.Run("form and header", func(t *testing.T) {
+		req := newRequest(t, "POST", srv.URL, "application/x-www-form-urlencoded", form)
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		if status, _, body := do(t, req); status != 400 || !strings.Contains(body, "more than one way") {
+			t.Errorf("%d %q", status, body)
+		}
+	})
+}
+
+func TestQuery(t *testing.T) {
+	f := newFixture(t)
+	srv := f.serve(t, middleware.FromQuery())
+	for _, tc := range []struct {
+		query  string
+		status int
+		want   string
+	}{
+		{"access_token=" + f.token, 200, "alice"},
+		{"access_token=a%20b", 400, "malformed access_token parameter"},
+		{"access_token=", 400, "malformed access_token parameter"},
+		{"other=1", 401, "no access token"},
+	} {
+		status, _, body := do(t, newRequest(t, "GET", srv.URL+"/?"+tc.query, "", ""))
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("?%.30s: %d %q, want %d %q", tc.query, status, body, tc.status, tc.want)
+		}
+	}
+}
+
+func TestCookie(t *testing.T) {
+	f := newFixture(t)
+	srv := f.serve(t, middleware.FromCookie("at"))
+	for _, tc := range []struct {
+		cookie string
+		status int
+		want   string
+	}{
+		{"at=" + f.token, 200, "alice"},
+		{"other=" + f.token, 401, "no access token"},
+		{"at=" + f.token + "; at=" + f.token, 400, "more than one token cookie"},
+		{"at=a,b", 400, "malformed token cookie"},
+	} {
+		req := newRequest(t, "GET", srv.URL, "", "")
+		req.Header.Set("Cookie", tc.cookie)
+		if status, _, body := do(t, req); status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("Cookie %.30s: %d %q, want %d %q", tc.cookie, status, body, tc.status, tc.want)
+		}
+	}
+	t.Run("cookie and header", func(t *testing.T) {
+		req := newRequest(t, "GET", srv.URL, "", "")
+		req.Header.Set("Cookie", "at="+f.token)
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		if status, _, body := do(t, req); status != 400 || !strings.Contains(body, "more than one way") {
+			t.Errorf("%d %q", status, body)
+		}
+	})
+}
+
+func TestFromFunc(t *testing.T) {
+	f := newFixture(t)
+	custom := func(r *http.Request) (string, error) {
+		switch v := r.Header.Get("X-Token"); v {
+		case "":
+			return "", nil
+		case "plain-error":
+			return "", errors.New("bad X-Token")
+		case "bearer-error":
+			return "", bearer.NewError(bearer.ErrInvalidToken, "revoked by gateway")
+		default:
+			return v, nil
+		}
+	}
+	srv := f.serve(t, middleware.FromFunc(custom))
+	for _, tc := range []struct {
+		xToken, auth string
+		status       int
+		want         string
+	}{
+		{f.token, "", 200, "alice"},
+		{"", "", 401, "no access token"},
+		{"", "Bearer " + f.token, 200, "alice"},
+		{"plain-error", "", 400, `"error":"invalid_request","error_description":"malformed credentials"`},
+		{"bearer-error", "", 401, `"error":"invalid_token","error_description":"revoked by gateway"`},
+		{f.token, "Bearer " + f.token, 400, "more than one way"},
+		{"not-a-jwt", "", 401, "malformed token"},
+	} {
+		req := newRequest(t, "GET", srv.URL, "", "")
+		if tc.xToken != "" {
+			req.Header.Set("X-Token", tc.xToken)
+		}
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		if status, _, body := do(t, req); status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("X-Token %.20q: %d %q, want %d %q", tc.xToken, status, body, tc.status, tc.want)
+		}
+	}
+}
+
+// TestRequireAddsToConfig: a route's requirement is checked on top of
+// Config.RequiredScopes, and each names its own scopes in the challenge.
+func TestRequireAddsToConfig(t *testing.T) {
+	a := bearertest.New(t)
+	v, err := bearer.New(t.Context(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, RequiredScopes: bearer.AnyOf("api"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	f := &fixture{env: &conformance.Env{Authority: a, OK: v}}
+	srv := f.serve(t, middleware.Require(bearer.AllOf("write")))
+	for _, tc := range []struct {
+		scope     string
+		status    int
+		challenge string
+	}{
+		{"api write", 200, ""},
+		{"write", 403, `Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="api"`},
+		{"api", 403, `Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="write"`},
+	} {
+		req := newRequest(t, "GET", srv.URL, "", "")
+		req.Header.Set("Authorization", "Bearer "+a.Token(bearertest.Claims{"aud": "api", "scope": tc.scope}))
+		if status, challenge, _ := do(t, req); status != tc.status || challenge != tc.challenge {
+			t.Errorf("scope %q: %d %q, want %d %q", tc.scope, status, challenge, tc.status, tc.challenge)
+		}
+	}
+}
+
+func TestHooks(t *testing.T) {
+	f := newFixture(t)
+	var (
+		mu        sync.Mutex
+		validated []string
+		failed    []error
+	)
+	srv := f.serve(t,
+		middleware.Require(bearer.AnyOf("read")),
+		middleware.OnValidated(func(r *http.Request, c *bearer.Claims) {
+			mu.Lock()
+			defer mu.Unlock()
+			validated = append(validated, r.URL.Path+" "+c.Subject)
+		}),
+		middleware.OnFailed(func(r *http.Request, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			failed = append(failed, err)
+		}),
+	)
+	send := func(token string) {
+		req := newRequest(t, "GET", srv.URL+"/p", "", "")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		do(t, req)
+	}
+	send(f.token)
+	send("")
+	send(f.env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "other"}))
+	// Preflights pass untouched: neither hook runs.
+	pre := newRequest(t, "OPTIONS", srv.URL+"/p", "", "")
+	pre.Header.Set("Origin", "https://app.example")
+	pre.Header.Set("Access-Control-Request-Method", "GET")
+	do(t, pre)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(validated) != 1 || validated[0] != "/p alice" {
+		t.Errorf("OnValidated: %q", validated)
+	}
+	if len(failed) != 2 || !errors.Is(failed[0], bearer.ErrNoToken) || !errors.Is(failed[1], bearer.ErrInsufficientScope) {
+		t.Fatalf("OnFailed: %v", failed)
+	}
+	var e *bearer.Error
+	if !errors.As(failed[1], &e) || e.Scope != "read" {
+		t.Errorf("OnFailed error %#v is not the *bearer.Error answered", failed[1])
+	}
+}
+
+// TestLogsNoToken captures the middleware's and the validator's logs for
+// refused requests and checks that tokens appear only as fingerprints.
+func TestLogsNoToken(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a := bearertest.New(t)
+	v, err := bearer.New(t.Context(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	srv := httptest.NewServer(middleware.New(v, middleware.Logger(logger), middleware.FromQuery())(http.NotFoundHandler()))
+	t.Cleanup(srv.Close)
+
+	tokens := []string{
+		a.Token(bearertest.Claims{"aud": "other"}),
+		a.Token(bearertest.Claims{"aud": "api", "exp": time.Now().Add(-time.Hour)}),
+		a.TokenWith("RS256", map[string]any{"kid": "unknown"}, bearertest.Claims{"aud": "api"}),
+		"opaque-reference-token-0123456789abcdef",
+	}
+	for _, token := range tokens {
+		req := newRequest(t, "GET", srv.URL+"/x", "", "")
+		req.Header.Set("Authorization", "Bearer "+token)
+		if status, _, _ := do(t, req); status != 401 {
+			t.Errorf("status %d, want 401", status)
+		}
+		// The same token in the query, refused for coming twice.
+		req = newRequest(t, "GET", srv.URL+"/x?access_token="+token, "", "")
+		req.Header.Set("Authorization", "Bearer "+token)
+		do(t, req)
+	}
+
+	out := logs.String()
+	for _, token := range tokens {
+		if !strings.Contains(out, "token="+bearer.Fingerprint(token)) {
+			t.Errorf("no fingerprint %s for a refused token in:\n%s", bearer.Fingerprint(token), out)
+		}
+		for i := 0; i+20 <= len(token); i++ {
+			if strings.Contains(out, token[i:i+20]) {
+				t.Fatalf("logs contain token material %q:\n%s", token[i:i+20], out)
+			}
+		}
+	}
+	if !strings.Contains(out, "level=DEBUG msg=\"bearer: request refused\"") || !strings.Contains(out, "path=/x") || !strings.Contains(out, "status=401") {
+		t.Errorf("refusals not logged at debug with path and status:\n%s", out)
+	}
+}
+
+// TestLogLevels: refusals are debug noise, an unavailable authority is a
+// warning; a logger above debug sees only the latter.
+func TestLogLevels(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	env := conformance.NewEnv(t)
+	token := env.Authority.Token(bearertest.Claims{"aud": "other"})
+	for _, v := range []*bearer.Validator{env.OK, env.Down} {
+		srv := httptest.NewServer(middleware.New(v, middleware.Logger(logger))(http.NotFoundHandler()))
+		req := newRequest(t, "GET", srv.URL, "", "")
+		req.Header.Set("Authorization", "Bearer "+token)
+		do(t, req)
+		srv.Close()
+	}
+	out := logs.String()
+	if strings.Count(out, "bearer: request refused") != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "status=503") {
+		t.Errorf("want one warning, for the 503:\n%s", out)
+	}
+}
+
+// TestDefaultLogger: without Logger the middleware logs to slog.Default.
+func TestDefaultLogger(t *testing.T) {
+	var logs syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	env := conformance.NewEnv(t)
+	srv := httptest.NewServer(middleware.New(env.OK)(http.NotFoundHandler()))
+	t.Cleanup(srv.Close)
+	do(t, newRequest(t, "GET", srv.URL, "", ""))
+	if !strings.Contains(logs.String(), "bearer: request refused") {
+		t.Errorf("nothing logged to slog.Default: %q", logs.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
