@@ -23,7 +23,7 @@ const manager = new oidc.UserManager({
   // Renew through a hidden iframe (prompt=none) this many seconds before
   // the access token expires.
   automaticSilentRenew: true,
-  accessTokenExpiringNotificationTime: cfg.renewBefore,
+  accessTokenExpiringNotificationTimeInSeconds: cfg.renewBefore,
   // Watch the authority's session through its check_session_iframe, where
   // it publishes one (OpenID Connect Session Management). node-oidc-provider
   // does not: there, a session ended at the authority shows at the next

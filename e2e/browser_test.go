@@ -1,0 +1,98 @@
+//go:build unix
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The browser test's timing: the authority issues access tokens that live
+// accessTokenTTL, and the SPA renews them renewBefore their expiry, so the
+// walkthrough's silent renew happens within seconds.
+const (
+	accessTokenTTL = 8 * time.Second
+	renewBefore    = 4 * time.Second
+)
+
+// TestBrowserWalkthrough runs the walkthrough in headless Chromium: the
+// oidc-client-ts application (examples/spa) signs in at node-oidc-provider
+// (examples/authority) and calls the example API (examples/api, built from
+// this checkout) through the bearer middleware. browser.mjs drives the
+// browser and saves a screenshot of each step in e2e/screenshots/.
+func TestBrowserWalkthrough(t *testing.T) {
+	node := requireNode(t)
+	requireNodeModule(t, "examples/authority", "oidc-provider")
+	requireNodeModule(t, "examples/spa", "oidc-client-ts")
+	requireNodeModule(t, "e2e", "playwright-core")
+	chromium := requireChromium(t)
+	root := repoRoot(t)
+
+	spaURL := "http://127.0.0.1:" + itoa(freePort(t))
+	a := startAuthority(t, authorityOptions{AccessTokenTTL: accessTokenTTL, SPAURL: spaURL})
+
+	api := buildAPI(t, root)
+	apiAddr := "127.0.0.1:" + itoa(freePort(t))
+	apiProc := start(t, "api", root, nil, api,
+		"-addr", apiAddr, "-authority", a.Issuer, "-audience", "api", "-scopes", "api", "-cors-origins", spaURL)
+	waitHTTP(t, apiProc, "http://"+apiAddr+"/healthz", 20*time.Second)
+
+	spa := start(t, "spa", filepath.Join(root, "examples/spa"), []string{
+		"PORT=" + spaURL[len("http://127.0.0.1:"):],
+		"AUTHORITY=" + a.Issuer,
+		"API_URL=http://" + apiAddr + "/values",
+		"RENEW_BEFORE=" + itoa(int(renewBefore/time.Second)),
+	}, node, "server.js")
+	waitHTTP(t, spa, spaURL+"/index.html", 20*time.Second)
+
+	screenshots := filepath.Join(root, "e2e", "screenshots")
+	if err := os.MkdirAll(screenshots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	driver := start(t, "browser", filepath.Join(root, "e2e"), []string{
+		"SPA_URL=" + spaURL,
+		"AUTHORITY=" + a.Issuer,
+		"CHROMIUM=" + chromium,
+		"SCREENSHOTS=" + screenshots,
+		"ACCESS_TOKEN_TTL=" + itoa(int(accessTokenTTL/time.Second)),
+	}, node, "browser.mjs")
+	select {
+	case <-driver.done:
+	case <-time.After(2 * time.Minute):
+		driver.stop()
+		t.Fatalf("browser.mjs did not finish within 2 minutes:\n%s", driver.out)
+	}
+	// The driver prints one line per step, never a token.
+	t.Logf("browser.mjs:\n%s", driver.out)
+	if driver.err != nil {
+		t.Fatalf("browser walkthrough failed (%v); screenshots in %s", driver.err, screenshots)
+	}
+}
+
+// buildAPI builds examples/api from this checkout, with the race detector
+// when the tests have it.
+func buildAPI(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "api")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	args = append(args, "./examples/api")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		need(t, "the go command on PATH (to build examples/api)")
+	}
+	cmd := exec.CommandContext(ctx, gocmd, args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %v: %v\n%s", args, err, out)
+	}
+	return bin
+}
