@@ -120,6 +120,10 @@ func (p *provider) run() {
 		p.mu.Unlock()
 
 		r, err := p.discover()
+		if err == nil {
+			// Before waking the waiters, which look for it.
+			p.current.Store(r)
+		}
 
 		p.mu.Lock()
 		p.running, p.lastErr = false, err
@@ -127,7 +131,6 @@ func (p *provider) run() {
 		p.attempt = make(chan struct{})
 		p.mu.Unlock()
 		if err == nil {
-			p.current.Store(r)
 			close(p.ready)
 			return
 		}
@@ -160,8 +163,9 @@ func (p *provider) run() {
 	}
 }
 
-// discover fetches the metadata and, unless every token is introspected,
-// the first key set; both must succeed for the authority to be usable.
+// discover fetches the metadata and, unless every token is introspected
+// with unsigned responses, the first key set; both must succeed for the
+// authority to be usable.
 func (p *provider) discover() (*remote, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.s.Timeout)
 	defer cancel()
@@ -170,7 +174,8 @@ func (p *provider) discover() (*remote, error) {
 		return nil, err
 	}
 	r := &remote{issuer: md.Issuer, introspectURL: md.IntrospectionEndpoint}
-	if p.s.Mode == Introspection {
+	// Signed introspection responses (RFC 9701) need the keys too.
+	if p.s.Mode == Introspection && !p.s.IntrospectionJWT {
 		return r, nil
 	}
 	if md.JWKSURI == "" {

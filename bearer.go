@@ -34,8 +34,9 @@ import (
 // Validator validates access tokens for one authority. It is safe for
 // concurrent use; create one per API and share it.
 type Validator struct {
-	s *settings
-	p *provider
+	s  *settings
+	p  *provider
+	in *Introspector // nil unless reference tokens are introspected
 }
 
 // New checks cfg and returns a Validator. It does not wait for the
@@ -51,7 +52,9 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Validator{s: s, p: p}, nil
+	v := &Validator{s: s, p: p}
+	v.startIntrospection()
+	return v, nil
 }
 
 // Validate validates token and checks Config.RequiredScopes. On failure the
@@ -106,6 +109,7 @@ func (v *Validator) Ready(ctx context.Context) error { return v.p.waitReady(ctx)
 // waits for it. Validate keeps working with what is cached but fetches
 // nothing more. Close is idempotent.
 func (v *Validator) Close() error {
+	v.stopIntrospection()
 	v.p.close()
 	return nil
 }

@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,10 @@ const (
 	DefaultTimeout            = 5 * time.Second
 	DefaultKeyRefreshInterval = time.Hour
 	DefaultKeyRefreshWindow   = 10 * time.Second
+
+	DefaultCacheDuration         = time.Minute
+	DefaultInactiveCacheDuration = 10 * time.Second
+	DefaultCacheSize             = 10000
 )
 
 // DefaultAlgorithms are the asymmetric JWS algorithms accepted when
@@ -118,6 +123,56 @@ type Config struct {
 	// Logger receives the package's logs; default slog.Default(). Tokens
 	// are never logged, only a short hash of them.
 	Logger *slog.Logger
+
+	// ClientID and ClientSecret are this API's own credentials at the
+	// authority's introspection endpoint (RFC 7662 §2.1). A ClientID turns
+	// introspection on: without one, Mode Both treats every token that is
+	// not a JWT as invalid and Mode Introspection is refused.
+	ClientID     string
+	ClientSecret string
+
+	// ClientAuth is how the API authenticates to the introspection
+	// endpoint; default ClientSecretBasic.
+	ClientAuth ClientAuth
+
+	// ClientKey signs the RFC 7523 assertion when ClientAuth is
+	// PrivateKeyJWT: an *rsa.PrivateKey (RS256), an *ecdsa.PrivateKey
+	// (ES256, ES384 or ES512 by curve) or an ed25519.PrivateKey (EdDSA).
+	// ClientKeyID, if set, is sent as the assertion's kid.
+	ClientKey   crypto.Signer
+	ClientKeyID string
+
+	// IntrospectionEndpoint, if set, is used instead of the discovery
+	// document's introspection_endpoint. With it, and without
+	// IntrospectionJWT, NewIntrospector needs no Authority.
+	IntrospectionEndpoint string
+
+	// IntrospectionJWT asks for signed introspection responses (RFC 9701)
+	// and accepts nothing else: the response must be signed with the
+	// authority's keys, typed token-introspection+jwt, issued by the
+	// authority and addressed to ClientID.
+	IntrospectionJWT bool
+
+	// CacheDuration is the longest an active introspection result is
+	// reused; a result is never kept past the token's exp. A token revoked
+	// at the authority can still be accepted for this long. Default
+	// DefaultCacheDuration; a negative value turns caching of active
+	// results off, so that every request asks the authority.
+	CacheDuration time.Duration
+
+	// InactiveCacheDuration is how long an inactive answer is remembered,
+	// so that a client replaying a bad token does not cost a call per
+	// request. Default DefaultInactiveCacheDuration; a negative value turns
+	// it off.
+	InactiveCacheDuration time.Duration
+
+	// CacheSize bounds the number of introspection results kept in memory;
+	// default DefaultCacheSize. The least recently used go first.
+	CacheSize int
+
+	// CacheStore, if set, keeps introspection results instead of the
+	// in-memory cache, for example one shared by several replicas.
+	CacheStore IntrospectionStore
 }
 
 // settings is Config with defaults applied and inputs checked.
@@ -129,17 +184,13 @@ type settings struct {
 }
 
 func (c Config) settings() (*settings, error) {
-	s := &settings{Config: c}
 	if c.Authority == "" {
 		return nil, errors.New("bearer: Config.Authority is required")
 	}
-	if c.StaticKeys == nil {
-		u, err := url.Parse(c.Authority)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("bearer: Config.Authority %q is not an absolute http(s) URL without query or fragment", c.Authority)
-		}
+	s, err := c.baseSettings()
+	if err != nil {
+		return nil, err
 	}
-	s.issuer = c.Authority
 	if len(c.Audience) == 0 && c.RequiredScopes.IsZero() {
 		return nil, errors.New("bearer: set Config.Audience or Config.RequiredScopes, so that tokens for other APIs are refused")
 	}
@@ -149,9 +200,8 @@ func (c Config) settings() (*settings, error) {
 	if c.Mode < Both || c.Mode > Introspection {
 		return nil, fmt.Errorf("bearer: unknown Config.Mode %d", int(c.Mode))
 	}
-	s.algorithms = c.Algorithms
-	if len(s.algorithms) == 0 {
-		s.algorithms = DefaultAlgorithms
+	if c.Mode == Introspection && c.ClientID == "" {
+		return nil, errors.New("bearer: Mode Introspection needs Config.ClientID")
 	}
 	for _, alg := range s.algorithms {
 		if !slices.Contains(supportedAlgorithms, alg) {
@@ -163,6 +213,24 @@ func (c Config) settings() (*settings, error) {
 	}
 	if len(c.SharedSecret) > 0 && len(c.SharedSecret) < 32 {
 		return nil, errors.New("bearer: Config.SharedSecret must be at least 32 bytes")
+	}
+	return s, nil
+}
+
+// baseSettings applies what a Validator and a standalone Introspector
+// share; settings adds what only a Validator needs.
+func (c Config) baseSettings() (*settings, error) {
+	s := &settings{Config: c}
+	if c.Authority != "" && c.StaticKeys == nil {
+		u, err := url.Parse(c.Authority)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("bearer: Config.Authority %q is not an absolute http(s) URL without query or fragment", c.Authority)
+		}
+	}
+	s.issuer = c.Authority
+	s.algorithms = c.Algorithms
+	if len(s.algorithms) == 0 {
+		s.algorithms = DefaultAlgorithms
 	}
 	s.leeway = c.Leeway
 	switch {
@@ -182,6 +250,18 @@ func (c Config) settings() (*settings, error) {
 	}
 	if s.KeyRefreshWindow <= 0 {
 		s.KeyRefreshWindow = DefaultKeyRefreshWindow
+	}
+	if s.CacheDuration == 0 {
+		s.CacheDuration = DefaultCacheDuration
+	}
+	if s.InactiveCacheDuration == 0 {
+		s.InactiveCacheDuration = DefaultInactiveCacheDuration
+	}
+	if s.CacheSize <= 0 {
+		s.CacheSize = DefaultCacheSize
+	}
+	if err := s.checkIntrospection(); err != nil {
+		return nil, err
 	}
 	s.HTTPClient = safeClient(c.HTTPClient)
 	if s.Logger == nil {

@@ -1,9 +1,94 @@
 package bearer
 
-import "context"
+import (
+	"context"
+	"strings"
+	"time"
+)
 
-// introspect validates a reference token at the introspection endpoint.
-// Until introspection is configured, a token that is not a JWS is invalid.
+// startIntrospection gives v an Introspector if its Mode and Config call
+// for one. Its calls end with the Validator's background work.
+func (v *Validator) startIntrospection() {
+	if v.s.Mode == JWT || v.s.ClientID == "" {
+		return
+	}
+	v.in = newIntrospector(v.s, v.p, v.p.ctx)
+}
+
+// introspect validates a token at the introspection endpoint, then checks
+// the answer as it would a JWT's claims: the endpoint vouches for the
+// token, not for its being meant for this API now.
 func (v *Validator) introspect(ctx context.Context, token string) (*Claims, error) {
-	return nil, errInvalidToken(ErrMalformed)
+	// Without credentials there is no one to ask: a token that is not a
+	// JWT is then not one this API can accept.
+	if v.in == nil || !isB64Token(token) {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	res, err := v.in.Introspect(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if !res.Active {
+		return nil, errInvalidToken(ErrInactive)
+	}
+	c := res.Claims
+	// A cached answer may outlive the token.
+	if !c.ExpiresAt.IsZero() && !time.Now().Before(c.ExpiresAt.Add(v.s.leeway)) {
+		return nil, errInvalidToken(ErrExpired)
+	}
+	if c.Issuer != "" && !v.isIssuer(c.Issuer) {
+		return nil, errInvalidToken(ErrIssuer)
+	}
+	// Many endpoints leave aud out, having checked it against the API's
+	// credentials themselves; when present, it must name this API.
+	if len(c.Audience) > 0 {
+		if err := v.checkAudience(c.Audience); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// isIssuer reports whether iss names the authority: exactly the discovered
+// issuer once known, or else the configured Authority give or take a
+// trailing slash, as discovery itself allows.
+func (v *Validator) isIssuer(iss string) bool {
+	if r := v.p.current.Load(); r != nil {
+		return iss == r.issuer
+	}
+	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(v.s.Authority, "/")
+}
+
+// isB64Token reports whether token has the syntax of RFC 6750 §2.1's
+// b64token, so that garbage is refused before anything is sent anywhere.
+func isB64Token(token string) bool {
+	body := strings.TrimRight(token, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Invalidate forgets any cached introspection result for token, so that
+// the next request carrying it is checked with the authority again. Call
+// it when the API learns that a token was revoked.
+func (v *Validator) Invalidate(token string) {
+	if v.in != nil {
+		v.in.Invalidate(token)
+	}
+}
+
+// stopIntrospection ends introspection calls under way.
+func (v *Validator) stopIntrospection() {
+	if v.in != nil {
+		_ = v.in.Close()
+	}
 }

@@ -4,7 +4,8 @@
 // An [Authority] is a loopback HTTP server, started like an
 // [net/http/httptest.Server], that publishes a discovery document (both the
 // OpenID Connect and the RFC 8414 forms) and a JWKS, mints signed access
-// tokens with its keys, and can be told to misbehave (slow, failing, garbled
+// tokens with its keys, answers an RFC 7662 introspection endpoint about
+// them and about reference tokens, and can be told to misbehave (slow, failing, garbled
 // or down endpoints) so that tests can check how a validator copes with a real
 // authority's failure modes without leaving the process.
 //
@@ -45,6 +46,8 @@ type Authority struct {
 	down      bool
 	edit      func(doc map[string]any)
 	hits      map[Endpoint]int
+
+	intro introspection // reference tokens, revocations, the API client
 }
 
 // NewAuthority starts an authority on 127.0.0.1 and returns it. The caller

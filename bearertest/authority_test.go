@@ -427,7 +427,7 @@ func TestFaults(t *testing.T) {
 	}
 	normal := map[bearertest.Endpoint]int{
 		bearertest.Discovery: 200, bearertest.Metadata: 200, bearertest.JWKS: 200,
-		bearertest.Introspection: 404, // reserved until introspection is added
+		bearertest.Introspection: 405, // answers POST only
 	}
 
 	t.Run("status", func(t *testing.T) {

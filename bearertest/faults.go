@@ -15,7 +15,7 @@ const (
 	Discovery     Endpoint = "discovery"     // issuer + "/.well-known/openid-configuration"
 	Metadata      Endpoint = "metadata"      // RFC 8414 "/.well-known/oauth-authorization-server" + issuer path
 	JWKS          Endpoint = "jwks"          // jwks_uri: issuer + "/jwks"
-	Introspection Endpoint = "introspection" // issuer + "/introspect"; answers 404 for now
+	Introspection Endpoint = "introspection" // issuer + "/introspect" (RFC 7662)
 )
 
 // fault is what has been injected into one endpoint.

@@ -58,6 +58,8 @@ func (a *Authority) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if get(w, r) {
 			writeJSON(w, a.JWKS())
 		}
+	case Introspection:
+		a.serveIntrospection(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -1,0 +1,571 @@
+package bearer
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sync/singleflight"
+)
+
+// ClientAuth is how an API authenticates to the introspection endpoint.
+type ClientAuth int
+
+const (
+	// ClientSecretBasic sends ClientID and ClientSecret in an HTTP Basic
+	// Authorization header, each form-urlencoded first as RFC 6749 §2.3.1
+	// requires. It is the default.
+	ClientSecretBasic ClientAuth = iota
+	// ClientSecretPost sends client_id and client_secret in the form body.
+	ClientSecretPost
+	// PrivateKeyJWT sends an RFC 7523 assertion signed with ClientKey.
+	PrivateKeyJWT
+)
+
+// String returns the method's name in OAuth 2.0 metadata, such as
+// "client_secret_basic".
+func (a ClientAuth) String() string {
+	switch a {
+	case ClientSecretBasic:
+		return "client_secret_basic"
+	case ClientSecretPost:
+		return "client_secret_post"
+	case PrivateKeyJWT:
+		return "private_key_jwt"
+	}
+	return fmt.Sprintf("ClientAuth(%d)", int(a))
+}
+
+// Result is an introspection response (RFC 7662 §2.2). The embedded
+// Claims hold its typed members (sub, scope, exp, …); Map and Decode give
+// every member, and encoding/json marshals a Result as it was received.
+//
+// Results are cached and shared between callers: treat them as read-only.
+type Result struct {
+	// Active is true only if the response's active member is the JSON
+	// boolean true. A string "true", a missing member or false all mean
+	// the token is not active, and the other members are then ignored.
+	Active bool
+	// Username is the username member: the resource owner who authorized
+	// the token, if the authority says.
+	Username string
+	// TokenType is the token_type member, such as "Bearer".
+	TokenType string
+	*Claims
+}
+
+// UnmarshalJSON reads an introspection response with the rules Introspect
+// applies, so that a custom IntrospectionStore can keep Results as the
+// JSON that encoding/json makes of them.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	res, err := parseResult(b)
+	if err != nil {
+		return err
+	}
+	*r = *res
+	return nil
+}
+
+// wireResult is an active response as it is decoded, with the strict claim
+// types of wireClaims.
+type wireResult struct {
+	wireClaims
+	Username  string `json:"username"`
+	TokenType string `json:"token_type"`
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// parseResult reads a response body. Only an active response is decoded
+// in full: RFC 7662 §2.2 lets an inactive one say nothing else, so its
+// other members are never trusted.
+func parseResult(body []byte) (*Result, error) {
+	if !isObject(body) {
+		return nil, errNotObject
+	}
+	var probe struct {
+		Active json.RawMessage `json:"active"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, err
+	}
+	raw := bytes.Clone(body)
+	if !bytes.Equal(probe.Active, []byte("true")) {
+		return &Result{Claims: &Claims{raw: raw}}, nil
+	}
+	var w wireResult
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("active response: %w", err)
+	}
+	return &Result{Active: true, Username: w.Username, TokenType: w.TokenType, Claims: w.claims(raw)}, nil
+}
+
+// Introspector asks the authority's introspection endpoint (RFC 7662)
+// whether tokens are active. It caches the answers and turns concurrent
+// questions about one token into a single request. It is what a Validator
+// uses for reference tokens, and can be used on its own, with or without
+// net/http. It is safe for concurrent use.
+type Introspector struct {
+	s      *settings
+	p      *provider // nil when there is nothing to discover
+	ownP   bool      // p was started by NewIntrospector: Close stops it
+	store  IntrospectionStore
+	basic  string            // Authorization value for ClientSecretBasic
+	method jwt.SigningMethod // for PrivateKeyJWT
+
+	group singleflight.Group
+	gen   atomic.Uint64 // bumped by Invalidate
+
+	// Calls run detached from any caller, under ctx; Close cancels it
+	// and waits for them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// NewIntrospector returns a client for the introspection endpoint, which
+// is Config.IntrospectionEndpoint or else discovered from Config.Authority.
+// It reads the introspection fields of cfg (ClientID, ClientSecret,
+// ClientAuth, ClientKey, IntrospectionJWT, the Cache fields) and
+// Authority, Timeout, MaxTokenSize, Algorithms, HTTPClient and Logger; the
+// rest is for a Validator. ClientID is required. It does not wait for the
+// authority: discovery runs in the background. Call Close when done.
+func NewIntrospector(cfg Config) (*Introspector, error) {
+	if cfg.ClientID == "" {
+		return nil, errors.New("bearer: NewIntrospector needs Config.ClientID")
+	}
+	if cfg.Authority == "" && cfg.IntrospectionEndpoint == "" {
+		return nil, errors.New("bearer: NewIntrospector needs Config.Authority or Config.IntrospectionEndpoint")
+	}
+	s, err := cfg.baseSettings()
+	if err != nil {
+		return nil, err
+	}
+	// Keys are fetched only if responses are signed (see provider.discover).
+	s.Mode = Introspection
+	var p *provider
+	if s.IntrospectionEndpoint == "" || s.IntrospectionJWT {
+		if p, err = newProvider(context.Background(), s); err != nil {
+			return nil, err
+		}
+	}
+	in := newIntrospector(s, p, context.Background())
+	in.ownP = p != nil
+	return in, nil
+}
+
+// newIntrospector returns an Introspector whose calls end with parent.
+// s must have been checked by checkIntrospection.
+func newIntrospector(s *settings, p *provider, parent context.Context) *Introspector {
+	in := &Introspector{s: s, p: p, store: s.CacheStore}
+	if in.store == nil {
+		in.store = newMemoryStore(s.CacheSize)
+	}
+	switch s.ClientAuth {
+	case ClientSecretBasic:
+		creds := url.QueryEscape(s.ClientID) + ":" + url.QueryEscape(s.ClientSecret)
+		in.basic = "Basic " + base64.StdEncoding.EncodeToString([]byte(creds))
+	case PrivateKeyJWT:
+		in.method, _ = assertionMethod(s.ClientKey)
+	}
+	in.ctx, in.cancel = context.WithCancel(parent)
+	return in
+}
+
+// checkIntrospection checks the introspection fields of Config.
+func (s *settings) checkIntrospection() error {
+	if s.ClientAuth < ClientSecretBasic || s.ClientAuth > PrivateKeyJWT {
+		return fmt.Errorf("bearer: unknown Config.ClientAuth %d", int(s.ClientAuth))
+	}
+	if s.ClientID == "" {
+		return nil
+	}
+	if s.ClientAuth == PrivateKeyJWT {
+		if _, err := assertionMethod(s.ClientKey); err != nil {
+			return err
+		}
+	} else if s.ClientSecret == "" {
+		return fmt.Errorf("bearer: Config.ClientSecret is required with %v", s.ClientAuth)
+	}
+	if s.IntrospectionEndpoint != "" {
+		if err := checkEndpoint(s.IntrospectionEndpoint, strings.HasPrefix(s.Authority, "https:")); err != nil {
+			return fmt.Errorf("bearer: Config.IntrospectionEndpoint: %w", err)
+		}
+	}
+	if s.IntrospectionJWT && s.Authority == "" {
+		return errors.New("bearer: Config.IntrospectionJWT needs Config.Authority, whose keys sign the responses")
+	}
+	return nil
+}
+
+// assertionMethod picks the JWS algorithm for a private_key_jwt key.
+func assertionMethod(key crypto.Signer) (jwt.SigningMethod, error) {
+	switch k := key.(type) {
+	case nil:
+		return nil, errors.New("bearer: Config.ClientKey is required with private_key_jwt")
+	case *rsa.PrivateKey:
+		if k.N.BitLen() < minRSABits {
+			return nil, fmt.Errorf("bearer: Config.ClientKey: RSA key of %d bits is shorter than %d", k.N.BitLen(), minRSABits)
+		}
+		return jwt.SigningMethodRS256, nil
+	case *ecdsa.PrivateKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return jwt.SigningMethodES256, nil
+		case elliptic.P384():
+			return jwt.SigningMethodES384, nil
+		case elliptic.P521():
+			return jwt.SigningMethodES512, nil
+		}
+		return nil, errors.New("bearer: Config.ClientKey: unsupported elliptic curve")
+	case ed25519.PrivateKey:
+		return jwt.SigningMethodEdDSA, nil
+	}
+	return nil, fmt.Errorf("bearer: Config.ClientKey: unsupported key type %T", key)
+}
+
+// retryAfterIntrospection is the Retry-After of a failed introspection.
+// Failures are not cached, so it only spaces out clients' retries.
+const retryAfterIntrospection = 5 * time.Second
+
+var (
+	errIntrospectorClosed = errors.New("introspector closed")
+	errNoEndpoint         = errors.New("the authority publishes no introspection_endpoint")
+	errCredentialsRefused = errors.New("the introspection endpoint refused the API's credentials")
+)
+
+// Introspect asks whether token is active. An inactive token is not an
+// error: the Result says Active false. Errors are *Error values: ErrNoToken
+// for an empty token, ErrInvalidToken (ErrTooLarge) for one longer than
+// Config.MaxTokenSize, and ErrUnavailable when no answer could be had (the
+// endpoint unreachable, slow, failing or refusing the API's credentials, a
+// response that is not JSON or too large, or ctx done first); errors are
+// never cached.
+//
+// Answers are cached (see Config.CacheDuration). Concurrent calls for the
+// same token share one request, which runs on its own, bounded by
+// Config.Timeout: a caller whose ctx ends returns at once without
+// cancelling it for the others.
+func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
+	if token == "" {
+		return nil, errNoToken()
+	}
+	if len(token) > in.s.MaxTokenSize {
+		return nil, errInvalidToken(ErrTooLarge)
+	}
+	key := cacheKey(token)
+	if r, ok := in.store.Get(ctx, key); ok {
+		return r, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, errUnavailable(err, retryAfterIntrospection)
+	}
+	ch := in.group.DoChan(key, func() (any, error) { return in.flight(key, token) })
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*Result), nil
+	case <-ctx.Done():
+		return nil, errUnavailable(fmt.Errorf("waiting for introspection: %w", ctx.Err()), retryAfterIntrospection)
+	}
+}
+
+// Invalidate forgets the cached answer for token, if any, so that the next
+// Introspect asks the authority again; an answer under way when it is
+// called is not cached either. Use it when the API learns that a token was
+// revoked.
+func (in *Introspector) Invalidate(token string) {
+	key := cacheKey(token)
+	// A call that started before the bump caches nothing (see flight).
+	in.gen.Add(1)
+	in.store.Delete(context.Background(), key)
+	in.group.Forget(key)
+}
+
+// Close cancels calls under way and waits for them, and stops discovery.
+// Introspect keeps answering from the cache but asks nothing more. Close
+// is idempotent.
+func (in *Introspector) Close() error {
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
+	in.cancel()
+	in.wg.Wait()
+	if in.ownP {
+		in.p.close()
+	}
+	return nil
+}
+
+// flight is the one call shared by concurrent Introspects of a token.
+func (in *Introspector) flight(key, token string) (*Result, error) {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return nil, errUnavailable(errIntrospectorClosed, retryAfterIntrospection)
+	}
+	in.wg.Add(1)
+	in.mu.Unlock()
+	defer in.wg.Done()
+
+	gen := in.gen.Load()
+	ctx, cancel := context.WithTimeout(in.ctx, in.s.Timeout)
+	defer cancel()
+	// A caller that missed the cache just as the previous flight ended
+	// finds that flight's answer here instead of asking again.
+	if r, ok := in.store.Get(ctx, key); ok {
+		return r, nil
+	}
+	res, err := in.call(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if ttl := in.ttl(res, time.Now()); ttl > 0 {
+		in.store.Put(ctx, key, res, ttl)
+		// Invalidate ran meanwhile: the answer may predate a revocation.
+		if in.gen.Load() != gen {
+			in.store.Delete(ctx, key)
+		}
+	}
+	return res, nil
+}
+
+// ttl is how long res may be cached: never past the token's exp.
+func (in *Introspector) ttl(res *Result, now time.Time) time.Duration {
+	if !res.Active {
+		return in.s.InactiveCacheDuration
+	}
+	ttl := in.s.CacheDuration
+	if !res.ExpiresAt.IsZero() {
+		ttl = min(ttl, res.ExpiresAt.Sub(now))
+	}
+	return ttl
+}
+
+// call makes one introspection request.
+func (in *Introspector) call(ctx context.Context, token string) (*Result, error) {
+	endpoint, r, err := in.endpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := in.request(ctx, endpoint, r, token)
+	if err != nil {
+		return nil, in.fail(ctx, token, err)
+	}
+	resp, err := in.s.HTTPClient.Do(req)
+	if err != nil {
+		return nil, in.fail(ctx, token, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized, http.StatusForbidden:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		// Not the user's fault, and not going away by itself: say so loudly.
+		in.s.Logger.ErrorContext(ctx, "bearer: the introspection endpoint refused this API's credentials; check ClientID, ClientSecret and ClientAuth",
+			"endpoint", endpoint, "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String(), "status", resp.StatusCode, "token", Fingerprint(token))
+		return nil, errUnavailable(fmt.Errorf("%w (status %d)", errCredentialsRefused, resp.StatusCode), retryAfterIntrospection)
+	default:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return nil, in.fail(ctx, token, fmt.Errorf("POST %s: status %d", endpoint, resp.StatusCode))
+	}
+	body, err := readBody(resp.Body)
+	if err != nil {
+		return nil, in.fail(ctx, token, err)
+	}
+	if in.s.IntrospectionJWT {
+		if body, err = in.verifyJWTResponse(ctx, r, body); err != nil {
+			// %v: the reasons (ErrSignature, …) describe tokens, and the
+			// token is not what failed here.
+			return nil, in.fail(ctx, token, fmt.Errorf("JWT response: %v", err))
+		}
+	}
+	res, err := parseResult(body)
+	if err != nil {
+		return nil, in.fail(ctx, token, fmt.Errorf("introspection response: %w", err))
+	}
+	return res, nil
+}
+
+// fail logs a failed call and returns the error for it.
+func (in *Introspector) fail(ctx context.Context, token string, err error) error {
+	in.s.Logger.WarnContext(ctx, "bearer: introspection failed; the request gets 503", "error", err, "token", Fingerprint(token))
+	return errUnavailable(err, retryAfterIntrospection)
+}
+
+// endpoint returns the introspection endpoint and, when it had to be
+// discovered or signed responses need keys, what discovery found.
+func (in *Introspector) endpoint(ctx context.Context) (string, *remote, error) {
+	if in.p == nil {
+		return in.s.IntrospectionEndpoint, nil, nil
+	}
+	if in.s.IntrospectionEndpoint != "" && !in.s.IntrospectionJWT {
+		// Discovery is not needed; use what it found if it has.
+		return in.s.IntrospectionEndpoint, in.p.current.Load(), nil
+	}
+	r, err := in.p.get(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	endpoint := cmp.Or(in.s.IntrospectionEndpoint, r.introspectURL)
+	if endpoint == "" {
+		in.s.Logger.ErrorContext(ctx, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "authority", in.s.Authority)
+		return "", nil, errUnavailable(errNoEndpoint, retryAfterIntrospection)
+	}
+	return endpoint, r, nil
+}
+
+// Form parameters of RFC 7662 §2.1 and RFC 7523 §2.2.
+const (
+	assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	mediaJSON     = "application/json"
+	mediaJWT      = "application/token-introspection+jwt"
+)
+
+func (in *Introspector) request(ctx context.Context, endpoint string, r *remote, token string) (*http.Request, error) {
+	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
+	switch in.s.ClientAuth {
+	case ClientSecretPost:
+		form.Set("client_id", in.s.ClientID)
+		form.Set("client_secret", in.s.ClientSecret)
+	case PrivateKeyJWT:
+		assertion, err := in.assertion(endpoint, r)
+		if err != nil {
+			return nil, err
+		}
+		form.Set("client_id", in.s.ClientID)
+		form.Set("client_assertion_type", assertionType)
+		form.Set("client_assertion", assertion)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", mediaJSON)
+	if in.s.IntrospectionJWT {
+		req.Header.Set("Accept", mediaJWT)
+	}
+	if in.basic != "" {
+		req.Header.Set("Authorization", in.basic)
+	}
+	return req, nil
+}
+
+// assertion signs a fresh RFC 7523 client assertion. Its audience is the
+// authority's issuer identifier, which authorization servers accept for
+// every endpoint and which cannot be redirected to another server the way
+// an endpoint URL can; without an authority, the endpoint's URL.
+func (in *Introspector) assertion(endpoint string, r *remote) (string, error) {
+	aud := cmp.Or(in.s.Authority, endpoint)
+	if r != nil {
+		aud = r.issuer
+	}
+	now := time.Now()
+	t := jwt.NewWithClaims(in.method, jwt.MapClaims{
+		"iss": in.s.ClientID,
+		"sub": in.s.ClientID,
+		"aud": aud,
+		"iat": now.Unix(),
+		"exp": now.Add(time.Minute).Unix(),
+		"jti": rand.Text(),
+	})
+	if in.s.ClientKeyID != "" {
+		t.Header["kid"] = in.s.ClientKeyID
+	}
+	return t.SignedString(in.s.ClientKey)
+}
+
+// verifyJWTResponse checks an RFC 9701 response (§5: typ, signature by
+// the authority, iss, aud) and returns its token_introspection member.
+func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body []byte) ([]byte, error) {
+	token := string(bytes.TrimSpace(body))
+	if !looksLikeJWS(token) {
+		return nil, errors.New("not a signed JWT")
+	}
+	dot1 := strings.IndexByte(token, '.')
+	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
+	headerJSON, err := b64.DecodeString(token[:dot1])
+	if err != nil {
+		return nil, err
+	}
+	var h jwsHeader
+	if !isObject(headerJSON) || json.Unmarshal(headerJSON, &h) != nil {
+		return nil, errors.New("malformed header")
+	}
+	if h.Crit != nil || h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil {
+		return nil, ErrHeader
+	}
+	if typ := strings.ToLower(h.Typ); typ != "token-introspection+jwt" && typ != mediaJWT {
+		return nil, ErrTokenType
+	}
+	// Only the authority's public keys: a shared secret is the API's own.
+	if !slices.Contains(in.s.algorithms, h.Alg) || strings.HasPrefix(h.Alg, "HS") {
+		return nil, ErrAlgorithm
+	}
+	method := jwt.GetSigningMethod(h.Alg)
+	if method == nil || r == nil || r.keys == nil {
+		return nil, ErrAlgorithm
+	}
+	keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
+	if err != nil {
+		// %v: lookup's *Error speaks of an access token, not of this response.
+		return nil, fmt.Errorf("signing key: %v", err)
+	}
+	sig, err := b64.DecodeString(token[dot2+1:])
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(keys, func(k *publicKey) bool { return method.Verify(token[:dot2], sig, k.key) == nil }) {
+		return nil, ErrSignature
+	}
+	payload, err := b64.DecodeString(token[dot1+1 : dot2])
+	if err != nil {
+		return nil, err
+	}
+	var p struct {
+		Iss                string          `json:"iss"`
+		Aud                audience        `json:"aud"`
+		Exp                *numericDate    `json:"exp"`
+		TokenIntrospection json.RawMessage `json:"token_introspection"`
+	}
+	if !isObject(payload) || json.Unmarshal(payload, &p) != nil {
+		return nil, errors.New("malformed payload")
+	}
+	if p.Iss != r.issuer {
+		return nil, ErrIssuer
+	}
+	if !slices.Contains(p.Aud, in.s.ClientID) {
+		return nil, ErrAudience
+	}
+	if p.Exp != nil && !time.Now().Before(p.Exp.time().Add(in.s.leeway)) {
+		return nil, ErrExpired
+	}
+	if !isObject(p.TokenIntrospection) {
+		return nil, errors.New("no token_introspection object")
+	}
+	return p.TokenIntrospection, nil
+}

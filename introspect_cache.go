@@ -1,0 +1,77 @@
+package bearer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// IntrospectionStore keeps introspection results between requests; set
+// one in Config.CacheStore to replace the in-memory cache, for example
+// with a store shared by several replicas. It must be safe for concurrent
+// use.
+//
+// Keys are the hex SHA-256 of a token, never the token itself. A store that
+// cannot answer reports a miss or drops the value: the authority is then
+// asked again, which is slower but never wrong. A store shared by several
+// APIs must keep their entries apart (with a key prefix per API, say),
+// since an authority may judge one token differently for each API. A
+// Result survives a round trip through encoding/json.
+type IntrospectionStore interface {
+	// Get returns the result stored under key, if it has not expired.
+	Get(ctx context.Context, key string) (*Result, bool)
+	// Put stores r under key for ttl, which is always positive.
+	Put(ctx context.Context, key string, r *Result, ttl time.Duration)
+	// Delete removes what is stored under key, if anything.
+	Delete(ctx context.Context, key string)
+}
+
+// cacheKey is the store key of token.
+func cacheKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// memoryStore is the default IntrospectionStore: a bounded LRU whose
+// entries each carry their own expiry. (The library's expirable LRU has
+// one TTL for all entries and a cleanup goroutine that cannot be stopped;
+// expired entries here are dropped when read or pushed out by newer ones.)
+type memoryStore struct {
+	lru *lru.Cache[string, memoryEntry]
+}
+
+type memoryEntry struct {
+	r       *Result
+	expires time.Time
+}
+
+func newMemoryStore(size int) *memoryStore {
+	c, err := lru.New[string, memoryEntry](size)
+	if err != nil {
+		panic("bearer: " + err.Error()) // size is checked by settings
+	}
+	return &memoryStore{lru: c}
+}
+
+func (m *memoryStore) Get(_ context.Context, key string) (*Result, bool) {
+	e, ok := m.lru.Get(key)
+	if !ok {
+		return nil, false
+	}
+	if !time.Now().Before(e.expires) {
+		m.lru.Remove(key)
+		return nil, false
+	}
+	return e.r, true
+}
+
+func (m *memoryStore) Put(_ context.Context, key string, r *Result, ttl time.Duration) {
+	m.lru.Add(key, memoryEntry{r: r, expires: time.Now().Add(ttl)})
+}
+
+func (m *memoryStore) Delete(_ context.Context, key string) {
+	m.lru.Remove(key)
+}
