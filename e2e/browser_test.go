@@ -38,7 +38,8 @@ func TestBrowserWalkthrough(t *testing.T) {
 	api := buildAPI(t, root)
 	apiAddr := "127.0.0.1:" + itoa(freePort(t))
 	apiProc := start(t, "api", root, nil, api,
-		"-addr", apiAddr, "-authority", a.Issuer, "-audience", "api", "-scopes", "api", "-cors-origins", spaURL)
+		"-addr", apiAddr, "-authority", a.Issuer, "-audience", "api", "-scopes", "api",
+		"-client-id", "api", "-client-secret", apiSecret, "-cors-origins", spaURL)
 	waitHTTP(t, apiProc, "http://"+apiAddr+"/healthz", 20*time.Second)
 
 	spa := start(t, "spa", filepath.Join(root, "examples/spa"), []string{
