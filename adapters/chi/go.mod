@@ -4,6 +4,8 @@ go 1.25.0
 
 require github.com/accesstoken/bearer v0.0.0
 
+require github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+
 require (
 	github.com/MicahParks/jwkset v0.11.3 // indirect
 	github.com/go-chi/chi/v5 v5.5.0
