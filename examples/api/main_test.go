@@ -56,14 +56,16 @@ func TestPrintedCurlLineReturns200(t *testing.T) {
 		}
 	}()
 
-	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil; time.Sleep(20 * time.Millisecond) {
+	// Two lines: a JWT, validated locally, and a reference token,
+	// introspected at the embedded authority.
+	var m [][]string
+	for deadline := time.Now().Add(10 * time.Second); len(m) < 2; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no curl line printed:\n%s", out.String())
+			t.Fatalf("no curl lines printed:\n%s", out.String())
 		}
-		m = curlLine.FindStringSubmatch(out.String())
+		m = curlLine.FindAllStringSubmatch(out.String(), -1)
 	}
-	token, url := m[1], m[2]
+	token, url := m[0][1], m[0][2]
 	get := func(url, token string) *http.Response {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		if token != "" {
@@ -87,6 +89,9 @@ func TestPrintedCurlLineReturns200(t *testing.T) {
 	var values []string
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&values) != nil || len(values) != 2 || len(values[0]) != 1 || len(values[1]) != 1 {
 		t.Fatalf("GET /values: %d %v", resp.StatusCode, values)
+	}
+	if resp := get(m[1][2], m[1][1]); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /values with the reference token: %d", resp.StatusCode)
 	}
 	if resp := get(url, ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /values without token: %d", resp.StatusCode)

@@ -31,6 +31,7 @@ type Flags struct {
 	Scopes       string
 	Mode         string
 	CORSOrigins  string
+	Leeway       time.Duration
 }
 
 // ParseFlags reads the contract's flags from args.
@@ -46,6 +47,7 @@ func ParseFlags(name string, args []string, stderr io.Writer) (*Flags, error) {
 	fs.StringVar(&f.Scopes, "scopes", "api", "required scopes, space-separated, any of them `\"a b\"`")
 	fs.StringVar(&f.Mode, "mode", "both", "token validation: `both|jwt|introspection`")
 	fs.StringVar(&f.CORSOrigins, "cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
+	fs.DurationVar(&f.Leeway, "leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -59,6 +61,9 @@ func ParseFlags(name string, args []string, stderr io.Writer) (*Flags, error) {
 func (f *Flags) Config() (bearer.Config, error) {
 	cfg := bearer.Config{
 		Authority:      f.Authority,
+		ClientID:       f.ClientID,
+		ClientSecret:   f.ClientSecret,
+		Leeway:         f.Leeway,
 		RequiredScopes: bearer.AnyOf(strings.Fields(f.Scopes)...),
 	}
 	if f.Audience != "" {
@@ -85,6 +90,10 @@ func Start(ctx context.Context, f *Flags, out io.Writer) (v *bearer.Validator, s
 	if f.Authority == "" {
 		embedded = bearertest.NewAuthority()
 		f.Authority = embedded.Issuer()
+		if f.ClientID == "" {
+			f.ClientID, f.ClientSecret = bearertest.DefaultClientID, bearertest.DefaultClientSecret
+		}
+		embedded.SetClient(f.ClientID, f.ClientSecret)
 		fmt.Fprintf(out, "embedded test authority at %s (use -authority for a real one)\n", embedded.URL)
 	}
 	cfg, err := f.Config()
@@ -109,6 +118,9 @@ func Start(ctx context.Context, f *Flags, out io.Writer) (v *bearer.Validator, s
 			claims["aud"] = f.Audience
 		}
 		fmt.Fprintf(out, "try:\n  curl -i -H \"Authorization: Bearer %s\" http://%s/values\n", embedded.Token(claims), f.Addr)
+		if cfg.Mode != bearer.JWT {
+			fmt.Fprintf(out, "or, with a reference token (introspected):\n  curl -i -H \"Authorization: Bearer %s\" http://%s/values\n", embedded.ReferenceToken(claims), f.Addr)
+		}
 	}
 	return v, stop, nil
 }
