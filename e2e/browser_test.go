@@ -39,7 +39,10 @@ func TestBrowserWalkthrough(t *testing.T) {
 	apiAddr := "127.0.0.1:" + itoa(freePort(t))
 	apiProc := start(t, "api", root, nil, api,
 		"-addr", apiAddr, "-authority", a.Issuer, "-audience", "api", "-scopes", "api",
-		"-client-id", "api", "-client-secret", apiSecret, "-cors-origins", spaURL)
+		"-client-id", "api", "-client-secret", apiSecret, "-cors-origins", spaURL,
+		// Without leeway the API refuses the first token once it expires, so
+		// "Call API" succeeding afterwards proves the silent renew.
+		"-leeway", "-1s")
 	waitHTTP(t, apiProc, "http://"+apiAddr+"/healthz", 20*time.Second)
 
 	spa := start(t, "spa", filepath.Join(root, "examples/spa"), []string{
