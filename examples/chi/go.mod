@@ -1,0 +1,22 @@
+module github.com/accesstoken/bearer/examples/chi
+
+go 1.25.0
+
+require (
+	github.com/accesstoken/bearer v0.0.0
+	github.com/accesstoken/bearer/adapters/chi v0.0.0
+	github.com/go-chi/chi/v5 v5.5.0
+)
+
+require (
+	github.com/MicahParks/jwkset v0.11.3 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/time v0.12.0 // indirect
+)
+
+replace (
+	github.com/accesstoken/bearer => ../..
+	github.com/accesstoken/bearer/adapters/chi => ../../adapters/chi
+)

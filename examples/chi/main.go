@@ -1,0 +1,77 @@
+// Command chi is examples/api written with chi: the same flags, routes and
+// behaviour. GET /values answers two random digits to a caller with a
+// valid token, GET /identity echoes the token's claims, GET /healthz needs
+// no token.
+//
+//	go run ./examples/chi                      # embedded test authority
+//	go run ./examples/chi -authority https://login.example.com -audience api
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/accesstoken/bearer"
+	chibearer "github.com/accesstoken/bearer/adapters/chi"
+	"github.com/accesstoken/bearer/examples/internal/demo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "chi:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := demo.ParseFlags("chi", args, stderr)
+	if err != nil {
+		return err
+	}
+	v, closeValidator, err := demo.Start(ctx, f, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeValidator()
+	srv := &http.Server{
+		Addr:              f.Addr,
+		Handler:           demo.CORS(f.CORSOrigins, routes(v)),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", f.Addr)
+	return demo.Serve(ctx, srv)
+}
+
+func routes(v *bearer.Validator) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"status": "ok"})
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(chibearer.New(v))
+		r.Get("/values", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, demo.Values())
+		})
+		r.Get("/identity", func(w http.ResponseWriter, r *http.Request) {
+			claims, _ := bearer.ClaimsFromContext(r.Context())
+			writeJSON(w, claims)
+		})
+	})
+	return r
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}

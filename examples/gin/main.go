@@ -1,0 +1,72 @@
+// Command gin is examples/api written with gin: the same flags, routes and
+// behaviour. GET /values answers two random digits to a caller with a
+// valid token, GET /identity echoes the token's claims, GET /healthz needs
+// no token.
+//
+//	go run ./examples/gin                      # embedded test authority
+//	go run ./examples/gin -authority https://login.example.com -audience api
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/accesstoken/bearer"
+	ginbearer "github.com/accesstoken/bearer/adapters/gin"
+	"github.com/accesstoken/bearer/examples/internal/demo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gin:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := demo.ParseFlags("gin", args, stderr)
+	if err != nil {
+		return err
+	}
+	v, closeValidator, err := demo.Start(ctx, f, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeValidator()
+	srv := &http.Server{
+		Addr:              f.Addr,
+		Handler:           demo.CORS(f.CORSOrigins, routes(v)),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", f.Addr)
+	return demo.Serve(ctx, srv)
+}
+
+func routes(v *bearer.Validator) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode) // no route dump on stdout, which prints the curl line
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.HandleMethodNotAllowed = true // 405 like net/http's ServeMux
+	r.GET("/healthz", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	})
+	api := r.Group("/", ginbearer.New(v))
+	api.GET("/values", func(c *gin.Context) {
+		c.JSON(http.StatusOK, demo.Values())
+	})
+	api.GET("/identity", func(c *gin.Context) {
+		claims, _ := ginbearer.Claims(c)
+		c.JSON(http.StatusOK, claims)
+	})
+	return r
+}

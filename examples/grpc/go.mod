@@ -1,0 +1,27 @@
+module github.com/accesstoken/bearer/examples/grpc
+
+go 1.26.0
+
+require (
+	github.com/accesstoken/bearer v0.0.0
+	github.com/accesstoken/bearer/adapters/grpc v0.0.0
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	github.com/MicahParks/jwkset v0.11.3 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/time v0.12.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+replace (
+	github.com/accesstoken/bearer => ../..
+	github.com/accesstoken/bearer/adapters/grpc => ../../adapters/grpc
+)

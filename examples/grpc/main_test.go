@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// TestDemo runs the program with its embedded authority and checks what
+// the client printed, then calls the public health check.
+func TestDemo(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", addr}, out, io.Discard) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "client: done"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("client did not finish:\n%s", out.String())
+		}
+	}
+
+	lines := strings.Split(out.String(), "\n")
+	var client []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "client: /") {
+			client = append(client, l)
+		}
+	}
+	want := []string{
+		"/values.Values/Get without token: Unauthenticated: no access token",
+		"/values.Values/Get with token ", // …: Unauthenticated: malformed token
+		`/values.Values/Get with token `, // …: {"values":[…]}
+		`/values.Values/Identity with token `,
+		"/values.Values/Reset with token ", // …: PermissionDenied
+		"/values.Values/Reset with token ", // …: {}
+	}
+	ends := []string{"no access token", ": Unauthenticated: malformed token", `]}`, `"sub":"alice"`, ": PermissionDenied: insufficient scope: values:admin", ": {}"}
+	if len(client) != len(want) {
+		t.Fatalf("client printed %d calls, want %d:\n%s", len(client), len(want), out.String())
+	}
+	for i, l := range client {
+		if !strings.HasPrefix(l, "client: "+want[i]) || !strings.Contains(l, ends[i]) {
+			t.Errorf("call %d: %q, want %q…%q", i, l, want[i], ends[i])
+		}
+	}
+	if !strings.Contains(client[2], `{"values":["`) {
+		t.Errorf("Get: %q", client[2])
+	}
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("public health check: %v %v", resp, err)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-authority", "ftp://x"}, {"-addr", "256.0.0.1:1", "-authority", "https://login.example"}} {
+		if err := run(t.Context(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("run(%q) succeeded", args)
+		}
+	}
+}
+
+// syncBuffer lets the test read what run prints while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

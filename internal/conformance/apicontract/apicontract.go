@@ -1,0 +1,186 @@
+// Package apicontract tests that an example API program keeps the contract
+// of examples/api, which other programs (the SPA, the end-to-end tests)
+// rely on: the flags, GET /values, GET /identity and GET /healthz, the
+// curl line printed when it embeds a test authority, and the CORS policy.
+// examples/chi, examples/echo and examples/gin run it against their own
+// run function, so the same program in four frameworks behaves as one.
+package apicontract
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RunFunc is an example's main without the process: it serves until ctx
+// ends, printing to stdout what a user reads.
+type RunFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+var curlLine = regexp.MustCompile(`curl -i -H "Authorization: Bearer ([^"]+)" (http://\S+)/values`)
+
+// Run checks run against the contract.
+func Run(t *testing.T, run RunFunc) {
+	t.Run("printed curl line works", func(t *testing.T) { testCurlLine(t, run) })
+	t.Run("CORS", func(t *testing.T) { testCORS(t, run) })
+	t.Run("bad flags", func(t *testing.T) {
+		for _, args := range [][]string{{"-mode", "magic"}, {"-nope"}, {"extra"}} {
+			if err := run(t.Context(), args, io.Discard, io.Discard); err == nil {
+				t.Errorf("run(%q) succeeded", args)
+			}
+		}
+	})
+}
+
+// start runs the program on a free loopback port until the test ends and
+// waits until it prints "listening"; it returns what it printed so far.
+func start(t *testing.T, run RunFunc, args ...string) (base string, out *syncBuffer) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", addr}, args...), out, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "listening"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not listening:\n%s", out.String())
+		}
+	}
+	// "listening" is printed just before the server listens.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	return "http://" + addr, out
+}
+
+func send(t *testing.T, method, url string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
+
+func testCurlLine(t *testing.T, run RunFunc) {
+	base, out := start(t, run)
+	m := curlLine.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no curl line printed:\n%s", out.String())
+	}
+	token := m[1]
+	if m[2] != base {
+		t.Errorf("curl line names %s, the program listens on %s", m[2], base)
+	}
+
+	resp, body := send(t, http.MethodGet, base+"/values", bearer(token))
+	var values []string
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &values) != nil || len(values) != 2 || len(values[0]) != 1 || len(values[1]) != 1 {
+		t.Errorf("GET /values: %d %s", resp.StatusCode, body)
+	}
+
+	resp, body = send(t, http.MethodGet, base+"/values", nil)
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="api"` {
+		t.Errorf("GET /values without token: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	resp, _ = send(t, http.MethodGet, base+"/values", bearer("not-a-valid-token"))
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("GET /values with a bad token: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	resp, body = send(t, http.MethodGet, base+"/identity", bearer(token))
+	var claims map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &claims) != nil || claims["sub"] != "alice" {
+		t.Errorf("GET /identity: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, http.MethodGet, base+"/identity", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /identity without token: %d", resp.StatusCode)
+	}
+
+	resp, body = send(t, http.MethodGet, base+"/healthz", nil)
+	var health map[string]string
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &health) != nil || health["status"] != "ok" {
+		t.Errorf("GET /healthz: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, http.MethodGet, base+"/nowhere", bearer(token)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nowhere: %d, want 404", resp.StatusCode)
+	}
+}
+
+func testCORS(t *testing.T, run RunFunc) {
+	base, _ := start(t, run, "-cors-origins", "http://app.example")
+	app := http.Header{"Origin": {"http://app.example"}}
+
+	pre := http.Header{"Origin": {"http://app.example"}, "Access-Control-Request-Method": {"GET"}, "Access-Control-Request-Headers": {"authorization"}}
+	resp, _ := send(t, http.MethodOptions, base+"/values", pre)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.example" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = send(t, http.MethodGet, base+"/values", http.Header{"Origin": {"http://evil.example"}})
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("other origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = send(t, http.MethodGet, base+"/values", app)
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.example" ||
+		resp.Header.Get("Access-Control-Expose-Headers") != "WWW-Authenticate" {
+		t.Errorf("401 to the allowed origin lacks CORS headers: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// syncBuffer lets the test read what run prints while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
