@@ -1,0 +1,48 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLoad checks the load generator counts what the server answers.
+func TestLoad(t *testing.T) {
+	refuseBad := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.Header.Get("Authorization"), "bad") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		ok.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(newMux(refuseBad, func() any { return map[string]uint64{"hits": 3, "misses": 1} }))
+	defer srv.Close()
+	cfg := loadConfig{
+		addr:     strings.TrimPrefix(srv.URL, "http://"),
+		conns:    4,
+		warmup:   20 * time.Millisecond,
+		duration: 200 * time.Millisecond,
+		warm:     request("good"),
+	}
+	for _, tok := range []string{"a", "b", "c"} {
+		cfg.reqs = append(cfg.reqs, request(tok))
+	}
+
+	res := load(cfg)
+	if res.Requests == 0 || res.Refused != 0 || res.Errors != 0 || res.Hits == nil || *res.Hits != 0 {
+		t.Errorf("cycling: %+v", res)
+	}
+
+	cfg.once = true
+	res = load(cfg)
+	if res.Requests != 3 || res.Refused != 0 || res.Errors != 0 || res.Seconds >= 0.2 {
+		t.Errorf("once: %+v", res)
+	}
+
+	cfg.reqs = append(cfg.reqs, request("bad"))
+	if res := load(cfg); res.Refused != 1 || res.Requests != 3 {
+		t.Errorf("refused: %+v", res)
+	}
+}

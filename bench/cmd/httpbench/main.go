@@ -1,0 +1,295 @@
+// Command httpbench measures HTTP throughput on loopback: a bare handler
+// against the same handler behind this library's middleware, auth0's
+// middleware, golang-jwt and the hand-written floor, with the server and
+// the load generator in separate processes pinned to different cores.
+//
+// Run without flags it is the driver: it starts a bearertest authority,
+// mints RS256 tokens, and for every handler and scenario starts a fresh
+// server process (taskset -c 0) and a load process (taskset -c 1), both
+// this same binary in another role. Scenarios: one token repeated,
+// 10 000 distinct tokens cycling, and unique tokens (each sent once, so a
+// cache cannot help). It prints requests/s and the ratio to the bare
+// handler, then the CPU each side used during the measured window.
+//
+//	go run ./cmd/httpbench -duration 3s
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/bench"
+)
+
+// scenario is a set of tokens and how to send them.
+type scenario struct {
+	name string
+	file string // in the token directory
+	once bool   // each token once; otherwise cycle for the duration
+}
+
+func main() {
+	role := flag.String("role", "driver", "driver, server or load (the latter two are started by the driver)")
+	duration := flag.Duration("duration", 3*time.Second, "measured time per scenario")
+	warmup := flag.Duration("warmup", time.Second, "warm-up time before each measurement (with the one token)")
+	conns := flag.Int("conns", 16, "keep-alive connections")
+	cycle := flag.Int("cycle", 10000, "distinct tokens in the cycling scenario")
+	unique := flag.Int("unique", 50000, "tokens minted for the unique scenario (the window ends early if they run out)")
+	handlers := flag.String("handlers", strings.Join(handlerNames, ","), "handlers to measure, comma-separated")
+	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
+	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
+	// Server and load roles.
+	handler := flag.String("handler", "", "server: the handler to serve")
+	issuer := flag.String("issuer", "", "server: the authority's issuer")
+	jwksURL := flag.String("jwks", "", "server: the authority's JWKS URL")
+	kid := flag.String("kid", "", "server: the signing key's kid")
+	addr := flag.String("addr", "", "load: the server's address")
+	warmFile := flag.String("warm-tokens", "", "server, load: file whose first line is the warm-up token")
+	tokens := flag.String("tokens", "", "load: file of tokens, one a line")
+	once := flag.Bool("once", false, "load: send each token once")
+	flag.Parse()
+	log.SetFlags(0)
+
+	switch *role {
+	case "server":
+		serve(*handler, bench.Target{Issuer: *issuer, JWKSURL: *jwksURL, Alg: "RS256", KeyID: *kid}, *warmFile)
+	case "load":
+		runLoad(loadConfig{addr: *addr, conns: *conns, warmup: *warmup, duration: *duration, once: *once}, *warmFile, *tokens)
+	case "driver":
+		d := &driver{
+			duration: *duration, warmup: *warmup, conns: *conns,
+			serverCPU: *serverCPU, loadCPU: *loadCPU,
+		}
+		d.run(strings.Split(*handlers, ","), *cycle, *unique)
+	default:
+		log.Fatalf("unknown -role %q", *role)
+	}
+}
+
+// driver starts servers and load generators and reports.
+type driver struct {
+	duration, warmup   time.Duration
+	conns              int
+	serverCPU, loadCPU string
+	self               string // this binary
+	dir                string // token files
+	target             bench.Target
+}
+
+func (d *driver) run(handlers []string, cycle, unique int) {
+	self, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
+	d.self = self
+	if d.dir, err = os.MkdirTemp("", "httpbench"); err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(d.dir)
+
+	a := bearertest.NewAuthority()
+	defer a.Close()
+	d.target = bench.TargetOf(a, "RS256")
+	start := time.Now()
+	mint(a, filepath.Join(d.dir, "one"), 1)
+	mint(a, filepath.Join(d.dir, "cycle"), cycle)
+	mint(a, filepath.Join(d.dir, "unique"), unique)
+	log.Printf("httpbench: minted %d RS256 tokens in %v", 1+cycle+unique, time.Since(start).Round(time.Millisecond))
+
+	scenarios := []scenario{
+		{"one token", "one", false},
+		{fmt.Sprintf("%d cycling", cycle), "cycle", false},
+		{"unique", "unique", true},
+	}
+	results := make(map[string]map[string]*result)
+	pending := make(map[string]string)
+	for _, h := range handlers {
+		results[h] = make(map[string]*result)
+		for _, s := range scenarios {
+			res, err := d.measure(h, s)
+			var p pendingError
+			if errors.As(err, &p) {
+				pending[h] = string(p)
+				break
+			}
+			if err != nil {
+				log.Fatalf("httpbench: %s, %s: %v", h, s.name, err)
+			}
+			log.Printf("httpbench: %-12s %-14s %8.0f req/s", h, s.name, float64(res.Requests)/res.Seconds)
+			results[h][s.name] = res
+		}
+	}
+	d.report(handlers, scenarios, results, pending)
+}
+
+// pendingError is a handler the core cannot serve yet (TODO(cache)).
+type pendingError string
+
+func (p pendingError) Error() string { return string(p) }
+
+// command returns this binary in role, pinned to cpus if any.
+func (d *driver) command(cpus string, args ...string) *exec.Cmd {
+	if cpus == "" {
+		return exec.Command(d.self, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", cpus, d.self}, args...)...)
+}
+
+// measure starts a server for handler h, loads it with s and stops it.
+func (d *driver) measure(h string, s scenario) (*result, error) {
+	one := filepath.Join(d.dir, "one")
+	srv := d.command(d.serverCPU, "-role", "server", "-handler", h,
+		"-issuer", d.target.Issuer, "-jwks", d.target.JWKSURL, "-kid", d.target.KeyID, "-warm-tokens", one)
+	srv.Stderr = os.Stderr
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = srv.Process.Kill()
+		_ = srv.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if rest, ok := strings.CutPrefix(line, "pending "); ok {
+		return nil, pendingError(strings.TrimSpace(rest))
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if err != nil || !ok {
+		return nil, fmt.Errorf("server did not start: %q %v", line, err)
+	}
+
+	args := []string{"-role", "load", "-addr", addr, "-conns", fmt.Sprint(d.conns),
+		"-warmup", d.warmup.String(), "-duration", d.duration.String(),
+		"-warm-tokens", one, "-tokens", filepath.Join(d.dir, s.file)}
+	if s.once {
+		args = append(args, "-once")
+	}
+	ld := d.command(d.loadCPU, args...)
+	ld.Stderr = os.Stderr
+	b, err := ld.Output()
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	var res result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return nil, fmt.Errorf("load: %w: %q", err, b)
+	}
+	if res.Refused > 0 || res.Errors > 0 {
+		return nil, fmt.Errorf("%d requests refused, %d errors: the run is invalid", res.Refused, res.Errors)
+	}
+	return &res, nil
+}
+
+// report prints requests/s and the ratio to the bare handler per
+// scenario, then the CPU each side used.
+func (d *driver) report(handlers []string, scenarios []scenario, results map[string]map[string]*result, pending map[string]string) {
+	pin := "not pinned"
+	if d.serverCPU != "" || d.loadCPU != "" {
+		pin = fmt.Sprintf("server on CPU %s, load generator on CPU %s", d.serverCPU, d.loadCPU)
+	}
+	fmt.Printf("HTTP throughput, RS256, loopback, %s; %d keep-alive connections; %v measured after %v of warm-up per scenario; a fresh server per scenario.\n\n",
+		pin, d.conns, d.duration, d.warmup)
+	fmt.Printf("| handler |")
+	for _, s := range scenarios {
+		fmt.Printf(" %s req/s | × bare |", s.name)
+	}
+	fmt.Printf("\n|---|")
+	for range scenarios {
+		fmt.Printf("---:|---:|")
+	}
+	fmt.Println()
+	rps := func(r *result) float64 { return float64(r.Requests) / r.Seconds }
+	for _, h := range handlers {
+		fmt.Printf("| %s |", h)
+		for _, s := range scenarios {
+			r, base := results[h][s.name], results[handlerNames[0]][s.name]
+			switch {
+			case r == nil:
+				fmt.Printf(" TODO | |")
+			case base == nil:
+				fmt.Printf(" %.0f | |", rps(r))
+			default:
+				fmt.Printf(" %.0f | %.2f |", rps(r), rps(r)/rps(base))
+			}
+		}
+		fmt.Println()
+	}
+	fmt.Printf("\nCPU used in the measured window (1.00 = one core busy), requests measured, validated-token cache hits/misses:\n\n")
+	fmt.Printf("| handler | scenario | server CPU | load CPU | requests | seconds | cache hits / misses |\n|---|---|---:|---:|---:|---:|---|\n")
+	for _, h := range handlers {
+		for _, s := range scenarios {
+			r := results[h][s.name]
+			if r == nil {
+				continue
+			}
+			cache := "–"
+			if r.Hits != nil {
+				cache = fmt.Sprintf("%d / %d", *r.Hits, *r.Misses)
+			}
+			fmt.Printf("| %s | %s | %.2f | %.2f | %d | %.2f | %s |\n", h, s.name, r.ServerCPU, r.CPU, r.Requests, r.Seconds, cache)
+		}
+	}
+	for _, h := range handlers {
+		if p, ok := pending[h]; ok {
+			fmt.Printf("\n%s skipped: %s\n", h, p)
+		}
+	}
+}
+
+// mint writes n distinct RS256 tokens for the benchmark claims to file,
+// one a line, signing on every core.
+func mint(a *bearertest.Authority, file string, n int) {
+	tokens := make([]string, n)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				tokens[i] = a.TokenWith("RS256", nil, bench.Claims())
+			}
+		}()
+	}
+	wg.Wait()
+	if err := os.WriteFile(file, []byte(strings.Join(tokens, "\n")+"\n"), 0o600); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// readTokens reads a token file.
+func readTokens(file string) ([]string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	tokens := strings.Fields(string(b))
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("%s: no tokens", file)
+	}
+	return tokens, nil
+}
+
+// readFirstToken reads the first token of a token file.
+func readFirstToken(file string) (string, error) {
+	tokens, err := readTokens(file)
+	if err != nil {
+		return "", err
+	}
+	return tokens[0], nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+
+	jwtmiddleware "github.com/auth0/go-jwt-middleware/v2"
+
+	"github.com/accesstoken/bearer/bench"
+	"github.com/accesstoken/bearer/middleware"
+)
+
+// Handlers, in the order they are reported. Bare is the baseline.
+const (
+	hBare       = "bare"        // no authentication at all
+	hFloor      = "floor"       // the hand-written floor behind a three-line extractor
+	hGolangJWT  = "golang-jwt"  // golang-jwt/v5 + keyfunc/v3 behind the same extractor
+	hAuth0      = "auth0"       // auth0/go-jwt-middleware/v2's middleware and validator
+	hBearerCold = "bearer-cold" // this library's middleware, validated-token cache off
+	hBearerWarm = "bearer-warm" // this library's middleware, validated-token cache on
+)
+
+var handlerNames = []string{hBare, hFloor, hGolangJWT, hAuth0, hBearerCold, hBearerWarm}
+
+// ok is what every handler answers once the request is admitted.
+var ok = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok\n"))
+})
+
+// protect returns the handler named name in front of ok, and a function
+// reporting the validated-token cache's counters (nil if none).
+func protect(ctx context.Context, name string, t bench.Target, token string) (http.Handler, func() any, error) {
+	switch name {
+	case hBare:
+		return ok, nil, nil
+	case hFloor, hGolangJWT:
+		c, err := bench.New(ctx, name, t, token)
+		if err != nil {
+			return nil, nil, err
+		}
+		return withContender(c), nil, nil
+	case hAuth0:
+		v, err := bench.NewAuth0Validator(t)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := v.ValidateToken(ctx, token); err != nil { // fetch the keys now
+			return nil, nil, err
+		}
+		return jwtmiddleware.New(v.ValidateToken).CheckJWT(ok), nil, nil
+	case hBearerCold, hBearerWarm:
+		v, err := bench.NewBearerValidator(ctx, t, name == hBearerWarm, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := v.Validate(ctx, token); err != nil {
+			return nil, nil, err
+		}
+		stats := func() any {
+			hits, misses, ok := bench.CacheStats(v)
+			if !ok {
+				return nil
+			}
+			return map[string]uint64{"hits": hits, "misses": misses}
+		}
+		return middleware.New(v)(ok), stats, nil
+	}
+	return nil, nil, fmt.Errorf("unknown handler %q", name)
+}
+
+// withContender admits requests whose bearer token c validates.
+func withContender(c *bench.Contender) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !found || c.Validate(r.Context(), token) != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		ok.ServeHTTP(w, r)
+	})
+}
+
+// serve runs the server role: it builds the handler, listens on a
+// loopback port, prints "listening ADDR" and serves until killed. The
+// handler is at every path but /stats, which is unprotected and reports
+// the process's CPU time and the cache's counters.
+func serve(name string, t bench.Target, tokenFile string) {
+	ctx := context.Background()
+	token, err := readFirstToken(tokenFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, stats, err := protect(ctx, name, t, token)
+	if errors.Is(err, bench.ErrNoCache) {
+		fmt.Println("pending TODO(cache):", err)
+		return
+	}
+	if err != nil {
+		log.Fatalf("server %s: %v", name, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("listening", l.Addr())
+	os.Stdout.Sync()
+	log.Fatal(http.Serve(l, newMux(h, stats)))
+}
+
+// newMux serves h at every path but /stats, which reports the process's
+// CPU time and, if stats is not nil, the cache's counters.
+func newMux(h http.Handler, stats func() any) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
+		s := map[string]any{"cpu": cpuTime().Seconds()}
+		if stats != nil {
+			s["cache"] = stats()
+		}
+		_ = json.NewEncoder(w).Encode(s)
+	})
+	return mux
+}

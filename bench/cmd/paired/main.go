@@ -1,0 +1,140 @@
+// Command paired measures each contender against its baseline in
+// alternating short batches, which cancels most of the drift of a noisy
+// machine (other processes, frequency changes) that separate benchmark
+// runs suffer from.
+//
+// For every round and every contender it times a batch of -batch
+// validations of the baseline and a batch of the contender, back to back
+// (in alternating order from round to round), and keeps the ratio of the
+// two. It reports, per contender, the median ratio over the rounds with
+// its interquartile range, and the median ns/op. Baselines: the bare
+// signature check for the JWT contenders (per algorithm), the plain POST
+// for the introspection contenders.
+//
+//	go run ./cmd/paired -rounds 40 -batch 200
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"slices"
+	"time"
+
+	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/bench"
+)
+
+func main() {
+	rounds := flag.Int("rounds", 40, "rounds: pairs of batches per contender")
+	batch := flag.Int("batch", 200, "validations per batch")
+	intro := flag.Bool("introspection", true, "also measure the introspection contenders against a plain POST")
+	flag.Parse()
+	log.SetFlags(0)
+
+	a := bearertest.NewAuthority()
+	defer a.Close()
+	ctx := context.Background()
+	fmt.Printf("Paired runs: %d rounds of %d validations per batch; ratio = contender / baseline, median [p25, p75].\n", *rounds, *batch)
+	for _, alg := range bench.Algorithms {
+		token := a.TokenWith(alg, nil, bench.Claims())
+		var cs []*bench.Contender
+		for _, name := range bench.Names {
+			c, err := bench.New(ctx, name, bench.TargetOf(a, alg), token)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer c.Close()
+			cs = append(cs, c)
+		}
+		run(ctx, alg, token, cs, *rounds, *batch)
+	}
+	if *intro {
+		token := a.ReferenceToken(bench.Claims())
+		var cs []*bench.Contender
+		for _, name := range bench.IntrospectionNames {
+			c, err := bench.NewIntrospection(ctx, name, bench.EndpointOf(a), token)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer c.Close()
+			cs = append(cs, c)
+		}
+		run(ctx, "introspection", token, cs, *rounds, *batch)
+	}
+}
+
+// run pairs cs[1:] with the baseline cs[0] and prints a table.
+func run(ctx context.Context, title, token string, cs []*bench.Contender, rounds, batch int) {
+	base := cs[0]
+	timeBatch := func(c *bench.Contender) time.Duration {
+		start := time.Now()
+		for range batch {
+			if err := c.Validate(ctx, token); err != nil {
+				log.Fatalf("%s: %s: %v", title, c.Name, err)
+			}
+		}
+		return time.Since(start)
+	}
+	var active []*bench.Contender
+	for _, c := range cs[1:] {
+		if c.Pending == "" {
+			active = append(active, c)
+			timeBatch(c) // warm up
+		}
+	}
+	timeBatch(base)
+	ratios := make(map[string][]float64)
+	nsop := make(map[string][]float64)
+	for r := range rounds {
+		for i := range active {
+			c := active[(i+r)%len(active)] // rotate, so no contender always follows the same one
+			var tb, tc time.Duration
+			if r%2 == 0 {
+				tb, tc = timeBatch(base), timeBatch(c)
+			} else {
+				tc, tb = timeBatch(c), timeBatch(base)
+			}
+			ratios[c.Name] = append(ratios[c.Name], float64(tc)/float64(tb))
+			nsop[c.Name] = append(nsop[c.Name], float64(tc)/float64(batch))
+			nsop[base.Name] = append(nsop[base.Name], float64(tb)/float64(batch))
+		}
+	}
+	fmt.Printf("\n%s (baseline %s)\n\n", title, base.Name)
+	fmt.Printf("| %-14s | %12s | %8s | %17s |\n", "contender", "ns/op", "ratio", "ratio p25–p75")
+	fmt.Printf("|%s|%s:|%s:|%s:|\n", dashes(16), dashes(13), dashes(9), dashes(18))
+	fmt.Printf("| %-14s | %12.0f | %8s | %17s |\n", base.Name, quantile(nsop[base.Name], 0.5), "1", "")
+	for _, c := range cs[1:] {
+		if c.Pending != "" {
+			fmt.Printf("| %-14s | %12s | %8s | %17s |\n", c.Name, "TODO", "", "")
+			continue
+		}
+		q := ratios[c.Name]
+		fmt.Printf("| %-14s | %12.0f | %8.3f | %17s |\n", c.Name, quantile(nsop[c.Name], 0.5),
+			quantile(q, 0.5), fmt.Sprintf("%.3f–%.3f", quantile(q, 0.25), quantile(q, 0.75)))
+	}
+	for _, c := range cs {
+		if c.Pending != "" {
+			fmt.Printf("\n%s skipped: %s\n", c.Name, c.Pending)
+		}
+	}
+}
+
+func dashes(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '-'
+	}
+	return string(b)
+}
+
+// quantile returns the q-quantile of xs (nearest rank).
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1)+0.5)]
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs every benchmark of bench/ once and writes the results to
+# bench/results/<UTC time>/ (report.md gathers them; the raw files sit
+# beside it). BENCHMARKS.md at the repository root reports one such run.
+#
+#   bench/run.sh                 # the full run, about 7 minutes
+#   COUNT=3 HTTP_DURATION=1s bench/run.sh   # a quick look
+#
+# Environment: COUNT (go test -count, default 10), BENCHTIME (default 1s),
+# ROUNDS (paired rounds, default 40), HTTP_DURATION (per HTTP scenario,
+# default 3s), MEMORY_TOKENS (default 100000), OUT (results directory).
+# Run it on a quiet machine: other processes skew every figure, the
+# paired ratios least.
+set -euo pipefail
+cd "$(dirname "$0")"
+export GOWORK=off
+
+COUNT=${COUNT:-10}
+BENCHTIME=${BENCHTIME:-1s}
+ROUNDS=${ROUNDS:-40}
+HTTP_DURATION=${HTTP_DURATION:-3s}
+MEMORY_TOKENS=${MEMORY_TOKENS:-100000}
+OUT=${OUT:-results/$(date -u +%Y%m%dT%H%M%SZ)}
+# benchstat, pinned: golang.org/x/perf has no tagged releases.
+BENCHSTAT=(go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da)
+
+mkdir -p "$OUT"
+echo "bench/run.sh: writing to bench/$OUT" >&2
+
+# Pin the HTTP server and load generator to different cores when we can.
+PIN=(-server-cpu 0 -load-cpu 1)
+if ! command -v taskset >/dev/null || [ "$(nproc)" -lt 2 ]; then
+	echo "bench/run.sh: no taskset or a single CPU: HTTP runs are not pinned" >&2
+	PIN=(-server-cpu "" -load-cpu "")
+fi
+
+{
+	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- .. 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), nproc $(nproc)"
+	echo "- kernel: $(uname -sr)"
+	echo "- Go: $(go version | cut -d' ' -f3-)"
+	echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/machine.md"
+cat "$OUT/machine.md" >&2
+
+echo "bench/run.sh: go test -bench (count $COUNT)" >&2
+go test -run '^$' -bench . -benchmem -count "$COUNT" -benchtime "$BENCHTIME" -timeout 60m . | tee "$OUT/bench.txt" >&2
+go run ./cmd/table <"$OUT/bench.txt" >"$OUT/tables.md"
+{
+	echo "# medians with 95% confidence intervals"
+	"${BENCHSTAT[@]}" -filter '.name:Validate' -row /lib -col /alg "$OUT/bench.txt"
+	echo
+	echo "# each contender against lib=bare"
+	"${BENCHSTAT[@]}" -filter '.name:Validate' -row /alg -col /lib "$OUT/bench.txt"
+	echo
+	echo "# introspection against lib=post"
+	"${BENCHSTAT[@]}" -filter '.name:Introspect' -row .name -col /lib "$OUT/bench.txt"
+} >"$OUT/benchstat.txt" 2>&1
+
+echo "bench/run.sh: paired runs" >&2
+go run ./cmd/paired -rounds "$ROUNDS" >"$OUT/paired.md"
+
+echo "bench/run.sh: HTTP throughput" >&2
+go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
+
+echo "bench/run.sh: memory per cached token" >&2
+go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
+
+{
+	echo "# bench/run.sh, $(date -u +%Y-%m-%d)"
+	echo
+	cat "$OUT/machine.md"
+	echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "## go test -bench, count $COUNT"
+	echo
+	cat "$OUT/tables.md"
+	echo "## Paired"
+	echo
+	cat "$OUT/paired.md"
+	echo
+	echo "## HTTP"
+	echo
+	cat "$OUT/http.md"
+	echo
+	echo "## Memory"
+	echo
+	cat "$OUT/memory.md"
+	echo
+	echo "benchstat: see benchstat.txt beside this file."
+} >"$OUT/report.md"
+cat "$OUT/report.md"
