@@ -30,7 +30,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 	mux := http.NewServeMux()
 	switch g.Scope {
 	case conformance.Global:
-		mux.Handle("/", respond)
+		mux.Handle(conformance.GlobalPath, respond)
 		return guard(mux)
 	case conformance.Group:
 		mux.Handle(conformance.GroupPath+"/", guard(respond))

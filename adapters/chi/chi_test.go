@@ -24,7 +24,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 	switch g.Scope {
 	case conformance.Global:
 		r.Use(guard)
-		r.HandleFunc("/*", respond)
+		r.HandleFunc(conformance.GlobalPath, respond)
 		return r
 	case conformance.Group:
 		r.Route(conformance.GroupPath, func(r chi.Router) {

@@ -33,7 +33,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 	switch g.Scope {
 	case conformance.Global:
 		e.Use(guard)
-		e.Any("/*", respond)
+		e.Any(conformance.GlobalPath, respond)
 		return e
 	case conformance.Group:
 		e.Group(conformance.GroupPath, guard).Any("/*", respond)

@@ -32,7 +32,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 	switch g.Scope {
 	case conformance.Global:
 		r.Use(guard)
-		r.Any("/*path", respond)
+		r.Any(conformance.GlobalPath, respond)
 		return r
 	case conformance.Group:
 		r.Group(conformance.GroupPath, guard).Any("/*path", respond)

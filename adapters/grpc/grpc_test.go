@@ -313,3 +313,20 @@ func TestCode(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultLogger: without Logger the interceptors log to slog.Default.
+func TestDefaultLogger(t *testing.T) {
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&syncWriter{mu: &mu, w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	env := conformance.NewEnv(t)
+	conn := serve(t, env.OK)
+	callUnary(t.Context(), conn, unary)
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "bearer: call refused") {
+		t.Errorf("nothing logged to slog.Default: %q", logs.String())
+	}
+}

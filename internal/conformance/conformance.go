@@ -29,7 +29,8 @@ type Scope int
 
 const (
 	// Global guards the whole router ("protect everything"): every method
-	// and every path, routed or not, answers through the guard.
+	// and every path, routed or not, answers through the guard. Only
+	// GlobalPath is routed.
 	Global Scope = iota
 	// Group guards the group under GroupPath; PublicPath, outside the
 	// group, stays unguarded.
@@ -38,15 +39,17 @@ const (
 	Route
 )
 
-// The paths of the conformance router. Under Global every path is routed
+// The paths of the conformance router. Under Global GlobalPath is routed
 // to Respond; under Group every path below GroupPath and PublicPath are;
 // under Route RoutePath and PublicPath are. Routes accept every method.
 const (
+	GlobalPath = "/values"
 	GroupPath  = "/group"
 	RoutePath  = "/route"
 	PublicPath = "/public"
 )
 
+// String names s in test output.
 func (s Scope) String() string {
 	switch s {
 	case Global:
@@ -153,7 +156,7 @@ type Case struct {
 // HTTP is the HTTP-only part of a request.
 type HTTP struct {
 	Method string      // default GET
-	Path   string      // default by scope: /values, GroupPath+"/values", RoutePath
+	Path   string      // default by scope: GlobalPath, GroupPath+"/values", RoutePath
 	Query  string      // raw query
 	Form   string      // form-encoded body, sent with POST by default
 	Cookie string      // Cookie field
@@ -190,7 +193,7 @@ func (c Case) Path() string {
 	case Route:
 		return RoutePath
 	}
-	return "/values"
+	return GlobalPath
 }
 
 // Env is what the cases run against: a test authority, a validator that
