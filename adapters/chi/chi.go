@@ -1,12 +1,16 @@
 // Package chibearer protects chi routes with a bearer.Validator.
 //
 //	r := chi.NewRouter()
-//	r.Use(chibearer.New(v))                       // every route
-//	r.Route("/admin", func(r chi.Router) {        // a group
-//		r.Use(chibearer.New(v, middleware.Require(bearer.AllOf("admin"))))
+//	r.Group(func(r chi.Router) {
+//		r.Use(chibearer.New(v)) // every route of the group
 //		r.Get("/users", users)
 //	})
-//	r.With(chibearer.New(v, middleware.Optional())).Get("/news", news) // one route
+//	// A route with its own scope requirement:
+//	r.With(chibearer.New(v, middleware.Require(bearer.AllOf("orders:write")))).Delete("/orders/{id}", cancel)
+//
+// r.Use(chibearer.New(v)) guards every route. Each guard validates the
+// token, so give a route the one guard with the requirement it needs
+// rather than nesting guards.
 //
 // chi routes plain net/http handlers, so New is the net/http middleware of
 // github.com/accesstoken/bearer/middleware, with its options, and the

@@ -33,12 +33,12 @@ func Example() {
 			claims, _ := bearer.ClaimsFromContext(r.Context())
 			fmt.Fprintf(w, "hello %s", claims.Subject)
 		})
-		// A route with its own scope requirement, checked after the group's.
-		r.With(chibearer.New(v, middleware.Require(bearer.AllOf("orders:write")))).
-			Delete("/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(http.StatusNoContent)
-			})
 	})
+	// A route with its own scope requirement.
+	r.With(chibearer.New(v, middleware.Require(bearer.AllOf("orders:write")))).
+		Delete("/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent)
+		})
 
 	srv := httptest.NewServer(r)
 	defer srv.Close()
@@ -46,7 +46,7 @@ func Example() {
 	show(srv.URL+"/healthz", "GET", "")
 	show(srv.URL+"/api/hello", "GET", "")
 	show(srv.URL+"/api/hello", "GET", reader)
-	show(srv.URL+"/api/orders/7", "DELETE", reader)
+	show(srv.URL+"/orders/7", "DELETE", reader)
 	// Output:
 	// 200 ok
 	// 401 Bearer realm="api"

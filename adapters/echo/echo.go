@@ -1,12 +1,13 @@
 // Package echobearer protects echo routes with a bearer.Validator.
 //
 //	e := echo.New()
-//	e.Use(echobearer.New(v))                                                   // every route
-//	admin := e.Group("/admin", echobearer.New(v, bearermw.Require(bearer.AllOf("admin")))) // a group
-//	admin.GET("/users", func(c echo.Context) error {
+//	api := e.Group("/api", echobearer.New(v)) // every route of the group
+//	api.GET("/users", func(c echo.Context) error {
 //		claims, _ := echobearer.Claims(c)
 //		return c.String(http.StatusOK, "hello "+claims.Subject)
 //	})
+//	// A route with its own scope requirement:
+//	e.DELETE("/orders/:id", cancel, echobearer.New(v, bearermw.Require(bearer.AllOf("orders:write"))))
 //
 // where bearermw is github.com/accesstoken/bearer/middleware, renamed
 // because echo has a middleware package of its own.
@@ -16,6 +17,10 @@
 // statuses, challenges, bodies and CORS preflight handling. Refusals are
 // written directly rather than returned as errors, so echo's
 // HTTPErrorHandler does not reformat them.
+//
+// e.Use(echobearer.New(v)) guards every route. Each guard validates the
+// token, so give a route the one guard with the requirement it needs
+// rather than nesting guards.
 package echobearer
 
 import (

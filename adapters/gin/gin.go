@@ -1,12 +1,17 @@
 // Package ginbearer protects gin routes with a bearer.Validator.
 //
 //	r := gin.New()
-//	r.Use(ginbearer.New(v))                                                       // every route
-//	admin := r.Group("/admin", ginbearer.New(v, middleware.Require(bearer.AllOf("admin")))) // a group
-//	admin.GET("/users", func(c *gin.Context) {
+//	api := r.Group("/api", ginbearer.New(v)) // every route of the group
+//	api.GET("/users", func(c *gin.Context) {
 //		claims, _ := ginbearer.Claims(c)
 //		c.String(http.StatusOK, "hello %s", claims.Subject)
 //	})
+//	// A route with its own scope requirement:
+//	r.DELETE("/orders/:id", ginbearer.New(v, middleware.Require(bearer.AllOf("orders:write"))), cancel)
+//
+// r.Use(ginbearer.New(v)) guards every route. Each guard validates the
+// token, so give a route the one guard with the requirement it needs
+// rather than nesting guards.
 //
 // It is the net/http middleware of github.com/accesstoken/bearer/middleware
 // run inside a gin handler, so it takes the same options and answers every
