@@ -32,7 +32,9 @@ type IntrospectionStore interface {
 // cacheKey is the store key of token.
 func cacheKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	var key [2 * sha256.Size]byte
+	hex.Encode(key[:], sum[:])
+	return string(key[:])
 }
 
 // memoryStore is the default IntrospectionStore: a bounded LRU whose

@@ -32,7 +32,7 @@ import (
 
 // newIntrospector returns a standalone Introspector for a's default
 // client, closed at the end of the test.
-func newIntrospector(t *testing.T, a *bearertest.Authority, cfg bearer.Config) *bearer.Introspector {
+func newIntrospector(t testing.TB, a *bearertest.Authority, cfg bearer.Config) *bearer.Introspector {
 	t.Helper()
 	if cfg.Authority == "" && cfg.IntrospectionEndpoint == "" {
 		cfg.Authority = a.Issuer()
