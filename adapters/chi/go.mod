@@ -10,7 +10,6 @@ require (
 	github.com/MicahParks/jwkset v0.11.3 // indirect
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
-	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 )
 
