@@ -35,7 +35,7 @@ if ! command -v taskset >/dev/null || [ "$(nproc)" -lt 2 ]; then
 fi
 
 {
-	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- .. 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- .. 2>/dev/null || echo ', work tree with uncommitted changes')"
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), nproc $(nproc)"
 	echo "- kernel: $(uname -sr)"
@@ -44,8 +44,17 @@ fi
 } >"$OUT/machine.md"
 cat "$OUT/machine.md" >&2
 
-echo "bench/run.sh: go test -bench (count $COUNT)" >&2
-go test -run '^$' -bench . -benchmem -count "$COUNT" -benchtime "$BENCHTIME" -timeout 60m . | tee "$OUT/bench.txt" >&2
+# The test binary runs COUNT times over all contenders, rather than once
+# with -count, so that every contender's samples spread over the whole
+# run and a noisy minute does not land on one contender only.
+echo "bench/run.sh: go test -bench, $COUNT passes" >&2
+go test -c -o "$OUT/bench.test" .
+: >"$OUT/bench.txt"
+for i in $(seq "$COUNT"); do
+	echo "bench/run.sh: pass $i of $COUNT" >&2
+	"$OUT/bench.test" -test.run '^$' -test.bench . -test.benchmem -test.benchtime "$BENCHTIME" -test.timeout 30m >>"$OUT/bench.txt"
+done
+rm "$OUT/bench.test"
 go run ./cmd/table <"$OUT/bench.txt" >"$OUT/tables.md"
 {
 	echo "# medians with 95% confidence intervals"

@@ -46,7 +46,7 @@ func main() {
 	warmup := flag.Duration("warmup", time.Second, "warm-up time before each measurement (with the one token)")
 	conns := flag.Int("conns", 16, "keep-alive connections")
 	cycle := flag.Int("cycle", 10000, "distinct tokens in the cycling scenario")
-	unique := flag.Int("unique", 50000, "tokens minted for the unique scenario (the window ends early if they run out)")
+	unique := flag.Int("unique", 20000, "tokens in the unique scenario, each sent once (the window ends early when they run out)")
 	handlers := flag.String("handlers", strings.Join(handlerNames, ","), "handlers to measure, comma-separated")
 	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
 	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
@@ -102,11 +102,16 @@ func (d *driver) run(handlers []string, cycle, unique int) {
 	a := bearertest.NewAuthority()
 	defer a.Close()
 	d.target = bench.TargetOf(a, "RS256")
+	// RSA signing is slow (milliseconds a token on a busy VM), so one set
+	// is minted: the cycling tokens are the first of the unique ones (each
+	// scenario has a fresh server, so they are new to it), and the warm-up
+	// token is one more.
 	start := time.Now()
-	mint(a, filepath.Join(d.dir, "one"), 1)
-	mint(a, filepath.Join(d.dir, "cycle"), cycle)
-	mint(a, filepath.Join(d.dir, "unique"), unique)
-	log.Printf("httpbench: minted %d RS256 tokens in %v", 1+cycle+unique, time.Since(start).Round(time.Millisecond))
+	tokens := mint(a, 1+max(cycle, unique))
+	log.Printf("httpbench: minted %d RS256 tokens in %v", len(tokens), time.Since(start).Round(time.Millisecond))
+	writeTokens(filepath.Join(d.dir, "one"), tokens[:1])
+	writeTokens(filepath.Join(d.dir, "cycle"), tokens[1:1+cycle])
+	writeTokens(filepath.Join(d.dir, "unique"), tokens[1:1+unique])
 
 	scenarios := []scenario{
 		{"one token", "one", false},
@@ -229,6 +234,33 @@ func (d *driver) report(handlers []string, scenarios []scenario, results map[str
 		}
 		fmt.Println()
 	}
+	// Server CPU time per request is what a request costs whatever else
+	// runs on the machine, so its ratio is steadier than throughput's.
+	cost := func(r *result) float64 { return r.ServerCPU * r.Seconds / float64(r.Requests) * 1e6 }
+	fmt.Printf("\nServer CPU time per request (µs) and its ratio to the bare handler's; steadier than req/s on a shared machine:\n\n| handler |")
+	for _, s := range scenarios {
+		fmt.Printf(" %s µs | × bare |", s.name)
+	}
+	fmt.Printf("\n|---|")
+	for range scenarios {
+		fmt.Printf("---:|---:|")
+	}
+	fmt.Println()
+	for _, h := range handlers {
+		fmt.Printf("| %s |", h)
+		for _, s := range scenarios {
+			r, base := results[h][s.name], results[handlerNames[0]][s.name]
+			switch {
+			case r == nil:
+				fmt.Printf(" TODO | |")
+			case base == nil:
+				fmt.Printf(" %.1f | |", cost(r))
+			default:
+				fmt.Printf(" %.1f | %.2f |", cost(r), cost(r)/cost(base))
+			}
+		}
+		fmt.Println()
+	}
 	fmt.Printf("\nCPU used in the measured window (1.00 = one core busy), requests measured, validated-token cache hits/misses:\n\n")
 	fmt.Printf("| handler | scenario | server CPU | load CPU | requests | seconds | cache hits / misses |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, h := range handlers {
@@ -251,9 +283,9 @@ func (d *driver) report(handlers []string, scenarios []scenario, results map[str
 	}
 }
 
-// mint writes n distinct RS256 tokens for the benchmark claims to file,
-// one a line, signing on every core.
-func mint(a *bearertest.Authority, file string, n int) {
+// mint returns n distinct RS256 tokens for the benchmark claims, signing
+// on every core.
+func mint(a *bearertest.Authority, n int) []string {
 	tokens := make([]string, n)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
@@ -267,6 +299,11 @@ func mint(a *bearertest.Authority, file string, n int) {
 		}()
 	}
 	wg.Wait()
+	return tokens
+}
+
+// writeTokens writes tokens to file, one a line.
+func writeTokens(file string, tokens []string) {
 	if err := os.WriteFile(file, []byte(strings.Join(tokens, "\n")+"\n"), 0o600); err != nil {
 		log.Fatal(err)
 	}
