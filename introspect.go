@@ -329,8 +329,9 @@ func (in *Introspector) join(key, token string) *call {
 	return c
 }
 
-// workerIdle is how long a worker waits for another call before it ends.
-const workerIdle = 30 * time.Second
+// workerIdle is how long a worker waits for another call before it ends;
+// a variable for tests.
+var workerIdle = 30 * time.Second
 
 // work runs f on an idle worker, or on a new one. It is called with in.mu
 // held and in.closed false, so that Close waits for every worker.

@@ -439,6 +439,11 @@ func TestIntrospectionJWTResponseRefused(t *testing.T) {
 		"no token_introspection": a.Sign("RS256", good, payload(map[string]any{"token_introspection": nil})),
 		"unknown kid":            a.Sign("RS256", []byte(`{"alg":"RS256","typ":"token-introspection+jwt","kid":"nope"}`), payload(nil)),
 		"embedded jwk":           a.Sign("RS256", []byte(`{"alg":"RS256","typ":"token-introspection+jwt","jwk":{}}`), payload(nil)),
+		"HMAC":                   a.Sign("RS256", []byte(`{"alg":"HS256","typ":"token-introspection+jwt"}`), payload(nil)),
+		"header not base64":      "a.b.c",
+		"header not an object":   a.Sign("RS256", []byte(`[1]`), payload(nil)),
+		"payload not an object":  a.Sign("RS256", good, []byte(`[1]`)),
+		"signature not base64":   a.Sign("RS256", good, payload(nil)) + "A",
 	} {
 		t.Run(name, func(t *testing.T) {
 			a.SetBody(bearertest.Introspection, []byte(body))
@@ -829,6 +834,7 @@ func TestIntrospectorConfigErrors(t *testing.T) {
 		"private_key_jwt odd key type":   func(c *bearer.Config) { c.ClientAuth, c.ClientKey = bearer.PrivateKeyJWT, oddSigner{} },
 		"relative endpoint":              func(c *bearer.Config) { c.IntrospectionEndpoint = "/introspect" },
 		"http endpoint, https authority": func(c *bearer.Config) { c.IntrospectionEndpoint = "http://login.example/introspect" },
+		"bad static keys":                func(c *bearer.Config) { c.StaticKeys, c.IntrospectionJWT = []byte("junk"), true },
 		"JWT responses without authority": func(c *bearer.Config) {
 			c.Authority, c.IntrospectionEndpoint, c.IntrospectionJWT = "", "https://login.example/introspect", true
 		},

@@ -1,0 +1,389 @@
+// Command bearer inspects OAuth 2.0 access tokens from the command line,
+// with the library an API would use.
+//
+//	bearer introspect -authority URL -client-id ID [-client-secret S] TOKEN
+//	bearer validate -authority URL [-audience A] [-scopes "a b"] TOKEN
+//	bearer decode TOKEN
+//
+// introspect asks the authority's introspection endpoint (RFC 7662) and
+// prints its answer as JSON; the secret is best given in the environment
+// variable BEARER_CLIENT_SECRET, which keeps it out of shell history.
+// validate checks a JWT locally against the authority's published keys and
+// prints its claims, or the error with its RFC 6750 code. decode prints a
+// JWT's header and payload without verifying anything.
+//
+// A TOKEN of "-" is read from standard input, which keeps it out of shell
+// history and process listings.
+//
+// Exit status: 0 valid or active, 1 invalid or inactive, 2 usage error,
+// 3 the authority could not be reached or did not answer properly.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accesstoken/bearer"
+)
+
+// Exit statuses.
+const (
+	exitValid       = 0
+	exitInvalid     = 1
+	exitUsage       = 2
+	exitUnavailable = 3
+)
+
+// secretEnv names the environment variable that holds the client secret.
+const secretEnv = "BEARER_CLIENT_SECRET"
+
+const usage = `usage:
+  bearer introspect -authority URL -client-id ID [-client-secret S] [flags] TOKEN
+  bearer validate -authority URL [-audience A] [-scopes "a b"] [flags] TOKEN
+  bearer decode TOKEN
+
+introspect  ask the authority's introspection endpoint (RFC 7662); print its answer
+validate    validate a JWT locally with the authority's keys; print its claims
+decode      print a JWT's header and payload, UNVERIFIED
+
+TOKEN "-" reads the token from standard input. The client secret is read
+from $BEARER_CLIENT_SECRET unless -client-secret is given.
+Run "bearer COMMAND -h" for a command's flags.
+
+exit status: 0 valid/active, 1 invalid/inactive, 2 usage, 3 authority unavailable
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole command, minus the process: tests call it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "introspect":
+		return introspect(args[1:], stdin, stdout, stderr)
+	case "validate":
+		return validate(args[1:], stdin, stdout, stderr)
+	case "decode":
+		return decode(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitValid
+	}
+	fmt.Fprintf(stderr, "bearer: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// usageError is a mistake in the command line; run prints it and exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// parse parses a command's flags and returns its one TOKEN argument. It
+// returns -1 as the exit status when the caller should go on.
+func parse(fs *flag.FlagSet, args []string, stdin io.Reader, stderr io.Writer) (string, int) {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", exitValid
+		}
+		return "", exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "bearer %s: want exactly one TOKEN argument, got %d\n", fs.Name(), fs.NArg())
+		return "", exitUsage
+	}
+	token := fs.Arg(0)
+	if token == "-" {
+		line, err := bufio.NewReader(io.LimitReader(stdin, bearer.DefaultMaxTokenSize+2)).ReadString('\n')
+		if err != nil && err != io.EOF {
+			fmt.Fprintf(stderr, "bearer %s: reading the token: %v\n", fs.Name(), err)
+			return "", exitUsage
+		}
+		token = strings.TrimSpace(line)
+	}
+	if token == "" {
+		fmt.Fprintf(stderr, "bearer %s: the token is empty\n", fs.Name())
+		return "", exitUsage
+	}
+	return token, -1
+}
+
+// logger passes on only the library's errors, such as refused
+// credentials; the command prints every failure itself.
+func logger(stderr io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("introspect", flag.ContinueOnError)
+	authority := fs.String("authority", "", "issuer URL of the authority, whose discovery document names the introspection endpoint")
+	endpoint := fs.String("endpoint", "", "introspection endpoint URL, instead of discovery")
+	clientID := fs.String("client-id", "", "the API's client ID at the authority (required)")
+	secret := fs.String("client-secret", "", "the API's client secret (default $"+secretEnv+")")
+	auth := fs.String("auth", "basic", "client authentication: basic (client_secret_basic) or post (client_secret_post)")
+	signed := fs.Bool("jwt", false, "ask for a signed JWT response (RFC 9701) and verify it with the authority's keys")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the authority")
+	token, code := parse(fs, args, stdin, stderr)
+	if code >= 0 {
+		return code
+	}
+	cfg := bearer.Config{
+		Authority:             *authority,
+		IntrospectionEndpoint: *endpoint,
+		ClientID:              *clientID,
+		ClientSecret:          *secret,
+		IntrospectionJWT:      *signed,
+		Timeout:               *timeout,
+		Logger:                logger(stderr),
+	}
+	if cfg.ClientSecret == "" {
+		cfg.ClientSecret = os.Getenv(secretEnv)
+	}
+	switch *auth {
+	case "basic":
+		cfg.ClientAuth = bearer.ClientSecretBasic
+	case "post":
+		cfg.ClientAuth = bearer.ClientSecretPost
+	default:
+		return fail(stderr, "introspect", usageError{fmt.Sprintf("-auth %q: want basic or post", *auth)})
+	}
+	if cfg.ClientID == "" {
+		return fail(stderr, "introspect", usageError{"-client-id is required"})
+	}
+	if cfg.ClientSecret == "" {
+		return fail(stderr, "introspect", usageError{"no client secret: set $" + secretEnv + " or -client-secret"})
+	}
+	in, err := bearer.NewIntrospector(cfg)
+	if err != nil {
+		return fail(stderr, "introspect", usageError{err.Error()})
+	}
+	defer in.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	res, err := in.Introspect(ctx, token)
+	if err != nil {
+		return fail(stderr, "introspect", err)
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return fail(stderr, "introspect", err)
+	}
+	if err := printJSON(stdout, raw); err != nil {
+		return fail(stderr, "introspect", err)
+	}
+	if !res.Active {
+		fmt.Fprintln(stderr, "bearer introspect: the token is not active")
+		return exitInvalid
+	}
+	return exitValid
+}
+
+// listFlag is a flag that may be repeated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	authority := fs.String("authority", "", "issuer URL of the authority (required)")
+	var audience listFlag
+	fs.Var(&audience, "audience", "an accepted audience; repeat for several (default: any, see below)")
+	scopes := fs.String("scopes", "", "space-separated scopes, at least one of which the token must have")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the authority")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: bearer validate -authority URL [-audience A] [-scopes \"a b\"] TOKEN\n\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nWithout -audience and -scopes, any audience the token names is accepted:\nthe token is checked for everything but being meant for a given API.\n")
+	}
+	token, code := parse(fs, args, stdin, stderr)
+	if code >= 0 {
+		return code
+	}
+	if *authority == "" {
+		return fail(stderr, "validate", usageError{"-authority is required"})
+	}
+	if strings.Count(token, ".") != 2 {
+		fmt.Fprintln(stderr, "bearer validate: not a JWT; a reference token can only be introspected (bearer introspect)")
+		return exitInvalid
+	}
+	cfg := bearer.Config{
+		Authority:      *authority,
+		Audience:       audience,
+		RequiredScopes: bearer.AnyOf(*scopes),
+		Mode:           bearer.JWT,
+		Timeout:        *timeout,
+		Logger:         logger(stderr),
+	}
+	if len(cfg.Audience) == 0 && cfg.RequiredScopes.IsZero() {
+		// The library insists on binding tokens to an API; a person at a
+		// terminal may want to check everything else. The token's own aud,
+		// read unverified, is then what is accepted.
+		aud, err := unverifiedAudience(token)
+		if err != nil {
+			return fail(stderr, "validate", usageError{"give -audience or -scopes: " + err.Error()})
+		}
+		cfg.Audience = aud
+		fmt.Fprintf(stderr, "bearer validate: no -audience or -scopes: accepting the token's own aud %q\n", aud)
+	}
+	v, err := bearer.New(context.Background(), cfg)
+	if err != nil {
+		return fail(stderr, "validate", usageError{err.Error()})
+	}
+	defer v.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if err := v.Ready(ctx); err != nil {
+		fmt.Fprintf(stderr, "bearer validate: authority unavailable: %v\n", err)
+		return exitUnavailable
+	}
+	claims, err := v.Validate(ctx, token)
+	if err != nil {
+		return fail(stderr, "validate", err)
+	}
+	raw, err := json.Marshal(claims)
+	if err != nil {
+		return fail(stderr, "validate", err)
+	}
+	if err := printJSON(stdout, raw); err != nil {
+		return fail(stderr, "validate", err)
+	}
+	return exitValid
+}
+
+// unverifiedAudience reads aud from a JWT's payload without verifying it.
+func unverifiedAudience(token string) ([]string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("the token is not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, errors.New("the token's payload is not base64url")
+	}
+	var p struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return nil, errors.New("the token's payload is not a JSON object")
+	}
+	var one string
+	if json.Unmarshal(p.Aud, &one) == nil && one != "" {
+		return []string{one}, nil
+	}
+	var list []string
+	if json.Unmarshal(p.Aud, &list) == nil && len(list) > 0 && !slices.Contains(list, "") {
+		return list, nil
+	}
+	return nil, errors.New("the token has no aud")
+}
+
+func decode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
+	token, code := parse(fs, args, stdin, stderr)
+	if code >= 0 {
+		return code
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		fmt.Fprintf(stderr, "bearer decode: not a JWT (%d parts, want 3); a reference token can only be introspected\n", len(parts))
+		return exitInvalid
+	}
+	for i, label := range []string{"header", "payload"} {
+		raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			fmt.Fprintf(stderr, "bearer decode: the %s is not base64url: %v\n", label, err)
+			return exitInvalid
+		}
+		fmt.Fprintf(stdout, "UNVERIFIED %s:\n", label)
+		if err := printJSON(stdout, raw); err != nil {
+			fmt.Fprintf(stderr, "bearer decode: the %s is not JSON: %v\n", label, err)
+			return exitInvalid
+		}
+		if label == "payload" {
+			printTimes(stdout, raw, time.Now())
+		}
+	}
+	fmt.Fprintln(stdout, "The signature was NOT checked: use bearer validate for that.")
+	return exitValid
+}
+
+// printTimes spells out the NumericDate claims, which are hard to read.
+func printTimes(w io.Writer, payload []byte, now time.Time) {
+	var p map[string]any
+	if json.Unmarshal(payload, &p) != nil {
+		return
+	}
+	for _, name := range []string{"iat", "nbf", "exp"} {
+		f, ok := p[name].(float64)
+		if !ok {
+			continue
+		}
+		t := time.Unix(int64(f), 0).UTC()
+		rel := t.Sub(now).Round(time.Second)
+		when := "in " + rel.String()
+		if rel < 0 {
+			when = (-rel).String() + " ago"
+		}
+		fmt.Fprintf(w, "%s: %s (%s)\n", name, t.Format(time.RFC3339), when)
+	}
+}
+
+func printJSON(w io.Writer, raw []byte) error {
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// fail prints err and returns the exit status for it.
+func fail(stderr io.Writer, cmd string, err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "bearer %s: %v\n", cmd, ue)
+		return exitUsage
+	}
+	var e *bearer.Error
+	if !errors.As(err, &e) {
+		fmt.Fprintf(stderr, "bearer %s: %v\n", cmd, err)
+		return exitUnavailable
+	}
+	code := e.Code
+	if code == "" {
+		code = "no code" // a missing token, an unreachable authority
+	}
+	fmt.Fprintf(stderr, "bearer %s: %d %s: %v\n", cmd, e.Status, code, err)
+	if e.Scope != "" {
+		fmt.Fprintf(stderr, "bearer %s: required scope: %s\n", cmd, e.Scope)
+	}
+	if errors.Is(err, bearer.ErrUnavailable) {
+		return exitUnavailable
+	}
+	return exitInvalid
+}
