@@ -225,6 +225,9 @@ func (s *settings) checkIntrospection() error {
 			return fmt.Errorf("bearer: Config.IntrospectionEndpoint: %w", err)
 		}
 	}
+	if s.StaticKeys != nil && s.IntrospectionEndpoint == "" && s.Mode != JWT {
+		return errors.New("bearer: with Config.StaticKeys nothing is discovered: set Config.IntrospectionEndpoint")
+	}
 	if s.IntrospectionJWT && s.Authority == "" {
 		return errors.New("bearer: Config.IntrospectionJWT needs Config.Authority, whose keys sign the responses")
 	}
@@ -370,26 +373,22 @@ func (in *Introspector) worker(w chan func(), f func()) {
 		timer.Reset(workerIdle)
 		select {
 		case f = <-w:
-		case <-in.ctx.Done():
-			// Close; a call handed over before it must still end.
-			select {
-			case f = <-w:
-				f()
-			default:
-			}
-			return
+			continue
 		case <-timer.C:
-			in.mu.Lock()
-			i := slices.Index(in.idle, w)
-			if i >= 0 {
-				in.idle = slices.Delete(in.idle, i, i+1)
-			}
-			in.mu.Unlock()
-			if i >= 0 {
-				return
-			}
-			f = <-w // work took w off the list: a call is on its way
+		case <-in.ctx.Done():
 		}
+		// Leave, unless work took w off the list meanwhile: then a call is
+		// on its way, and it must run for its callers to hear of it.
+		in.mu.Lock()
+		i := slices.Index(in.idle, w)
+		if i >= 0 {
+			in.idle = slices.Delete(in.idle, i, i+1)
+		}
+		in.mu.Unlock()
+		if i >= 0 {
+			return
+		}
+		f = <-w
 	}
 }
 

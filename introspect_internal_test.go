@@ -2,6 +2,8 @@ package bearer
 
 import (
 	"context"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +76,49 @@ func TestWorkerTakesCallHandedOverAsItTimesOut(t *testing.T) {
 	case <-ran:
 	case <-time.After(2 * time.Second):
 		t.Fatal("the call handed over was lost")
+	}
+}
+
+// ourGoroutines lists the goroutines running this package's code.
+func ourGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var ours []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "accesstoken/bearer.") && !strings.Contains(g, "ourGoroutines") && !strings.Contains(g, "bearertest.") {
+			ours = append(ours, g)
+		}
+	}
+	return ours
+}
+
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	a := bearertest.New(t)
+	before := len(ourGoroutines())
+	in, err := NewIntrospector(Config{
+		Authority: a.Issuer(), ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret,
+		IntrospectionJWT: true, // discovery, and keys refreshed in the background
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := in.Introspect(context.Background(), a.ReferenceToken(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.SetDelay(bearertest.Introspection, time.Minute)
+	go in.Introspect(context.Background(), a.ReferenceToken(nil))
+	for a.Hits(bearertest.Introspection) < 4 {
+		time.Sleep(time.Millisecond)
+	}
+	in.Close()
+	// Goroutines end just after they tell Close they are done.
+	deadline := time.Now().Add(2 * time.Second)
+	for len(ourGoroutines()) > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := ourGoroutines(); len(g) > before {
+		t.Errorf("after Close:\n%s", strings.Join(g, "\n\n"))
 	}
 }

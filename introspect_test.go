@@ -10,9 +10,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -834,7 +836,10 @@ func TestIntrospectorConfigErrors(t *testing.T) {
 		"private_key_jwt odd key type":   func(c *bearer.Config) { c.ClientAuth, c.ClientKey = bearer.PrivateKeyJWT, oddSigner{} },
 		"relative endpoint":              func(c *bearer.Config) { c.IntrospectionEndpoint = "/introspect" },
 		"http endpoint, https authority": func(c *bearer.Config) { c.IntrospectionEndpoint = "http://login.example/introspect" },
-		"bad static keys":                func(c *bearer.Config) { c.StaticKeys, c.IntrospectionJWT = []byte("junk"), true },
+		"bad static keys": func(c *bearer.Config) {
+			c.StaticKeys, c.IntrospectionJWT, c.IntrospectionEndpoint = []byte("junk"), true, "https://login.example/introspect"
+		},
+		"static keys, no endpoint": func(c *bearer.Config) { c.StaticKeys = staticKeyPEM(t) },
 		"JWT responses without authority": func(c *bearer.Config) {
 			c.Authority, c.IntrospectionEndpoint, c.IntrospectionJWT = "", "https://login.example/introspect", true
 		},
@@ -862,6 +867,36 @@ type oddSigner struct{}
 
 func (oddSigner) Public() crypto.PublicKey                                  { return nil }
 func (oddSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
+
+// staticKeyPEM is a public key in PEM, as Config.StaticKeys takes it.
+func staticKeyPEM(t *testing.T) []byte {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, err := x509.MarshalPKIXPublicKey(k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+func TestStaticKeysWithIntrospectionEndpoint(t *testing.T) {
+	a := bearertest.New(t)
+	v, err := bearer.New(context.Background(), introspectionConfig(bearer.Config{
+		Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: staticKeyPEM(t), IntrospectionEndpoint: a.IntrospectionURL(),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	mustValid(t, v, a.ReferenceToken(claims(nil)))
+	// JWT mode never introspects, so it needs no endpoint.
+	v2, err := bearer.New(context.Background(), introspectionConfig(bearer.Config{
+		Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: staticKeyPEM(t), Mode: bearer.JWT,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2.Close()
+}
 
 func TestClientAuthString(t *testing.T) {
 	for a, want := range map[bearer.ClientAuth]string{

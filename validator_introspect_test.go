@@ -295,6 +295,19 @@ func TestNewContextEndsIntrospection(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the call outlived New's context")
 	}
+	// Later tokens get 503 at once: nothing is fetched any more.
+	for range 3 {
+		go func() {
+			_, err := v.Validate(context.Background(), a.ReferenceToken(claims(nil)))
+			errc <- err
+		}()
+		select {
+		case err := <-errc:
+			mustUnavailable(t, err)
+		case <-time.After(2 * time.Second):
+			t.Fatal("a token after New's context ended waited")
+		}
+	}
 }
 
 func TestIssuerCheckedBeforeDiscovery(t *testing.T) {
