@@ -3,7 +3,7 @@
 # bench/results/<UTC time>/ (report.md gathers them; the raw files sit
 # beside it). BENCHMARKS.md at the repository root reports one such run.
 #
-#   bench/run.sh                 # the full run, about 7 minutes
+#   bench/run.sh                 # the full run, about 10 minutes
 #   COUNT=3 HTTP_DURATION=1s bench/run.sh   # a quick look
 #
 # Environment: COUNT (go test -count, default 10), BENCHTIME (default 1s),
