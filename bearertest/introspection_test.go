@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -321,4 +322,32 @@ func TestSetClientKeyNil(t *testing.T) {
 	if code != http.StatusUnauthorized {
 		t.Errorf("%d", code)
 	}
+}
+
+// Reference tokens are opaque: only the introspection endpoint can say
+// what they stand for.
+func ExampleAuthority_ReferenceToken() {
+	a := bearertest.NewAuthority()
+	defer a.Close()
+
+	token := a.ReferenceToken(bearertest.Claims{"sub": "bob", "scope": "api"})
+	ask := func() string {
+		req, _ := http.NewRequest(http.MethodPost, a.IntrospectionURL(), strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(bearertest.DefaultClientID, bearertest.DefaultClientSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return fmt.Sprint(m["active"], " ", m["sub"])
+	}
+	fmt.Println(ask())
+	a.Revoke(token)
+	fmt.Println(ask())
+	// Output:
+	// true bob
+	// false <nil>
 }
