@@ -29,14 +29,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
 
 // Validator validates access tokens for one authority. It is safe for
 // concurrent use; create one per API and share it.
 type Validator struct {
-	s  *settings
-	p  *provider
-	in *Introspector // nil unless reference tokens are introspected
+	s     *settings
+	p     *provider
+	in    *Introspector // nil unless reference tokens are introspected
+	cache *tokenCache   // nil when caching is off
 }
 
 // New checks cfg and returns a Validator. It does not wait for the
@@ -52,7 +54,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{s: s, p: p}
+	v := &Validator{s: s, p: p, cache: newTokenCache(s)}
 	v.startIntrospection()
 	return v, nil
 }
@@ -89,11 +91,25 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if !jws {
 		return nil, errInvalidToken(ErrMalformed)
 	}
+	var h [32]byte
+	if v.cache != nil {
+		h = tokenHash(token)
+		if c, ok := v.cache.get(h, time.Now()); ok {
+			return c, nil
+		}
+	}
 	r, err := v.p.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return v.validateJWT(ctx, r, token)
+	c, key, err := v.validateJWT(ctx, r, token)
+	if err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(h, c, key, time.Now())
+	}
+	return c, nil
 }
 
 // Ready waits until the authority's metadata and keys have been fetched,

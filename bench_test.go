@@ -17,10 +17,10 @@ import (
 // The bare signature check is the floor any validator pays; the Validate
 // benchmarks beside it show what the library adds.
 
-func benchSetup(b *testing.B, alg string) (*bearertest.Authority, *bearer.Validator, string) {
+func benchSetup(b *testing.B, alg string, cacheSize int) (*bearertest.Authority, *bearer.Validator, string) {
 	a := bearertest.NewAuthority()
 	b.Cleanup(a.Close)
-	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, CacheSize: cacheSize})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func benchSetup(b *testing.B, alg string) (*bearertest.Authority, *bearer.Valida
 func BenchmarkBareVerify(b *testing.B) {
 	for _, alg := range []string{"RS256", "ES256"} {
 		b.Run(alg, func(b *testing.B) {
-			a, _, tok := benchSetup(b, alg)
+			a, _, tok := benchSetup(b, alg, 0)
 			i := strings.LastIndexByte(tok, '.')
 			sig, _ := enc.DecodeString(tok[i+1:])
 			pub := a.PublicKey(alg)
@@ -57,17 +57,24 @@ func BenchmarkBareVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkValidate measures a token seen for the first time (cold: the
+// cache is off) and one seen again (warm: served from the cache).
 func BenchmarkValidate(b *testing.B) {
 	for _, alg := range []string{"RS256", "ES256"} {
-		b.Run(alg, func(b *testing.B) {
-			_, v, tok := benchSetup(b, alg)
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := v.Validate(ctx, tok); err != nil {
-					b.Fatal(err)
+		for _, mode := range []struct {
+			name string
+			size int
+		}{{"cold", -1}, {"warm", 0}} {
+			b.Run(alg+"/"+mode.name, func(b *testing.B) {
+				_, v, tok := benchSetup(b, alg, mode.size)
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := v.Validate(ctx, tok); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

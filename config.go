@@ -153,11 +153,12 @@ type Config struct {
 	// authority and addressed to ClientID.
 	IntrospectionJWT bool
 
-	// CacheDuration is the longest an active introspection result is
-	// reused; a result is never kept past the token's exp. A token revoked
-	// at the authority can still be accepted for this long. Default
-	// DefaultCacheDuration; a negative value turns caching of active
-	// results off, so that every request asks the authority.
+	// CacheDuration is the longest a validation result is reused: a JWT
+	// that passed validation (its signature is then not checked again) or
+	// an active introspection answer (a token revoked at the authority can
+	// still be accepted for this long). Nothing is reused past the token's
+	// exp. Default DefaultCacheDuration; a negative value turns both caches
+	// off.
 	CacheDuration time.Duration
 
 	// InactiveCacheDuration is how long an inactive answer is remembered,
@@ -166,8 +167,9 @@ type Config struct {
 	// it off.
 	InactiveCacheDuration time.Duration
 
-	// CacheSize bounds the number of introspection results kept in memory;
-	// default DefaultCacheSize. The least recently used go first.
+	// CacheSize bounds each in-memory cache (validated JWTs, introspection
+	// answers) to this many tokens; default DefaultCacheSize. The least
+	// recently used go first. A negative value turns both off.
 	CacheSize int
 
 	// CacheStore, if set, keeps introspection results instead of the
@@ -257,7 +259,7 @@ func (c Config) baseSettings() (*settings, error) {
 	if s.InactiveCacheDuration == 0 {
 		s.InactiveCacheDuration = DefaultInactiveCacheDuration
 	}
-	if s.CacheSize <= 0 {
+	if s.CacheSize == 0 {
 		s.CacheSize = DefaultCacheSize
 	}
 	if err := s.checkIntrospection(); err != nil {

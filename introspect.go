@@ -191,7 +191,11 @@ func NewIntrospector(cfg Config) (*Introspector, error) {
 // s must have been checked by checkIntrospection.
 func newIntrospector(s *settings, p *provider, parent context.Context) *Introspector {
 	in := &Introspector{s: s, p: p, store: s.CacheStore, calls: make(map[string]*call)}
-	if in.store == nil {
+	switch {
+	case in.store != nil:
+	case s.CacheSize < 0:
+		in.store = noStore{}
+	default:
 		in.store = newMemoryStore(s.CacheSize)
 	}
 	switch s.ClientAuth {

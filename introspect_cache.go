@@ -77,3 +77,10 @@ func (m *memoryStore) Put(_ context.Context, key string, r *Result, ttl time.Dur
 func (m *memoryStore) Delete(_ context.Context, key string) {
 	m.lru.Remove(key)
 }
+
+// noStore keeps nothing: Config.CacheSize < 0 turns caching off.
+type noStore struct{}
+
+func (noStore) Get(context.Context, string) (*Result, bool)         { return nil, false }
+func (noStore) Put(context.Context, string, *Result, time.Duration) {}
+func (noStore) Delete(context.Context, string)                      {}

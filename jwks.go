@@ -29,6 +29,17 @@ type publicKey struct {
 	use string   // empty or "sig"
 	ops []string // key_ops; empty means unrestricted
 	key crypto.PublicKey
+
+	// retired is set once the key is no longer published, so that tokens
+	// it verified are no longer served from the cache.
+	retired atomic.Bool
+}
+
+// sameAs reports whether k and o are the same published key.
+func (k *publicKey) sameAs(o *publicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := k.key.(equaler)
+	return ok && k.kid == o.kid && k.alg == o.alg && k.use == o.use && slices.Equal(k.ops, o.ops) && e.Equal(o.key)
 }
 
 // fits reports whether the key may verify a JWS with alg. The algorithm
@@ -292,8 +303,34 @@ func (ks *keySet) fetch(ctx context.Context) error {
 	for _, e := range skipped {
 		ks.log.WarnContext(ctx, "bearer: JWKS key skipped", "url", ks.url, "error", e)
 	}
-	ks.keys.Store(&keys)
+	ks.replace(keys)
 	return nil
+}
+
+// replace publishes keys as the new snapshot. A key that is still
+// published keeps its old object, so what it verified stays cached; the
+// keys that are gone are marked retired.
+func (ks *keySet) replace(keys []*publicKey) {
+	var old []*publicKey
+	if p := ks.keys.Load(); p != nil {
+		old = *p
+	}
+	kept := make(map[*publicKey]bool, len(old))
+	for i, k := range keys {
+		for _, o := range old {
+			if !kept[o] && o.sameAs(k) {
+				keys[i] = o
+				kept[o] = true
+				break
+			}
+		}
+	}
+	ks.keys.Store(&keys)
+	for _, o := range old {
+		if !kept[o] {
+			o.retired.Store(true)
+		}
+	}
 }
 
 // refreshEvery refreshes the key set until ks.ctx ends, with ±10% jitter

@@ -73,82 +73,83 @@ func typOK(typ string, strict bool) bool {
 // algorithm and key, signature, then the registered claims. The payload is
 // parsed only after the signature verifies.
 // The caller has checked looksLikeJWS.
-func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*Claims, error) {
+// It returns the key that verified the token (nil for HMAC).
+func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*Claims, *publicKey, error) {
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 
 	headerJSON, err := b64.DecodeString(token[:dot1])
 	if err != nil {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	var h jwsHeader
 	if !isObject(headerJSON) || json.Unmarshal(headerJSON, &h) != nil {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	if h.Crit != nil || h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil {
-		return nil, errInvalidToken(ErrHeader)
+		return nil, nil, errInvalidToken(ErrHeader)
 	}
 	if !slices.Contains(v.s.algorithms, h.Alg) {
-		return nil, errInvalidToken(ErrAlgorithm)
+		return nil, nil, errInvalidToken(ErrAlgorithm)
 	}
 	if !typOK(h.Typ, v.s.StrictTokenType) {
-		return nil, errInvalidToken(ErrTokenType)
+		return nil, nil, errInvalidToken(ErrTokenType)
 	}
 	sig, err := b64.DecodeString(token[dot2+1:])
 	if err != nil {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	method := jwt.GetSigningMethod(h.Alg)
 	if method == nil {
-		return nil, errInvalidToken(ErrAlgorithm)
+		return nil, nil, errInvalidToken(ErrAlgorithm)
 	}
 	signingInput := token[:dot2]
+	var key *publicKey
 	if strings.HasPrefix(h.Alg, "HS") {
 		if method.Verify(signingInput, sig, v.s.SharedSecret) != nil {
-			return nil, errInvalidToken(ErrSignature)
+			return nil, nil, errInvalidToken(ErrSignature)
 		}
 	} else {
 		if r.keys == nil {
-			return nil, errInvalidToken(ErrUnknownKey)
+			return nil, nil, errInvalidToken(ErrUnknownKey)
 		}
 		keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		verified := false
 		for _, k := range keys {
 			if method.Verify(signingInput, sig, k.key) == nil {
-				verified = true
+				key = k
 				break
 			}
 		}
-		if !verified {
-			return nil, errInvalidToken(ErrSignature)
+		if key == nil {
+			return nil, nil, errInvalidToken(ErrSignature)
 		}
 	}
 
 	payload, err := b64.DecodeString(token[dot1+1 : dot2])
 	if err != nil {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	var w wireClaims
 	if !isObject(payload) || json.Unmarshal(payload, &w) != nil {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	if w.Exp == nil {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	c := w.claims(payload)
 	if c.Issuer != r.issuer {
-		return nil, errInvalidToken(ErrIssuer)
+		return nil, nil, errInvalidToken(ErrIssuer)
 	}
 	if err := v.checkTimes(c, time.Now()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := v.checkAudience(c.Audience); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, key, nil
 }
 
 // checkTimes applies exp, nbf and iat with the configured leeway.

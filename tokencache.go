@@ -1,0 +1,87 @@
+package bearer
+
+import (
+	"crypto/sha256"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// tokenHash is the SHA-256 of the whole token: the only form in which a
+// token is ever kept. Hashing the string's bytes in place saves a copy of
+// up to MaxTokenSize bytes per request; sha256 only reads them.
+func tokenHash(token string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
+
+// tokenCache remembers JWTs that passed local validation, so a token seen
+// again costs a hash and a map lookup instead of a signature check. An
+// entry lives until the token expires or CacheDuration passes, whichever
+// comes first, and dies with the key that verified it.
+type tokenCache struct {
+	lru          *lru.Cache[[sha256.Size]byte, *cachedToken]
+	maxAge       time.Duration
+	leeway       time.Duration
+	hits, misses atomic.Uint64
+}
+
+type cachedToken struct {
+	claims  *Claims
+	key     *publicKey // nil for HMAC and static keys, which never retire
+	expires time.Time
+}
+
+func newTokenCache(s *settings) *tokenCache {
+	if s.CacheSize < 0 || s.CacheDuration < 0 {
+		return nil
+	}
+	c, err := lru.New[[sha256.Size]byte, *cachedToken](s.CacheSize)
+	if err != nil {
+		panic("bearer: " + err.Error()) // size is checked by settings
+	}
+	return &tokenCache{lru: c, maxAge: s.CacheDuration, leeway: s.leeway}
+}
+
+// get returns the claims cached under h if they are still good at now.
+func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
+	e, ok := tc.lru.Get(h)
+	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
+		tc.hits.Add(1)
+		return e.claims, true
+	}
+	if ok {
+		tc.lru.Remove(h)
+	}
+	tc.misses.Add(1)
+	return nil, false
+}
+
+// put caches claims validated at now with key.
+func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now time.Time) {
+	expires := c.ExpiresAt.Add(tc.leeway)
+	if limit := now.Add(tc.maxAge); limit.Before(expires) {
+		expires = limit
+	}
+	tc.lru.Add(h, &cachedToken{claims: c, key: key, expires: expires})
+}
+
+// Stats are counters of the validated-token cache.
+type Stats struct {
+	// Hits counts JWTs served from the cache, without a signature check.
+	Hits uint64
+	// Misses counts JWTs that had to be validated in full.
+	Misses uint64
+	// Entries is the number of tokens cached now.
+	Entries int
+}
+
+// Stats reports the validated-token cache's counters; all zero when
+// caching is off.
+func (v *Validator) Stats() Stats {
+	if v.cache == nil {
+		return Stats{}
+	}
+	return Stats{Hits: v.cache.hits.Load(), Misses: v.cache.misses.Load(), Entries: v.cache.lru.Len()}
+}

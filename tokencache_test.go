@@ -1,0 +1,118 @@
+package bearer_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+func TestCacheServesRepeatedTokens(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	tok := a.Token(claims(nil))
+	first := mustValid(t, v, tok)
+	for range 10 {
+		if c := mustValid(t, v, tok); c != first {
+			t.Fatal("a repeated token was validated again instead of served from the cache")
+		}
+	}
+	if s := v.Stats(); s.Hits != 10 || s.Misses != 1 || s.Entries != 1 {
+		t.Errorf("Stats = %+v, want 10 hits, 1 miss, 1 entry", s)
+	}
+}
+
+func TestCacheRechecksExpiry(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Leeway: -1})
+	tok := a.Token(claims(bearertest.Claims{"exp": time.Now().Add(1500 * time.Millisecond)}))
+	mustValid(t, v, tok)
+	mustValid(t, v, tok)
+	time.Sleep(2 * time.Second)
+	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrExpired)
+}
+
+func TestCacheRechecksRequiredScopes(t *testing.T) {
+	a := bearertest.New(t)
+	read := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("read")})
+	tok := a.Token(claims(bearertest.Claims{"scope": "write"}))
+	for range 2 {
+		mustFail(t, read, tok, bearer.ErrInsufficientScope, nil)
+	}
+}
+
+func TestCacheDropsTokensOfRetiredKeys(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	oldKid := a.KeyID("ES256")
+	old := a.TokenWith("ES256", nil, claims(nil))
+	other := a.Token(claims(nil)) // RS256: its key stays published
+	mustValid(t, v, old)
+	mustValid(t, v, other)
+
+	a.RotateKey("ES256")
+	a.Unpublish(oldKid)
+	mustValid(t, v, a.TokenWith("ES256", nil, claims(nil))) // unknown kid: fetches the new set
+
+	mustFail(t, v, old, bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+	hits := v.Stats().Hits
+	mustValid(t, v, other)
+	if v.Stats().Hits != hits+1 {
+		t.Error("a token of a key still published lost its cache entry")
+	}
+}
+
+func TestCacheDurationBoundsReuse(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{CacheDuration: 50 * time.Millisecond})
+	tok := a.Token(claims(nil))
+	mustValid(t, v, tok)
+	time.Sleep(100 * time.Millisecond)
+	mustValid(t, v, tok)
+	if s := v.Stats(); s.Hits != 0 || s.Misses != 2 {
+		t.Errorf("Stats = %+v, want the entry expired after CacheDuration", s)
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{CacheSize: 10})
+	for range 25 {
+		mustValid(t, v, a.TokenWith("ES256", nil, claims(nil)))
+	}
+	if s := v.Stats(); s.Entries != 10 {
+		t.Errorf("Entries = %d, want 10", s.Entries)
+	}
+}
+
+func TestCacheOff(t *testing.T) {
+	a := bearertest.New(t)
+	for name, cfg := range map[string]bearer.Config{
+		"size":     {CacheSize: -1},
+		"duration": {CacheDuration: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := newValidator(t, a, cfg)
+			tok := a.Token(claims(nil))
+			mustValid(t, v, tok)
+			mustValid(t, v, tok)
+			if s := v.Stats(); s != (bearer.Stats{}) {
+				t.Errorf("Stats = %+v with caching off", s)
+			}
+			// Reference tokens too: every request asks the authority.
+			ref := newValidator(t, a, bearer.Config{CacheSize: cfg.CacheSize, CacheDuration: cfg.CacheDuration, ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret})
+			rt := a.ReferenceToken(claims(nil))
+			hits := a.Hits(bearertest.Introspection)
+			for range 3 {
+				if _, err := ref.Validate(context.Background(), rt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := a.Hits(bearertest.Introspection) - hits; n != 3 {
+				t.Errorf("%d introspection calls for 3 requests with caching off", n)
+			}
+		})
+	}
+}
