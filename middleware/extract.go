@@ -16,26 +16,34 @@ const maxFormBody = 64 << 10
 // place holds no token at all; err is for a token presented wrongly.
 type source func(w http.ResponseWriter, r *http.Request) (token string, found bool, err error)
 
-// fromHeader reads "Authorization: Bearer <token>" (RFC 6750 §2.1). Another
-// scheme is no bearer token; a second Authorization field is an error.
+// fromHeader reads "Authorization: Bearer <token>" (RFC 6750 §2.1).
 func fromHeader(_ http.ResponseWriter, r *http.Request) (string, bool, error) {
-	values := r.Header.Values("Authorization")
+	token, err := TokenFromAuthorization(r.Header.Values("Authorization"))
+	return token, token != "", err
+}
+
+// TokenFromAuthorization applies RFC 6750 §2.1 to the values of the
+// Authorization field (or gRPC's authorization metadata): it returns the
+// bearer token, or "" when there is none (no field, or another scheme). Two
+// values, or credentials that are not a b64token, are an invalid request.
+// Adapters for other transports use it so every one reads tokens alike.
+func TokenFromAuthorization(values []string) (string, error) {
 	switch len(values) {
 	case 0:
-		return "", false, nil
+		return "", nil
 	case 1:
 	default:
-		return "", false, bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field")
+		return "", bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field")
 	}
 	scheme, rest, _ := strings.Cut(values[0], " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", false, nil
+		return "", nil
 	}
 	token := strings.TrimLeft(rest, " ")
 	if !isB64Token(token) {
-		return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed bearer credentials")
+		return "", bearer.NewError(bearer.ErrInvalidRequest, "malformed bearer credentials")
 	}
-	return token, true, nil
+	return token, nil
 }
 
 // fromQuery reads the access_token query parameter (RFC 6750 §2.3). The

@@ -28,7 +28,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -37,6 +36,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/middleware"
 )
 
 // UnaryServerInterceptor returns an interceptor that admits only calls
@@ -99,7 +99,7 @@ func (g *guard) check(ctx context.Context, method string) (context.Context, meta
 		return ctx, nil, nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
-	token, err := tokenFrom(md.Get("authorization"))
+	token, err := middleware.TokenFromAuthorization(md.Get("authorization"))
 	if err == nil && token == "" && g.optional {
 		return ctx, nil, nil
 	}
@@ -165,44 +165,4 @@ func Code(err error) codes.Code {
 		return codes.Unavailable
 	}
 	return codes.Unauthenticated
-}
-
-// tokenFrom reads "Bearer <token>" from the authorization metadata by the
-// rules the net/http middleware applies to the Authorization field
-// (RFC 6750 §2.1): another scheme is no bearer token, two values or
-// credentials that are not a b64token are an invalid request.
-func tokenFrom(values []string) (string, error) {
-	switch len(values) {
-	case 0:
-		return "", nil
-	case 1:
-	default:
-		return "", bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field")
-	}
-	scheme, rest, _ := strings.Cut(values[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", nil
-	}
-	token := strings.TrimLeft(rest, " ")
-	if !isB64Token(token) {
-		return "", bearer.NewError(bearer.ErrInvalidRequest, "malformed bearer credentials")
-	}
-	return token, nil
-}
-
-// isB64Token checks RFC 6750's b64token syntax:
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	body := strings.TrimRight(s, "=")
-	if body == "" {
-		return false
-	}
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
 }
