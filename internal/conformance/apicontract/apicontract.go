@@ -103,14 +103,21 @@ func bearer(token string) http.Header { return http.Header{"Authorization": {"Be
 
 func testCurlLine(t *testing.T, run RunFunc) {
 	base, out := start(t, run)
-	m := curlLine.FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("no curl line printed:\n%s", out.String())
+	// Two lines: a JWT, validated locally, then a reference token,
+	// introspected at the embedded authority; both must work.
+	lines := curlLine.FindAllStringSubmatch(out.String(), -1)
+	if len(lines) != 2 {
+		t.Fatalf("want two curl lines, got:\n%s", out.String())
 	}
-	token := m[1]
-	if m[2] != base {
-		t.Errorf("curl line names %s, the program listens on %s", m[2], base)
+	for _, m := range lines {
+		if m[2] != base {
+			t.Errorf("curl line names %s, the program listens on %s", m[2], base)
+		}
+		if resp, body := send(t, http.MethodGet, base+"/values", bearer(m[1])); resp.StatusCode != http.StatusOK {
+			t.Errorf("the printed curl line answers %d %s", resp.StatusCode, body)
+		}
 	}
+	token := lines[0][1]
 
 	resp, body := send(t, http.MethodGet, base+"/values", bearer(token))
 	var values []string
