@@ -96,6 +96,8 @@ type wireClaims struct {
 	Scp      scopeList       `json:"scp"`
 	Sid      string          `json:"sid"`
 	Cnf      json.RawMessage `json:"cnf"`
+
+	dates [3]numericDate // storage for Exp, Iat, Nbf when decodeClaims fills them
 }
 
 func (w *wireClaims) claims(raw []byte) *Claims {

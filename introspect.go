@@ -609,12 +609,12 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 	if err != nil {
 		return nil, err
 	}
-	var h jwsHeader
-	if !isObject(headerJSON) || json.Unmarshal(headerJSON, &h) != nil {
-		return nil, errors.New("malformed header")
-	}
-	if h.Crit != nil || h.JWK != nil || h.JKU != nil || h.X5U != nil || h.X5C != nil {
+	h, err := decodeHeader(headerJSON)
+	if errors.Is(err, errForbiddenHeader) {
 		return nil, ErrHeader
+	}
+	if err != nil {
+		return nil, errors.New("malformed header")
 	}
 	if typ := strings.ToLower(h.Typ); typ != "token-introspection+jwt" && typ != mediaJWT {
 		return nil, ErrTokenType

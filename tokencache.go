@@ -10,10 +10,16 @@ import (
 )
 
 // tokenHash is the SHA-256 of the whole token: the only form in which a
-// token is ever kept. Hashing the string's bytes in place saves a copy of
-// up to MaxTokenSize bytes per request; sha256 only reads them.
+// token is ever kept.
 func tokenHash(token string) [sha256.Size]byte {
-	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+	return sha256.Sum256(bytesOf(token))
+}
+
+// bytesOf views s as bytes without copying up to MaxTokenSize bytes per
+// request. The result must only be read: its users (sha256, base64
+// decoding) never write to their input.
+func bytesOf(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // tokenCache remembers JWTs that passed local validation, so a token seen

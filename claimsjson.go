@@ -1,0 +1,515 @@
+package bearer
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// This file decodes a JWT payload into wireClaims in one pass, without
+// reflection. It exists for speed (the payload is decoded on every cache
+// miss) and for strictness encoding/json lacks: member names are matched
+// exactly (RFC 7519 §4: claim names are case-sensitive) and a name that
+// appears twice makes the payload malformed (RFC 7515 §4, RFC 8725 §3.2),
+// so two parsers can never read two different tokens from one payload.
+// Its answers are checked against encoding/json by FuzzDecodeClaims.
+
+var errJSON = errors.New("malformed JSON")
+
+// maxDepth bounds nesting in values we skip, so a payload of brackets
+// cannot exhaust the stack.
+const maxDepth = 64
+
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *jsonScanner) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *jsonScanner) expect(c byte) error {
+	if s.peek() != c {
+		return errJSON
+	}
+	s.i++
+	return nil
+}
+
+// name reads a member name. Plain names, nearly all of them, are
+// returned as a slice of the input, so reading them allocates nothing.
+func (s *jsonScanner) name() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, errJSON
+	}
+	start := s.i + 1
+	for j := start; j < len(s.b); j++ {
+		c := s.b[j]
+		if c == '"' {
+			if raw := s.b[start:j]; utf8.Valid(raw) {
+				s.i = j + 1
+				return raw, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	v, err := s.str()
+	return []byte(v), err
+}
+
+// str reads a JSON string and returns its value. Strings without escapes
+// and in valid UTF-8, nearly all of them, are sliced, not rebuilt.
+func (s *jsonScanner) str() (string, error) {
+	if s.peek() != '"' {
+		return "", errJSON
+	}
+	start := s.i
+	s.i++
+	simple := true
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			raw := s.b[start+1 : s.i-1]
+			if simple && utf8.Valid(raw) {
+				return string(raw), nil
+			}
+			// Escapes and invalid UTF-8: encoding/json's rules, exactly.
+			var v string
+			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
+				return "", errJSON
+			}
+			return v, nil
+		case c == '\\':
+			simple = false
+			s.i += 2
+		case c < 0x20:
+			return "", errJSON
+		default:
+			s.i++
+		}
+	}
+	return "", errJSON
+}
+
+// number reads a JSON number as float64.
+func (s *jsonScanner) number() (float64, error) {
+	s.ws()
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	digits := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	if s.i == digits || (s.b[digits] == '0' && s.i-digits > 1) {
+		return 0, errJSON
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		frac := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == frac {
+			return 0, errJSON
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		exp := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == exp {
+			return 0, errJSON
+		}
+	}
+	f, err := strconv.ParseFloat(string(s.b[start:s.i]), 64)
+	if err != nil {
+		return 0, errJSON
+	}
+	return f, nil
+}
+
+func (s *jsonScanner) literal(word string) error {
+	s.ws()
+	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+		return errJSON
+	}
+	s.i += len(word)
+	return nil
+}
+
+// skip passes over any JSON value, checking its syntax.
+func (s *jsonScanner) skip(depth int) error {
+	if depth > maxDepth {
+		return errJSON
+	}
+	switch s.peek() {
+	case '"':
+		_, err := s.str()
+		return err
+	case '{':
+		s.i++
+		if s.peek() == '}' {
+			s.i++
+			return nil
+		}
+		for {
+			if _, err := s.str(); err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case '}':
+				s.i++
+				return nil
+			default:
+				return errJSON
+			}
+		}
+	case '[':
+		s.i++
+		if s.peek() == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return nil
+			default:
+				return errJSON
+			}
+		}
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	default:
+		_, err := s.number()
+		return err
+	}
+}
+
+// isNull consumes a null if one is next.
+func (s *jsonScanner) isNull() bool {
+	if s.peek() == 'n' && s.literal("null") == nil {
+		return true
+	}
+	return false
+}
+
+// strings reads a string or an array of strings; null is no value.
+func (s *jsonScanner) strings() (list []string, single bool, err error) {
+	if s.isNull() {
+		return nil, false, nil
+	}
+	if s.peek() == '"' {
+		v, err := s.str()
+		return []string{v}, true, err
+	}
+	if err := s.expect('['); err != nil {
+		return nil, false, err
+	}
+	list = []string{}
+	if s.peek() == ']' {
+		s.i++
+		return list, false, nil
+	}
+	for {
+		v, err := s.str()
+		if err != nil {
+			return nil, false, err
+		}
+		list = append(list, v)
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return list, false, nil
+		default:
+			return nil, false, errJSON
+		}
+	}
+}
+
+// optString reads a string claim; null leaves it empty, as encoding/json
+// does.
+func (s *jsonScanner) optString() (string, error) {
+	if s.isNull() {
+		return "", nil
+	}
+	return s.str()
+}
+
+// date reads a NumericDate into d; null, like absence, yields nil.
+func (s *jsonScanner) date(d *numericDate) (*numericDate, error) {
+	if s.isNull() {
+		return nil, nil
+	}
+	f, err := s.number()
+	if err != nil || math.Abs(f) > 1<<40 {
+		return nil, errNumericDate
+	}
+	sec, frac := math.Modf(f)
+	d.t = unixTime(int64(sec), int64(frac*1e9))
+	return d, nil
+}
+
+// Bits of the registered members seen, to refuse duplicates.
+const (
+	seenIss = 1 << iota
+	seenSub
+	seenAud
+	seenExp
+	seenIat
+	seenNbf
+	seenJti
+	seenClientID
+	seenScope
+	seenScp
+	seenSid
+	seenCnf
+)
+
+// decodeClaims decodes a payload that must be a JSON object.
+func decodeClaims(payload []byte) (wireClaims, error) {
+	var w wireClaims
+	s := &jsonScanner{b: payload}
+	if err := s.expect('{'); err != nil {
+		return w, err
+	}
+	var seen uint
+	var others [][]byte
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			name, err := s.name()
+			if err != nil {
+				return w, err
+			}
+			if err := s.expect(':'); err != nil {
+				return w, err
+			}
+			bit, err := w.member(s, name)
+			if err != nil {
+				return w, err
+			}
+			if bit != 0 {
+				if seen&bit != 0 {
+					return w, errJSON
+				}
+				seen |= bit
+			} else {
+				if slices.ContainsFunc(others, func(o []byte) bool { return string(o) == string(name) }) {
+					return w, errJSON
+				}
+				others = append(others, name)
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+				continue
+			case '}':
+				s.i++
+			default:
+				return w, errJSON
+			}
+			break
+		}
+	}
+	if s.ws(); s.i != len(s.b) {
+		return w, errJSON
+	}
+	return w, nil
+}
+
+// member decodes the value of the member name into w and returns its bit,
+// or 0 for a member w does not hold (its value is skipped).
+func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
+	var err error
+	switch string(name) {
+	case "iss":
+		w.Iss, err = s.optString()
+		return seenIss, err
+	case "sub":
+		w.Sub, err = s.optString()
+		return seenSub, err
+	case "jti":
+		w.Jti, err = s.optString()
+		return seenJti, err
+	case "client_id":
+		w.ClientID, err = s.optString()
+		return seenClientID, err
+	case "sid":
+		w.Sid, err = s.optString()
+		return seenSid, err
+	case "aud":
+		var list []string
+		list, _, err = s.strings()
+		w.Aud = list
+		return seenAud, err
+	case "scope", "scp":
+		var list []string
+		var single bool
+		list, single, err = s.strings()
+		if err == nil {
+			list = scopesOf(list, single)
+		}
+		if string(name) == "scope" {
+			w.Scope = list
+			return seenScope, err
+		}
+		w.Scp = list
+		return seenScp, err
+	case "exp":
+		w.Exp, err = s.date(&w.dates[0])
+		return seenExp, err
+	case "iat":
+		w.Iat, err = s.date(&w.dates[1])
+		return seenIat, err
+	case "nbf":
+		w.Nbf, err = s.date(&w.dates[2])
+		return seenNbf, err
+	case "cnf":
+		start := s.i
+		if s.isNull() {
+			return seenCnf, nil
+		}
+		if err := s.skip(0); err != nil {
+			return 0, err
+		}
+		w.Cnf = trimSpace(s.b[start:s.i])
+		return seenCnf, nil
+	}
+	return 0, s.skip(0)
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// scopesOf applies scopeList's rules: a string is space-separated, array
+// elements are taken literally and empty ones dropped.
+func scopesOf(list []string, single bool) []string {
+	if list == nil {
+		return nil
+	}
+	if single {
+		return strings.Fields(list[0])
+	}
+	return slices.DeleteFunc(list, func(v string) bool { return v == "" })
+}
+
+func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec) }
+
+var errForbiddenHeader = errors.New("forbidden header parameter")
+
+// decodeHeader decodes a JWS protected header with the same rules as
+// decodeClaims. Members that would let the token pick its own key (crit,
+// jwk, jku, x5u, x5c) are refused by name, whatever their value.
+func decodeHeader(header []byte) (*jwsHeader, error) {
+	s := &jsonScanner{b: header}
+	if err := s.expect('{'); err != nil {
+		return nil, err
+	}
+	h := &jwsHeader{}
+	var seen [][]byte
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			name, err := s.name()
+			if err != nil {
+				return nil, err
+			}
+			if slices.ContainsFunc(seen, func(o []byte) bool { return string(o) == string(name) }) {
+				return nil, errJSON
+			}
+			seen = append(seen, name)
+			if err := s.expect(':'); err != nil {
+				return nil, err
+			}
+			switch string(name) {
+			case "alg":
+				h.Alg, err = s.optString()
+			case "kid":
+				h.Kid, err = s.optString()
+			case "typ":
+				h.Typ, err = s.optString()
+			case "crit", "jwk", "jku", "x5u", "x5c":
+				return nil, errForbiddenHeader
+			default:
+				err = s.skip(0)
+			}
+			if err != nil {
+				return nil, err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+				continue
+			case '}':
+				s.i++
+			default:
+				return nil, errJSON
+			}
+			break
+		}
+	}
+	if s.ws(); s.i != len(s.b) {
+		return nil, errJSON
+	}
+	return h, nil
+}
