@@ -96,6 +96,10 @@ type wireClaims struct {
 	Scp      scopeList       `json:"scp"`
 	Sid      string          `json:"sid"`
 	Cnf      json.RawMessage `json:"cnf"`
+	// Events is set if the payload has an events member, the mark of a
+	// security event token such as a logout token (RFC 8417 §2.2); it is
+	// never part of an access token.
+	Events bool `json:"-"`
 
 	dates [3]numericDate // storage for Exp, Iat, Nbf when decodeClaims fills them
 }

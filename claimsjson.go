@@ -317,6 +317,7 @@ const (
 	seenScp
 	seenSid
 	seenCnf
+	seenEvents
 )
 
 // decodeClaims decodes a payload that must be a JSON object.
@@ -429,6 +430,16 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		}
 		w.Cnf = trimSpace(s.b[start:s.i])
 		return seenCnf, nil
+	case "events":
+		// Only its presence matters: it marks a security event token.
+		if s.isNull() {
+			return seenEvents, nil
+		}
+		if err := s.skip(0); err != nil {
+			return 0, err
+		}
+		w.Events = true
+		return seenEvents, nil
 	}
 	return 0, s.skip(0)
 }

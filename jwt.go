@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -128,12 +129,22 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 	if err != nil {
 		return nil, nil, errInvalidToken(ErrMalformed)
 	}
+	// RFC 7515 §5.2 and RFC 7519 §7.2 want UTF-8; decoding would turn
+	// invalid bytes into U+FFFD, and another parser might not.
+	if !utf8.Valid(headerJSON) || !utf8.Valid(payload) {
+		return nil, nil, errInvalidToken(ErrMalformed)
+	}
 	w, err := decodeClaims(payload)
 	if err != nil {
 		return nil, nil, errInvalidToken(ErrMalformed)
 	}
 	if w.Exp == nil {
 		return nil, nil, errInvalidToken(ErrMalformed)
+	}
+	// A logout token without typ, or any other security event token, is
+	// not an access token even if its aud names this API (RFC 8725 §3.12).
+	if w.Events {
+		return nil, nil, errInvalidToken(ErrTokenType)
 	}
 	c := w.claims(payload)
 	if c.Issuer != r.issuer {
