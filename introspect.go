@@ -105,6 +105,9 @@ func parseResult(body []byte) (*Result, error) {
 	if !isObject(body) {
 		return nil, errNotObject
 	}
+	if err := checkMembers(body); err != nil {
+		return nil, err
+	}
 	var w wireResult
 	if err := json.Unmarshal(body, &w); err != nil {
 		// Ill-typed members are fine if the token is inactive anyway.
@@ -120,6 +123,57 @@ func parseResult(body []byte) (*Result, error) {
 		return &Result{Claims: &Claims{raw: body}}, nil
 	}
 	return &Result{Active: true, Username: w.Username, TokenType: w.TokenType, Claims: w.claims(body)}, nil
+}
+
+// resultMembers are the members of a response parseResult reads.
+var resultMembers = []string{"active", "username", "token_type",
+	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf"}
+
+var (
+	errDuplicateMember = errors.New("a member is named twice")
+	errMemberCase      = errors.New("a member name differs from a registered one only in case")
+)
+
+// checkMembers refuses what encoding/json would resolve silently in a
+// response: a member named twice, of which it keeps the last, so that
+// {"active":false,…,"active":true} would be active; and a name equal to
+// one of resultMembers only when case is ignored, which it would read as
+// that member, so that {"Active":true} would be active although the
+// active member is missing.
+func checkMembers(body []byte) error {
+	s := &jsonScanner{b: body}
+	if s.expect('{') != nil {
+		return errNotObject
+	}
+	if s.peek() == '}' {
+		return nil
+	}
+	seen := make(map[string]struct{})
+	for {
+		name, err := s.name()
+		if err != nil {
+			return err
+		}
+		if _, dup := seen[string(name)]; dup {
+			return errDuplicateMember
+		}
+		seen[string(name)] = struct{}{}
+		if !slices.Contains(resultMembers, string(name)) &&
+			slices.ContainsFunc(resultMembers, func(m string) bool { return bytes.EqualFold(name, []byte(m)) }) {
+			return errMemberCase
+		}
+		if s.expect(':') != nil || s.skip(0) != nil {
+			return errJSON
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			return nil
+		default:
+			return errJSON
+		}
+	}
 }
 
 // Introspector asks the authority's introspection endpoint (RFC 7662)
