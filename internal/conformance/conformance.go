@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,12 +139,16 @@ func Body(claims *bearer.Claims) []byte {
 
 // Case is one request and the response every adapter must give it.
 type Case struct {
-	Name  string
+	Name string
+	// Ref names the specification section the case comes from, such as
+	// "RFC 6750 §2.1".
+	Ref   string
 	Guard Guard
-	// Down sends the request to a validator whose authority is unreachable.
-	Down bool
+	// Setup chooses the authority and the validator the request is sent
+	// to; the zero value is the standard one.
+	Setup Setup
 	// Token mints the token that "{token}" stands for in Authorization and
-	// in HTTP's query, form and cookie.
+	// in HTTP's query, form and cookie, with the authority of Setup.
 	Token func(a *bearertest.Authority) string
 	// Authorization lists the values of the Authorization field (the
 	// authorization metadata in gRPC).
@@ -197,29 +202,53 @@ func (c Case) Path() string {
 }
 
 // Env is what the cases run against: a test authority, a validator that
-// trusts it, and one whose authority is unreachable.
+// trusts it, one whose authority is unreachable and, made on first use,
+// the other setups (see Setup).
 type Env struct {
 	Authority *bearertest.Authority
 	OK        *bearer.Validator
 	Down      *bearer.Validator
+
+	t      testing.TB
+	logger *slog.Logger
+	keys   *envKeys
+
+	once  sync.Once
+	extra *extras
 }
 
 // NewEnv starts an authority and both validators, closed when t ends. The
 // validators run in JWT mode so that a reference-shaped token is a plain
-// invalid_token whatever introspection does.
-func NewEnv(t testing.TB) *Env {
+// invalid_token whatever introspection does. They log nothing.
+func NewEnv(t testing.TB) *Env { return NewEnvLogging(t, quiet) }
+
+// NewEnvLogging is NewEnv with every validator of the Env logging to
+// logger, for tests that look at what the library logs.
+func NewEnvLogging(t testing.TB, logger *slog.Logger) *Env {
 	t.Helper()
 	a := bearertest.New(t)
-	ok := newValidator(t, bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Logger: quiet})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := ok.Ready(ctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
+	keys := publishKeys(a)
+	// The introspection endpoint only knows this client, whose
+	// credentials need form-urlencoding (RFC 6749 §2.3.1).
+	a.SetClient(specialClientID, specialClientSecret)
+	ok := newValidator(t, bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Logger: logger})
+	ready(t, ok)
+	// After the validator's fetch: the first token signed with the new key
+	// makes it fetch the key set again.
+	keys.rotatedKid = a.RotateKey("EdDSA")
 	gone := bearertest.NewAuthority()
 	gone.Close() // its address now refuses connections at once
-	down := newValidator(t, bearer.Config{Authority: gone.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Timeout: time.Second, Logger: quiet})
-	return &Env{Authority: a, OK: ok, Down: down}
+	down := newValidator(t, bearer.Config{Authority: gone.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Timeout: time.Second, Logger: logger})
+	return &Env{Authority: a, OK: ok, Down: down, t: t, logger: logger, keys: keys}
+}
+
+func ready(t testing.TB, v *bearer.Validator) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := v.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
 }
 
 func newValidator(t testing.TB, cfg bearer.Config) *bearer.Validator {
@@ -234,18 +263,25 @@ func newValidator(t testing.TB, cfg bearer.Config) *bearer.Validator {
 
 // Validator returns the validator c runs against.
 func (e *Env) Validator(c Case) *bearer.Validator {
-	if c.Down {
+	switch c.Setup {
+	case Standard:
+		return e.OK
+	case Unreachable:
 		return e.Down
 	}
-	return e.OK
+	return e.extras().validators[c.Setup]
 }
 
-// Token returns the token of c, minted by e's authority, or "".
+// Token returns the token of c, minted by the authority of its setup, or "".
 func (e *Env) Token(c Case) string {
 	if c.Token == nil {
 		return ""
 	}
-	return c.Token(e.Authority)
+	a := e.Authority
+	if c.Setup == Tenant || c.Setup == ColdJWKSDown {
+		a = e.extras().tenant
+	}
+	return c.Token(a)
 }
 
 // Fill replaces "{token}" in s.

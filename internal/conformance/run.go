@@ -15,6 +15,7 @@ func RunHTTP(t *testing.T, build Build) {
 	env := NewEnv(t)
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
+			t.Logf("%s (%s)", c.Name, c.Ref)
 			t.Parallel()
 			srv := httptest.NewServer(build(env.Validator(c), c.Guard))
 			defer srv.Close()
