@@ -320,6 +320,39 @@ const (
 	seenEvents
 )
 
+// nameSet holds the member names of an object, to refuse duplicates: a
+// list while it is short, as ordinary objects are, then a map, so that a
+// header of thousands of members (it is read before the signature is
+// checked) costs linear time, not quadratic.
+type nameSet struct {
+	list [][]byte
+	m    map[string]struct{}
+}
+
+// add records name and reports whether it was not there yet.
+func (n *nameSet) add(name []byte) bool {
+	if n.m != nil {
+		if _, dup := n.m[string(name)]; dup {
+			return false
+		}
+		n.m[string(name)] = struct{}{}
+		return true
+	}
+	for _, o := range n.list {
+		if string(o) == string(name) {
+			return false
+		}
+	}
+	n.list = append(n.list, name)
+	if len(n.list) > 16 {
+		n.m = make(map[string]struct{}, 2*len(n.list))
+		for _, o := range n.list {
+			n.m[string(o)] = struct{}{}
+		}
+	}
+	return true
+}
+
 // decodeClaims decodes a payload that must be a JSON object.
 func decodeClaims(payload []byte) (wireClaims, error) {
 	var w wireClaims
@@ -328,7 +361,7 @@ func decodeClaims(payload []byte) (wireClaims, error) {
 		return w, err
 	}
 	var seen uint
-	var others [][]byte
+	var others nameSet
 	if s.peek() == '}' {
 		s.i++
 	} else {
@@ -350,10 +383,9 @@ func decodeClaims(payload []byte) (wireClaims, error) {
 				}
 				seen |= bit
 			} else {
-				if slices.ContainsFunc(others, func(o []byte) bool { return string(o) == string(name) }) {
+				if !others.add(name) {
 					return w, errJSON
 				}
-				others = append(others, name)
 			}
 			switch s.peek() {
 			case ',':
@@ -476,7 +508,7 @@ func decodeHeader(header []byte) (*jwsHeader, error) {
 		return nil, err
 	}
 	h := &jwsHeader{}
-	var seen [][]byte
+	var seen nameSet
 	if s.peek() == '}' {
 		s.i++
 	} else {
@@ -485,10 +517,9 @@ func decodeHeader(header []byte) (*jwsHeader, error) {
 			if err != nil {
 				return nil, err
 			}
-			if slices.ContainsFunc(seen, func(o []byte) bool { return string(o) == string(name) }) {
+			if !seen.add(name) {
 				return nil, errJSON
 			}
-			seen = append(seen, name)
 			if err := s.expect(':'); err != nil {
 				return nil, err
 			}
