@@ -1,0 +1,213 @@
+package bearer
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Fuzz targets for the parsers of what the authority sends: the JWK Set,
+// static keys, the discovery document and introspection responses, and
+// for scope claims and the challenge quoting. Each must never panic, and
+// what it accepts must obey the rules it exists to enforce. scripts/fuzz.sh
+// runs them; under go test they run their seeds.
+
+var jwksSeeds = []string{
+	`{"keys":[]}`,
+	`{"keys":[{"kty":"EC","crv":"P-256","kid":"a","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","use":"sig","alg":"ES256"}]}`,
+	`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"e","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
+	`{"keys":[{"kty":"RSA","kid":"r","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}]}`,
+	`{"keys":[{"kty":"RSA","kid":"broken","n":"!!!","e":"AQAB"},{"kty":"oct","k":"c2VjcmV0"},"x",null,1]}`,
+	`{"keys":[{"kty":"EC","crv":"P-192","x":"AA","y":"AA"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"AA"}]}`,
+	`{"keys":[{"kty":"RSA","e":"AQAB","n":"AQAB","x5u":"https://evil.example/cert"}]}`,
+	`{"keys":{}}`, `{}`, `[]`, `null`, `{"keys":[`, ``,
+}
+
+// FuzzParseJWKS: a key set, however odd, yields only keys that can be
+// used to verify, and never an RSA key under 2048 bits.
+func FuzzParseJWKS(f *testing.F) {
+	for _, s := range jwksSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		keys, _, err := parseJWKS(body)
+		if err != nil && len(keys) > 0 {
+			t.Fatalf("error %v with %d keys", err, len(keys))
+		}
+		for _, k := range keys {
+			if _, err := newPublicKey(k.kid, k.alg, k.use, k.ops, k.key); err != nil {
+				t.Fatalf("unusable key accepted: %v", err)
+			}
+		}
+		// Static keys take the same JSON, and PEM.
+		if keys, err := parseStaticKeys(body); err == nil && len(keys) == 0 {
+			t.Fatal("parseStaticKeys: no error and no key")
+		}
+	})
+}
+
+var metadataSeeds = []string{
+	`{"issuer":"https://login.example.com/tenant","jwks_uri":"https://login.example.com/tenant/jwks","introspection_endpoint":"https://login.example.com/tenant/introspect"}`,
+	`{"issuer":"https://login.example.com/tenant/","jwks_uri":"https://keys.example.net/jwks"}`,
+	`{"issuer":"https://login.example.com/tenant","jwks_uri":"http://login.example.com/tenant/jwks"}`,
+	`{"issuer":"https://impostor.example","jwks_uri":"https://impostor.example/jwks"}`,
+	`{"issuer":"https://login.example.com/tenant","jwks_uri":"/jwks"}`,
+	`{"issuer":"https://login.example.com/tenant","jwks_uri":"file:///etc/passwd"}`,
+	`{"issuer":42}`, `{"ISSUER":"https://login.example.com/tenant"}`, `[]`, ``,
+}
+
+// FuzzParseMetadata: an accepted discovery document names the configured
+// issuer and endpoints that are absolute https URLs.
+func FuzzParseMetadata(f *testing.F) {
+	const authority = "https://login.example.com/tenant"
+	for _, s := range metadataSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		md, err := parseMetadata(body, authority)
+		if err != nil {
+			return
+		}
+		if strings.TrimSuffix(md.Issuer, "/") != authority {
+			t.Fatalf("issuer %q accepted for %q", md.Issuer, authority)
+		}
+		for _, e := range []string{md.JWKSURI, md.IntrospectionEndpoint} {
+			if e != "" && checkEndpoint(e, true) != nil {
+				t.Fatalf("endpoint %q accepted", e)
+			}
+		}
+	})
+}
+
+var resultSeeds = []string{
+	`{"active":true,"sub":"alice","aud":"api","iss":"https://a.example","exp":1893456000,"scope":"read write","client_id":"c","username":"alice","token_type":"Bearer"}`,
+	`{"active":false}`, `{"active":"true"}`, `{"active":1}`, `{"active":null}`, `{}`,
+	`{"active":false,"exp":"garbage"}`, `{"active":true,"exp":"garbage"}`,
+	`{"active":false,"active":true}`, `{"Active":true}`, `{"\u0061ctive":true}`,
+	`{"active":true,"scp":["a",""],"cnf":{"x5t#S256":"x"}}`,
+	`[{"active":true}]`, `"active"`, ``,
+}
+
+// activeMember returns the value of body's top-level member named
+// exactly "active", and whether some top-level name came twice, by a
+// plain json.Decoder walk: the reference parseResult must agree with.
+func activeMember(body []byte) (active json.RawMessage, duplicate bool, ok bool) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false, false
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, false, false
+		}
+		name := tok.(string)
+		duplicate = duplicate || seen[name]
+		seen[name] = true
+		var v json.RawMessage
+		if err := d.Decode(&v); err != nil {
+			return nil, false, false
+		}
+		if name == "active" {
+			active = v
+		}
+	}
+	return active, duplicate, true
+}
+
+// FuzzParseResult: a response is active only if its member named exactly
+// active, given once, is the JSON true; an active Result survives a round
+// trip through encoding/json, as custom IntrospectionStores need.
+func FuzzParseResult(f *testing.F) {
+	for _, s := range resultSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := parseResult(bytes.Clone(body))
+		if err != nil {
+			return
+		}
+		active, duplicate, ok := activeMember(body)
+		if !ok {
+			t.Fatalf("accepted what encoding/json cannot walk: %q", body)
+		}
+		if res.Active && (duplicate || !bytes.Equal(bytes.TrimSpace(active), []byte("true"))) {
+			t.Fatalf("active, with active member %q (duplicate names: %v): %q", active, duplicate, body)
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		var back Result
+		if err := json.Unmarshal(b, &back); err != nil || back.Active != res.Active {
+			t.Fatalf("round trip: %v, active %v then %v", err, res.Active, back.Active)
+		}
+	})
+}
+
+// FuzzScopes: a scope claim gives no empty scope, a string gives no
+// scope with a space in it, and requirements match as sets do.
+func FuzzScopes(f *testing.F) {
+	for _, s := range [][2]string{
+		{`"read write"`, "read"}, {`["read","write"]`, "write admin"}, {`"  read\twrite\n"`, "read"},
+		{`["read write"]`, "read"}, {`["",""]`, ""}, {`null`, "x"}, {`5`, "x"}, {`"READ"`, "read"},
+		{`["a","a"]`, "a a"}, {`"\u00a0read"`, "read"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, claim, required string) {
+		var granted scopeList
+		if err := json.Unmarshal([]byte(claim), &granted); err != nil {
+			return
+		}
+		isString := strings.HasPrefix(strings.TrimSpace(claim), `"`)
+		for _, s := range granted {
+			if s == "" {
+				t.Fatalf("empty scope from %q", claim)
+			}
+			if isString && strings.ContainsAny(s, " \t\n\r") {
+				t.Fatalf("scope %q with whitespace from the string %q", s, claim)
+			}
+		}
+		want := strings.Fields(required)
+		anyOK, allOK := len(want) == 0, true
+		for _, w := range want {
+			has := slices.Contains(granted, w)
+			anyOK = anyOK || has
+			allOK = allOK && has
+		}
+		if got := AnyOf(required).SatisfiedBy(granted); got != anyOK {
+			t.Fatalf("AnyOf(%q).SatisfiedBy(%q) = %v", required, granted, got)
+		}
+		if got := AllOf(required).SatisfiedBy(granted); got != allOK {
+			t.Fatalf("AllOf(%q).SatisfiedBy(%q) = %v", required, granted, got)
+		}
+	})
+}
+
+// FuzzChallenge: whatever a description or scope holds, the challenge
+// stays one well-formed header value (RFC 6750 §3).
+func FuzzChallenge(f *testing.F) {
+	for _, s := range []string{"token expired", `a"b\c`, "line\r\nInjected: yes", "ünïcödé", ""} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, description, scope string) {
+		e := &Error{Status: 403, Code: codeInsufficientScope, Description: description, Scope: scope, kind: ErrInsufficientScope}
+		c := e.Challenge("api")
+		if !strings.HasPrefix(c, `Bearer realm="api"`) {
+			t.Fatalf("challenge %q", c)
+		}
+		// Every quoted value holds only %x20-21 / %x23-5B / %x5D-7E.
+		for _, r := range c {
+			if r < 0x20 || r > 0x7e {
+				t.Fatalf("challenge %q has %q", c, r)
+			}
+		}
+		if n := strings.Count(c, `"`); n%2 != 0 || strings.Contains(c, `\`) {
+			t.Fatalf("challenge %q breaks its quotes", c)
+		}
+	})
+}
