@@ -2,7 +2,10 @@ module github.com/accesstoken/bearer/adapters/chi
 
 go 1.25.0
 
-require github.com/accesstoken/bearer v0.0.0
+require (
+	github.com/accesstoken/bearer v0.0.0
+	go.uber.org/goleak v1.3.0
+)
 
 require github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
 

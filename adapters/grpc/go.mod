@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/accesstoken/bearer v0.0.0
+	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
 )
 
