@@ -90,6 +90,7 @@ func startCold(t *testing.T, cfg bearer.Config) *bearer.Validator {
 
 func TestFaultSlowAuthority(t *testing.T) {
 	t.Run("discovery, cold", func(t *testing.T) {
+		t.Parallel()
 		a := bearertest.New(t)
 		a.SetDelay(bearertest.Discovery, time.Minute)
 		a.SetDelay(bearertest.Metadata, time.Minute)
@@ -100,6 +101,7 @@ func TestFaultSlowAuthority(t *testing.T) {
 		mustRecover(t, v, tok)
 	})
 	t.Run("JWKS, cold", func(t *testing.T) {
+		t.Parallel()
 		a := bearertest.New(t)
 		a.SetDelay(bearertest.JWKS, time.Minute)
 		v := startCold(t, faultConfig(a))
@@ -282,6 +284,7 @@ func TestFaultGarbage(t *testing.T) {
 	t.Run("discovery", func(t *testing.T) {
 		for i, g := range garbage {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
 				a := bearertest.New(t)
 				a.SetBody(bearertest.Discovery, g)
 				a.SetBody(bearertest.Metadata, g)
