@@ -127,6 +127,11 @@ func (v *Validator) Ready(ctx context.Context) error { return v.p.waitReady(ctx)
 func (v *Validator) Close() error {
 	v.stopIntrospection()
 	v.p.close()
+	if v.s.ownClient {
+		// Idle keep-alive connections would otherwise keep two goroutines
+		// each alive for the transport's IdleConnTimeout.
+		v.s.HTTPClient.CloseIdleConnections()
+	}
 	return nil
 }
 

@@ -183,6 +183,7 @@ type settings struct {
 	issuer     string // expected iss for static keys; discovery may refine
 	algorithms []string
 	leeway     time.Duration
+	ownClient  bool // HTTPClient was made here, so Close may close its connections
 }
 
 func (c Config) settings() (*settings, error) {
@@ -265,6 +266,7 @@ func (c Config) baseSettings() (*settings, error) {
 	if err := s.checkIntrospection(); err != nil {
 		return nil, err
 	}
+	s.ownClient = c.HTTPClient == nil
 	s.HTTPClient = safeClient(c.HTTPClient)
 	if s.Logger == nil {
 		s.Logger = slog.Default()

@@ -64,19 +64,7 @@ func TestNoGoroutineOutlivesClose(t *testing.T) {
 			// that the client went away. It is the authority's goroutine.
 			authority := goleak.IgnoreTopFunction("github.com/accesstoken/bearer/bearertest.(*Authority).serveHTTP")
 			if err := goleak.Find(ignore, authority); err != nil {
-				// Known: Close leaves the keep-alive connections of the
-				// transport the Validator made, each a client and a server
-				// goroutine, until IdleConnTimeout (90 s). The fix belongs in
-				// Validator.Close (close the idle connections of a client it
-				// created). Anything else is a new leak.
-				if err := goleak.Find(ignore, authority,
-					goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-					goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
-					goleak.IgnoreAnyFunction("net/http.(*conn).serve"),
-				); err != nil {
-					t.Fatal(err)
-				}
-				t.Skip("known leak: Validator.Close leaves its transport's idle connections open")
+				t.Fatal(err)
 			}
 		})
 	}
