@@ -84,6 +84,9 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	}
 	jws := looksLikeJWS(token)
 	if v.s.Mode == Introspection || (v.s.Mode == Both && !jws) {
+		// One deadline for discovery and the call together.
+		ctx, cancel := context.WithTimeout(ctx, v.s.Timeout)
+		defer cancel()
 		return v.introspect(ctx, token)
 	}
 	// Shape is checked before the authority is consulted: garbage is a
@@ -98,6 +101,10 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 			return c, nil
 		}
 	}
+	// One deadline for all the waiting a cold path may do (discovery, then
+	// a key refresh), so a request never waits longer than Timeout.
+	ctx, cancel := context.WithTimeout(ctx, v.s.Timeout)
+	defer cancel()
 	r, err := v.p.get(ctx)
 	if err != nil {
 		return nil, err
