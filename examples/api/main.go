@@ -9,45 +9,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/examples/internal/demo"
 	"github.com/accesstoken/bearer/middleware"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "api:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("api", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := demo.ParseFlags("api", args, stderr)
-	if err != nil {
-		return err
-	}
-	v, closeValidator, err := demo.Start(ctx, f, stdout)
-	if err != nil {
-		return err
-	}
-	defer closeValidator()
-	srv := &http.Server{
-		Addr:              f.Addr,
-		Handler:           demo.CORS(f.CORSOrigins, routes(v)),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", f.Addr)
-	return demo.Serve(ctx, srv)
+	return demo.Run(ctx, "api", args, stdout, stderr, routes)
 }
 
 func routes(v *bearer.Validator) http.Handler {

@@ -9,13 +9,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,32 +19,10 @@ import (
 	"github.com/accesstoken/bearer/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "gin:", err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("gin", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := demo.ParseFlags("gin", args, stderr)
-	if err != nil {
-		return err
-	}
-	v, closeValidator, err := demo.Start(ctx, f, stdout)
-	if err != nil {
-		return err
-	}
-	defer closeValidator()
-	srv := &http.Server{
-		Addr:              f.Addr,
-		Handler:           demo.CORS(f.CORSOrigins, routes(v)),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", f.Addr)
-	return demo.Serve(ctx, srv)
+	return demo.Run(ctx, "gin", args, stdout, stderr, func(v *bearer.Validator) http.Handler { return routes(v) })
 }
 
 func routes(v *bearer.Validator) *gin.Engine {

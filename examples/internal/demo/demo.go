@@ -12,8 +12,11 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/accesstoken/bearer"
@@ -177,4 +180,37 @@ func Serve(ctx context.Context, srv *http.Server) error {
 		return err
 	}
 	return nil
+}
+
+// Run is an example program's body: it parses the contract's flags, starts
+// the Validator (and, without -authority, the embedded authority), and
+// serves the routes routes builds, with the CORS policy, until ctx ends.
+func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writer, routes func(*bearer.Validator) http.Handler) error {
+	f, err := ParseFlags(name, args, stderr)
+	if err != nil {
+		return err
+	}
+	v, stop, err := Start(ctx, f, stdout)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	srv := &http.Server{
+		Addr:              f.Addr,
+		Handler:           CORS(f.CORSOrigins, routes(v)),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", f.Addr)
+	return Serve(ctx, srv)
+}
+
+// Main runs run until SIGINT or SIGTERM and exits 1 on error.
+func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		stop()
+		os.Exit(1)
+	}
 }
