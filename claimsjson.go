@@ -19,7 +19,10 @@ import (
 // so two parsers can never read two different tokens from one payload.
 // Its answers are checked against encoding/json by FuzzDecodeClaims.
 
-var errJSON = errors.New("malformed JSON")
+var (
+	errJSON            = errors.New("malformed JSON")
+	errDuplicateMember = errors.New("a member is named twice")
+)
 
 // maxDepth bounds nesting in values we skip, so a payload of brackets
 // cannot exhaust the stack.
@@ -356,9 +359,18 @@ func (n *nameSet) add(name []byte) bool {
 // decodeClaims decodes a payload that must be a JSON object.
 func decodeClaims(payload []byte) (wireClaims, error) {
 	var w wireClaims
+	err := decodeObject(payload, &w, nil)
+	return w, err
+}
+
+// decodeObject walks payload, which must be a JSON object, decoding its
+// members into r if r is not nil (an introspection response), else into
+// w. A member named twice is malformed: errDuplicateMember. Direct calls
+// rather than a func value keep the scanner off the heap.
+func decodeObject(payload []byte, w *wireClaims, r *wireResult) error {
 	s := &jsonScanner{b: payload}
 	if err := s.expect('{'); err != nil {
-		return w, err
+		return err
 	}
 	var seen uint
 	var others nameSet
@@ -368,24 +380,27 @@ func decodeClaims(payload []byte) (wireClaims, error) {
 		for {
 			name, err := s.name()
 			if err != nil {
-				return w, err
+				return err
 			}
 			if err := s.expect(':'); err != nil {
-				return w, err
+				return err
 			}
-			bit, err := w.member(s, name)
+			var bit uint
+			if r != nil {
+				bit, err = r.member(s, name)
+			} else {
+				bit, err = w.member(s, name)
+			}
 			if err != nil {
-				return w, err
+				return err
 			}
 			if bit != 0 {
 				if seen&bit != 0 {
-					return w, errJSON
+					return errDuplicateMember
 				}
 				seen |= bit
-			} else {
-				if !others.add(name) {
-					return w, errJSON
-				}
+			} else if !others.add(name) {
+				return errDuplicateMember
 			}
 			switch s.peek() {
 			case ',':
@@ -394,15 +409,15 @@ func decodeClaims(payload []byte) (wireClaims, error) {
 			case '}':
 				s.i++
 			default:
-				return w, errJSON
+				return errJSON
 			}
 			break
 		}
 	}
 	if s.ws(); s.i != len(s.b) {
-		return w, errJSON
+		return errJSON
 	}
-	return w, nil
+	return nil
 }
 
 // member decodes the value of the member name into w and returns its bit,

@@ -84,96 +84,93 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// wireResult is a response as it is decoded, with the strict claim types
-// of wireClaims.
-type wireResult struct {
-	wireClaims
-	Active    json.RawMessage `json:"active"`
-	Username  string          `json:"username"`
-	TokenType string          `json:"token_type"`
-}
-
 var (
-	errNotObject = errors.New("not a JSON object")
-	jsonTrue     = []byte("true")
+	errNotObject  = errors.New("not a JSON object")
+	errMemberCase = errors.New("a member name differs from a registered one only in case")
 )
 
-// parseResult reads a response body, which it keeps. Only an active
-// response must be well-typed: RFC 7662 §2.2 lets an inactive one say
-// nothing else, so its other members are never looked at.
+// parseResult reads a response body, which it keeps, in one pass with the
+// decoder of JWT payloads. Only an active response must be well-typed:
+// RFC 7662 §2.2 lets an inactive one say nothing else, so an ill-typed
+// member is held against it only if active is true.
 func parseResult(body []byte) (*Result, error) {
 	if !isObject(body) {
 		return nil, errNotObject
 	}
-	if err := checkMembers(body); err != nil {
+	var r wireResult
+	if err := decodeObject(body, nil, &r); err != nil {
 		return nil, err
 	}
-	var w wireResult
-	if err := json.Unmarshal(body, &w); err != nil {
-		// Ill-typed members are fine if the token is inactive anyway.
-		var probe struct {
-			Active json.RawMessage `json:"active"`
-		}
-		if json.Unmarshal(body, &probe) != nil || bytes.Equal(probe.Active, jsonTrue) {
-			return nil, err
-		}
-		w.Active = probe.Active
-	}
-	if !bytes.Equal(w.Active, jsonTrue) {
+	if !r.active {
 		return &Result{Claims: &Claims{raw: body}}, nil
 	}
-	return &Result{Active: true, Username: w.Username, TokenType: w.TokenType, Claims: w.claims(body)}, nil
+	if r.typeErr != nil {
+		return nil, r.typeErr
+	}
+	return &Result{Active: true, Username: r.username, TokenType: r.tokenType, Claims: r.claims(body)}, nil
 }
+
+// wireResult is a response as it is decoded.
+type wireResult struct {
+	wireClaims
+	active              bool // the active member is the JSON true
+	username, tokenType string
+	typeErr             error // the first member of the wrong type
+}
+
+// Bits of the members of a response beyond those of wireClaims.
+const (
+	seenActive = seenEvents << (1 + iota)
+	seenUsername
+	seenTokenType
+)
 
 // resultMembers are the members of a response parseResult reads.
 var resultMembers = []string{"active", "username", "token_type",
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf"}
 
-var (
-	errDuplicateMember = errors.New("a member is named twice")
-	errMemberCase      = errors.New("a member name differs from a registered one only in case")
-)
-
-// checkMembers refuses what encoding/json would resolve silently in a
-// response: a member named twice, of which it keeps the last, so that
-// {"active":false,…,"active":true} would be active; and a name equal to
-// one of resultMembers only when case is ignored, which it would read as
-// that member, so that {"Active":true} would be active although the
-// active member is missing.
-func checkMembers(body []byte) error {
-	s := &jsonScanner{b: body}
-	if s.expect('{') != nil {
-		return errNotObject
-	}
-	if s.peek() == '}' {
-		return nil
-	}
-	seen := make(map[string]struct{})
-	for {
-		name, err := s.name()
-		if err != nil {
-			return err
+// member decodes a member of a response. It refuses a name equal to one
+// of resultMembers only when case is ignored, which encoding/json would
+// read as that member, so that a store's {"Active":true} is never active.
+// A value of the wrong type is skipped and remembered; active is true
+// only if it is the literal true, so that "true" or 1 mean inactive.
+func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
+	var bit uint
+	var err error
+	start := s.i
+	switch string(name) {
+	case "active":
+		s.ws()
+		if r.active = s.peek() == 't'; r.active {
+			err = s.literal("true")
+		} else {
+			err = s.skip(0)
 		}
-		if _, dup := seen[string(name)]; dup {
-			return errDuplicateMember
-		}
-		seen[string(name)] = struct{}{}
-		if !slices.Contains(resultMembers, string(name)) &&
+		bit = seenActive
+	case "username":
+		r.username, err = s.optString()
+		bit = seenUsername
+	case "token_type":
+		r.tokenType, err = s.optString()
+		bit = seenTokenType
+	default:
+		bit, err = r.wireClaims.member(s, name)
+		if bit == 0 && err == nil &&
 			slices.ContainsFunc(resultMembers, func(m string) bool { return bytes.EqualFold(name, []byte(m)) }) {
-			return errMemberCase
-		}
-		if s.expect(':') != nil || s.skip(0) != nil {
-			return errJSON
-		}
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			return nil
-		default:
-			return errJSON
+			return 0, errMemberCase
 		}
 	}
+	if err != nil {
+		// Tell a value of the wrong type from malformed JSON.
+		s.i = start
+		if err := s.skip(0); err != nil {
+			return 0, err
+		}
+		if r.typeErr == nil {
+			r.typeErr = fmt.Errorf("member %q: %w", name, err)
+		}
+	}
+	return bit, nil
 }
 
 // Introspector asks the authority's introspection endpoint (RFC 7662)
