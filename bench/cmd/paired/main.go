@@ -29,6 +29,7 @@ import (
 func main() {
 	rounds := flag.Int("rounds", 40, "rounds: pairs of batches per contender")
 	batch := flag.Int("batch", 200, "validations per batch")
+	jwts := flag.Bool("jwt", true, "measure the JWT contenders against the bare signature check")
 	intro := flag.Bool("introspection", true, "also measure the introspection contenders against a plain POST")
 	flag.Parse()
 	log.SetFlags(0)
@@ -38,6 +39,9 @@ func main() {
 	ctx := context.Background()
 	fmt.Printf("Paired runs: %d rounds of %d validations per batch; ratio = contender / baseline, median [p25, p75].\n", *rounds, *batch)
 	for _, alg := range bench.Algorithms {
+		if !*jwts {
+			break
+		}
 		token := a.TokenWith(alg, nil, bench.Claims())
 		var cs []*bench.Contender
 		for _, name := range bench.Names {
