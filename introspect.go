@@ -140,7 +140,6 @@ func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
 	start := s.i
 	switch string(name) {
 	case "active":
-		s.ws()
 		if r.active = s.peek() == 't'; r.active {
 			err = s.literal("true")
 		} else {

@@ -38,10 +38,11 @@ func main() {
 	defer a.Close()
 	ctx := context.Background()
 	fmt.Printf("Paired runs: %d rounds of %d validations per batch; ratio = contender / baseline, median [p25, p75].\n", *rounds, *batch)
-	for _, alg := range bench.Algorithms {
-		if !*jwts {
-			break
-		}
+	algs := bench.Algorithms
+	if !*jwts {
+		algs = nil
+	}
+	for _, alg := range algs {
 		token := a.TokenWith(alg, nil, bench.Claims())
 		var cs []*bench.Contender
 		for _, name := range bench.Names {
