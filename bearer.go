@@ -101,13 +101,19 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 			return c, nil
 		}
 	}
-	// One deadline for all the waiting a cold path may do (discovery, then
-	// a key refresh), so a request never waits longer than Timeout.
-	ctx, cancel := context.WithTimeout(ctx, v.s.Timeout)
-	defer cancel()
-	r, err := v.p.get(ctx)
-	if err != nil {
-		return nil, err
+	// Once the authority is discovered, the one wait left (a key refresh)
+	// is bounded by keySet.wait, so the usual validation sets up no timer.
+	r := v.p.current.Load()
+	if r == nil {
+		// One deadline for all the waiting a cold start may do (discovery,
+		// then a key refresh), so a request never waits longer than Timeout.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, v.s.Timeout)
+		defer cancel()
+		var err error
+		if r, err = v.p.get(ctx); err != nil {
+			return nil, err
+		}
 	}
 	c, key, err := v.validateJWT(ctx, r, token)
 	if err != nil {

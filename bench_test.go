@@ -4,11 +4,15 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
@@ -76,5 +80,57 @@ func BenchmarkValidate(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkValidateUnique measures tokens never seen before, with the
+// cache off and on (full, so every new token also evicts one): the cost of
+// a miss beyond the signature check, cache insert and garbage collection
+// of a full cache included. HS256 keeps the signature cheap so that the
+// rest is what is measured.
+func BenchmarkValidateUnique(b *testing.B) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	a := bearertest.NewAuthority()
+	b.Cleanup(a.Close)
+	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"at+jwt"}`))
+	now := time.Now()
+	// Five times the default cache size, cycled: every lookup misses.
+	tokens := make([]string, 5*bearer.DefaultCacheSize)
+	for i := range tokens {
+		p, _ := json.Marshal(map[string]any{
+			"iss": a.Issuer(), "aud": "api", "scope": "api read", "sub": "248289761001", "client_id": "client",
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": strconv.Itoa(i),
+		})
+		input := header + "." + enc.EncodeToString(p)
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(input))
+		tokens[i] = input + "." + enc.EncodeToString(m.Sum(nil))
+	}
+	for _, mode := range []struct {
+		name string
+		size int
+	}{{"cold", -1}, {"warm", 0}} {
+		b.Run("HS256/"+mode.name, func(b *testing.B) {
+			v, err := bearer.New(context.Background(), bearer.Config{
+				Authority: a.Issuer(), Audience: []string{"api"}, CacheSize: mode.size,
+				Algorithms: []string{"HS256"}, SharedSecret: secret,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { v.Close() })
+			ctx := context.Background()
+			if err := v.Ready(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := v.Validate(ctx, tokens[i%len(tokens)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

@@ -255,6 +255,9 @@ func (ks *keySet) refresh(ctx context.Context) error {
 }
 
 func (ks *keySet) wait(ctx context.Context, flight chan struct{}) error {
+	// A caller's earlier deadline stands (WithTimeout keeps it).
+	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
+	defer cancel()
 	select {
 	case <-flight:
 		return nil

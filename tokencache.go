@@ -27,12 +27,13 @@ func bytesOf(s string) []byte {
 // entry lives until the token expires or CacheDuration passes, whichever
 // comes first, and dies with the key that verified it.
 type tokenCache struct {
-	lru          *lru.Cache[[sha256.Size]byte, *cachedToken]
+	lru          *lru.Cache[[sha256.Size]byte, cachedToken]
 	maxAge       time.Duration
 	leeway       time.Duration
 	hits, misses atomic.Uint64
 }
 
+// cachedToken is held by value: one allocation fewer per new token.
 type cachedToken struct {
 	claims  *Claims
 	key     *publicKey // nil for HMAC and static keys, which never retire
@@ -43,7 +44,7 @@ func newTokenCache(s *settings) *tokenCache {
 	if s.CacheSize < 0 || s.CacheDuration < 0 {
 		return nil
 	}
-	c, err := lru.New[[sha256.Size]byte, *cachedToken](s.CacheSize)
+	c, err := lru.New[[sha256.Size]byte, cachedToken](s.CacheSize)
 	if err != nil {
 		panic("bearer: " + err.Error()) // size is checked by settings
 	}
@@ -70,7 +71,7 @@ func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now ti
 	if limit := now.Add(tc.maxAge); limit.Before(expires) {
 		expires = limit
 	}
-	tc.lru.Add(h, &cachedToken{claims: c, key: key, expires: expires})
+	tc.lru.Add(h, cachedToken{claims: c, key: key, expires: expires})
 }
 
 // Stats are counters of the validated-token cache.
