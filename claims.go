@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -34,7 +35,7 @@ type Claims struct {
 	// sender-constrained tokens; nil if absent.
 	Confirmation json.RawMessage
 
-	raw     json.RawMessage
+	raw     string // the JSON object the claims were read from
 	mapOnce sync.Once
 	m       map[string]any
 }
@@ -46,13 +47,13 @@ func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, 
 //
 //	var ext struct{ Tenant string `json:"tenant"` }
 //	err := claims.Decode(&ext)
-func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+func (c *Claims) Decode(v any) error { return json.Unmarshal(bytesOf(c.raw), v) }
 
 // Map returns every claim as decoded by encoding/json. It is decoded once,
 // on first use, and shared: do not modify it.
 func (c *Claims) Map() map[string]any {
 	c.mapOnce.Do(func() {
-		d := json.NewDecoder(bytes.NewReader(c.raw))
+		d := json.NewDecoder(strings.NewReader(c.raw))
 		d.UseNumber()
 		_ = d.Decode(&c.m)
 	})
@@ -61,10 +62,10 @@ func (c *Claims) Map() map[string]any {
 
 // MarshalJSON writes the claims as they were issued.
 func (c *Claims) MarshalJSON() ([]byte, error) {
-	if c.raw == nil {
+	if c.raw == "" {
 		return []byte("{}"), nil
 	}
-	return c.raw, nil
+	return []byte(c.raw), nil
 }
 
 type claimsKey struct{}
@@ -104,7 +105,7 @@ type wireClaims struct {
 	dates [3]numericDate // storage for Exp, Iat, Nbf when decodeClaims fills them
 }
 
-func (w *wireClaims) claims(raw []byte) *Claims {
+func (w *wireClaims) claims(raw string) *Claims {
 	c := &Claims{
 		Issuer:       w.Iss,
 		Subject:      w.Sub,

@@ -28,10 +28,16 @@ var (
 // cannot exhaust the stack.
 const maxDepth = 64
 
+// jsonScanner reads src. Values are slices of src, so a caller that keeps
+// one string of the input keeps all the strings read from it in one
+// allocation.
 type jsonScanner struct {
-	b []byte
-	i int
+	src string
+	b   []byte // src's bytes, only read
+	i   int
 }
+
+func newScanner(src string) jsonScanner { return jsonScanner{src: src, b: bytesOf(src)} }
 
 func (s *jsonScanner) ws() {
 	for s.i < len(s.b) {
@@ -98,9 +104,8 @@ func (s *jsonScanner) str() (string, error) {
 		switch {
 		case c == '"':
 			s.i++
-			raw := s.b[start+1 : s.i-1]
-			if simple && utf8.Valid(raw) {
-				return string(raw), nil
+			if simple && utf8.Valid(s.b[start+1:s.i-1]) {
+				return s.src[start+1 : s.i-1], nil
 			}
 			// Escapes and invalid UTF-8: encoding/json's rules, exactly.
 			var v string
@@ -157,7 +162,7 @@ func (s *jsonScanner) number() (float64, error) {
 			return 0, errJSON
 		}
 	}
-	f, err := strconv.ParseFloat(string(s.b[start:s.i]), 64)
+	f, err := strconv.ParseFloat(s.src[start:s.i], 64)
 	if err != nil {
 		return 0, errJSON
 	}
@@ -166,7 +171,7 @@ func (s *jsonScanner) number() (float64, error) {
 
 func (s *jsonScanner) literal(word string) error {
 	s.ws()
-	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+	if !strings.HasPrefix(s.src[s.i:], word) {
 		return errJSON
 	}
 	s.i += len(word)
@@ -357,7 +362,7 @@ func (n *nameSet) add(name []byte) bool {
 }
 
 // decodeClaims decodes a payload that must be a JSON object.
-func decodeClaims(payload []byte) (wireClaims, error) {
+func decodeClaims(payload string) (wireClaims, error) {
 	var w wireClaims
 	err := decodeObject(payload, &w, nil)
 	return w, err
@@ -367,8 +372,9 @@ func decodeClaims(payload []byte) (wireClaims, error) {
 // members into r if r is not nil (an introspection response), else into
 // w. A member named twice is malformed: errDuplicateMember. Direct calls
 // rather than a func value keep the scanner off the heap.
-func decodeObject(payload []byte, w *wireClaims, r *wireResult) error {
-	s := &jsonScanner{b: payload}
+func decodeObject(payload string, w *wireClaims, r *wireResult) error {
+	sc := newScanner(payload)
+	s := &sc
 	if err := s.expect('{'); err != nil {
 		return err
 	}
@@ -475,7 +481,8 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		if err := s.skip(0); err != nil {
 			return 0, err
 		}
-		w.Cnf = trimSpace(s.b[start:s.i])
+		// A copy: Confirmation is the caller's to change, the input is not.
+		w.Cnf = []byte(strings.TrimLeft(s.src[start:s.i], " \t\n\r"))
 		return seenCnf, nil
 	case "events":
 		// Only its presence matters: it marks a security event token.
@@ -489,13 +496,6 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		return seenEvents, nil
 	}
 	return 0, s.skip(0)
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
-		b = b[1:]
-	}
-	return b
 }
 
 // scopesOf applies scopeList's rules: a string is space-separated, array
@@ -517,8 +517,9 @@ var errForbiddenHeader = errors.New("forbidden header parameter")
 // decodeHeader decodes a JWS protected header with the same rules as
 // decodeClaims. Members that would let the token pick its own key (crit,
 // jwk, jku, x5u, x5c) are refused by name, whatever their value.
-func decodeHeader(header []byte) (*jwsHeader, error) {
-	s := &jsonScanner{b: header}
+func decodeHeader(header string) (*jwsHeader, error) {
+	sc := newScanner(header)
+	s := &sc
 	if err := s.expect('{'); err != nil {
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func FuzzParseResult(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		res, err := parseResult(bytes.Clone(body))
+		res, err := parseResult(string(body))
 		if err != nil {
 			return
 		}

@@ -76,7 +76,7 @@ type Result struct {
 // applies, so that a custom IntrospectionStore can keep Results as the
 // JSON that encoding/json makes of them.
 func (r *Result) UnmarshalJSON(b []byte) error {
-	res, err := parseResult(bytes.Clone(b))
+	res, err := parseResult(string(b))
 	if err != nil {
 		return err
 	}
@@ -93,8 +93,8 @@ var (
 // decoder of JWT payloads. Only an active response must be well-typed:
 // RFC 7662 §2.2 lets an inactive one say nothing else, so an ill-typed
 // member is held against it only if active is true.
-func parseResult(body []byte) (*Result, error) {
-	if !isObject(body) {
+func parseResult(body string) (*Result, error) {
+	if !isObject(bytesOf(body)) {
 		return nil, errNotObject
 	}
 	var r wireResult
@@ -549,7 +549,7 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 			return nil, in.fail(ctx, token, fmt.Errorf("JWT response: %v", err))
 		}
 	}
-	res, err := parseResult(body)
+	res, err := parseResult(string(body))
 	if err != nil {
 		return nil, in.fail(ctx, token, fmt.Errorf("introspection response: %w", err))
 	}
@@ -659,7 +659,7 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 	if err != nil {
 		return nil, err
 	}
-	h, err := decodeHeader(headerJSON)
+	h, err := decodeHeader(string(headerJSON))
 	if errors.Is(err, errForbiddenHeader) {
 		return nil, ErrHeader
 	}

@@ -73,13 +73,15 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 
-	// One buffer holds the three decoded segments: one allocation, not three.
-	raw, buf, off := bytesOf(token), make([]byte, b64.DecodedLen(len(token))), 0
+	// One buffer holds the decoded header and signature, which die with
+	// this call; the payload gets its own, which the claims keep.
+	raw, off := bytesOf(token), 0
+	buf := make([]byte, b64.DecodedLen(dot1)+b64.DecodedLen(len(token)-dot2-1))
 	headerJSON, err := decodeSegment(buf, &off, raw[:dot1])
 	if err != nil {
 		return nil, nil, errInvalidToken(ErrMalformed)
 	}
-	h, err := decodeHeader(headerJSON)
+	h, err := decodeHeader(stringOf(headerJSON))
 	if errors.Is(err, errForbiddenHeader) {
 		return nil, nil, errInvalidToken(ErrHeader)
 	}
@@ -125,7 +127,8 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 		}
 	}
 
-	payload, err := decodeSegment(buf, &off, raw[dot1+1:dot2])
+	off = 0
+	payload, err := decodeSegment(make([]byte, b64.DecodedLen(dot2-dot1-1)), &off, raw[dot1+1:dot2])
 	if err != nil {
 		return nil, nil, errInvalidToken(ErrMalformed)
 	}
@@ -134,7 +137,8 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 	if !utf8.Valid(headerJSON) || !utf8.Valid(payload) {
 		return nil, nil, errInvalidToken(ErrMalformed)
 	}
-	w, err := decodeClaims(payload)
+	// The claims' strings are slices of this one.
+	w, err := decodeClaims(stringOf(payload))
 	if err != nil {
 		return nil, nil, errInvalidToken(ErrMalformed)
 	}
@@ -146,7 +150,7 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 	if w.Events {
 		return nil, nil, errInvalidToken(ErrTokenType)
 	}
-	c := w.claims(payload)
+	c := w.claims(stringOf(payload))
 	if c.Issuer != r.issuer {
 		return nil, nil, errInvalidToken(ErrIssuer)
 	}

@@ -22,6 +22,13 @@ func bytesOf(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
+// stringOf views b as a string without copying. b must never be written
+// again: validateJWT's decoded segments, which nothing writes once they
+// are decoded, are its only inputs.
+func stringOf(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // tokenCache remembers JWTs that passed local validation, so a token seen
 // again costs a hash and a map lookup instead of a signature check. An
 // entry lives until the token expires or CacheDuration passes, whichever
