@@ -41,7 +41,9 @@ type serverStats struct {
 
 // loadConfig says what to send: the warm-up request for warmup, then the
 // measured requests for duration, cycling through them, or each once
-// (then the window ends when they are used up).
+// (then the window ends when they are used up). With no warm-up the
+// window opens before the first request, so none of the warm-up
+// request's cost falls into it.
 type loadConfig struct {
 	addr     string
 	conns    int
@@ -76,6 +78,26 @@ func load(cfg loadConfig) result {
 		wg       sync.WaitGroup
 		finished = make(chan struct{})
 	)
+	statsConn, err := net.Dial("tcp", cfg.addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer statsConn.Close()
+	stats := &client{conn: statsConn, r: bufio.NewReader(statsConn)}
+	var (
+		s0    serverStats
+		cpu0  time.Duration
+		start time.Time
+	)
+	openWindow := func() {
+		s0 = stats.stats()
+		cpu0 = cpuTime()
+		start = time.Now()
+		phase.Store(measuring)
+	}
+	if cfg.warmup <= 0 {
+		openWindow()
+	}
 	for range cfg.conns {
 		conn, err := net.Dial("tcp", cfg.addr)
 		if err != nil {
@@ -113,18 +135,10 @@ func load(cfg loadConfig) result {
 		}()
 	}
 	go func() { wg.Wait(); close(finished) }()
-	statsConn, err := net.Dial("tcp", cfg.addr)
-	if err != nil {
-		log.Fatal(err)
+	if cfg.warmup > 0 {
+		time.Sleep(cfg.warmup)
+		openWindow()
 	}
-	defer statsConn.Close()
-	stats := &client{conn: statsConn, r: bufio.NewReader(statsConn)}
-
-	time.Sleep(cfg.warmup)
-	s0 := stats.stats()
-	cpu0 := cpuTime()
-	start := time.Now()
-	phase.Store(measuring)
 	select {
 	case <-time.After(cfg.duration):
 	case <-finished:

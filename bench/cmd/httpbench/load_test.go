@@ -4,13 +4,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // TestLoad checks the load generator counts what the server answers.
 func TestLoad(t *testing.T) {
+	var warmRequests atomic.Int64
 	refuseBad := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer good" {
+			warmRequests.Add(1)
+		}
 		if strings.HasSuffix(r.Header.Get("Authorization"), "bad") {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -39,6 +44,14 @@ func TestLoad(t *testing.T) {
 	res = load(cfg)
 	if res.Requests != 3 || res.Refused != 0 || res.Errors != 0 || res.Seconds >= 0.2 {
 		t.Errorf("once: %+v", res)
+	}
+
+	// Without a warm-up the window opens before the first request, and
+	// the warm-up token is never sent.
+	cfg.warmup = 0
+	warmRequests.Store(0)
+	if res := load(cfg); res.Requests != 3 || res.Refused != 0 || res.Errors != 0 || warmRequests.Load() != 0 {
+		t.Errorf("once without warm-up: %+v, %d warm-up requests", res, warmRequests.Load())
 	}
 
 	cfg.reqs = append(cfg.reqs, request("bad"))

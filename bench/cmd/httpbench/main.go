@@ -12,6 +12,12 @@
 // handler, then the CPU each side used during the measured window.
 //
 //	go run ./cmd/httpbench -duration 3s
+//
+// With -paired it runs only the unique-token scenario, for the handlers
+// it names, in rounds that alternate them (see pairedConfig): the way to
+// compare handlers a few per cent apart on a shared machine.
+//
+//	go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm
 package main
 
 import (
@@ -29,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/bench"
 )
@@ -48,6 +55,10 @@ func main() {
 	cycle := flag.Int("cycle", 10000, "distinct tokens in the cycling scenario")
 	unique := flag.Int("unique", 20000, "tokens in the unique scenario, each sent once (the window ends early when they run out)")
 	handlers := flag.String("handlers", strings.Join(handlerNames, ","), "handlers to measure, comma-separated")
+	paired := flag.String("paired", "", "instead: the unique-token scenario in paired rounds for these handlers, the first the baseline (e.g. floor,bearer-warm)")
+	fill := flag.Int("fill", bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, so a cache is full")
+	rounds := flag.Int("rounds", 20, "paired: rounds")
+	batch := flag.Int("batch", 1000, "paired: new tokens per handler and round")
 	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
 	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
 	// Server and load roles.
@@ -72,6 +83,12 @@ func main() {
 			duration: *duration, warmup: *warmup, conns: *conns,
 			serverCPU: *serverCPU, loadCPU: *loadCPU,
 		}
+		cleanup := d.setup()
+		defer cleanup()
+		if *paired != "" {
+			d.runPaired(pairedConfig{handlers: strings.Split(*paired, ","), fill: *fill, rounds: *rounds, batch: *batch})
+			return
+		}
 		d.run(strings.Split(*handlers, ","), *cycle, *unique)
 	default:
 		log.Fatalf("unknown -role %q", *role)
@@ -88,7 +105,9 @@ type driver struct {
 	target             bench.Target
 }
 
-func (d *driver) run(handlers []string, cycle, unique int) {
+// setup finds this binary and makes the token directory, which the
+// returned function removes.
+func (d *driver) setup() func() {
 	self, err := os.Executable()
 	if err != nil {
 		log.Fatal(err)
@@ -97,8 +116,10 @@ func (d *driver) run(handlers []string, cycle, unique int) {
 	if d.dir, err = os.MkdirTemp("", "httpbench"); err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(d.dir)
+	return func() { os.RemoveAll(d.dir) }
+}
 
+func (d *driver) run(handlers []string, cycle, unique int) {
 	a := bearertest.NewAuthority()
 	defer a.Close()
 	d.target = bench.TargetOf(a, "RS256")
@@ -154,34 +175,52 @@ func (d *driver) command(cpus string, args ...string) *exec.Cmd {
 
 // measure starts a server for handler h, loads it with s and stops it.
 func (d *driver) measure(h string, s scenario) (*result, error) {
-	one := filepath.Join(d.dir, "one")
-	srv := d.command(d.serverCPU, "-role", "server", "-handler", h,
-		"-issuer", d.target.Issuer, "-jwks", d.target.JWKSURL, "-kid", d.target.KeyID, "-warm-tokens", one)
-	srv.Stderr = os.Stderr
-	out, err := srv.StdoutPipe()
+	addr, stop, err := d.startServer(h)
 	if err != nil {
 		return nil, err
 	}
-	if err := srv.Start(); err != nil {
-		return nil, err
+	defer stop()
+	return d.load(addr, filepath.Join(d.dir, s.file), s.once, d.warmup, d.duration)
+}
+
+// startServer starts a server process for handler h and returns its
+// address and a function that stops it.
+func (d *driver) startServer(h string) (addr string, stop func(), err error) {
+	srv := d.command(d.serverCPU, "-role", "server", "-handler", h,
+		"-issuer", d.target.Issuer, "-jwks", d.target.JWKSURL, "-kid", d.target.KeyID,
+		"-warm-tokens", filepath.Join(d.dir, "one"))
+	srv.Stderr = os.Stderr
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		return "", nil, err
 	}
-	defer func() {
+	if err := srv.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() {
 		_ = srv.Process.Kill()
 		_ = srv.Wait()
-	}()
+	}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if rest, ok := strings.CutPrefix(line, "pending "); ok {
-		return nil, pendingError(strings.TrimSpace(rest))
+		stop()
+		return "", nil, pendingError(strings.TrimSpace(rest))
 	}
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
 	if err != nil || !ok {
-		return nil, fmt.Errorf("server did not start: %q %v", line, err)
+		stop()
+		return "", nil, fmt.Errorf("server did not start: %q %v", line, err)
 	}
+	return addr, stop, nil
+}
 
+// load runs a load process against addr with the tokens in file and
+// returns what it measured; a run with any refusal or error is invalid.
+func (d *driver) load(addr, file string, once bool, warmup, duration time.Duration) (*result, error) {
 	args := []string{"-role", "load", "-addr", addr, "-conns", fmt.Sprint(d.conns),
-		"-warmup", d.warmup.String(), "-duration", d.duration.String(),
-		"-warm-tokens", one, "-tokens", filepath.Join(d.dir, s.file)}
-	if s.once {
+		"-warmup", warmup.String(), "-duration", duration.String(),
+		"-warm-tokens", filepath.Join(d.dir, "one"), "-tokens", file}
+	if once {
 		args = append(args, "-once")
 	}
 	ld := d.command(d.loadCPU, args...)
@@ -236,7 +275,6 @@ func (d *driver) report(handlers []string, scenarios []scenario, results map[str
 	}
 	// Server CPU time per request is what a request costs whatever else
 	// runs on the machine, so its ratio is steadier than throughput's.
-	cost := func(r *result) float64 { return r.ServerCPU * r.Seconds / float64(r.Requests) * 1e6 }
 	fmt.Printf("\nServer CPU time per request (µs) and its ratio to the bare handler's; steadier than req/s on a shared machine:\n\n| handler |")
 	for _, s := range scenarios {
 		fmt.Printf(" %s µs | × bare |", s.name)
@@ -254,9 +292,9 @@ func (d *driver) report(handlers []string, scenarios []scenario, results map[str
 			case r == nil:
 				fmt.Printf(" TODO | |")
 			case base == nil:
-				fmt.Printf(" %.1f | |", cost(r))
+				fmt.Printf(" %.1f | |", cpuPerRequest(r))
 			default:
-				fmt.Printf(" %.1f | %.2f |", cost(r), cost(r)/cost(base))
+				fmt.Printf(" %.1f | %.2f |", cpuPerRequest(r), cpuPerRequest(r)/cpuPerRequest(base))
 			}
 		}
 		fmt.Println()

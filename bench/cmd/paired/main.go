@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accesstoken/bearer/bearertest"
@@ -31,6 +32,7 @@ func main() {
 	batch := flag.Int("batch", 200, "validations per batch")
 	jwts := flag.Bool("jwt", true, "measure the JWT contenders against the bare signature check")
 	intro := flag.Bool("introspection", true, "also measure the introspection contenders against a plain POST")
+	only := flag.String("contenders", "", "JWT contenders to measure against the bare check, comma-separated; empty: all")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -45,7 +47,10 @@ func main() {
 	for _, alg := range algs {
 		token := a.TokenWith(alg, nil, bench.Claims())
 		var cs []*bench.Contender
-		for _, name := range bench.Names {
+		for i, name := range bench.Names {
+			if i > 0 && *only != "" && !slices.Contains(strings.Split(*only, ","), name) {
+				continue
+			}
 			c, err := bench.New(ctx, name, bench.TargetOf(a, alg), token)
 			if err != nil {
 				log.Fatal(err)
@@ -109,15 +114,15 @@ func run(ctx context.Context, title, token string, cs []*bench.Contender, rounds
 	fmt.Printf("\n%s (baseline %s)\n\n", title, base.Name)
 	fmt.Printf("| %-14s | %12s | %8s | %17s |\n", "contender", "ns/op", "ratio", "ratio p25–p75")
 	fmt.Printf("|%s|%s:|%s:|%s:|\n", dashes(16), dashes(13), dashes(9), dashes(18))
-	fmt.Printf("| %-14s | %12.0f | %8s | %17s |\n", base.Name, quantile(nsop[base.Name], 0.5), "1", "")
+	fmt.Printf("| %-14s | %12.0f | %8s | %17s |\n", base.Name, bench.Quantile(nsop[base.Name], 0.5), "1", "")
 	for _, c := range cs[1:] {
 		if c.Pending != "" {
 			fmt.Printf("| %-14s | %12s | %8s | %17s |\n", c.Name, "TODO", "", "")
 			continue
 		}
 		q := ratios[c.Name]
-		fmt.Printf("| %-14s | %12.0f | %8.3f | %17s |\n", c.Name, quantile(nsop[c.Name], 0.5),
-			quantile(q, 0.5), fmt.Sprintf("%.3f–%.3f", quantile(q, 0.25), quantile(q, 0.75)))
+		fmt.Printf("| %-14s | %12.0f | %8.3f | %17s |\n", c.Name, bench.Quantile(nsop[c.Name], 0.5),
+			bench.Quantile(q, 0.5), fmt.Sprintf("%.3f–%.3f", bench.Quantile(q, 0.25), bench.Quantile(q, 0.75)))
 	}
 	for _, c := range cs {
 		if c.Pending != "" {
@@ -132,14 +137,4 @@ func dashes(n int) string {
 		b[i] = '-'
 	}
 	return string(b)
-}
-
-// quantile returns the q-quantile of xs (nearest rank).
-func quantile(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[int(q*float64(len(s)-1)+0.5)]
 }

@@ -15,9 +15,10 @@ import (
 	"log"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/accesstoken/bearer/bench"
 )
 
 // procs is the -GOMAXPROCS suffix go test adds to benchmark names.
@@ -76,7 +77,7 @@ func main() {
 		fmt.Println("|---|---:|---:|---:|---:|")
 		for _, lib := range libs[g] {
 			s := samples[[2]string{g, lib}]
-			fmt.Printf("| %s | %s | %.0f | %.0f | %.3f |\n", lib, ns(median(s.ns)), median(s.bytes), median(s.allocs), median(s.ns)/median(base.ns))
+			fmt.Printf("| %s | %s | %.0f | %.0f | %.3f |\n", lib, ns(bench.Quantile(s.ns, 0.5)), bench.Quantile(s.bytes, 0.5), bench.Quantile(s.allocs, 0.5), bench.Quantile(s.ns, 0.5)/bench.Quantile(base.ns, 0.5))
 		}
 		fmt.Println()
 	}
@@ -92,16 +93,4 @@ func ns(v float64) string {
 		s = s[:i] + " " + s[i:]
 	}
 	return s
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
