@@ -88,9 +88,9 @@ type wireClaims struct {
 	Iss      string          `json:"iss"`
 	Sub      string          `json:"sub"`
 	Aud      audience        `json:"aud"`
-	Exp      *numericDate    `json:"exp"`
-	Iat      *numericDate    `json:"iat"`
-	Nbf      *numericDate    `json:"nbf"`
+	Exp      numericDate     `json:"exp"`
+	Iat      numericDate     `json:"iat"`
+	Nbf      numericDate     `json:"nbf"`
 	Jti      string          `json:"jti"`
 	ClientID string          `json:"client_id"`
 	Scope    scopeList       `json:"scope"`
@@ -101,8 +101,6 @@ type wireClaims struct {
 	// security event token such as a logout token (RFC 8417 §2.2); it is
 	// never part of an access token.
 	Events bool `json:"-"`
-
-	dates [3]numericDate // storage for Exp, Iat, Nbf when decodeClaims fills them
 }
 
 func (w *wireClaims) claims(raw string) *Claims {
@@ -155,12 +153,18 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 var errNumericDate = errors.New("not a NumericDate")
 
 // numericDate is RFC 7519's NumericDate: a JSON number of seconds, possibly
-// fractional. Strings, booleans and values out of range are malformed.
-type numericDate struct{ t time.Time }
+// fractional. Strings, booleans and values out of range are malformed;
+// null is the same as absent. It is held by value, not as a pointer, so
+// that a payload decodes without a heap allocation for its dates.
+type numericDate struct {
+	t   time.Time
+	set bool // false if absent or null
+}
 
 func (n *numericDate) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
-		return errNumericDate
+		*n = numericDate{}
+		return nil
 	}
 	var f float64
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -172,7 +176,7 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 		return errNumericDate
 	}
 	sec, frac := math.Modf(f)
-	n.t = time.Unix(int64(sec), int64(frac*1e9))
+	*n = numericDate{t: time.Unix(int64(sec), int64(frac*1e9)), set: true}
 	return nil
 }
 

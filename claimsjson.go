@@ -297,18 +297,19 @@ func (s *jsonScanner) optString() (string, error) {
 	return s.str()
 }
 
-// date reads a NumericDate into d; null, like absence, yields nil.
-func (s *jsonScanner) date(d *numericDate) (*numericDate, error) {
+// date reads a NumericDate into d; null, like absence, leaves it unset.
+func (s *jsonScanner) date(d *numericDate) error {
 	if s.isNull() {
-		return nil, nil
+		*d = numericDate{}
+		return nil
 	}
 	f, err := s.number()
 	if err != nil || math.Abs(f) > 1<<40 {
-		return nil, errNumericDate
+		return errNumericDate
 	}
 	sec, frac := math.Modf(f)
-	d.t = unixTime(int64(sec), int64(frac*1e9))
-	return d, nil
+	*d = numericDate{t: unixTime(int64(sec), int64(frac*1e9)), set: true}
+	return nil
 }
 
 // Bits of the registered members seen, to refuse duplicates.
@@ -331,24 +332,25 @@ const (
 // nameSet holds the member names of an object, to refuse duplicates: a
 // list while it is short, as ordinary objects are, then a map, so that a
 // header of thousands of members (it is read before the signature is
-// checked) costs linear time, not quadratic.
+// checked) costs linear time, not quadratic. It is a value that add
+// returns updated, so a list on the caller's stack stays there.
 type nameSet struct {
 	list [][]byte
 	m    map[string]struct{}
 }
 
 // add records name and reports whether it was not there yet.
-func (n *nameSet) add(name []byte) bool {
+func (n nameSet) add(name []byte) (nameSet, bool) {
 	if n.m != nil {
 		if _, dup := n.m[string(name)]; dup {
-			return false
+			return n, false
 		}
 		n.m[string(name)] = struct{}{}
-		return true
+		return n, true
 	}
 	for _, o := range n.list {
 		if string(o) == string(name) {
-			return false
+			return n, false
 		}
 	}
 	n.list = append(n.list, name)
@@ -358,7 +360,7 @@ func (n *nameSet) add(name []byte) bool {
 			n.m[string(o)] = struct{}{}
 		}
 	}
-	return true
+	return n, true
 }
 
 // decodeClaims decodes a payload that must be a JSON object.
@@ -379,7 +381,8 @@ func decodeObject(payload string, w *wireClaims, r *wireResult) error {
 		return err
 	}
 	var seen uint
-	var others nameSet
+	var buf [8][]byte
+	others, fresh := nameSet{list: buf[:0]}, false
 	if s.peek() == '}' {
 		s.i++
 	} else {
@@ -405,7 +408,7 @@ func decodeObject(payload string, w *wireClaims, r *wireResult) error {
 					return errDuplicateMember
 				}
 				seen |= bit
-			} else if !others.add(name) {
+			} else if others, fresh = others.add(name); !fresh {
 				return errDuplicateMember
 			}
 			switch s.peek() {
@@ -452,12 +455,7 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		w.Aud = list
 		return seenAud, err
 	case "scope", "scp":
-		var list []string
-		var single bool
-		list, single, err = s.strings()
-		if err == nil {
-			list = scopesOf(list, single)
-		}
+		list, err := s.scopes()
 		if string(name) == "scope" {
 			w.Scope = list
 			return seenScope, err
@@ -465,13 +463,13 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		w.Scp = list
 		return seenScp, err
 	case "exp":
-		w.Exp, err = s.date(&w.dates[0])
+		err = s.date(&w.Exp)
 		return seenExp, err
 	case "iat":
-		w.Iat, err = s.date(&w.dates[1])
+		err = s.date(&w.Iat)
 		return seenIat, err
 	case "nbf":
-		w.Nbf, err = s.date(&w.dates[2])
+		err = s.date(&w.Nbf)
 		return seenNbf, err
 	case "cnf":
 		start := s.i
@@ -498,16 +496,16 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 	return 0, s.skip(0)
 }
 
-// scopesOf applies scopeList's rules: a string is space-separated, array
-// elements are taken literally and empty ones dropped.
-func scopesOf(list []string, single bool) []string {
-	if list == nil {
-		return nil
+// scopes reads a scope list under scopeList's rules: a string is
+// space-separated, array elements are taken literally and empty ones
+// dropped.
+func (s *jsonScanner) scopes() ([]string, error) {
+	if s.peek() == '"' {
+		v, err := s.str()
+		return strings.Fields(v), err
 	}
-	if single {
-		return strings.Fields(list[0])
-	}
-	return slices.DeleteFunc(list, func(v string) bool { return v == "" })
+	list, _, err := s.strings()
+	return slices.DeleteFunc(list, func(v string) bool { return v == "" }), err
 }
 
 func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec) }
@@ -517,27 +515,29 @@ var errForbiddenHeader = errors.New("forbidden header parameter")
 // decodeHeader decodes a JWS protected header with the same rules as
 // decodeClaims. Members that would let the token pick its own key (crit,
 // jwk, jku, x5u, x5c) are refused by name, whatever their value.
-func decodeHeader(header string) (*jwsHeader, error) {
+func decodeHeader(header string) (jwsHeader, error) {
 	sc := newScanner(header)
 	s := &sc
 	if err := s.expect('{'); err != nil {
-		return nil, err
+		return jwsHeader{}, err
 	}
-	h := &jwsHeader{}
-	var seen nameSet
+	var h jwsHeader
+	var buf [8][]byte
+	seen := nameSet{list: buf[:0]}
 	if s.peek() == '}' {
 		s.i++
 	} else {
 		for {
 			name, err := s.name()
 			if err != nil {
-				return nil, err
+				return jwsHeader{}, err
 			}
-			if !seen.add(name) {
-				return nil, errJSON
+			var fresh bool
+			if seen, fresh = seen.add(name); !fresh {
+				return jwsHeader{}, errJSON
 			}
 			if err := s.expect(':'); err != nil {
-				return nil, err
+				return jwsHeader{}, err
 			}
 			switch string(name) {
 			case "alg":
@@ -547,12 +547,12 @@ func decodeHeader(header string) (*jwsHeader, error) {
 			case "typ":
 				h.Typ, err = s.optString()
 			case "crit", "jwk", "jku", "x5u", "x5c":
-				return nil, errForbiddenHeader
+				return jwsHeader{}, errForbiddenHeader
 			default:
 				err = s.skip(0)
 			}
 			if err != nil {
-				return nil, err
+				return jwsHeader{}, err
 			}
 			switch s.peek() {
 			case ',':
@@ -561,13 +561,13 @@ func decodeHeader(header string) (*jwsHeader, error) {
 			case '}':
 				s.i++
 			default:
-				return nil, errJSON
+				return jwsHeader{}, errJSON
 			}
 			break
 		}
 	}
 	if s.ws(); s.i != len(s.b) {
-		return nil, errJSON
+		return jwsHeader{}, errJSON
 	}
 	return h, nil
 }

@@ -673,8 +673,7 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 	if !slices.Contains(in.s.algorithms, h.Alg) || strings.HasPrefix(h.Alg, "HS") {
 		return nil, ErrAlgorithm
 	}
-	method := jwt.GetSigningMethod(h.Alg)
-	if method == nil || r == nil || r.keys == nil {
+	if r == nil || r.keys == nil {
 		return nil, ErrAlgorithm
 	}
 	keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
@@ -686,7 +685,7 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(keys, func(k *publicKey) bool { return method.Verify(token[:dot2], sig, k.key) == nil }) {
+	if !slices.ContainsFunc(keys, func(k *publicKey) bool { return verifySignature(h.Alg, token[:dot2], sig, k.key) == nil }) {
 		return nil, ErrSignature
 	}
 	payload, err := b64.DecodeString(token[dot1+1 : dot2])
