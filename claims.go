@@ -101,10 +101,31 @@ type wireClaims struct {
 	// security event token such as a logout token (RFC 8417 §2.2); it is
 	// never part of an access token.
 	Events bool `json:"-"`
+
+	// A single aud and a short space-separated scope, the usual forms,
+	// are held here rather than in lists of their own, and claims copies
+	// them into the room a claimsBlock has for them.
+	audOne      string
+	audIsOne    bool // audOne holds aud; Aud is nil
+	scopeBuf    [blockScopes]string
+	scopeN      int
+	scopeInline bool // scopeBuf[:scopeN] holds scope; Scope is nil
+}
+
+// blockScopes is how many scopes a Claims holds without a list of their own.
+const blockScopes = 4
+
+// claimsBlock is Claims with room for its audience and scopes, so that a
+// typical token's claims are one allocation, and one object for the
+// garbage collector to scan while they are cached, instead of three.
+type claimsBlock struct {
+	Claims
+	aud    [1]string
+	scopes [blockScopes]string
 }
 
 func (w *wireClaims) claims(raw string) *Claims {
-	c := &Claims{
+	b := &claimsBlock{Claims: Claims{
 		Issuer:       w.Iss,
 		Subject:      w.Sub,
 		Audience:     w.Aud,
@@ -117,6 +138,15 @@ func (w *wireClaims) claims(raw string) *Claims {
 		SessionID:    w.Sid,
 		Confirmation: w.Cnf,
 		raw:          raw,
+	}}
+	c := &b.Claims
+	if w.audIsOne {
+		b.aud[0] = w.audOne
+		c.Audience = b.aud[:1:1]
+	}
+	if w.scopeInline {
+		n := copy(b.scopes[:], w.scopeBuf[:w.scopeN])
+		c.Scopes = b.scopes[:n:n]
 	}
 	for _, s := range w.Scp {
 		if !slices.Contains(c.Scopes, s) {

@@ -450,11 +450,26 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		w.Sid, err = s.optString()
 		return seenSid, err
 	case "aud":
+		if s.peek() == '"' {
+			w.audOne, err = s.str()
+			w.audIsOne = true
+			return seenAud, err
+		}
 		var list []string
 		list, _, err = s.strings()
 		w.Aud = list
 		return seenAud, err
 	case "scope", "scp":
+		if string(name) == "scope" && s.peek() == '"' {
+			var v string
+			if v, err = s.str(); err == nil {
+				w.scopeInline = w.inlineScopes(v)
+				if !w.scopeInline {
+					w.Scope = strings.Fields(v)
+				}
+			}
+			return seenScope, err
+		}
 		list, err := s.scopes()
 		if string(name) == "scope" {
 			w.Scope = list
@@ -494,6 +509,21 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		return seenEvents, nil
 	}
 	return 0, s.skip(0)
+}
+
+// inlineScopes splits a space-separated scope into scopeBuf and reports
+// whether it fitted.
+func (w *wireClaims) inlineScopes(v string) bool {
+	n := 0
+	for f := range strings.FieldsSeq(v) {
+		if n == len(w.scopeBuf) {
+			return false
+		}
+		w.scopeBuf[n] = f
+		n++
+	}
+	w.scopeN = n
+	return true
 }
 
 // scopes reads a scope list under scopeList's rules: a string is
