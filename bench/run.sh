@@ -8,7 +8,8 @@
 #
 # Environment: COUNT (go test -count, default 10), BENCHTIME (default 1s),
 # ROUNDS (paired rounds, default 40), HTTP_DURATION (per HTTP scenario,
-# default 3s), MEMORY_TOKENS (default 100000), OUT (results directory).
+# default 3s), HTTP_ROUNDS (paired unique-token rounds, default 30),
+# MEMORY_TOKENS (default 100000), OUT (results directory).
 # Run it on a quiet machine: other processes skew every figure, the
 # paired ratios least.
 set -euo pipefail
@@ -19,6 +20,7 @@ COUNT=${COUNT:-10}
 BENCHTIME=${BENCHTIME:-1s}
 ROUNDS=${ROUNDS:-40}
 HTTP_DURATION=${HTTP_DURATION:-3s}
+HTTP_ROUNDS=${HTTP_ROUNDS:-30}
 MEMORY_TOKENS=${MEMORY_TOKENS:-100000}
 OUT=${OUT:-results/$(date -u +%Y%m%dT%H%M%SZ)}
 # benchstat, pinned: golang.org/x/perf has no tagged releases.
@@ -73,6 +75,9 @@ go run ./cmd/paired -rounds "$ROUNDS" >"$OUT/paired.md"
 echo "bench/run.sh: HTTP throughput" >&2
 go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
 
+echo "bench/run.sh: HTTP, unique tokens, paired" >&2
+go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm -rounds "$HTTP_ROUNDS" "${PIN[@]}" >"$OUT/http-paired.md"
+
 echo "bench/run.sh: memory per cached token" >&2
 go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
 
@@ -92,6 +97,8 @@ go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
 	echo "## HTTP"
 	echo
 	cat "$OUT/http.md"
+	echo
+	cat "$OUT/http-paired.md"
 	echo
 	echo "## Memory"
 	echo
