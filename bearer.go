@@ -82,6 +82,15 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if len(token) > v.s.MaxTokenSize {
 		return nil, errInvalidToken(ErrTooLarge)
 	}
+	// A cached token passed validation as a JWT, so a hit needs no other
+	// look at it: the lookup comes first, before the shape check.
+	var h [32]byte
+	if v.cache != nil && v.s.Mode != Introspection {
+		h = tokenHash(token)
+		if c, ok := v.cache.get(h, time.Now()); ok {
+			return c, nil
+		}
+	}
 	jws := looksLikeJWS(token)
 	if v.s.Mode == Introspection || (v.s.Mode == Both && !jws) {
 		// One deadline for discovery and the call together.
@@ -94,12 +103,8 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if !jws {
 		return nil, errInvalidToken(ErrMalformed)
 	}
-	var h [32]byte
 	if v.cache != nil {
-		h = tokenHash(token)
-		if c, ok := v.cache.get(h, time.Now()); ok {
-			return c, nil
-		}
+		v.cache.misses.Add(1) // counted here: not every token looked up is a JWT
 	}
 	// Once the authority is discovered, the one wait left (a key refresh)
 	// is bounded by keySet.wait, so the usual validation sets up no timer.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
 // jwsHeader holds the header members we act on (see decodeHeader).
@@ -21,30 +23,19 @@ type jwsHeader struct {
 // looksLikeJWS reports whether token has the shape of a compact JWS: three
 // non-empty base64url segments (the signature may not be empty either).
 func looksLikeJWS(token string) bool {
-	dots, last := 0, -1
-	for i := 0; i < len(token); i++ {
-		c := token[i]
-		if c == '.' {
-			if i == last+1 {
-				return false
-			}
-			dots, last = dots+1, i
-			continue
-		}
-		if !base64URL[c] {
-			return false
-		}
+	dot1 := strings.IndexByte(token, '.')
+	if dot1 <= 0 {
+		return false
 	}
-	return dots == 2 && last < len(token)-1
+	rest := token[dot1+1:]
+	dot2 := strings.IndexByte(rest, '.')
+	if dot2 <= 0 || dot2 == len(rest)-1 {
+		return false
+	}
+	// The last segment has no dot: the alphabet check finds one.
+	b := alphabet.Base64URL
+	return b.Spells(token[:dot1]) && b.Spells(rest[:dot2]) && b.Spells(rest[dot2+1:])
 }
-
-// base64URL marks the bytes of the base64url alphabet.
-var base64URL = func() (t [256]bool) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
-		t[c] = true
-	}
-	return t
-}()
 
 var b64 = base64.RawURLEncoding.Strict()
 

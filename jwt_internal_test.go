@@ -20,6 +20,11 @@ func TestLooksLikeJWS(t *testing.T) {
 		"a.b.c ":         false,
 		"{\"a\":1}.b.c":  false,
 		"AAAA.BBBB.CCCC": true,
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ":  true,
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl/XNpZ25hdHVyZQ":  false,
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODk.wIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ": false,
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZ!":  false,
+		"eyJhbGciOiJSUzI1NiJ9!.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ": false,
 	} {
 		if got := looksLikeJWS(tok); got != want {
 			t.Errorf("looksLikeJWS(%q) = %v, want %v", tok, got, want)

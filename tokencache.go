@@ -58,7 +58,8 @@ func newTokenCache(s *settings) *tokenCache {
 	return &tokenCache{lru: c, maxAge: s.CacheDuration, leeway: s.leeway}
 }
 
-// get returns the claims cached under h if they are still good at now.
+// get returns the claims cached under h if they are still good at now. It
+// counts hits; the caller counts the misses that are JWTs.
 func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
 	e, ok := tc.lru.Get(h)
 	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
@@ -68,7 +69,6 @@ func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
 	if ok {
 		tc.lru.Remove(h)
 	}
-	tc.misses.Add(1)
 	return nil, false
 }
 

@@ -116,3 +116,29 @@ func TestCacheOff(t *testing.T) {
 		})
 	}
 }
+
+// The cache is looked up before a token's shape is checked, but only JWTs
+// count as misses: reference tokens and garbage are not the JWT cache's.
+func TestCacheCountsOnlyJWTMisses(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, introspectionConfig(bearer.Config{})) // Mode Both
+	ref := a.ReferenceToken(claims(nil))
+	for range 2 {
+		mustValid(t, v, ref)
+	}
+	if s := v.Stats(); s != (bearer.Stats{}) {
+		t.Errorf("after reference tokens: Stats = %+v, want zero", s)
+	}
+	jwt := a.Token(claims(nil))
+	mustValid(t, v, jwt)
+	mustValid(t, v, jwt)
+	if s := v.Stats(); s.Hits != 1 || s.Misses != 1 || s.Entries != 1 {
+		t.Errorf("after a JWT twice: Stats = %+v, want 1 hit, 1 miss, 1 entry", s)
+	}
+
+	jwtOnly := newValidator(t, a, bearer.Config{})
+	mustFail(t, jwtOnly, "not.a.jws!", bearer.ErrInvalidToken, bearer.ErrMalformed)
+	if s := jwtOnly.Stats(); s != (bearer.Stats{}) {
+		t.Errorf("after garbage: Stats = %+v, want zero", s)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
 // startIntrospection gives v an Introspector if its Mode and Config call
@@ -21,7 +23,7 @@ func (v *Validator) startIntrospection() {
 func (v *Validator) introspect(ctx context.Context, token string) (*Claims, error) {
 	// Without credentials there is no one to ask: a token that is not a
 	// JWT is then not one this API can accept.
-	if v.in == nil || !isB64Token(token) {
+	if v.in == nil || !alphabet.IsB64Token(token) {
 		return nil, errInvalidToken(ErrMalformed)
 	}
 	res, err := v.in.Introspect(ctx, token)
@@ -57,24 +59,6 @@ func (v *Validator) isIssuer(iss string) bool {
 		return iss == r.issuer
 	}
 	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(v.s.Authority, "/")
-}
-
-// isB64Token reports whether token has the syntax of RFC 6750 §2.1's
-// b64token, so that garbage is refused before anything is sent anywhere.
-func isB64Token(token string) bool {
-	body := strings.TrimRight(token, "=")
-	if body == "" {
-		return false
-	}
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // Invalidate forgets any cached introspection result for token, so that

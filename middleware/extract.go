@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
 // maxFormBody bounds the form body read when the form source is enabled.
@@ -40,7 +41,7 @@ func TokenFromAuthorization(values []string) (string, error) {
 		return "", nil
 	}
 	token := strings.TrimLeft(rest, " ")
-	if !isB64Token(token) {
+	if !alphabet.IsB64Token(token) {
 		return "", bearer.NewError(bearer.ErrInvalidRequest, "malformed bearer credentials")
 	}
 	return token, nil
@@ -53,7 +54,7 @@ func fromQuery(w http.ResponseWriter, r *http.Request) (string, bool, error) {
 	if !ok {
 		return "", false, nil
 	}
-	if len(values) != 1 || !isB64Token(values[0]) {
+	if len(values) != 1 || !alphabet.IsB64Token(values[0]) {
 		return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed access_token parameter")
 	}
 	w.Header().Set("Cache-Control", "private")
@@ -79,7 +80,7 @@ func fromForm(w http.ResponseWriter, r *http.Request) (string, bool, error) {
 	if !ok {
 		return "", false, nil
 	}
-	if len(values) != 1 || !isB64Token(values[0]) {
+	if len(values) != 1 || !alphabet.IsB64Token(values[0]) {
 		return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed access_token parameter")
 	}
 	return values[0], true, nil
@@ -95,7 +96,7 @@ func fromCookie(name string) source {
 		default:
 			return "", false, bearer.NewError(bearer.ErrInvalidRequest, "more than one token cookie")
 		}
-		if !isB64Token(cookies[0].Value) {
+		if !alphabet.IsB64Token(cookies[0].Value) {
 			return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed token cookie")
 		}
 		return cookies[0].Value, true, nil
@@ -135,29 +136,4 @@ func extract(sources []source, w http.ResponseWriter, r *http.Request) (string, 
 		return "", bearer.NewError(bearer.ErrInvalidRequest, "token presented in more than one way")
 	}
 	return token, nil
-}
-
-// isB64Token checks RFC 6750's b64token syntax:
-// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	if s == "" {
-		return false
-	}
-	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			break
-		}
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] != '=' {
-			return false
-		}
-	}
-	return true
 }
