@@ -18,6 +18,11 @@
 // compare handlers a few per cent apart on a shared machine.
 //
 //	go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm
+//
+// -paired-scenario one or cycle does the same for the other two
+// scenarios, a fresh server and a full window per handler and round:
+//
+//	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario cycle -rounds 6 -duration 10s
 package main
 
 import (
@@ -59,6 +64,7 @@ func main() {
 	fill := flag.Int("fill", bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, so a cache is full")
 	rounds := flag.Int("rounds", 20, "paired: rounds")
 	batch := flag.Int("batch", 1000, "paired: new tokens per handler and round")
+	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated) or cycle (-cycle tokens cycling); one and cycle take a fresh server and a -duration window per handler and round")
 	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
 	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
 	// Server and load roles.
@@ -86,7 +92,17 @@ func main() {
 		cleanup := d.setup()
 		defer cleanup()
 		if *paired != "" {
-			d.runPaired(pairedConfig{handlers: strings.Split(*paired, ","), fill: *fill, rounds: *rounds, batch: *batch})
+			handlers := strings.Split(*paired, ",")
+			switch *pairedScenario {
+			case "unique":
+				d.runPaired(pairedConfig{handlers: handlers, fill: *fill, rounds: *rounds, batch: *batch})
+			case "one":
+				d.runPairedWindows(handlers, scenario{"one token", "one", false}, *cycle, *rounds)
+			case "cycle":
+				d.runPairedWindows(handlers, scenario{fmt.Sprintf("%d cycling", *cycle), "cycle", false}, *cycle, *rounds)
+			default:
+				log.Fatalf("httpbench: unknown -paired-scenario %q", *pairedScenario)
+			}
 			return
 		}
 		d.run(strings.Split(*handlers, ","), *cycle, *unique)

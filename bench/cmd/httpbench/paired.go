@@ -77,7 +77,45 @@ func (d *driver) runPaired(cfg pairedConfig) {
 			rounds[r][h] = res
 		}
 	}
-	reportPaired(cfg, d.conns, d.serverCPU, d.loadCPU, rounds)
+	fmt.Printf("HTTP, unique tokens, paired: one server per handler (CPU %s), load on CPU %s, %d keep-alive connections; "+
+		"%d tokens each first to fill caches, then %d rounds of %d new tokens, the handlers in turn in a rotating order. "+
+		"Ratio = handler ÷ %s in the same round; median [p25, p75] over rounds.\n\n",
+		orAny(d.serverCPU), orAny(d.loadCPU), d.conns, cfg.fill, cfg.rounds, cfg.batch, cfg.handlers[0])
+	reportPaired(cfg.handlers, rounds)
+}
+
+// runPairedWindows runs the one-token or the cycling scenario (s) in
+// rounds: in each, every handler in a rotating order gets a fresh server
+// and one window of d.duration, as in the sequential run, so the window
+// still includes the cycling tokens' first misses; but the windows to
+// compare are adjacent, and the median over rounds resists a window that
+// the host starved.
+func (d *driver) runPairedWindows(handlers []string, s scenario, cycle, rounds int) {
+	if len(handlers) < 2 {
+		log.Fatal("httpbench: -paired needs a baseline and at least one other handler")
+	}
+	a := bearertest.NewAuthority()
+	defer a.Close()
+	d.target = bench.TargetOf(a, "RS256")
+	tokens := mint(a, 1+cycle)
+	writeTokens(filepath.Join(d.dir, "one"), tokens[:1])
+	writeTokens(filepath.Join(d.dir, "cycle"), tokens[1:])
+	results := make([]pairedRound, rounds)
+	for r := range results {
+		results[r] = make(pairedRound)
+		for i := range handlers {
+			h := handlers[(i+r)%len(handlers)]
+			res, err := d.measure(h, s)
+			if err != nil {
+				log.Fatalf("httpbench: %s, round %d: %v", h, r, err)
+			}
+			results[r][h] = res
+		}
+	}
+	fmt.Printf("HTTP, %s, paired: %d rounds; in each, every handler in a rotating order gets a fresh server (CPU %s) and %v measured after %v of warm-up, "+
+		"load on CPU %s, %d keep-alive connections. Ratio = handler ÷ %s in the same round; median [p25, p75] over rounds.\n\n",
+		s.name, rounds, orAny(d.serverCPU), d.duration, d.warmup, orAny(d.loadCPU), d.conns, handlers[0])
+	reportPaired(handlers, results)
 }
 
 func (d *driver) roundFile(r int) string {
@@ -87,15 +125,11 @@ func (d *driver) roundFile(r int) string {
 // reportPaired prints, for each handler, the median server CPU time per
 // request and throughput, and the median and quartiles of its per-round
 // ratios to the baseline.
-func reportPaired(cfg pairedConfig, conns int, serverCPU, loadCPU string, rounds []pairedRound) {
-	base := cfg.handlers[0]
-	fmt.Printf("HTTP, unique tokens, paired: one server per handler (CPU %s), load on CPU %s, %d keep-alive connections; "+
-		"%d tokens each first to fill caches, then %d rounds of %d new tokens, the handlers in turn in a rotating order. "+
-		"Ratio = handler ÷ %s in the same round; median [p25, p75] over rounds.\n\n",
-		orAny(serverCPU), orAny(loadCPU), conns, cfg.fill, cfg.rounds, cfg.batch, base)
+func reportPaired(handlers []string, rounds []pairedRound) {
+	base := handlers[0]
 	fmt.Println("| handler | server CPU µs/request | × " + base + " | req/s | × " + base + " | cache hits / misses |")
 	fmt.Println("|---|---:|---:|---:|---:|---|")
-	for _, h := range cfg.handlers {
+	for _, h := range handlers {
 		var cost, rps, costRatio, rpsRatio []float64
 		var hits, misses int64
 		cached := false
