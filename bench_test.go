@@ -89,48 +89,89 @@ func BenchmarkValidate(b *testing.B) {
 // of a full cache included. HS256 keeps the signature cheap so that the
 // rest is what is measured.
 func BenchmarkValidateUnique(b *testing.B) {
-	secret := []byte("0123456789abcdef0123456789abcdef")
 	a := bearertest.NewAuthority()
 	b.Cleanup(a.Close)
+	// Five times the default cache size, cycled: every lookup misses.
+	tokens := hs256Tokens(a, 5*bearer.DefaultCacheSize)
+	for _, mode := range []struct {
+		name string
+		size int
+	}{{"cold", -1}, {"warm", 0}} {
+		b.Run("HS256/"+mode.name, func(b *testing.B) {
+			v := hs256Validator(b, a, mode.size)
+			validateInTurn(b, v, tokens)
+		})
+	}
+}
+
+// BenchmarkValidateCycling measures cache hits spread over as many tokens
+// as the default cache holds, as on a busy API with many clients: unlike
+// BenchmarkValidate's one warm token, the entries are no longer all in the
+// CPU's caches.
+func BenchmarkValidateCycling(b *testing.B) {
+	a := bearertest.NewAuthority()
+	b.Cleanup(a.Close)
+	tokens := hs256Tokens(a, bearer.DefaultCacheSize)
+	v := hs256Validator(b, a, 0)
+	ctx := context.Background()
+	for _, tok := range tokens {
+		if _, err := v.Validate(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	validateInTurn(b, v, tokens)
+	if s := v.Stats(); s.Misses != uint64(len(tokens)) {
+		b.Fatalf("%d misses after the first pass, want %d: not every lookup was a hit", s.Misses, len(tokens))
+	}
+}
+
+// validateInTurn is the benchmark loop: tokens validated one after another,
+// from the first again after the last.
+func validateInTurn(b *testing.B, v *bearer.Validator, tokens []string) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := v.Validate(ctx, tokens[i%len(tokens)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+var benchSecret = []byte("0123456789abcdef0123456789abcdef")
+
+// hs256Tokens returns n distinct tokens from a, signed with benchSecret so
+// that making them is cheap and checking them costs little beside the rest.
+func hs256Tokens(a *bearertest.Authority, n int) []string {
 	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"at+jwt"}`))
 	now := time.Now()
-	// Five times the default cache size, cycled: every lookup misses.
-	tokens := make([]string, 5*bearer.DefaultCacheSize)
+	tokens := make([]string, n)
 	for i := range tokens {
 		p, _ := json.Marshal(map[string]any{
 			"iss": a.Issuer(), "aud": "api", "scope": "api read", "sub": "248289761001", "client_id": "client",
 			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": strconv.Itoa(i),
 		})
 		input := header + "." + enc.EncodeToString(p)
-		m := hmac.New(sha256.New, secret)
+		m := hmac.New(sha256.New, benchSecret)
 		m.Write([]byte(input))
 		tokens[i] = input + "." + enc.EncodeToString(m.Sum(nil))
 	}
-	for _, mode := range []struct {
-		name string
-		size int
-	}{{"cold", -1}, {"warm", 0}} {
-		b.Run("HS256/"+mode.name, func(b *testing.B) {
-			v, err := bearer.New(context.Background(), bearer.Config{
-				Authority: a.Issuer(), Audience: []string{"api"}, CacheSize: mode.size,
-				Algorithms: []string{"HS256"}, SharedSecret: secret,
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { v.Close() })
-			ctx := context.Background()
-			if err := v.Ready(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := v.Validate(ctx, tokens[i%len(tokens)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
+	return tokens
+}
+
+// hs256Validator is a ready Validator for a's HS256 tokens.
+func hs256Validator(b *testing.B, a *bearertest.Authority, cacheSize int) *bearer.Validator {
+	v, err := bearer.New(context.Background(), bearer.Config{
+		Authority: a.Issuer(), Audience: []string{"api"}, CacheSize: cacheSize,
+		Algorithms: []string{"HS256"}, SharedSecret: benchSecret,
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
+	b.Cleanup(func() { v.Close() })
+	if err := v.Ready(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return v
 }

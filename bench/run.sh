@@ -3,13 +3,15 @@
 # bench/results/<UTC time>/ (report.md gathers them; the raw files sit
 # beside it). BENCHMARKS.md at the repository root reports one such run.
 #
-#   bench/run.sh                 # the full run, about 10 minutes
+#   bench/run.sh                 # the full run, about 20 minutes
 #   COUNT=3 HTTP_DURATION=1s bench/run.sh   # a quick look
 #
 # Environment: COUNT (go test -count, default 10), BENCHTIME (default 1s),
 # ROUNDS (paired rounds, default 40), HTTP_DURATION (per HTTP scenario,
 # default 3s), HTTP_ROUNDS (paired unique-token rounds, default 30),
-# MEMORY_TOKENS (default 100000), OUT (results directory).
+# WINDOW_ROUNDS and WINDOW_DURATION (paired one-token and cycling rounds,
+# default 8 of 10s per handler), MEMORY_TOKENS (default 100000), OUT
+# (results directory).
 # Run it on a quiet machine: other processes skew every figure, the
 # paired ratios least.
 set -euo pipefail
@@ -21,10 +23,23 @@ BENCHTIME=${BENCHTIME:-1s}
 ROUNDS=${ROUNDS:-40}
 HTTP_DURATION=${HTTP_DURATION:-3s}
 HTTP_ROUNDS=${HTTP_ROUNDS:-30}
+WINDOW_ROUNDS=${WINDOW_ROUNDS:-8}
+WINDOW_DURATION=${WINDOW_DURATION:-10s}
 MEMORY_TOKENS=${MEMORY_TOKENS:-100000}
 OUT=${OUT:-results/$(date -u +%Y%m%dT%H%M%SZ)}
 # benchstat, pinned: golang.org/x/perf has no tagged releases.
 BENCHSTAT=(go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da)
+
+# steal prints the share of CPU time the hypervisor gave to others while
+# every CPU here was busy: the best single sign of a noisy host.
+steal() {
+	local before after pids=()
+	before=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	for _ in $(seq "$(nproc)"); do timeout 5 sh -c 'while :; do :; done' & pids+=($!); done
+	wait "${pids[@]}" || true
+	after=$(awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	echo "$before $after" | awk '{printf "%.1f %%\n", 100*($3-$1)/($4-$2)}'
+}
 
 mkdir -p "$OUT"
 echo "bench/run.sh: writing to bench/$OUT" >&2
@@ -43,6 +58,7 @@ fi
 	echo "- kernel: $(uname -sr)"
 	echo "- Go: $(go version | cut -d' ' -f3-)"
 	echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- CPU time the host took (steal) while every CPU ran a busy loop for 5 s: $(steal)"
 } >"$OUT/machine.md"
 cat "$OUT/machine.md" >&2
 
@@ -78,6 +94,13 @@ go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
 echo "bench/run.sh: HTTP, unique tokens, paired" >&2
 go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm -rounds "$HTTP_ROUNDS" "${PIN[@]}" >"$OUT/http-paired.md"
 
+echo "bench/run.sh: HTTP, one token and 10 000 cycling, paired" >&2
+for scenario in one cycle; do
+	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario "$scenario" \
+		-rounds "$WINDOW_ROUNDS" -duration "$WINDOW_DURATION" "${PIN[@]}"
+	echo
+done >"$OUT/http-windows.md"
+
 echo "bench/run.sh: memory per cached token" >&2
 go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
 
@@ -100,6 +123,7 @@ go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
 	echo
 	cat "$OUT/http-paired.md"
 	echo
+	cat "$OUT/http-windows.md"
 	echo "## Memory"
 	echo
 	cat "$OUT/memory.md"

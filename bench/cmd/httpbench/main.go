@@ -23,6 +23,14 @@
 // scenarios, a fresh server and a full window per handler and round:
 //
 //	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario cycle -rounds 6 -duration 10s
+//
+// -profile DIR writes each fresh server's CPU profile over its measured
+// window to DIR (HANDLER-SCENARIO.pprof; with several rounds, the last
+// round's), for go tool pprof: where a handler's time goes beside the
+// bare handler's. It does not apply to the long-lived servers of the
+// unique-token paired mode.
+//
+//	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario cycle -rounds 1 -duration 8s -profile /tmp/prof
 package main
 
 import (
@@ -31,7 +39,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +77,7 @@ func main() {
 	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated) or cycle (-cycle tokens cycling); one and cycle take a fresh server and a -duration window per handler and round")
 	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
 	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
+	profile := flag.String("profile", "", "directory for a CPU profile of each server's measured window (HANDLER-SCENARIO.pprof); empty: none")
 	// Server and load roles.
 	handler := flag.String("handler", "", "server: the handler to serve")
 	issuer := flag.String("issuer", "", "server: the authority's issuer")
@@ -85,9 +96,15 @@ func main() {
 	case "load":
 		runLoad(loadConfig{addr: *addr, conns: *conns, warmup: *warmup, duration: *duration, once: *once}, *warmFile, *tokens)
 	case "driver":
+		if *profile != "" && *paired != "" && *pairedScenario == "unique" {
+			log.Fatal("httpbench: -profile takes fresh servers; the unique-token paired mode's are long-lived")
+		}
+		if *profile != "" && *duration < time.Second {
+			log.Fatal("httpbench: -profile needs a -duration of at least 1s (pprof counts whole seconds)")
+		}
 		d := &driver{
 			duration: *duration, warmup: *warmup, conns: *conns,
-			serverCPU: *serverCPU, loadCPU: *loadCPU,
+			serverCPU: *serverCPU, loadCPU: *loadCPU, profile: *profile,
 		}
 		cleanup := d.setup()
 		defer cleanup()
@@ -116,6 +133,7 @@ type driver struct {
 	duration, warmup   time.Duration
 	conns              int
 	serverCPU, loadCPU string
+	profile            string // directory for CPU profiles, or ""
 	self               string // this binary
 	dir                string // token files
 	target             bench.Target
@@ -196,7 +214,16 @@ func (d *driver) measure(h string, s scenario) (*result, error) {
 		return nil, err
 	}
 	defer stop()
-	return d.load(addr, filepath.Join(d.dir, s.file), s.once, d.warmup, d.duration)
+	if d.profile == "" {
+		return d.load(addr, filepath.Join(d.dir, s.file), s.once, d.warmup, d.duration)
+	}
+	profiled := make(chan error, 1)
+	go func() { profiled <- d.profileWindow(addr, h+"-"+s.file) }()
+	res, err := d.load(addr, filepath.Join(d.dir, s.file), s.once, d.warmup, d.duration)
+	if perr := <-profiled; err == nil && perr != nil {
+		err = fmt.Errorf("profile: %w", perr)
+	}
+	return res, err
 }
 
 // startServer starts a server process for handler h and returns its
@@ -383,4 +410,33 @@ func readFirstToken(file string) (string, error) {
 		return "", err
 	}
 	return tokens[0], nil
+}
+
+// profileWindow writes the CPU profile of the server at addr, taken over
+// the load's measured window, to name.pprof in d.profile. pprof counts
+// whole seconds, so the window is rounded down, and it starts a little
+// after the warm-up so that none of the warm-up is in it.
+func (d *driver) profileWindow(addr, name string) error {
+	seconds := int(d.duration / time.Second)
+	time.Sleep(d.warmup + 100*time.Millisecond)
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", addr, resp.Status)
+	}
+	if err := os.MkdirAll(d.profile, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(d.profile, name+".pprof"))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

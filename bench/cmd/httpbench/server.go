@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 
@@ -117,10 +118,12 @@ func serve(name string, t bench.Target, tokenFile string) {
 }
 
 // newMux serves h at every path but /stats, which reports the process's
-// CPU time and, if stats is not nil, the cache's counters.
+// CPU time and, if stats is not nil, the cache's counters, and
+// /debug/pprof/profile, the CPU profile (for -profile).
 func newMux(h http.Handler, stats func() any) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) {
 		s := map[string]any{"cpu": cpuTime().Seconds()}
 		if stats != nil {
