@@ -3,14 +3,14 @@
 # bench/results/<UTC time>/ (report.md gathers them; the raw files sit
 # beside it). BENCHMARKS.md at the repository root reports one such run.
 #
-#   bench/run.sh                 # the full run, about 20 minutes
+#   bench/run.sh                 # the full run, about 25 minutes
 #   COUNT=3 HTTP_DURATION=1s bench/run.sh   # a quick look
 #
 # Environment: COUNT (go test -count, default 10), BENCHTIME (default 1s),
 # ROUNDS (paired rounds, default 40), HTTP_DURATION (per HTTP scenario,
 # default 3s), HTTP_ROUNDS (paired unique-token rounds, default 30),
-# WINDOW_ROUNDS and WINDOW_DURATION (paired one-token and cycling rounds,
-# default 8 of 10s per handler), MEMORY_TOKENS (default 100000), OUT
+# WINDOW_ROUNDS and WINDOW_DURATION (paired one-token, cycling and
+# cycling-after-a-warm-up-pass rounds, default 8 of 10s per handler), MEMORY_TOKENS (default 100000), OUT
 # (results directory).
 # Run it on a quiet machine: other processes skew every figure, the
 # paired ratios least.
@@ -94,8 +94,8 @@ go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
 echo "bench/run.sh: HTTP, unique tokens, paired" >&2
 go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm -rounds "$HTTP_ROUNDS" "${PIN[@]}" >"$OUT/http-paired.md"
 
-echo "bench/run.sh: HTTP, one token and 10 000 cycling, paired" >&2
-for scenario in one cycle; do
+echo "bench/run.sh: HTTP, one token and 10 000 cycling (first seen in the window, or in the warm-up), paired" >&2
+for scenario in one cycle cycle-seen; do
 	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario "$scenario" \
 		-rounds "$WINDOW_ROUNDS" -duration "$WINDOW_DURATION" "${PIN[@]}"
 	echo

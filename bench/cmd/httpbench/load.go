@@ -39,18 +39,18 @@ type serverStats struct {
 	} `json:"cache"`
 }
 
-// loadConfig says what to send: the warm-up request for warmup, then the
-// measured requests for duration, cycling through them, or each once
-// (then the window ends when they are used up). With no warm-up the
-// window opens before the first request, so none of the warm-up
-// request's cost falls into it.
+// loadConfig says what to send: the warm-up requests in turn for warmup,
+// and at least once each, then the measured requests for duration,
+// cycling through them, or each once (then the window ends when they are
+// used up). With no warm-up the window opens before the first request,
+// so none of the warm-up's cost falls into it.
 type loadConfig struct {
 	addr     string
 	conns    int
 	warmup   time.Duration
 	duration time.Duration
 	once     bool
-	warm     []byte   // the warm-up request
+	warm     [][]byte // the warm-up requests
 	reqs     [][]byte // the measured requests
 }
 
@@ -72,6 +72,8 @@ func load(cfg loadConfig) result {
 	var (
 		phase    atomic.Int32
 		next     atomic.Int64 // index of the next measured request
+		nextWarm atomic.Int64 // index of the next warm-up request
+		warmed   atomic.Int64 // warm-up requests answered
 		done     atomic.Int64
 		refused  atomic.Int64
 		errs     atomic.Int64
@@ -113,8 +115,10 @@ func load(cfg loadConfig) result {
 				if p == stopping {
 					return
 				}
-				req := cfg.warm
-				if p == measuring {
+				var req []byte
+				if p == warming {
+					req = cfg.warm[(nextWarm.Add(1)-1)%int64(len(cfg.warm))]
+				} else {
 					i := next.Add(1) - 1
 					if cfg.once && i >= int64(len(cfg.reqs)) {
 						return
@@ -128,7 +132,9 @@ func load(cfg loadConfig) result {
 					return
 				case status != 200:
 					refused.Add(1)
-				case p == measuring && phase.Load() == measuring:
+				case p == warming:
+					warmed.Add(1)
+				case phase.Load() == measuring:
 					done.Add(1)
 				}
 			}
@@ -137,6 +143,16 @@ func load(cfg loadConfig) result {
 	go func() { wg.Wait(); close(finished) }()
 	if cfg.warmup > 0 {
 		time.Sleep(cfg.warmup)
+		// A warm-up over many tokens may need longer than warmup to send
+		// each once; the window waits for it, or for the load to fail.
+	warming:
+		for warmed.Load() < int64(len(cfg.warm)) {
+			select {
+			case <-finished:
+				break warming
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
 		openWindow()
 	}
 	select {
@@ -255,7 +271,7 @@ func cpuTime() time.Duration {
 // runLoad is the load role's main: it reads the token files, runs load
 // and prints the result.
 func runLoad(cfg loadConfig, warmFile, tokensFile string) {
-	warm, err := readFirstToken(warmFile)
+	warm, err := readTokens(warmFile)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -263,7 +279,9 @@ func runLoad(cfg loadConfig, warmFile, tokensFile string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg.warm = request(warm)
+	for _, t := range warm {
+		cfg.warm = append(cfg.warm, request(t))
+	}
 	for _, t := range tokens {
 		cfg.reqs = append(cfg.reqs, request(t))
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +31,7 @@ func TestLoad(t *testing.T) {
 		conns:    4,
 		warmup:   20 * time.Millisecond,
 		duration: 200 * time.Millisecond,
-		warm:     request("good"),
+		warm:     [][]byte{request("good")},
 	}
 	for _, tok := range []string{"a", "b", "c"} {
 		cfg.reqs = append(cfg.reqs, request(tok))
@@ -57,5 +59,54 @@ func TestLoad(t *testing.T) {
 	cfg.reqs = append(cfg.reqs, request("bad"))
 	if res := load(cfg); res.Refused != 1 || res.Requests != 3 {
 		t.Errorf("refused: %+v", res)
+	}
+}
+
+// TestLoadWarmsWithEveryToken checks that a warm-up over many tokens sends
+// each before the window opens, even when that takes longer than warmup.
+func TestLoadWarmsWithEveryToken(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		seen    = make(map[string]bool)
+		early   atomic.Bool // a measured request came before every warm-up token had
+		warming []string
+	)
+	for i := range 50 {
+		warming = append(warming, "w"+strconv.Itoa(i))
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		mu.Lock()
+		if strings.HasPrefix(tok, "w") {
+			seen[tok] = true
+		} else if len(seen) < len(warming) {
+			early.Store(true)
+		}
+		mu.Unlock()
+		if strings.HasPrefix(tok, "w") {
+			time.Sleep(time.Millisecond) // 50 tokens on 4 connections outlast the warm-up
+		}
+		ok.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(newMux(h, nil))
+	defer srv.Close()
+	cfg := loadConfig{
+		addr:     strings.TrimPrefix(srv.URL, "http://"),
+		conns:    4,
+		warmup:   time.Millisecond,
+		duration: 50 * time.Millisecond,
+		reqs:     [][]byte{request("a")},
+	}
+	for _, tok := range warming {
+		cfg.warm = append(cfg.warm, request(tok))
+	}
+	res := load(cfg)
+	if res.Requests == 0 || res.Refused != 0 || res.Errors != 0 {
+		t.Errorf("%+v", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != len(warming) || early.Load() {
+		t.Errorf("%d of %d warm-up tokens sent; a measured request before the last of them: %v", len(seen), len(warming), early.Load())
 	}
 }

@@ -20,7 +20,10 @@
 //	go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm
 //
 // -paired-scenario one or cycle does the same for the other two
-// scenarios, a fresh server and a full window per handler and round:
+// scenarios, a fresh server and a full window per handler and round;
+// cycle-seen is cycle with every token sent once in the warm-up, so the
+// window shows a server that has seen them all (cycle's window holds the
+// first sight of each):
 //
 //	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario cycle -rounds 6 -duration 10s
 //
@@ -60,12 +63,13 @@ type scenario struct {
 	name string
 	file string // in the token directory
 	once bool   // each token once; otherwise cycle for the duration
+	warm string // the load's warm-up tokens, in the token directory; "" is "one"
 }
 
 func main() {
 	role := flag.String("role", "driver", "driver, server or load (the latter two are started by the driver)")
 	duration := flag.Duration("duration", 3*time.Second, "measured time per scenario")
-	warmup := flag.Duration("warmup", time.Second, "warm-up time before each measurement (with the one token)")
+	warmup := flag.Duration("warmup", time.Second, "warm-up time before each measurement (with the one token, or with the cycling tokens for cycle-seen)")
 	conns := flag.Int("conns", 16, "keep-alive connections")
 	cycle := flag.Int("cycle", 10000, "distinct tokens in the cycling scenario")
 	unique := flag.Int("unique", 20000, "tokens in the unique scenario, each sent once (the window ends early when they run out)")
@@ -74,7 +78,7 @@ func main() {
 	fill := flag.Int("fill", bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, so a cache is full")
 	rounds := flag.Int("rounds", 20, "paired: rounds")
 	batch := flag.Int("batch", 1000, "paired: new tokens per handler and round")
-	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated) or cycle (-cycle tokens cycling); one and cycle take a fresh server and a -duration window per handler and round")
+	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated), cycle (-cycle tokens cycling) or cycle-seen (cycle with each token sent once in the warm-up: a server that has seen them all); all but unique take a fresh server and a -duration window per handler and round")
 	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
 	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
 	profile := flag.String("profile", "", "directory for a CPU profile of each server's measured window (HANDLER-SCENARIO.pprof); empty: none")
@@ -84,7 +88,7 @@ func main() {
 	jwksURL := flag.String("jwks", "", "server: the authority's JWKS URL")
 	kid := flag.String("kid", "", "server: the signing key's kid")
 	addr := flag.String("addr", "", "load: the server's address")
-	warmFile := flag.String("warm-tokens", "", "server, load: file whose first line is the warm-up token")
+	warmFile := flag.String("warm-tokens", "", "server: file whose first line is the warm-up token; load: file of warm-up tokens, each sent at least once")
 	tokens := flag.String("tokens", "", "load: file of tokens, one a line")
 	once := flag.Bool("once", false, "load: send each token once")
 	flag.Parse()
@@ -114,9 +118,11 @@ func main() {
 			case "unique":
 				d.runPaired(pairedConfig{handlers: handlers, fill: *fill, rounds: *rounds, batch: *batch})
 			case "one":
-				d.runPairedWindows(handlers, scenario{"one token", "one", false}, *cycle, *rounds)
+				d.runPairedWindows(handlers, scenario{name: "one token", file: "one"}, *cycle, *rounds)
 			case "cycle":
-				d.runPairedWindows(handlers, scenario{fmt.Sprintf("%d cycling", *cycle), "cycle", false}, *cycle, *rounds)
+				d.runPairedWindows(handlers, scenario{name: fmt.Sprintf("%d cycling", *cycle), file: "cycle"}, *cycle, *rounds)
+			case "cycle-seen":
+				d.runPairedWindows(handlers, scenario{name: fmt.Sprintf("%d cycling, each sent once in the warm-up", *cycle), file: "cycle", warm: "cycle"}, *cycle, *rounds)
 			default:
 				log.Fatalf("httpbench: unknown -paired-scenario %q", *pairedScenario)
 			}
@@ -169,9 +175,9 @@ func (d *driver) run(handlers []string, cycle, unique int) {
 	writeTokens(filepath.Join(d.dir, "unique"), tokens[1:1+unique])
 
 	scenarios := []scenario{
-		{"one token", "one", false},
-		{fmt.Sprintf("%d cycling", cycle), "cycle", false},
-		{"unique", "unique", true},
+		{name: "one token", file: "one"},
+		{name: fmt.Sprintf("%d cycling", cycle), file: "cycle"},
+		{name: "unique", file: "unique", once: true},
 	}
 	results := make(map[string]map[string]*result)
 	pending := make(map[string]string)
@@ -215,11 +221,11 @@ func (d *driver) measure(h string, s scenario) (*result, error) {
 	}
 	defer stop()
 	if d.profile == "" {
-		return d.load(addr, filepath.Join(d.dir, s.file), s.once, d.warmup, d.duration)
+		return d.load(addr, s, d.warmup, d.duration)
 	}
 	profiled := make(chan error, 1)
 	go func() { profiled <- d.profileWindow(addr, h+"-"+s.file) }()
-	res, err := d.load(addr, filepath.Join(d.dir, s.file), s.once, d.warmup, d.duration)
+	res, err := d.load(addr, s, d.warmup, d.duration)
 	if perr := <-profiled; err == nil && perr != nil {
 		err = fmt.Errorf("profile: %w", perr)
 	}
@@ -257,13 +263,17 @@ func (d *driver) startServer(h string) (addr string, stop func(), err error) {
 	return addr, stop, nil
 }
 
-// load runs a load process against addr with the tokens in file and
-// returns what it measured; a run with any refusal or error is invalid.
-func (d *driver) load(addr, file string, once bool, warmup, duration time.Duration) (*result, error) {
+// load runs a load process against addr with s's tokens and returns what
+// it measured; a run with any refusal or error is invalid.
+func (d *driver) load(addr string, s scenario, warmup, duration time.Duration) (*result, error) {
+	warm := s.warm
+	if warm == "" {
+		warm = "one"
+	}
 	args := []string{"-role", "load", "-addr", addr, "-conns", fmt.Sprint(d.conns),
 		"-warmup", warmup.String(), "-duration", duration.String(),
-		"-warm-tokens", filepath.Join(d.dir, "one"), "-tokens", file}
-	if once {
+		"-warm-tokens", filepath.Join(d.dir, warm), "-tokens", filepath.Join(d.dir, s.file)}
+	if s.once {
 		args = append(args, "-once")
 	}
 	ld := d.command(d.loadCPU, args...)

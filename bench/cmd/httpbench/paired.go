@@ -46,7 +46,7 @@ func (d *driver) runPaired(cfg pairedConfig) {
 	}
 	for r := range cfg.rounds {
 		first := cfg.fill + r*cfg.batch
-		writeTokens(d.roundFile(r), tokens[first:first+cfg.batch])
+		writeTokens(filepath.Join(d.dir, d.roundName(r)), tokens[first:first+cfg.batch])
 	}
 
 	addrs := make(map[string]string)
@@ -60,7 +60,7 @@ func (d *driver) runPaired(cfg pairedConfig) {
 		if cfg.fill > 0 {
 			// As long as the measured rounds, so the fill is one long
 			// unmeasured window.
-			if _, err := d.load(addr, filepath.Join(d.dir, "fill"), true, 0, time.Hour); err != nil {
+			if _, err := d.load(addr, scenario{file: "fill", once: true}, 0, time.Hour); err != nil {
 				log.Fatalf("httpbench: %s, fill: %v", h, err)
 			}
 		}
@@ -70,7 +70,7 @@ func (d *driver) runPaired(cfg pairedConfig) {
 		rounds[r] = make(pairedRound)
 		for i := range cfg.handlers {
 			h := cfg.handlers[(i+r)%len(cfg.handlers)]
-			res, err := d.load(addrs[h], d.roundFile(r), true, 0, time.Hour)
+			res, err := d.load(addrs[h], scenario{file: d.roundName(r), once: true}, 0, time.Hour)
 			if err != nil {
 				log.Fatalf("httpbench: %s, round %d: %v", h, r, err)
 			}
@@ -118,9 +118,8 @@ func (d *driver) runPairedWindows(handlers []string, s scenario, cycle, rounds i
 	reportPaired(handlers, results)
 }
 
-func (d *driver) roundFile(r int) string {
-	return filepath.Join(d.dir, fmt.Sprintf("round%d", r))
-}
+// roundName is the token file of paired round r.
+func (d *driver) roundName(r int) string { return fmt.Sprintf("round%d", r) }
 
 // reportPaired prints, for each handler, the median server CPU time per
 // request and throughput, and the median and quartiles of its per-round
