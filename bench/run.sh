@@ -4,14 +4,14 @@
 # beside it). BENCHMARKS.md at the repository root reports one such run.
 #
 #   bench/run.sh                 # the full run, about 25 minutes
-#   COUNT=3 HTTP_DURATION=1s bench/run.sh   # a quick look
+#   COUNT=3 HTTP_DURATION=1s WINDOW_ROUNDS=2 bench/run.sh   # a quick look
 #
 # Environment: COUNT (go test -count, default 10), BENCHTIME (default 1s),
 # ROUNDS (paired rounds, default 40), HTTP_DURATION (per HTTP scenario,
 # default 3s), HTTP_ROUNDS (paired unique-token rounds, default 30),
 # WINDOW_ROUNDS and WINDOW_DURATION (paired one-token, cycling and
-# cycling-after-a-warm-up-pass rounds, default 8 of 10s per handler), MEMORY_TOKENS (default 100000), OUT
-# (results directory).
+# cycling-after-a-warm-up-pass rounds, default 8 of 10s per handler),
+# MEMORY_TOKENS (default 100000), OUT (results directory).
 # Run it on a quiet machine: other processes skew every figure, the
 # paired ratios least.
 set -euo pipefail

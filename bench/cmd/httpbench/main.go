@@ -100,11 +100,8 @@ func main() {
 	case "load":
 		runLoad(loadConfig{addr: *addr, conns: *conns, warmup: *warmup, duration: *duration, once: *once}, *warmFile, *tokens)
 	case "driver":
-		if *profile != "" && *paired != "" && *pairedScenario == "unique" {
-			log.Fatal("httpbench: -profile takes fresh servers; the unique-token paired mode's are long-lived")
-		}
-		if *profile != "" && *duration < time.Second {
-			log.Fatal("httpbench: -profile needs a -duration of at least 1s (pprof counts whole seconds)")
+		if err := checkProfile(*profile, *paired, *pairedScenario, *duration); err != nil {
+			log.Fatal("httpbench: ", err)
 		}
 		d := &driver{
 			duration: *duration, warmup: *warmup, conns: *conns,
@@ -420,6 +417,20 @@ func readFirstToken(file string) (string, error) {
 		return "", err
 	}
 	return tokens[0], nil
+}
+
+// checkProfile says why -profile cannot be used with the other flags, if
+// it cannot.
+func checkProfile(profile, paired, pairedScenario string, duration time.Duration) error {
+	switch {
+	case profile == "":
+		return nil
+	case paired != "" && pairedScenario == "unique":
+		return errors.New("-profile takes fresh servers; the unique-token paired mode's are long-lived")
+	case duration < time.Second:
+		return errors.New("-profile needs a -duration of at least 1s (pprof counts whole seconds)")
+	}
+	return nil
 }
 
 // profileWindow writes the CPU profile of the server at addr, taken over

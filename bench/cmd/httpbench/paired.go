@@ -46,7 +46,7 @@ func (d *driver) runPaired(cfg pairedConfig) {
 	}
 	for r := range cfg.rounds {
 		first := cfg.fill + r*cfg.batch
-		writeTokens(filepath.Join(d.dir, d.roundName(r)), tokens[first:first+cfg.batch])
+		writeTokens(filepath.Join(d.dir, roundName(r)), tokens[first:first+cfg.batch])
 	}
 
 	addrs := make(map[string]string)
@@ -70,7 +70,7 @@ func (d *driver) runPaired(cfg pairedConfig) {
 		rounds[r] = make(pairedRound)
 		for i := range cfg.handlers {
 			h := cfg.handlers[(i+r)%len(cfg.handlers)]
-			res, err := d.load(addrs[h], scenario{file: d.roundName(r), once: true}, 0, time.Hour)
+			res, err := d.load(addrs[h], scenario{file: roundName(r), once: true}, 0, time.Hour)
 			if err != nil {
 				log.Fatalf("httpbench: %s, round %d: %v", h, r, err)
 			}
@@ -119,7 +119,7 @@ func (d *driver) runPairedWindows(handlers []string, s scenario, cycle, rounds i
 }
 
 // roundName is the token file of paired round r.
-func (d *driver) roundName(r int) string { return fmt.Sprintf("round%d", r) }
+func roundName(r int) string { return fmt.Sprintf("round%d", r) }
 
 // reportPaired prints, for each handler, the median server CPU time per
 // request and throughput, and the median and quartiles of its per-round
