@@ -104,7 +104,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 		return nil, errInvalidToken(ErrMalformed)
 	}
 	if v.cache != nil {
-		v.cache.misses.Add(1) // counted here: not every token looked up is a JWT
+		v.cache.miss() // counted here: not every token looked up is a JWT
 	}
 	// Once the authority is discovered, the one wait left (a key refresh)
 	// is bounded by keySet.wait, so the usual validation sets up no timer.

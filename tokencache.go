@@ -38,6 +38,7 @@ type tokenCache struct {
 	maxAge       time.Duration
 	leeway       time.Duration
 	hits, misses atomic.Uint64
+	admission    admission
 }
 
 // cachedToken is held by value: one allocation fewer per new token.
@@ -55,15 +56,15 @@ func newTokenCache(s *settings) *tokenCache {
 	if err != nil {
 		panic("bearer: " + err.Error()) // size is checked by settings
 	}
-	return &tokenCache{lru: c, maxAge: s.CacheDuration, leeway: s.leeway}
+	return &tokenCache{lru: c, maxAge: s.CacheDuration, leeway: s.leeway, admission: newAdmission(s.CacheSize)}
 }
 
 // get returns the claims cached under h if they are still good at now. It
-// counts hits; the caller counts the misses that are JWTs.
+// counts hits; the caller counts the misses that are JWTs, with miss.
 func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
 	e, ok := tc.lru.Get(h)
 	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
-		tc.hits.Add(1)
+		tc.counted(tc.hits.Add(1))
 		return e.claims, true
 	}
 	if ok {
@@ -72,8 +73,24 @@ func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
 	return nil, false
 }
 
-// put caches claims validated at now with key.
+// miss counts a JWT that was not served from the cache.
+func (tc *tokenCache) miss() { tc.counted(tc.misses.Add(1)) }
+
+// counted takes the hit or miss count just reached, and has admission
+// judge each round that ends.
+func (tc *tokenCache) counted(n uint64) {
+	if tc.admission.roundEnds(n) {
+		tc.admission.judge(tc.hits.Load(), tc.misses.Load())
+	}
+}
+
+// put caches claims validated at now with key, if admission keeps them;
+// a token turned away makes room instead, see admission.
 func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now time.Time) {
+	if !tc.admission.admit(h) {
+		tc.lru.RemoveOldest()
+		return
+	}
 	expires := c.ExpiresAt.Add(tc.leeway)
 	if limit := now.Add(tc.maxAge); limit.Before(expires) {
 		expires = limit

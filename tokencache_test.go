@@ -2,6 +2,7 @@ package bearer_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,10 +81,72 @@ func TestCacheIsBounded(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{CacheSize: 10})
 	for range 25 {
+		tok := a.TokenWith("ES256", nil, claims(nil))
+		mustValid(t, v, tok)
+		mustValid(t, v, tok)
+	}
+	if s := v.Stats(); s.Entries != 10 || s.Hits != 25 {
+		t.Errorf("Stats = %+v, want 10 entries and 25 hits", s)
+	}
+}
+
+// Tokens used once each would fill the cache with entries never asked for
+// again. The cache notices and lets go of them, yet keeps a token that
+// comes back, and keeps every token again once hits are back.
+func TestCacheLetsGoOfOneUseTokens(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{CacheSize: 10}) // judged every 16 hits or misses
+	for range 40 {
 		mustValid(t, v, a.TokenWith("ES256", nil, claims(nil)))
 	}
-	if s := v.Stats(); s.Entries != 10 {
-		t.Errorf("Entries = %d, want 10", s.Entries)
+	if s := v.Stats(); s.Entries != 0 || s.Misses != 40 {
+		t.Fatalf("after 40 one-use tokens: Stats = %+v, want 40 misses and no entry left", s)
+	}
+
+	again := a.TokenWith("ES256", nil, claims(nil))
+	for range 3 {
+		mustValid(t, v, again)
+	}
+	if s := v.Stats(); s.Entries != 1 || s.Hits != 1 || s.Misses != 42 {
+		t.Fatalf("a token used 3 times: Stats = %+v, want it kept on its second sight and hit on its third", s)
+	}
+
+	for range 15 { // the round's 16th hit: the cache pays again
+		mustValid(t, v, again)
+	}
+	fresh := a.TokenWith("ES256", nil, claims(nil))
+	mustValid(t, v, fresh)
+	mustValid(t, v, fresh)
+	if s := v.Stats(); s.Entries != 2 || s.Hits != 17 {
+		t.Errorf("with hits back: Stats = %+v, want a new token kept on first sight", s)
+	}
+}
+
+// Goroutines sharing the cache, some with one-use tokens and some with a
+// token of their own, turn it choosy and back again round after round;
+// every token still passes and the cache stays in bounds.
+func TestCacheAdmissionUnderConcurrency(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{CacheSize: 4})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		own := a.TokenWith("ES256", nil, claims(nil))
+		wg.Go(func() {
+			for range 50 {
+				tok := own
+				if g%2 == 0 {
+					tok = a.TokenWith("ES256", nil, claims(nil))
+				}
+				if _, err := v.Validate(context.Background(), tok); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := v.Stats(); s.Hits+s.Misses != 400 || s.Entries > 4 {
+		t.Errorf("Stats = %+v, want 400 lookups and at most 4 entries", s)
 	}
 }
 

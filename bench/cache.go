@@ -22,12 +22,3 @@ func cacheOff(cfg bearer.Config) bearer.Config {
 	cfg.CacheSize = -1
 	return cfg
 }
-
-// cacheStats returns the validated-token cache's hits and misses so far.
-func cacheStats(v *bearer.Validator) (hits, misses uint64, ok bool) {
-	s := v.Stats()
-	return s.Hits, s.Misses, true
-}
-
-// CacheStats is cacheStats for the commands.
-func CacheStats(v *bearer.Validator) (hits, misses uint64, ok bool) { return cacheStats(v) }

@@ -128,11 +128,7 @@ func TestWarmHits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hits, misses, ok := cacheStats(v)
-	if !ok {
-		t.Skip("TODO(stats): fill in cacheStats in cache.go")
-	}
-	if hits != 2 || misses != 1 {
-		t.Errorf("hits %d, misses %d; want 2 and 1", hits, misses)
+	if s := v.Stats(); s.Hits != 2 || s.Misses != 1 {
+		t.Errorf("Stats = %+v; want 2 hits and 1 miss", s)
 	}
 }

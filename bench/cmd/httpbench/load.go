@@ -25,17 +25,19 @@ type result struct {
 	Errors   int64   `json:"errors"`   // connection or protocol errors
 	CPU      float64 `json:"cpu"`      // the load generator's CPU time / window
 	// From the server's /stats at the start and end of the window:
-	ServerCPU float64 `json:"server_cpu"`       // the server's CPU time / window
-	Hits      *int64  `json:"hits,omitempty"`   // validated-token cache hits in the window
-	Misses    *int64  `json:"misses,omitempty"` // and misses
+	ServerCPU float64 `json:"server_cpu"`        // the server's CPU time / window
+	Hits      *int64  `json:"hits,omitempty"`    // validated-token cache hits in the window
+	Misses    *int64  `json:"misses,omitempty"`  // and misses
+	Entries   *int64  `json:"entries,omitempty"` // tokens cached at the window's end
 }
 
 // serverStats is what the server's /stats answers.
 type serverStats struct {
 	CPU   float64 `json:"cpu"` // seconds of CPU time used so far
 	Cache *struct {
-		Hits   int64 `json:"hits"`
-		Misses int64 `json:"misses"`
+		Hits    int64 `json:"hits"`
+		Misses  int64 `json:"misses"`
+		Entries int64 `json:"entries"`
 	} `json:"cache"`
 }
 
@@ -175,7 +177,7 @@ func load(cfg loadConfig) result {
 	}
 	if s0.Cache != nil && s1.Cache != nil {
 		hits, misses := s1.Cache.Hits-s0.Cache.Hits, s1.Cache.Misses-s0.Cache.Misses
-		res.Hits, res.Misses = &hits, &misses
+		res.Hits, res.Misses, res.Entries = &hits, &misses, &s1.Cache.Entries
 	}
 	return res
 }

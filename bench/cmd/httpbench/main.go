@@ -75,7 +75,7 @@ func main() {
 	unique := flag.Int("unique", 20000, "tokens in the unique scenario, each sent once (the window ends early when they run out)")
 	handlers := flag.String("handlers", strings.Join(handlerNames, ","), "handlers to measure, comma-separated")
 	paired := flag.String("paired", "", "instead: the unique-token scenario in paired rounds for these handlers, the first the baseline (e.g. floor,bearer-warm)")
-	fill := flag.Int("fill", bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, so a cache is full")
+	fill := flag.Int("fill", 3*bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, enough for a cache to settle as under one-use tokens for long")
 	rounds := flag.Int("rounds", 20, "paired: rounds")
 	batch := flag.Int("batch", 1000, "paired: new tokens per handler and round")
 	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated), cycle (-cycle tokens cycling) or cycle-seen (cycle with each token sent once in the warm-up: a server that has seen them all); all but unique take a fresh server and a -duration window per handler and round")
@@ -349,8 +349,8 @@ func (d *driver) report(handlers []string, scenarios []scenario, results map[str
 		}
 		fmt.Println()
 	}
-	fmt.Printf("\nCPU used in the measured window (1.00 = one core busy), requests measured, validated-token cache hits/misses:\n\n")
-	fmt.Printf("| handler | scenario | server CPU | load CPU | requests | seconds | cache hits / misses |\n|---|---|---:|---:|---:|---:|---|\n")
+	fmt.Printf("\nCPU used in the measured window (1.00 = one core busy), requests measured, validated-token cache hits/misses and entries at the window's end:\n\n")
+	fmt.Printf("| handler | scenario | server CPU | load CPU | requests | seconds | cache hits / misses, entries |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, h := range handlers {
 		for _, s := range scenarios {
 			r := results[h][s.name]
@@ -359,7 +359,7 @@ func (d *driver) report(handlers []string, scenarios []scenario, results map[str
 			}
 			cache := "–"
 			if r.Hits != nil {
-				cache = fmt.Sprintf("%d / %d", *r.Hits, *r.Misses)
+				cache = fmt.Sprintf("%d / %d, %d", *r.Hits, *r.Misses, *r.Entries)
 			}
 			fmt.Printf("| %s | %s | %.2f | %.2f | %d | %.2f | %s |\n", h, s.name, r.ServerCPU, r.CPU, r.Requests, r.Seconds, cache)
 		}

@@ -12,8 +12,9 @@ import (
 
 // pairedConfig is the unique-token scenario in paired form: every handler
 // keeps one server for the whole run, first gets fill tokens (so that a
-// validated-token cache is full and evicting, as in a server that has run
-// for a while), then rounds of batch fresh tokens, the handlers taking
+// validated-token cache is as in a server that has had one-use tokens for
+// a while: the core's fills up, then empties once its admission turns
+// choosy), then rounds of batch fresh tokens, the handlers taking
 // turns in an order that rotates every round. Sequential runs of a few
 // seconds drift apart on a shared machine by more than the few per cent
 // this scenario is about; batches of a fraction of a second, compared
@@ -126,11 +127,11 @@ func roundName(r int) string { return fmt.Sprintf("round%d", r) }
 // ratios to the baseline.
 func reportPaired(handlers []string, rounds []pairedRound) {
 	base := handlers[0]
-	fmt.Println("| handler | server CPU µs/request | × " + base + " | req/s | × " + base + " | cache hits / misses |")
+	fmt.Println("| handler | server CPU µs/request | × " + base + " | req/s | × " + base + " | cache hits / misses, entries at the end |")
 	fmt.Println("|---|---:|---:|---:|---:|---|")
 	for _, h := range handlers {
 		var cost, rps, costRatio, rpsRatio []float64
-		var hits, misses int64
+		var hits, misses, entries int64
 		cached := false
 		for _, round := range rounds {
 			r, b := round[h], round[base]
@@ -142,11 +143,12 @@ func reportPaired(handlers []string, rounds []pairedRound) {
 				cached = true
 				hits += *r.Hits
 				misses += *r.Misses
+				entries = *r.Entries
 			}
 		}
 		cache := "–"
 		if cached {
-			cache = fmt.Sprintf("%d / %d", hits, misses)
+			cache = fmt.Sprintf("%d / %d, %d", hits, misses, entries)
 		}
 		fmt.Printf("| %s | %.1f | %s | %.0f | %s | %s |\n", h,
 			bench.Quantile(cost, 0.5), spread(costRatio), bench.Quantile(rps, 0.5), spread(rpsRatio), cache)

@@ -66,11 +66,8 @@ func protect(ctx context.Context, name string, t bench.Target, token string) (ht
 			return nil, nil, err
 		}
 		stats := func() any {
-			hits, misses, ok := bench.CacheStats(v)
-			if !ok {
-				return nil
-			}
-			return map[string]uint64{"hits": hits, "misses": misses}
+			s := v.Stats()
+			return map[string]uint64{"hits": s.Hits, "misses": s.Misses, "entries": uint64(s.Entries)}
 		}
 		return middleware.New(v)(ok), stats, nil
 	}

@@ -1,0 +1,66 @@
+package bearer
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math/bits"
+	"sync/atomic"
+)
+
+// admission decides which validated tokens the cache keeps.
+//
+// While the cache pays, it keeps every token. It stops paying when almost
+// every token is used once: each new entry then pushes out one that is
+// never asked for again, and the garbage collector walks a full cache of
+// dead entries at every cycle, which costs more than the cache saves. So
+// when a round of lookups sees fewer than one hit per admissionHitRatio
+// misses, the cache turns choosy: it keeps a token only on its second
+// sight, and each token it turns away gives back the least recently used
+// entry, so that the cache empties under one-use traffic. A round with
+// hits again makes it keep every token once more.
+type admission struct {
+	mask   uint64 // a round is mask+1 hits or misses
+	choosy atomic.Bool
+	// lastHits and lastMisses are the counters at the last judgement.
+	lastHits, lastMisses atomic.Uint64
+	// seen holds a fingerprint of each token recently turned away, one
+	// slot per token hash: no pointers, so the collector never walks it.
+	seen []atomic.Uint64
+}
+
+// admissionHitRatio is how many misses per hit make the cache choosy. A
+// hit saves a signature check (tens of microseconds for RSA and ECDSA); an
+// entry that is never hit costs about a microsecond of inserting and
+// collecting, so the cache is worth filling down to a few hits in a hundred.
+const admissionHitRatio = 16
+
+// newAdmission judges rounds of the power of two ≥ size, a round in which
+// a full cache can turn over once.
+func newAdmission(size int) admission {
+	n := uint64(1) << bits.Len64(uint64(size-1))
+	return admission{mask: n - 1, seen: make([]atomic.Uint64, n)}
+}
+
+// roundEnds reports whether a hit or miss count of n ends a round.
+func (a *admission) roundEnds(n uint64) bool { return n&a.mask == 0 }
+
+// judge decides from the cache's hit and miss counters whether the round
+// that just ended makes the cache choosy.
+func (a *admission) judge(hits, misses uint64) {
+	dh, dm := hits-a.lastHits.Swap(hits), misses-a.lastMisses.Swap(misses)
+	a.choosy.Store(dh*admissionHitRatio < dm)
+}
+
+// admit reports whether a token just validated should be cached.
+func (a *admission) admit(h [sha256.Size]byte) bool {
+	if !a.choosy.Load() {
+		return true
+	}
+	slot := &a.seen[binary.LittleEndian.Uint64(h[:8])&a.mask]
+	fingerprint := binary.LittleEndian.Uint64(h[8:16]) | 1 // never an empty slot's 0
+	if slot.Load() == fingerprint {
+		return true
+	}
+	slot.Store(fingerprint)
+	return false
+}
