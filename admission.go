@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/bits"
+	"sync"
 	"sync/atomic"
 )
 
@@ -25,7 +26,9 @@ type admission struct {
 	lastHits, lastMisses atomic.Uint64
 	// seen holds a fingerprint of each token recently turned away, one
 	// slot per token hash: no pointers, so the collector never walks it.
-	seen []atomic.Uint64
+	// It is made when the cache first turns choosy, which most never do.
+	seen     []atomic.Uint64
+	seenOnce sync.Once
 }
 
 // admissionHitRatio is how many misses per hit make the cache choosy. A
@@ -34,11 +37,14 @@ type admission struct {
 // collecting, so the cache is worth filling down to a few hits in a hundred.
 const admissionHitRatio = 16
 
+// maxSeen bounds the fingerprint table to 8 MiB: a token coming back after
+// a million others were turned away is as good as new.
+const maxSeen = 1 << 20
+
 // newAdmission judges rounds of the power of two ≥ size, a round in which
 // a full cache can turn over once.
 func newAdmission(size int) admission {
-	n := uint64(1) << bits.Len64(uint64(size-1))
-	return admission{mask: n - 1, seen: make([]atomic.Uint64, n)}
+	return admission{mask: uint64(1)<<bits.Len64(uint64(size-1)) - 1}
 }
 
 // roundEnds reports whether a hit or miss count of n ends a round.
@@ -48,7 +54,12 @@ func (a *admission) roundEnds(n uint64) bool { return n&a.mask == 0 }
 // that just ended makes the cache choosy.
 func (a *admission) judge(hits, misses uint64) {
 	dh, dm := hits-a.lastHits.Swap(hits), misses-a.lastMisses.Swap(misses)
-	a.choosy.Store(dh*admissionHitRatio < dm)
+	choosy := dh*admissionHitRatio < dm
+	if choosy {
+		// Before choosy is stored: admit reads seen only once it loads true.
+		a.seenOnce.Do(func() { a.seen = make([]atomic.Uint64, min(a.mask+1, maxSeen)) })
+	}
+	a.choosy.Store(choosy)
 }
 
 // admit reports whether a token just validated should be cached.
@@ -56,7 +67,7 @@ func (a *admission) admit(h [sha256.Size]byte) bool {
 	if !a.choosy.Load() {
 		return true
 	}
-	slot := &a.seen[binary.LittleEndian.Uint64(h[:8])&a.mask]
+	slot := &a.seen[binary.LittleEndian.Uint64(h[:8])%uint64(len(a.seen))]
 	fingerprint := binary.LittleEndian.Uint64(h[8:16]) | 1 // never an empty slot's 0
 	if slot.Load() == fingerprint {
 		return true
