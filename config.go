@@ -170,7 +170,7 @@ type Config struct {
 	// CacheSize bounds each in-memory cache (validated JWTs, introspection
 	// answers) to this many tokens; default DefaultCacheSize. The least
 	// recently used go first. A negative value turns both off. While
-	// almost no JWT comes back (under one hit in 16 lookups), the JWT cache
+	// almost no JWT comes back (fewer than one hit per 16 misses), the JWT cache
 	// keeps a token only on its second sight and empties, so that one-use
 	// tokens cost what they would with caching off.
 	CacheSize int
