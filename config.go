@@ -170,9 +170,9 @@ type Config struct {
 	// CacheSize bounds each in-memory cache (validated JWTs, introspection
 	// answers) to this many tokens; default DefaultCacheSize. The least
 	// recently used go first. A negative value turns both off. While
-	// almost no JWT comes back (fewer than one hit per 16 misses), the JWT cache
-	// keeps a token only on its second sight and empties, so that one-use
-	// tokens cost what they would with caching off.
+	// almost no JWT comes back (fewer than one hit per 16 misses), the JWT
+	// cache keeps a token only on its second sight and empties, so that
+	// one-use tokens cost what they would with caching off.
 	CacheSize int
 
 	// CacheStore, if set, keeps introspection results instead of the
