@@ -81,9 +81,7 @@ func TestCacheIsBounded(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{CacheSize: 10})
 	for range 25 {
-		tok := a.TokenWith("ES256", nil, claims(nil))
-		mustValid(t, v, tok)
-		mustValid(t, v, tok)
+		useToken(t, v, esToken(a), 2)
 	}
 	if s := v.Stats(); s.Entries != 10 || s.Hits != 25 {
 		t.Errorf("Stats = %+v, want 10 entries and 25 hits", s)
@@ -97,26 +95,20 @@ func TestCacheLetsGoOfOneUseTokens(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{CacheSize: 10}) // judged every 16 hits or misses
 	for range 40 {
-		mustValid(t, v, a.TokenWith("ES256", nil, claims(nil)))
+		useToken(t, v, esToken(a), 1)
 	}
 	if s := v.Stats(); s.Entries != 0 || s.Misses != 40 {
 		t.Fatalf("after 40 one-use tokens: Stats = %+v, want 40 misses and no entry left", s)
 	}
 
-	again := a.TokenWith("ES256", nil, claims(nil))
-	for range 3 {
-		mustValid(t, v, again)
-	}
+	again := esToken(a)
+	useToken(t, v, again, 3)
 	if s := v.Stats(); s.Entries != 1 || s.Hits != 1 || s.Misses != 42 {
 		t.Fatalf("a token used 3 times: Stats = %+v, want it kept on its second sight and hit on its third", s)
 	}
 
-	for range 15 { // the round's 16th hit: the cache pays again
-		mustValid(t, v, again)
-	}
-	fresh := a.TokenWith("ES256", nil, claims(nil))
-	mustValid(t, v, fresh)
-	mustValid(t, v, fresh)
+	useToken(t, v, again, 15) // the round's 16th hit: the cache pays again
+	useToken(t, v, esToken(a), 2)
 	if s := v.Stats(); s.Entries != 2 || s.Hits != 17 {
 		t.Errorf("with hits back: Stats = %+v, want a new token kept on first sight", s)
 	}
@@ -130,12 +122,12 @@ func TestCacheAdmissionUnderConcurrency(t *testing.T) {
 	v := newValidator(t, a, bearer.Config{CacheSize: 4})
 	var wg sync.WaitGroup
 	for g := range 8 {
-		own := a.TokenWith("ES256", nil, claims(nil))
+		own := esToken(a)
 		wg.Go(func() {
 			for range 50 {
 				tok := own
 				if g%2 == 0 {
-					tok = a.TokenWith("ES256", nil, claims(nil))
+					tok = esToken(a)
 				}
 				if _, err := v.Validate(context.Background(), tok); err != nil {
 					t.Error(err)
@@ -203,5 +195,16 @@ func TestCacheCountsOnlyJWTMisses(t *testing.T) {
 	mustFail(t, jwtOnly, "not.a.jws!", bearer.ErrInvalidToken, bearer.ErrMalformed)
 	if s := jwtOnly.Stats(); s != (bearer.Stats{}) {
 		t.Errorf("after garbage: Stats = %+v, want zero", s)
+	}
+}
+
+// esToken is a new valid token from a, ES256 because it signs fastest.
+func esToken(a *bearertest.Authority) string { return a.TokenWith("ES256", nil, claims(nil)) }
+
+// useToken validates tok n times, each of which must pass.
+func useToken(t *testing.T, v *bearer.Validator, tok string, n int) {
+	t.Helper()
+	for range n {
+		mustValid(t, v, tok)
 	}
 }
