@@ -10,7 +10,7 @@
 # ROUNDS (paired rounds, default 40), HTTP_DURATION (per HTTP scenario,
 # default 3s), HTTP_ROUNDS (paired unique-token rounds, default 30),
 # WINDOW_ROUNDS and WINDOW_DURATION (paired one-token, cycling and
-# cycling-after-a-warm-up-pass rounds, default 8 of 10s per handler),
+# cycling-first-seen-in-the-window rounds, default 8 of 10s per handler),
 # MEMORY_TOKENS (default 100000), OUT (results directory).
 # Run it on a quiet machine: other processes skew every figure, the
 # paired ratios least.
@@ -94,8 +94,8 @@ go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
 echo "bench/run.sh: HTTP, unique tokens, paired" >&2
 go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm -rounds "$HTTP_ROUNDS" "${PIN[@]}" >"$OUT/http-paired.md"
 
-echo "bench/run.sh: HTTP, one token and 10 000 cycling (first seen in the window, or in the warm-up), paired" >&2
-for scenario in one cycle cycle-seen; do
+echo "bench/run.sh: HTTP, one token and 10 000 cycling (seen in the warm-up, or first seen in the window), paired" >&2
+for scenario in one cycle cycle-first; do
 	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario "$scenario" \
 		-rounds "$WINDOW_ROUNDS" -duration "$WINDOW_DURATION" "${PIN[@]}"
 	echo

@@ -7,8 +7,8 @@
 // mints RS256 tokens, and for every handler and scenario starts a fresh
 // server process (taskset -c 0) and a load process (taskset -c 1), both
 // this same binary in another role. Scenarios: one token repeated,
-// 10 000 distinct tokens cycling, and unique tokens (each sent once, so a
-// cache cannot help). It prints requests/s and the ratio to the bare
+// 10 000 distinct tokens cycling (each sent once in the warm-up), and
+// unique tokens (each sent once, so a cache cannot help). It prints requests/s and the ratio to the bare
 // handler, then the CPU each side used during the measured window.
 //
 //	go run ./cmd/httpbench -duration 3s
@@ -20,10 +20,10 @@
 //	go run ./cmd/httpbench -paired floor,bearer-cold,bearer-warm
 //
 // -paired-scenario one or cycle does the same for the other two
-// scenarios, a fresh server and a full window per handler and round;
-// cycle-seen is cycle with every token sent once in the warm-up, so the
-// window shows a server that has seen them all (cycle's window holds the
-// first sight of each):
+// scenarios, a fresh server and a full window per handler and round. The
+// cycling tokens are each sent once in the warm-up, so the window shows
+// a server that has seen them all, as an API that has run for a while
+// has; cycle-first leaves their first sight in the window instead:
 //
 //	go run ./cmd/httpbench -paired bare,bearer-warm -paired-scenario cycle -rounds 6 -duration 10s
 //
@@ -66,10 +66,18 @@ type scenario struct {
 	warm string // the load's warm-up tokens, in the token directory; "" is "one"
 }
 
+// cycling is the scenario of n tokens sent in turn to a server that has
+// seen each once in the warm-up: the steady state of an API whose clients
+// keep their tokens, where a token's first sight is one request of the
+// many it serves.
+func cycling(n int) scenario {
+	return scenario{name: fmt.Sprintf("%d cycling", n), file: "cycle", warm: "cycle"}
+}
+
 func main() {
 	role := flag.String("role", "driver", "driver, server or load (the latter two are started by the driver)")
 	duration := flag.Duration("duration", 3*time.Second, "measured time per scenario")
-	warmup := flag.Duration("warmup", time.Second, "warm-up time before each measurement (with the one token, or with the cycling tokens for cycle-seen)")
+	warmup := flag.Duration("warmup", time.Second, "warm-up time before each measurement, with the one token or, for the cycling scenario, until each cycling token has been sent once")
 	conns := flag.Int("conns", 16, "keep-alive connections")
 	cycle := flag.Int("cycle", 10000, "distinct tokens in the cycling scenario")
 	unique := flag.Int("unique", 20000, "tokens in the unique scenario, each sent once (the window ends early when they run out)")
@@ -78,7 +86,7 @@ func main() {
 	fill := flag.Int("fill", 3*bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, enough for a cache to settle as under one-use tokens for long")
 	rounds := flag.Int("rounds", 20, "paired: rounds")
 	batch := flag.Int("batch", 1000, "paired: new tokens per handler and round")
-	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated), cycle (-cycle tokens cycling) or cycle-seen (cycle with each token sent once in the warm-up: a server that has seen them all); all but unique take a fresh server and a -duration window per handler and round")
+	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated), cycle (-cycle tokens cycling, each sent once in the warm-up: a server that has seen them all) or cycle-first (cycle with each token's first sight in the window); all but unique take a fresh server and a -duration window per handler and round")
 	serverCPU := flag.String("server-cpu", "0", "taskset CPU list for the server; empty: no pinning")
 	loadCPU := flag.String("load-cpu", "1", "taskset CPU list for the load generator; empty: no pinning")
 	profile := flag.String("profile", "", "directory for a CPU profile of each server's measured window (HANDLER-SCENARIO.pprof); empty: none")
@@ -117,9 +125,9 @@ func main() {
 			case "one":
 				d.runPairedWindows(handlers, scenario{name: "one token", file: "one"}, *cycle, *rounds)
 			case "cycle":
-				d.runPairedWindows(handlers, scenario{name: fmt.Sprintf("%d cycling", *cycle), file: "cycle"}, *cycle, *rounds)
-			case "cycle-seen":
-				d.runPairedWindows(handlers, scenario{name: fmt.Sprintf("%d cycling, each sent once in the warm-up", *cycle), file: "cycle", warm: "cycle"}, *cycle, *rounds)
+				d.runPairedWindows(handlers, cycling(*cycle), *cycle, *rounds)
+			case "cycle-first":
+				d.runPairedWindows(handlers, scenario{name: fmt.Sprintf("%d cycling, first seen in the window", *cycle), file: "cycle"}, *cycle, *rounds)
 			default:
 				log.Fatalf("httpbench: unknown -paired-scenario %q", *pairedScenario)
 			}
@@ -173,7 +181,7 @@ func (d *driver) run(handlers []string, cycle, unique int) {
 
 	scenarios := []scenario{
 		{name: "one token", file: "one"},
-		{name: fmt.Sprintf("%d cycling", cycle), file: "cycle"},
+		cycling(cycle),
 		{name: "unique", file: "unique", once: true},
 	}
 	results := make(map[string]map[string]*result)

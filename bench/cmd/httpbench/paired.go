@@ -87,10 +87,9 @@ func (d *driver) runPaired(cfg pairedConfig) {
 
 // runPairedWindows runs the one-token or the cycling scenario (s) in
 // rounds: in each, every handler in a rotating order gets a fresh server
-// and one window of d.duration, as in the sequential run, so the window
-// still includes the cycling tokens' first misses; but the windows to
-// compare are adjacent, and the median over rounds resists a window that
-// the host starved.
+// and one window of d.duration, as in the sequential run; but the windows
+// to compare are adjacent, and the median over rounds resists a window
+// that the host starved.
 func (d *driver) runPairedWindows(handlers []string, s scenario, cycle, rounds int) {
 	if len(handlers) < 2 {
 		log.Fatal("httpbench: -paired needs a baseline and at least one other handler")
