@@ -8,7 +8,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math/big"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,6 +120,24 @@ func BenchmarkValidateCycling(b *testing.B) {
 	validateInTurn(b, v, tokens)
 	if s := v.Stats(); s.Misses != uint64(len(tokens)) {
 		b.Fatalf("%d misses after the first pass, want %d: not every lookup was a hit", s.Misses, len(tokens))
+	}
+}
+
+// BenchmarkCollect is one garbage collection with the cache empty and with
+// it full of validated tokens: what holding them costs every cycle of a
+// busy server.
+func BenchmarkCollect(b *testing.B) {
+	a := bearertest.NewAuthority()
+	b.Cleanup(a.Close)
+	for _, n := range []int{0, bearer.DefaultCacheSize} {
+		b.Run(fmt.Sprintf("cached=%d", n), func(b *testing.B) {
+			v := hs256Validator(b, a, 0)
+			validateEach(b, v, hs256Tokens(a, n))
+			for b.Loop() {
+				runtime.GC()
+			}
+			runtime.KeepAlive(v)
+		})
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
-
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // tokenHash is the SHA-256 of the whole token: the only form in which a
@@ -34,7 +32,7 @@ func stringOf(b []byte) string {
 // entry lives until the token expires or CacheDuration passes, whichever
 // comes first, and dies with the key that verified it.
 type tokenCache struct {
-	lru          *lru.Cache[[sha256.Size]byte, cachedToken]
+	lru          *hashLRU
 	maxAge       time.Duration
 	leeway       time.Duration
 	hits, misses atomic.Uint64
@@ -52,23 +50,19 @@ func newTokenCache(s *settings) *tokenCache {
 	if s.CacheSize < 0 || s.CacheDuration < 0 {
 		return nil
 	}
-	c, err := lru.New[[sha256.Size]byte, cachedToken](s.CacheSize)
-	if err != nil {
-		panic("bearer: " + err.Error()) // size is checked by settings
-	}
-	return &tokenCache{lru: c, maxAge: s.CacheDuration, leeway: s.leeway, admission: newAdmission(s.CacheSize)}
+	return &tokenCache{lru: newHashLRU(s.CacheSize), maxAge: s.CacheDuration, leeway: s.leeway, admission: newAdmission(s.CacheSize)}
 }
 
 // get returns the claims cached under h if they are still good at now. It
 // counts hits; the caller counts the misses that are JWTs, with miss.
 func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
-	e, ok := tc.lru.Get(h)
+	e, ok := tc.lru.get(h)
 	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
 		tc.counted(tc.hits.Add(1))
 		return e.claims, true
 	}
 	if ok {
-		tc.lru.Remove(h)
+		tc.lru.remove(h)
 	}
 	return nil, false
 }
@@ -88,14 +82,14 @@ func (tc *tokenCache) counted(n uint64) {
 // a token turned away makes room instead, see admission.
 func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now time.Time) {
 	if !tc.admission.admit(h) {
-		tc.lru.RemoveOldest()
+		tc.lru.removeOldest()
 		return
 	}
 	expires := c.ExpiresAt.Add(tc.leeway)
 	if limit := now.Add(tc.maxAge); limit.Before(expires) {
 		expires = limit
 	}
-	tc.lru.Add(h, cachedToken{claims: c, key: key, expires: expires})
+	tc.lru.add(h, cachedToken{claims: c, key: key, expires: expires})
 }
 
 // Stats are counters of the validated-token cache.
@@ -114,5 +108,5 @@ func (v *Validator) Stats() Stats {
 	if v.cache == nil {
 		return Stats{}
 	}
-	return Stats{Hits: v.cache.hits.Load(), Misses: v.cache.misses.Load(), Entries: v.cache.lru.Len()}
+	return Stats{Hits: v.cache.hits.Load(), Misses: v.cache.misses.Load(), Entries: v.cache.lru.len()}
 }

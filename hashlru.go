@@ -1,0 +1,129 @@
+package bearer
+
+import (
+	"crypto/sha256"
+	"math"
+	"sync"
+)
+
+// hashLRU maps token hashes to cached tokens and lets the least recently
+// used go first when it is full. It does what golang-lru does for the
+// introspection cache, laid out for a cache that holds thousands of live
+// tokens: the entries sit in one slice and link to each other by index,
+// and the index map holds no pointers. The garbage collector then scans
+// one array instead of an object per entry, and a hit reads a few dense
+// cache lines instead of an entry and its two neighbours scattered over
+// the heap.
+type hashLRU struct {
+	mu       sync.Mutex
+	index    map[[sha256.Size]byte]int32
+	slots    []lruSlot // slots[0] is the list's root; it grows to capacity+1
+	capacity int
+	free     int32 // a slot given back by remove, chained by next; 0 if none
+}
+
+// lruSlot is an entry, or the root: root.next is the most recently used
+// entry, root.prev the least.
+type lruSlot struct {
+	hash       [sha256.Size]byte
+	prev, next int32
+	token      cachedToken
+}
+
+func newHashLRU(capacity int) *hashLRU {
+	// Slots are numbered with int32: two billion tokens would take
+	// terabytes of heap, so the bound is never met in practice.
+	capacity = min(max(capacity, 1), math.MaxInt32-1)
+	return &hashLRU{
+		index:    make(map[[sha256.Size]byte]int32),
+		slots:    make([]lruSlot, 1, 1+min(capacity, 1024)),
+		capacity: capacity,
+	}
+}
+
+// get returns the token cached under h and makes it the most recent.
+func (l *hashLRU) get(h [sha256.Size]byte) (cachedToken, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i, ok := l.index[h]
+	// The slot's own hash is compared too, so that no slip in the
+	// bookkeeping could ever serve one token's claims for another.
+	if !ok || l.slots[i].hash != h {
+		return cachedToken{}, false
+	}
+	l.unlink(i)
+	l.pushFront(i)
+	return l.slots[i].token, true
+}
+
+// add caches t under h as the most recent entry, replacing what h held and
+// making room by letting the least recent go.
+func (l *hashLRU) add(h [sha256.Size]byte, t cachedToken) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i, ok := l.index[h]
+	switch {
+	case ok:
+		l.unlink(i)
+	case l.free != 0:
+		i = l.free
+		l.free = l.slots[i].next
+	case len(l.slots) <= l.capacity:
+		i = int32(len(l.slots))
+		l.slots = append(l.slots, lruSlot{})
+	default:
+		i = l.slots[0].prev
+		l.unlink(i)
+		delete(l.index, l.slots[i].hash)
+	}
+	l.slots[i].hash, l.slots[i].token = h, t
+	l.index[h] = i
+	l.pushFront(i)
+}
+
+// remove drops the entry under h, if any.
+func (l *hashLRU) remove(h [sha256.Size]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i, ok := l.index[h]; ok {
+		l.drop(i)
+	}
+}
+
+// removeOldest drops the least recently used entry, if any.
+func (l *hashLRU) removeOldest() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i := l.slots[0].prev; i != 0 {
+		l.drop(i)
+	}
+}
+
+// len returns the number of entries.
+func (l *hashLRU) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.index)
+}
+
+// drop unlinks slot i and gives it back, letting go of its claims at once.
+func (l *hashLRU) drop(i int32) {
+	l.unlink(i)
+	delete(l.index, l.slots[i].hash)
+	l.slots[i] = lruSlot{next: l.free}
+	l.free = i
+}
+
+func (l *hashLRU) unlink(i int32) {
+	s := &l.slots[i]
+	l.slots[s.prev].next = s.next
+	l.slots[s.next].prev = s.prev
+}
+
+func (l *hashLRU) pushFront(i int32) {
+	root := &l.slots[0]
+	s := &l.slots[i]
+	s.prev, s.next = 0, root.next
+	l.slots[root.next].prev = i
+	root.next = i
+}

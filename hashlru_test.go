@@ -1,0 +1,153 @@
+package bearer
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func lruKey(n int) (h [32]byte) {
+	h[0], h[1] = byte(n), byte(n>>8)
+	return h
+}
+
+func lruToken(n int) cachedToken {
+	return cachedToken{claims: &Claims{Subject: string(rune('a' + n%26))}, expires: time.Unix(int64(n), 0)}
+}
+
+// TestHashLRUEvictsLeastRecentlyUsed: a hit makes an entry the most recent,
+// so the entry that goes when the cache is full is the one used longest ago.
+func TestHashLRUEvictsLeastRecentlyUsed(t *testing.T) {
+	l := newHashLRU(3)
+	for n := range 3 {
+		l.add(lruKey(n), lruToken(n))
+	}
+	if _, ok := l.get(lruKey(0)); !ok {
+		t.Fatal("entry 0 missing before the cache overflowed")
+	}
+	l.add(lruKey(3), lruToken(3))
+	if _, ok := l.get(lruKey(1)); ok {
+		t.Error("entry 1, the least recently used, is still cached")
+	}
+	for _, n := range []int{0, 2, 3} {
+		if got, ok := l.get(lruKey(n)); !ok || got.expires != lruToken(n).expires {
+			t.Errorf("entry %d: %v, %v", n, got.expires, ok)
+		}
+	}
+	if l.len() != 3 {
+		t.Errorf("len %d, want 3", l.len())
+	}
+}
+
+// TestHashLRUReplaces: adding a cached hash again replaces its entry
+// without taking a second slot.
+func TestHashLRUReplaces(t *testing.T) {
+	l := newHashLRU(2)
+	l.add(lruKey(1), lruToken(1))
+	l.add(lruKey(2), lruToken(2))
+	l.add(lruKey(1), lruToken(7))
+	if got, ok := l.get(lruKey(1)); !ok || got.expires != lruToken(7).expires {
+		t.Errorf("entry 1 after a second add: %v, %v", got.expires, ok)
+	}
+	if _, ok := l.get(lruKey(2)); !ok || l.len() != 2 {
+		t.Errorf("entry 2 lost to a replacement: len %d", l.len())
+	}
+}
+
+// TestHashLRURemoveGivesBackTheSlot: a removed entry lets go of its claims
+// at once, and its slot serves the next token without evicting another.
+func TestHashLRURemoveGivesBackTheSlot(t *testing.T) {
+	l := newHashLRU(2)
+	l.add(lruKey(1), lruToken(1))
+	l.add(lruKey(2), lruToken(2))
+	i := l.index[lruKey(1)]
+	l.remove(lruKey(1))
+	l.remove(lruKey(9)) // not cached: nothing happens
+	if l.slots[i].token.claims != nil {
+		t.Error("a removed entry still holds its claims")
+	}
+	l.add(lruKey(3), lruToken(3))
+	if _, ok := l.get(lruKey(2)); !ok {
+		t.Error("adding into a freed slot evicted entry 2")
+	}
+	if len(l.slots) != 3 || l.len() != 2 {
+		t.Errorf("%d slots and %d entries, want 3 and 2", len(l.slots), l.len())
+	}
+
+	l.removeOldest() // entry 3: entry 2 was just used
+	if _, ok := l.get(lruKey(3)); ok || l.len() != 1 {
+		t.Errorf("removeOldest kept entry 3: len %d", l.len())
+	}
+	l.removeOldest()
+	l.removeOldest() // empty: nothing happens
+	if l.len() != 0 {
+		t.Errorf("len %d after emptying", l.len())
+	}
+	l.add(lruKey(4), lruToken(4))
+	if _, ok := l.get(lruKey(4)); !ok || l.len() != 1 {
+		t.Error("an emptied cache does not take entries again")
+	}
+}
+
+// TestHashLRUMatchesAModel runs random operations against a plain slice
+// that is a least-recently-used list by construction.
+func TestHashLRUMatchesAModel(t *testing.T) {
+	const capacity = 5
+	l := newHashLRU(capacity)
+	var model []int // most recent first
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 20000 {
+		n := rng.IntN(12)
+		at := slices.Index(model, n)
+		switch op := rng.IntN(10); {
+		case op < 5:
+			got, ok := l.get(lruKey(n))
+			if ok != (at >= 0) || ok && got.expires != lruToken(n).expires {
+				t.Fatalf("step %d: get(%d) = %v, %v, model %v", step, n, got.expires, ok, model)
+			}
+			if ok {
+				model = slices.Insert(slices.Delete(model, at, at+1), 0, n)
+			}
+		case op < 8:
+			l.add(lruKey(n), lruToken(n))
+			if at >= 0 {
+				model = slices.Delete(model, at, at+1)
+			}
+			model = slices.Insert(model, 0, n)
+			if len(model) > capacity {
+				model = model[:capacity]
+			}
+		case op < 9:
+			l.remove(lruKey(n))
+			if at >= 0 {
+				model = slices.Delete(model, at, at+1)
+			}
+		default:
+			l.removeOldest()
+			if len(model) > 0 {
+				model = model[:len(model)-1]
+			}
+		}
+		if got := order(l); !slices.Equal(got, model) {
+			t.Fatalf("step %d: order %v, model %v", step, got, model)
+		}
+		if l.len() != len(model) {
+			t.Fatalf("step %d: len %d, model %v", step, l.len(), model)
+		}
+	}
+	if len(l.slots) > capacity+1 {
+		t.Errorf("%d slots for a capacity of %d", len(l.slots), capacity)
+	}
+}
+
+// order walks l from the most recent entry, reading each entry's number
+// back from its hash.
+func order(l *hashLRU) []int {
+	var ns []int
+	for i := l.slots[0].next; i != 0; i = l.slots[i].next {
+		h := l.slots[i].hash
+		ns = append(ns, int(h[0])|int(h[1])<<8)
+	}
+	return ns
+}
