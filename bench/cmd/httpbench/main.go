@@ -8,8 +8,9 @@
 // server process (taskset -c 0) and a load process (taskset -c 1), both
 // this same binary in another role. Scenarios: one token repeated,
 // 10 000 distinct tokens cycling (each sent once in the warm-up), and
-// unique tokens (each sent once, so a cache cannot help). It prints requests/s and the ratio to the bare
-// handler, then the CPU each side used during the measured window.
+// unique tokens (each sent once, so a cache cannot help). It prints
+// requests/s and the ratio to the bare handler, then the CPU each side
+// used during the measured window.
 //
 //	go run ./cmd/httpbench -duration 3s
 //
