@@ -62,19 +62,18 @@ func (l *hashLRU) add(h [sha256.Size]byte, t cachedToken) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	i, ok := l.index[h]
-	switch {
-	case ok:
+	if ok {
 		l.unlink(i)
-	case l.free != 0:
-		i = l.free
-		l.free = l.slots[i].next
-	case len(l.slots) <= l.capacity:
-		i = int32(len(l.slots))
-		l.slots = append(l.slots, lruSlot{})
-	default:
-		i = l.slots[0].prev
-		l.unlink(i)
-		delete(l.index, l.slots[i].hash)
+	} else {
+		if len(l.index) == l.capacity {
+			l.drop(l.slots[0].prev) // the least recent, whose slot is then free
+		}
+		if i = l.free; i != 0 {
+			l.free = l.slots[i].next
+		} else {
+			i = int32(len(l.slots))
+			l.slots = append(l.slots, lruSlot{})
+		}
 	}
 	l.slots[i].hash, l.slots[i].token = h, t
 	l.index[h] = i
