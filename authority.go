@@ -181,15 +181,7 @@ func (p *provider) discover() (*remote, error) {
 	if md.JWKSURI == "" {
 		return nil, errors.New("discovery document has no jwks_uri")
 	}
-	r.keys = &keySet{
-		url:     md.JWKSURI,
-		client:  p.s.HTTPClient,
-		log:     p.s.Logger,
-		timeout: p.s.Timeout,
-		window:  p.s.KeyRefreshWindow,
-		ctx:     p.ctx,
-		wg:      &p.wg,
-	}
+	r.keys = newKeySet(md.JWKSURI, p.s, p.ctx, &p.wg)
 	if err := r.keys.refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -200,6 +192,12 @@ func (p *provider) discover() (*remote, error) {
 
 // waitReady blocks until the authority is discovered or ctx ends.
 func (p *provider) waitReady(ctx context.Context) error {
+	// Ready wins over an ended ctx: select would pick either at random.
+	select {
+	case <-p.ready:
+		return nil
+	default:
+	}
 	select {
 	case <-p.ready:
 		return nil

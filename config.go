@@ -44,7 +44,7 @@ const (
 	DefaultMaxTokenSize       = 16 << 10
 	DefaultTimeout            = 5 * time.Second
 	DefaultKeyRefreshInterval = time.Hour
-	DefaultKeyRefreshWindow   = 10 * time.Second
+	DefaultKeyRefreshWindow   = time.Second
 
 	DefaultCacheDuration         = time.Minute
 	DefaultInactiveCacheDuration = 10 * time.Second
@@ -111,8 +111,14 @@ type Config struct {
 	// background (with ±10% jitter); default DefaultKeyRefreshInterval.
 	KeyRefreshInterval time.Duration
 
-	// KeyRefreshWindow is the least time between two refreshes caused by
-	// tokens with unknown key IDs; default DefaultKeyRefreshWindow.
+	// KeyRefreshWindow spaces the JWKS fetches that tokens with unknown
+	// key IDs cause: after a burst of three, at most one per window;
+	// default DefaultKeyRefreshWindow. It only delays fetches: a token is
+	// refused for an unknown kid only once a fetch begun after its request
+	// arrived lacks the kid, and a request that cannot get such a fetch
+	// within Timeout gets 503. Keep it well below Timeout, so that a token
+	// signed with a key published a moment ago is accepted on its first
+	// request even while such fetches are being spaced out.
 	KeyRefreshWindow time.Duration
 
 	// HTTPClient is used for every request to the authority. By default a

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,12 @@ var (
 	// ErrInactive: the introspection endpoint says the token is not active.
 	ErrInactive = errors.New("token not active")
 )
+
+// reasons are the reasons above, which NewError accepts as kinds.
+var reasons = []error{
+	ErrMalformed, ErrTooLarge, ErrAlgorithm, ErrHeader, ErrTokenType, ErrUnknownKey, ErrSignature,
+	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive,
+}
 
 // RFC 6750 §3.1 error codes.
 const (
@@ -140,19 +147,23 @@ func errUnavailable(cause error, retryAfter time.Duration) *Error {
 // NewError is for adapters and custom extractors: it builds the *Error
 // of the given kind (one of ErrNoToken, ErrInvalidRequest, ErrInvalidToken,
 // ErrInsufficientScope, ErrUnavailable) so that it renders like the
-// package's own. The description must be a fixed phrase: it is sent to
-// clients.
+// package's own. kind may also be a reason (ErrMalformed, ErrExpired, …):
+// the error is then invalid_token for that reason, described by it unless
+// description says otherwise. The description must be a fixed phrase: it
+// is sent to clients.
 func NewError(kind error, description string) *Error {
 	var e *Error
-	switch kind {
-	case ErrNoToken:
+	switch {
+	case kind == ErrNoToken:
 		e = errNoToken()
-	case ErrInvalidRequest:
+	case kind == ErrInvalidRequest:
 		e = errInvalidRequest(description)
-	case ErrInsufficientScope:
+	case kind == ErrInsufficientScope:
 		e = errInsufficientScope("")
-	case ErrUnavailable:
+	case kind == ErrUnavailable:
 		e = errUnavailable(nil, 0)
+	case slices.Contains(reasons, kind):
+		e = errInvalidToken(kind)
 	default:
 		e = errInvalidToken(ErrInvalidToken)
 	}
@@ -162,10 +173,13 @@ func NewError(kind error, description string) *Error {
 	return e
 }
 
-// AsError returns err as an *Error. Errors of other types, which Validate
-// never returns, count as an unavailable authority: the request fails
-// closed without blaming the client's token.
+// AsError returns err as an *Error, and nil for nil. Errors of other
+// types, which Validate never returns, count as an unavailable authority:
+// the request fails closed without blaming the client's token.
 func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e
@@ -176,8 +190,12 @@ func AsError(err error) *Error {
 // WriteError writes the response for err: the status, a WWW-Authenticate
 // challenge for realm (RFC 6750 §3), Retry-After for 503, and a small JSON
 // body. It is the one place errors are rendered; every adapter calls it.
+// A nil err fails closed, as an unavailable authority.
 func WriteError(w http.ResponseWriter, realm string, err error) {
 	e := AsError(err)
+	if e == nil {
+		e = errUnavailable(nil, 0)
+	}
 	h := w.Header()
 	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusBadRequest {
 		h.Set("WWW-Authenticate", e.Challenge(realm))

@@ -108,3 +108,15 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("Fingerprint = %q", f)
 	}
 }
+
+func TestAsErrorNil(t *testing.T) {
+	if e := bearer.AsError(nil); e != nil {
+		t.Errorf("AsError(nil) = %v, want nil", e)
+	}
+	// WriteError still fails closed on nil.
+	w := httptest.NewRecorder()
+	bearer.WriteError(w, "api", nil)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("WriteError(nil): %d", w.Code)
+	}
+}

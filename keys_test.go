@@ -70,27 +70,6 @@ func TestUnpublishedKeyIsRefusedAfterRefresh(t *testing.T) {
 	mustFail(t, v, old, bearer.ErrInvalidToken, bearer.ErrUnknownKey)
 }
 
-func TestUnknownKidFloodIsRateLimited(t *testing.T) {
-	a := bearertest.New(t)
-	v := newValidator(t, a, bearer.Config{})
-	a.ResetHits()
-	var wg sync.WaitGroup
-	for i := range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tok := a.TokenWith("RS256", map[string]any{"kid": fmt.Sprintf("random-%d", i)}, claims(nil))
-			if _, err := v.Validate(context.Background(), tok); !errors.Is(err, bearer.ErrInvalidToken) {
-				t.Errorf("unknown kid: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if n := a.Hits(bearertest.JWKS); n > 2 {
-		t.Errorf("200 unknown kids caused %d JWKS fetches, want at most 2", n)
-	}
-}
-
 func TestJWKSDownAfterWarmUp(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{KeyRefreshWindow: time.Millisecond})
@@ -270,4 +249,34 @@ func TestStaticKeys(t *testing.T) {
 		})
 	}
 	_ = ed25519.PublicKeySize
+}
+
+// TestCloseIsNoFailure: a JWKS fetch cut short by Close is not logged as
+// a failure.
+func TestCloseIsNoFailure(t *testing.T) {
+	a := bearertest.New(t)
+	var logs logBuffer
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Logger: logs.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := v.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.SetDelay(bearertest.JWKS, time.Minute)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		v.Validate(context.Background(), a.TokenWith("RS256", map[string]any{"kid": "new"}, claims(nil)))
+	}()
+	for a.Hits(bearertest.JWKS) < 2 { // the fetch is under way
+		time.Sleep(5 * time.Millisecond)
+	}
+	v.Close()
+	<-done
+	if out := logs.String(); strings.Contains(out, "WARN") || strings.Contains(out, "ERROR") {
+		t.Errorf("Close logged a failure:\n%s", out)
+	}
 }

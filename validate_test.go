@@ -274,3 +274,17 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestReadyWinsOverAnEndedContext: a ready Validator is ready whatever
+// the context; select would pick the ended context half the time.
+func TestReadyWinsOverAnEndedContext(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 200 {
+		if err := v.Ready(ctx); err != nil {
+			t.Fatalf("Ready on a ready Validator: %v", err)
+		}
+	}
+}

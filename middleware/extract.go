@@ -1,17 +1,30 @@
 package middleware
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
-// maxFormBody bounds the form body read when the form source is enabled.
+// maxFormBody bounds the form body read when the form source is enabled,
+// or looked at for a token sent twice when it is not.
 const maxFormBody = 64 << 10
+
+// malformed answers credentials outside the b64token syntax: a malformed
+// token is invalid_token (RFC 6750 §3.1), whichever way it came.
+func malformed() error { return bearer.NewError(bearer.ErrMalformed, "") }
+
+// twoWays answers a token presented in more than one way (RFC 6750 §2).
+func twoWays() error {
+	return bearer.NewError(bearer.ErrInvalidRequest, "token presented in more than one way")
+}
 
 // source finds a token in one place of a request. found is false when the
 // place holds no token at all; err is for a token presented wrongly.
@@ -25,9 +38,11 @@ func fromHeader(_ http.ResponseWriter, r *http.Request) (string, bool, error) {
 
 // TokenFromAuthorization applies RFC 6750 §2.1 to the values of the
 // Authorization field (or gRPC's authorization metadata): it returns the
-// bearer token, or "" when there is none (no field, or another scheme). Two
-// values, or credentials that are not a b64token, are an invalid request.
-// Adapters for other transports use it so every one reads tokens alike.
+// bearer token, or "" when there is none (no field, or another scheme).
+// Two values are an invalid request (bearer.ErrInvalidRequest); Bearer
+// credentials that are not a b64token are a malformed token
+// (bearer.ErrInvalidToken, bearer.ErrMalformed). Adapters for other
+// transports use it so every one reads tokens alike.
 func TokenFromAuthorization(values []string) (string, error) {
 	switch len(values) {
 	case 0:
@@ -42,7 +57,7 @@ func TokenFromAuthorization(values []string) (string, error) {
 	}
 	token := strings.TrimLeft(rest, " ")
 	if !alphabet.IsB64Token(token) {
-		return "", bearer.NewError(bearer.ErrInvalidRequest, "malformed bearer credentials")
+		return "", malformed()
 	}
 	return token, nil
 }
@@ -54,22 +69,41 @@ func fromQuery(w http.ResponseWriter, r *http.Request) (string, bool, error) {
 	if !ok {
 		return "", false, nil
 	}
-	if len(values) != 1 || !alphabet.IsB64Token(values[0]) {
-		return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed access_token parameter")
+	token, err := single(values, "more than one access_token parameter")
+	if err != nil {
+		return "", false, err
 	}
 	w.Header().Set("Cache-Control", "private")
-	return values[0], true, nil
+	return token, true, nil
 }
 
-// fromForm reads access_token from a form-encoded body under the rules of
-// RFC 6750 §2.2: single-part application/x-www-form-urlencoded, and a
-// method that has a body. The parsed form stays in r.PostForm.
-func fromForm(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+// single returns the one token in values: a repeated parameter is an
+// invalid request, a value outside b64token a malformed token.
+func single(values []string, repeated string) (string, error) {
+	if len(values) != 1 {
+		return "", bearer.NewError(bearer.ErrInvalidRequest, repeated)
+	}
+	if !alphabet.IsB64Token(values[0]) {
+		return "", malformed()
+	}
+	return values[0], nil
+}
+
+// isFormBody reports whether r has a body RFC 6750 §2.2 would read a
+// token from: single-part application/x-www-form-urlencoded, and a method
+// that has a body.
+func isFormBody(r *http.Request) bool {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Body == nil || r.Body == http.NoBody {
-		return "", false, nil
+		return false
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// fromForm reads access_token from a form-encoded body (RFC 6750 §2.2).
+// The parsed form stays in r.PostForm.
+func fromForm(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	if !isFormBody(r) {
 		return "", false, nil
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
@@ -80,26 +114,22 @@ func fromForm(w http.ResponseWriter, r *http.Request) (string, bool, error) {
 	if !ok {
 		return "", false, nil
 	}
-	if len(values) != 1 || !alphabet.IsB64Token(values[0]) {
-		return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed access_token parameter")
-	}
-	return values[0], true, nil
+	token, err := single(values, "more than one access_token parameter")
+	return token, err == nil, err
 }
 
 func fromCookie(name string) source {
 	return func(_ http.ResponseWriter, r *http.Request) (string, bool, error) {
 		cookies := r.CookiesNamed(name)
-		switch len(cookies) {
-		case 0:
+		if len(cookies) == 0 {
 			return "", false, nil
-		case 1:
-		default:
-			return "", false, bearer.NewError(bearer.ErrInvalidRequest, "more than one token cookie")
 		}
-		if !alphabet.IsB64Token(cookies[0].Value) {
-			return "", false, bearer.NewError(bearer.ErrInvalidRequest, "malformed token cookie")
+		values := make([]string, len(cookies))
+		for i, c := range cookies {
+			values[i] = c.Value
 		}
-		return cookies[0].Value, true, nil
+		token, err := single(values, "more than one token cookie")
+		return token, err == nil, err
 	}
 }
 
@@ -117,12 +147,15 @@ func fromExtractor(extract func(*http.Request) (string, error)) source {
 	}
 }
 
-// extract asks every enabled source. RFC 6750 §2 forbids presenting a
-// token in more than one way, so two findings are an invalid request.
-func extract(sources []source, w http.ResponseWriter, r *http.Request) (string, error) {
+// extract asks every enabled source; o.sources[0] is the Authorization
+// field. RFC 6750 §2 forbids presenting a token in more than one way, so
+// two findings are an invalid request; so is a Bearer header with an
+// access_token in the query or a form body even when those sources are
+// off, since the client is leaking its token where it should not be.
+func (o *options) extract(w http.ResponseWriter, r *http.Request) (string, error) {
 	var token string
-	found := 0
-	for _, s := range sources {
+	found, header := 0, false
+	for i, s := range o.sources {
 		t, ok, err := s(w, r)
 		if err != nil {
 			return "", err
@@ -130,10 +163,35 @@ func extract(sources []source, w http.ResponseWriter, r *http.Request) (string, 
 		if ok {
 			token = t
 			found++
+			header = header || i == 0
 		}
 	}
 	if found > 1 {
-		return "", bearer.NewError(bearer.ErrInvalidRequest, "token presented in more than one way")
+		return "", twoWays()
+	}
+	if header && ((!o.query && r.URL.Query().Has("access_token")) || (!o.form && formHasToken(r))) {
+		return "", twoWays()
 	}
 	return token, nil
+}
+
+// formHasToken reports whether a form body carries access_token. It reads
+// at most maxFormBody bytes and puts them back in front of the rest, so
+// the handler still reads the whole body as sent.
+func formHasToken(r *http.Request) bool {
+	if !isFormBody(r) {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	if err != nil {
+		return false
+	}
+	// ParseQuery keeps every pair it could read, and a pair cut at the
+	// limit can only lose its value, not its name.
+	values, _ := url.ParseQuery(string(head))
+	return values.Has("access_token")
 }

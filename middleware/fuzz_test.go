@@ -32,8 +32,9 @@ func authorizationSeeds(token string) []string {
 var isB64Token = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`).MatchString
 
 // FuzzTokenFromAuthorization: a token is found only behind the Bearer
-// scheme (any case) and one or more spaces, and it is a b64token; every
-// refusal is a 400 invalid_request.
+// scheme (any case) and one or more spaces, and it is a b64token; two
+// values are a 400 invalid_request, anything else refused a 401
+// invalid_token for a malformed token.
 func FuzzTokenFromAuthorization(f *testing.F) {
 	for _, s := range authorizationSeeds("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln") {
 		f.Add(s, false)
@@ -47,8 +48,14 @@ func FuzzTokenFromAuthorization(f *testing.F) {
 		token, err := middleware.TokenFromAuthorization(values)
 		if err != nil {
 			var e *bearer.Error
-			if !errors.As(err, &e) || e.Status != http.StatusBadRequest || !errors.Is(err, bearer.ErrInvalidRequest) {
+			if !errors.As(err, &e) {
 				t.Fatalf("error %v", err)
+			}
+			if twice && (e.Status != http.StatusBadRequest || !errors.Is(err, bearer.ErrInvalidRequest)) {
+				t.Fatalf("two values: %v", err)
+			}
+			if !twice && (e.Status != http.StatusUnauthorized || !errors.Is(err, bearer.ErrMalformed)) {
+				t.Fatalf("one value: %v", err)
 			}
 			if token != "" {
 				t.Fatalf("token %q with error %v", token, err)

@@ -4,9 +4,19 @@
 //	mux.Handle("/values", protect(values))
 //	mux.Handle("/admin", middleware.New(v, middleware.Require(bearer.AllOf("admin")))(admin))
 //
-// Requests without a token get 401 with a bare challenge, bad tokens 401
-// invalid_token, missing scopes 403 insufficient_scope, malformed requests
-// 400 invalid_request and an unreachable authority 503: see bearer.WriteError.
+// Requests without a token get 401 with a bare challenge, bad or malformed
+// tokens 401 invalid_token, missing scopes 403 insufficient_scope,
+// malformed requests (a token presented twice) 400 invalid_request and an
+// unreachable authority 503: see bearer.WriteError.
+//
+// The guarded handler never runs for a request without a valid token,
+// unless Optional was given. That holds for CORS preflights too: browsers
+// send them without credentials, so mount a CORS handler in front of the
+// guard, which answers preflights itself (github.com/rs/cors, or the
+// framework's own CORS middleware):
+//
+//	c := cors.New(cors.Options{AllowedOrigins: []string{"https://app.example"}, AllowedHeaders: []string{"Authorization"}})
+//	http.ListenAndServe(addr, c.Handler(mux)) // mux's routes are guarded
 package middleware
 
 import (
@@ -30,11 +40,7 @@ func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !o.checkPreflight && isPreflight(r) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			token, err := extract(o.sources, w, r)
+			token, err := o.extract(w, r)
 			if err == nil && token == "" && o.optional {
 				next.ServeHTTP(w, r)
 				return
@@ -43,8 +49,11 @@ func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
 			if err == nil {
 				claims, err = v.Validate(r.Context(), token)
 			}
-			if err == nil {
-				err = o.require.Check(claims)
+			for _, req := range o.require {
+				if err != nil {
+					break
+				}
+				err = req.Check(claims)
 			}
 			if err != nil {
 				o.fail(w, r, token, err)
@@ -75,10 +84,4 @@ func (o *options) fail(w http.ResponseWriter, r *http.Request, token string, err
 		o.logger.Log(r.Context(), level, "bearer: request refused", attrs...)
 	}
 	bearer.WriteError(w, o.realm, e)
-}
-
-// isPreflight recognises a CORS preflight: OPTIONS with Origin and
-// Access-Control-Request-Method.
-func isPreflight(r *http.Request) bool {
-	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
 }

@@ -113,8 +113,8 @@ func TestForm(t *testing.T) {
 		{"other media type is not read", "POST", "application/json", `{"access_token":"` + f.token + `"}`, 401, "no access token"},
 		{"multipart is not read", "POST", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"access_token\"\r\n\r\n" + f.token + "\r\n--b--\r\n", 401, "no access token"},
 		{"form without token", "POST", "application/x-www-form-urlencoded", "x=1", 401, "no access token"},
-		{"token twice", "POST", "application/x-www-form-urlencoded", form + "&access_token=" + f.token, 400, "malformed access_token parameter"},
-		{"token not a b64token", "POST", "application/x-www-form-urlencoded", "access_token=a%20b", 400, "malformed access_token parameter"},
+		{"token twice", "POST", "application/x-www-form-urlencoded", form + "&access_token=" + f.token, 400, "more than one access_token parameter"},
+		{"token not a b64token", "POST", "application/x-www-form-urlencoded", "access_token=a%20b", 401, `"invalid_token","error_description":"malformed token"`},
 		{"unreadable form", "POST", "application/x-www-form-urlencoded", "x=%zz", 400, "unreadable form body"},
 		{"form too large", "POST", "application/x-www-form-urlencoded", "x=" + strings.Repeat("a", 64<<10), 400, "unreadable form body"},
 	} {
@@ -143,8 +143,9 @@ func TestQuery(t *testing.T) {
 		want   string
 	}{
 		{"access_token=" + f.token, 200, "alice"},
-		{"access_token=a%20b", 400, "malformed access_token parameter"},
-		{"access_token=", 400, "malformed access_token parameter"},
+		{"access_token=a%20b", 401, `"invalid_token","error_description":"malformed token"`},
+		{"access_token=", 401, `"invalid_token","error_description":"malformed token"`},
+		{"access_token=a&access_token=b", 400, "more than one access_token parameter"},
 		{"other=1", 401, "no access token"},
 	} {
 		status, _, body := do(t, newRequest(t, "GET", srv.URL+"/?"+tc.query, "", ""))
@@ -165,7 +166,7 @@ func TestCookie(t *testing.T) {
 		{"at=" + f.token, 200, "alice"},
 		{"other=" + f.token, 401, "no access token"},
 		{"at=" + f.token + "; at=" + f.token, 400, "more than one token cookie"},
-		{"at=a,b", 400, "malformed token cookie"},
+		{"at=a,b", 401, `"invalid_token","error_description":"malformed token"`},
 	} {
 		req := newRequest(t, "GET", srv.URL, "", "")
 		req.Header.Set("Cookie", tc.cookie)
@@ -282,7 +283,8 @@ func TestHooks(t *testing.T) {
 	send(f.token)
 	send("")
 	send(f.env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "other"}))
-	// Preflights pass untouched: neither hook runs.
+	// A preflight is a request without a token like any other (review
+	// finding 1).
 	pre := newRequest(t, "OPTIONS", srv.URL+"/p", "", "")
 	pre.Header.Set("Origin", "https://app.example")
 	pre.Header.Set("Access-Control-Request-Method", "GET")
@@ -293,7 +295,7 @@ func TestHooks(t *testing.T) {
 	if len(validated) != 1 || validated[0] != "/p alice" {
 		t.Errorf("OnValidated: %q", validated)
 	}
-	if len(failed) != 2 || !errors.Is(failed[0], bearer.ErrNoToken) || !errors.Is(failed[1], bearer.ErrInsufficientScope) {
+	if len(failed) != 3 || !errors.Is(failed[0], bearer.ErrNoToken) || !errors.Is(failed[1], bearer.ErrInsufficientScope) || !errors.Is(failed[2], bearer.ErrNoToken) {
 		t.Fatalf("OnFailed: %v", failed)
 	}
 	var e *bearer.Error

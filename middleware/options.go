@@ -11,23 +11,29 @@ import (
 type Option func(*options)
 
 type options struct {
-	require        bearer.Requirement
-	optional       bool
-	realm          string
-	sources        []source
-	checkPreflight bool
-	onValidated    func(*http.Request, *bearer.Claims)
-	onFailed       func(*http.Request, error)
-	logger         *slog.Logger
+	require     []bearer.Requirement
+	optional    bool
+	realm       string
+	sources     []source
+	query, form bool // those sources are enabled
+	onValidated func(*http.Request, *bearer.Claims)
+	onFailed    func(*http.Request, error)
+	logger      *slog.Logger
 }
 
 // DefaultRealm is the realm named in challenges unless Realm is given.
 const DefaultRealm = "api"
 
 // Require adds a scope requirement for the routes this middleware guards,
-// on top of Config.RequiredScopes.
+// on top of Config.RequiredScopes. Requirements compose: when Require is
+// given several times (say a shared list of options plus one for the
+// route), a token must meet every one of them.
 func Require(r bearer.Requirement) Option {
-	return func(o *options) { o.require = r }
+	return func(o *options) {
+		if !r.IsZero() {
+			o.require = append(o.require, r)
+		}
+	}
 }
 
 // Optional lets requests without any token through as anonymous (no claims
@@ -44,13 +50,23 @@ func Realm(realm string) Option {
 // FromQuery also accepts the token in the access_token query parameter
 // (RFC 6750 §2.3). URLs end up in logs and histories: prefer the header.
 func FromQuery() Option {
-	return func(o *options) { o.sources = append(o.sources, fromQuery) }
+	return func(o *options) {
+		if !o.query {
+			o.query = true
+			o.sources = append(o.sources, fromQuery)
+		}
+	}
 }
 
 // FromForm also accepts the token as access_token in a form-encoded body
 // (RFC 6750 §2.2). The body is consumed; the form stays in r.PostForm.
 func FromForm() Option {
-	return func(o *options) { o.sources = append(o.sources, fromForm) }
+	return func(o *options) {
+		if !o.form {
+			o.form = true
+			o.sources = append(o.sources, fromForm)
+		}
+	}
 }
 
 // FromCookie also accepts the token in the named cookie. Cookies are sent
@@ -66,11 +82,14 @@ func FromFunc(extract func(*http.Request) (string, error)) Option {
 	return func(o *options) { o.sources = append(o.sources, fromExtractor(extract)) }
 }
 
-// CheckPreflight requires a token on CORS preflight requests too. By
-// default they pass untouched, since browsers never attach credentials to
-// them.
+// CheckPreflight is what the middleware always does now: a CORS
+// preflight needs a token like any other request, since the guarded
+// handler must never run without one. Answer preflights with a CORS
+// handler in front of the guard (see the package doc).
+//
+// Deprecated: it has no effect.
 func CheckPreflight() Option {
-	return func(o *options) { o.checkPreflight = true }
+	return func(*options) {}
 }
 
 // OnValidated is called for each request whose token was accepted.

@@ -14,7 +14,8 @@
 //
 // It is that net/http middleware run inside an echo handler, so it takes
 // the same options and answers every request exactly as it does: the same
-// statuses, challenges, bodies and CORS preflight handling. Refusals are
+// statuses, challenges and bodies, and a CORS preflight needs a token like
+// any request (mount echo's CORS middleware before it). Refusals are
 // written directly rather than returned as errors, so echo's
 // HTTPErrorHandler does not reformat them.
 //
@@ -66,8 +67,7 @@ func New(v *bearer.Validator, opts ...middleware.Option) echo.MiddlewareFunc {
 }
 
 // Claims returns the claims New stored on c. It reports false for
-// anonymous requests (Optional, CORS preflights) and routes New does not
-// guard.
+// anonymous requests (Optional) and routes New does not guard.
 func Claims(c echo.Context) (*bearer.Claims, bool) {
 	claims, ok := c.Get(claimsKey).(*bearer.Claims)
 	return claims, ok && claims != nil

@@ -16,7 +16,8 @@
 // It is the net/http middleware of github.com/accesstoken/bearer/middleware
 // run inside a gin handler, so it takes the same options and answers every
 // request exactly as that middleware does: the same statuses, challenges,
-// bodies and CORS preflight handling.
+// bodies, and a CORS preflight needs a token like any request (mount a
+// CORS middleware such as gin-contrib/cors before it).
 package ginbearer
 
 import (
@@ -60,8 +61,8 @@ func New(v *bearer.Validator, opts ...middleware.Option) gin.HandlerFunc {
 }
 
 // Claims returns the claims New stored on c. It reports false for
-// anonymous requests (middleware.Optional, CORS preflights) and routes New
-// does not guard.
+// anonymous requests (middleware.Optional) and routes New does not
+// guard.
 func Claims(c *gin.Context) (*bearer.Claims, bool) {
 	v, _ := c.Get(claimsKey{})
 	claims, ok := v.(*bearer.Claims)

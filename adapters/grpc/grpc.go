@@ -107,8 +107,11 @@ func (g *guard) check(ctx context.Context, method string) (context.Context, meta
 	if err == nil {
 		claims, err = g.v.Validate(ctx, token)
 	}
-	if err == nil {
-		err = g.require[method].Check(claims)
+	for _, req := range g.require[method] {
+		if err != nil {
+			break
+		}
+		err = req.Check(claims)
 	}
 	if err != nil {
 		md, err := g.fail(ctx, method, token, err)
@@ -154,8 +157,12 @@ func (g *guard) fail(ctx context.Context, method, token string, err error) (meta
 // Code returns the gRPC code for a validation error, as the interceptors
 // answer it: codes.InvalidArgument, codes.Unauthenticated,
 // codes.PermissionDenied or codes.Unavailable (also for errors that are
-// no *bearer.Error, which fail closed as bearer.AsError says).
+// no *bearer.Error, which fail closed as bearer.AsError says), and
+// codes.OK for nil.
 func Code(err error) codes.Code {
+	if err == nil {
+		return codes.OK
+	}
 	switch bearer.AsError(err).Status {
 	case http.StatusBadRequest:
 		return codes.InvalidArgument

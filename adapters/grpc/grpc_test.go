@@ -156,8 +156,10 @@ var codeFor = map[int]codes.Code{
 // requirement of both guarded methods.
 func options(g conformance.Guard) []grpcbearer.Option {
 	opts := []grpcbearer.Option{grpcbearer.Logger(slog.New(slog.DiscardHandler))}
-	if !g.Require.IsZero() {
-		opts = append(opts, grpcbearer.Require(unary, g.Require), grpcbearer.Require(stream, g.Require))
+	for _, r := range []bearer.Requirement{g.Require, g.AlsoRequire} {
+		if !r.IsZero() {
+			opts = append(opts, grpcbearer.Require(unary, r), grpcbearer.Require(stream, r))
+		}
 	}
 	if g.Optional {
 		opts = append(opts, grpcbearer.Optional())
@@ -307,6 +309,8 @@ func TestCode(t *testing.T) {
 		{bearer.NewError(bearer.ErrInsufficientScope, ""), codes.PermissionDenied},
 		{bearer.NewError(bearer.ErrUnavailable, ""), codes.Unavailable},
 		{errors.New("not a bearer error"), codes.Unavailable},
+		{bearer.NewError(bearer.ErrMalformed, ""), codes.Unauthenticated},
+		{nil, codes.OK},
 	} {
 		if got := grpcbearer.Code(tc.err); got != tc.want {
 			t.Errorf("Code(%v) = %v, want %v", tc.err, got, tc.want)

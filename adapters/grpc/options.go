@@ -11,7 +11,7 @@ import (
 type Option func(*options)
 
 type options struct {
-	require     map[string]bearer.Requirement
+	require     map[string][]bearer.Requirement
 	public      map[string]bool
 	optional    bool
 	realm       string
@@ -25,14 +25,18 @@ type options struct {
 const DefaultRealm = "api"
 
 // Require adds a scope requirement for the method with the given full
-// name ("/package.Service/Method"), on top of Config.RequiredScopes. A
-// later Require for the same method replaces the earlier one.
+// name ("/package.Service/Method"), on top of Config.RequiredScopes.
+// Requirements compose: a method given several requirements needs a
+// token that meets every one of them.
 func Require(fullMethod string, r bearer.Requirement) Option {
 	return func(o *options) {
-		if o.require == nil {
-			o.require = make(map[string]bearer.Requirement)
+		if r.IsZero() {
+			return
 		}
-		o.require[fullMethod] = r
+		if o.require == nil {
+			o.require = make(map[string][]bearer.Requirement)
+		}
+		o.require[fullMethod] = append(o.require[fullMethod], r)
 	}
 }
 

@@ -244,14 +244,15 @@ func Cases() []Case {
 	add("RFC 6750 §2.1",
 		Case{Name: "valid token", Guard: global, Token: valid, Authorization: auth, Want: ok(subAlice)},
 		Case{Name: "several spaces after the scheme", Guard: global, Token: valid, Authorization: []string{"Bearer   {token}"}, Want: ok(subAlice)},
-		Case{Name: "scheme without token", Guard: global, Authorization: []string{"Bearer"}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "scheme and whitespace only", Guard: global, Authorization: []string{"Bearer    "}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "credentials not a b64token", Guard: global, Authorization: []string{"Bearer a b"}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "comma in credentials", Guard: global, Token: valid, Authorization: []string{"Bearer {token},x"}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "quoted credentials", Guard: global, Token: valid, Authorization: []string{`Bearer "{token}"`}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "padding only", Guard: global, Authorization: []string{"Bearer ==="}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "padding inside", Guard: global, Authorization: []string{"Bearer ab=cd"}, Want: invalidRequest("malformed bearer credentials")},
-		Case{Name: "non-ASCII credentials", Guard: global, Authorization: []string{"Bearer tökén"}, HTTP: &HTTP{}, Want: invalidRequest("malformed bearer credentials")},
+		Case{Name: "scheme without token", Guard: global, Authorization: []string{"Bearer"}, Want: malformed},
+		Case{Name: "scheme and whitespace only", Guard: global, Authorization: []string{"Bearer    "}, Want: malformed},
+		Case{Name: "credentials not a b64token", Guard: global, Authorization: []string{"Bearer a b"}, Want: malformed},
+		Case{Name: "asterisk in credentials", Guard: global, Authorization: []string{"Bearer *"}, Want: malformed},
+		Case{Name: "comma in credentials", Guard: global, Token: valid, Authorization: []string{"Bearer {token},x"}, Want: malformed},
+		Case{Name: "quoted credentials", Guard: global, Token: valid, Authorization: []string{`Bearer "{token}"`}, Want: malformed},
+		Case{Name: "padding only", Guard: global, Authorization: []string{"Bearer ==="}, Want: malformed},
+		Case{Name: "padding inside", Guard: global, Authorization: []string{"Bearer ab=cd"}, Want: malformed},
+		Case{Name: "non-ASCII credentials", Guard: global, Authorization: []string{"Bearer tökén"}, HTTP: &HTTP{}, Want: malformed},
 		Case{Name: "padding after a JWT", Guard: global, Token: valid, Authorization: []string{"Bearer {token}=="}, Want: malformed},
 	)
 	add("RFC 9110 §11.1",
@@ -360,7 +361,7 @@ func Cases() []Case {
 		Case{Name: "four segments", Guard: global, Token: func(a *bearertest.Authority) string { return valid(a) + ".AAAA" }, Authorization: auth, Want: malformed},
 	)
 	add("RFC 7516 §9", Case{Name: "JWE, five segments", Guard: global, Token: jwe, Authorization: auth, Want: malformed})
-	add("RFC 7515 §7.2", Case{Name: "JWS JSON serialization", Guard: global, Token: jsonSerialization, Authorization: auth, Want: invalidRequest("malformed bearer credentials")})
+	add("RFC 7515 §7.2", Case{Name: "JWS JSON serialization", Guard: global, Token: jsonSerialization, Authorization: auth, Want: malformed})
 
 	// Claims.
 	add("RFC 9068 §4",
@@ -441,6 +442,15 @@ func Cases() []Case {
 		Case{Name: "route: any of, none granted", Guard: route, Token: withScope("admin"), Authorization: auth, Want: insufficientScope("read write")},
 		Case{Name: "route: no token", Guard: route, Want: noToken("api")},
 	)
+	// Requirements compose: a second Require adds to the first, it never
+	// replaces it.
+	both := Guard{Scope: Route, Require: bearer.AllOf("admin"), AlsoRequire: bearer.AllOf("write")}
+	add("RFC 6750 §3.1",
+		Case{Name: "two requirements: only the second met", Guard: both, Token: withScope("write"), Authorization: auth, Want: insufficientScope("admin")},
+		Case{Name: "two requirements: only the first met", Guard: both, Token: withScope("admin"), Authorization: auth, Want: insufficientScope("write")},
+		Case{Name: "two requirements: both met", Guard: both, Token: withScope("write admin"), Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "two requirements on a group", Guard: Guard{Scope: Group, Require: bearer.AnyOf("read"), AlsoRequire: bearer.AnyOf("admin")}, Token: withScope("read"), Authorization: auth, Want: insufficientScope("admin")},
+	)
 	add("RFC 6749 §3.3",
 		Case{Name: "route: scope substrings", Guard: route, Token: withScope("rea writ"), Authorization: auth, Want: insufficientScope("read write")},
 		Case{Name: "route: scope in capitals", Guard: route, Token: withScope("READ WRITE"), Authorization: auth, Want: insufficientScope("read write")},
@@ -461,7 +471,7 @@ func Cases() []Case {
 		Case{Name: "optional: other scheme", Guard: optional, Authorization: []string{"Basic YWxpY2U6c2VjcmV0"}, Want: ok(anon)},
 		Case{Name: "optional: valid token", Guard: optional, Token: valid, Authorization: auth, Want: ok(subAlice)},
 		Case{Name: "optional: invalid token", Guard: optional, Token: expired, Authorization: auth, Want: invalidToken("token expired")},
-		Case{Name: "optional: malformed", Guard: optional, Authorization: []string{"Bearer a b"}, Want: invalidRequest("malformed bearer credentials")},
+		Case{Name: "optional: malformed", Guard: optional, Authorization: []string{"Bearer a b"}, Want: malformed},
 		Case{Name: "optional: insufficient scope", Guard: Guard{Scope: Group, Optional: true, Require: bearer.AllOf("admin")}, Token: valid, Authorization: auth, Want: insufficientScope("admin")},
 	)
 	add("RFC 9110 §15.6.4", Case{Name: "optional: authority down", Guard: optional, Setup: Unreachable, Token: valid, Authorization: auth, Want: unavailable})
@@ -523,21 +533,35 @@ func Cases() []Case {
 		Case{Name: "route: public route is not guarded", Guard: route, HTTP: &HTTP{Path: PublicPath}, Want: ok(anon)},
 	)
 	add("RFC 6750 §2.1", Case{Name: "POST with token", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Method: http.MethodPost}, Want: ok(subAlice)})
+	// Review finding 1 (issue 18): a preflight is a request without a
+	// token like any other; a CORS handler in front of the guard answers it.
 	add("Fetch §3.2.2 (CORS preflight)",
-		Case{Name: "preflight passes without token", Guard: group, HTTP: &HTTP{Method: http.MethodOptions, Header: preflight("GET")}, Want: ok(anon)},
-		Case{Name: "preflight with CheckPreflight", Guard: Guard{Scope: Group, CheckPreflight: true}, HTTP: &HTTP{Method: http.MethodOptions, Header: preflight("GET")}, Want: noToken("api")},
+		Case{Name: "preflight without token is refused", Guard: group, HTTP: &HTTP{Method: http.MethodOptions, Header: preflight("GET")}, Want: noToken("api")},
+		Case{Name: "preflight on a global guard is refused", Guard: global, HTTP: &HTTP{Method: http.MethodOptions, Header: preflight("DELETE")}, Want: noToken("api")},
+		Case{Name: "preflight on a route guard is refused", Guard: route, HTTP: &HTTP{Method: http.MethodOptions, Header: preflight("GET")}, Want: noToken("api")},
+		Case{Name: "optional: preflight is anonymous", Guard: optional, HTTP: &HTTP{Method: http.MethodOptions, Header: preflight("GET")}, Want: ok(anon)},
 		Case{Name: "OPTIONS that is no preflight", Guard: group, HTTP: &HTTP{Method: http.MethodOptions, Header: http.Header{"Origin": {"https://app.example"}}}, Want: noToken("api")},
 	)
 	add("RFC 6750 §2.3",
 		Case{Name: "query: off by default", Guard: global, Token: valid, HTTP: &HTTP{Query: "access_token={token}"}, Want: noToken("api")},
 		Case{Name: "query: opt-in", Guard: Guard{Query: true}, Token: valid, HTTP: &HTTP{Query: "access_token={token}"}, Want: with(ok(subAlice), "Cache-Control", "private")},
 		Case{Name: "query: refused token", Guard: Guard{Query: true}, Token: expired, HTTP: &HTTP{Query: "access_token={token}"}, Want: invalidToken("token expired")},
-		Case{Name: "query: twice", Guard: Guard{Query: true}, Token: valid, HTTP: &HTTP{Query: "access_token={token}&access_token={token}"}, Want: invalidRequest("malformed access_token parameter")},
-		Case{Name: "query: empty", Guard: Guard{Query: true}, HTTP: &HTTP{Query: "access_token="}, Want: invalidRequest("malformed access_token parameter")},
+		Case{Name: "query: twice", Guard: Guard{Query: true}, Token: valid, HTTP: &HTTP{Query: "access_token={token}&access_token={token}"}, Want: invalidRequest("more than one access_token parameter")},
+		Case{Name: "query: empty", Guard: Guard{Query: true}, HTTP: &HTTP{Query: "access_token="}, Want: malformed},
+		Case{Name: "query: not a b64token", Guard: Guard{Query: true}, HTTP: &HTTP{Query: "access_token=a%2Ab"}, Want: malformed},
 	)
 	add("RFC 6750 §2",
 		Case{Name: "query and header", Guard: Guard{Query: true}, Token: valid, Authorization: auth, HTTP: &HTTP{Query: "access_token={token}"}, Want: invalidRequest("token presented in more than one way")},
 		Case{Name: "form and header", Guard: Guard{Form: true}, Token: valid, Authorization: auth, HTTP: &HTTP{Form: "access_token={token}"}, Want: invalidRequest("token presented in more than one way")},
+		// The client leaks its token into URLs or bodies: it must hear of
+		// it even though the API reads neither.
+		Case{Name: "header and query, query source off", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Query: "access_token={token}"}, Want: invalidRequest("token presented in more than one way")},
+		Case{Name: "header and a form field, form source off", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Form: "x=1&access_token={token}"}, Want: invalidRequest("token presented in more than one way")},
+		Case{Name: "header and an empty access_token query parameter, query source off", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Query: "access_token="}, Want: invalidRequest("token presented in more than one way")},
+		Case{Name: "header and another query parameter", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Query: "token={token}"}, Want: ok(subAlice)},
+		Case{Name: "header and a form without access_token", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Form: "x=1"}, Want: ok(subAlice)},
+		Case{Name: "header and access_token in a JSON body", Guard: global, Token: valid, Authorization: auth, HTTP: &HTTP{Form: "access_token={token}", Header: http.Header{"Content-Type": {"application/json"}}}, Want: ok(subAlice)},
+		Case{Name: "query without header, query source off", Guard: global, Token: valid, HTTP: &HTTP{Query: "access_token={token}"}, Want: noToken("api")},
 	)
 	add("RFC 6750 §2.2",
 		Case{Name: "form: off by default", Guard: global, Token: valid, HTTP: &HTTP{Form: "access_token={token}"}, Want: noToken("api")},
@@ -547,12 +571,14 @@ func Cases() []Case {
 		Case{Name: "form: GET body ignored", Guard: Guard{Form: true}, Token: valid, HTTP: &HTTP{Method: http.MethodGet, Form: "access_token={token}"}, Want: noToken("api")},
 		Case{Name: "form: JSON body ignored", Guard: Guard{Form: true}, Token: valid, HTTP: &HTTP{Form: "access_token={token}", Header: http.Header{"Content-Type": {"application/json"}}}, Want: noToken("api")},
 		Case{Name: "form: multipart body ignored", Guard: Guard{Form: true}, Token: valid, HTTP: &HTTP{Form: "access_token={token}", Header: http.Header{"Content-Type": {"multipart/form-data; boundary=x"}}}, Want: noToken("api")},
-		Case{Name: "form: twice", Guard: Guard{Form: true}, Token: valid, HTTP: &HTTP{Form: "access_token={token}&access_token={token}"}, Want: invalidRequest("malformed access_token parameter")},
+		Case{Name: "form: twice", Guard: Guard{Form: true}, Token: valid, HTTP: &HTTP{Form: "access_token={token}&access_token={token}"}, Want: invalidRequest("more than one access_token parameter")},
+		Case{Name: "form: not a b64token", Guard: Guard{Form: true}, HTTP: &HTTP{Form: "access_token=a%2Ab"}, Want: malformed},
 		Case{Name: "form: refused token", Guard: Guard{Form: true}, Token: expired, HTTP: &HTTP{Form: "access_token={token}"}, Want: invalidToken("token expired")},
 	)
 	add("RFC 6265 §4.2",
 		Case{Name: "cookie: opt-in", Guard: Guard{Cookie: "at"}, Token: valid, HTTP: &HTTP{Cookie: "at={token}"}, Want: ok(subAlice)},
-		Case{Name: "cookie: malformed", Guard: Guard{Cookie: "at"}, HTTP: &HTTP{Cookie: "at=a,b"}, Want: invalidRequest("malformed token cookie")},
+		Case{Name: "cookie: malformed", Guard: Guard{Cookie: "at"}, HTTP: &HTTP{Cookie: "at=a,b"}, Want: malformed},
+		Case{Name: "cookie: twice", Guard: Guard{Cookie: "at"}, Token: valid, HTTP: &HTTP{Cookie: "at={token}; at={token}"}, Want: invalidRequest("more than one token cookie")},
 	)
 	return cases
 }

@@ -67,14 +67,16 @@ func (s Scope) String() string {
 // which options. Options translates it for net/http-based adapters; the
 // gRPC adapter translates it to its own options.
 type Guard struct {
-	Scope          Scope
-	Require        bearer.Requirement
-	Optional       bool
-	Realm          string
-	Query          bool   // accept access_token in the query
-	Form           bool   // accept access_token in a form body
-	Cookie         string // accept the token in this cookie
-	CheckPreflight bool
+	Scope   Scope
+	Require bearer.Requirement
+	// AlsoRequire is a second requirement, given as an option of its own
+	// after Require: a token must meet both.
+	AlsoRequire bearer.Requirement
+	Optional    bool
+	Realm       string
+	Query       bool   // accept access_token in the query
+	Form        bool   // accept access_token in a form body
+	Cookie      string // accept the token in this cookie
 }
 
 // quiet drops logs: refusals are the point of the table, not news.
@@ -84,8 +86,10 @@ var quiet = slog.New(slog.DiscardHandler)
 // logger that discards.
 func (g Guard) Options() []middleware.Option {
 	opts := []middleware.Option{middleware.Logger(quiet)}
-	if !g.Require.IsZero() {
-		opts = append(opts, middleware.Require(g.Require))
+	for _, r := range []bearer.Requirement{g.Require, g.AlsoRequire} {
+		if !r.IsZero() {
+			opts = append(opts, middleware.Require(r))
+		}
 	}
 	if g.Optional {
 		opts = append(opts, middleware.Optional())
@@ -101,9 +105,6 @@ func (g Guard) Options() []middleware.Option {
 	}
 	if g.Cookie != "" {
 		opts = append(opts, middleware.FromCookie(g.Cookie))
-	}
-	if g.CheckPreflight {
-		opts = append(opts, middleware.CheckPreflight())
 	}
 	return opts
 }

@@ -1,0 +1,360 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// keyFetchBurst is how many fetches tokens with unknown kids may cause in
+// a row before KeyRefreshWindow spaces them out: enough that a burst of
+// such tokens followed at once by a rotation still finds a fetch free.
+const keyFetchBurst = 3
+
+// Absent kids: how long a kid that a fetch begun after the request showed
+// missing is answered 401 without another fetch, and how many are kept.
+const (
+	absentKidTTL = 10 * time.Second
+	maxAbsentKid = 1024
+)
+
+// keySet holds the authority's signing keys: a snapshot replaced whole on
+// each successful fetch, so readers never lock. The last good snapshot
+// stays in use while the JWKS endpoint fails or serves no usable key.
+//
+// Fetches are numbered. A caller that needs the keys as they are now asks
+// for the next fetch to begin and waits for that number: a fetch already
+// under way when it arrived may predate a key published since, so it
+// never decides. One loop runs the fetches that callers wait for, spaced
+// by a rate limit for fetches caused by unknown kids; the limit only
+// delays them, it never answers for the authority.
+type keySet struct {
+	url     string // empty for static keys
+	client  *http.Client
+	log     *slog.Logger
+	timeout time.Duration
+	window  time.Duration
+	ctx     context.Context // ends with the Validator
+	wg      *sync.WaitGroup
+
+	keys atomic.Pointer[[]*publicKey]
+
+	mu      sync.Mutex
+	started uint64        // fetches begun; the first is 1
+	done    uint64        // the latest fetch that ended
+	lastErr error         // and its result
+	ended   chan struct{} // closed, then replaced, whenever a fetch ends
+	wanted  uint64        // the latest fetch a caller waits for
+	urgent  bool          // that fetch is not rate-limited (discovery, the refresh loop)
+	running bool          // the fetch loop is running
+	kick    chan struct{} // wakes the loop from a rate-limit wait for an urgent fetch
+	// full is when the rate limit's bucket is full again (a GCRA): a
+	// limited fetch may start once full-now is at most
+	// (keyFetchBurst-1)*window.
+	full   time.Time
+	absent map[string]time.Time // kid → when a post-arrival fetch showed it missing
+}
+
+func newKeySet(url string, s *settings, ctx context.Context, wg *sync.WaitGroup) *keySet {
+	return &keySet{
+		url: url, client: s.HTTPClient, log: s.Logger, timeout: s.Timeout, window: s.KeyRefreshWindow,
+		ctx: ctx, wg: wg, ended: make(chan struct{}), kick: make(chan struct{}, 1),
+	}
+}
+
+func staticKeySet(keys []*publicKey) *keySet {
+	ks := &keySet{}
+	ks.keys.Store(&keys)
+	return ks
+}
+
+// maxCandidates bounds the signature checks one token can cause when kids
+// are absent or duplicated.
+const maxCandidates = 4
+
+// candidates returns the keys that may verify a token with kid and alg.
+// Keys without a kid (static keys, some JWK Sets) fit any kid.
+func (ks *keySet) candidates(kid, alg string) []*publicKey {
+	snapshot := ks.keys.Load()
+	if snapshot == nil {
+		return nil
+	}
+	var out []*publicKey
+	for _, k := range *snapshot {
+		if (kid == "" || k.kid == "" || k.kid == kid) && k.fits(alg) {
+			out = append(out, k)
+			if len(out) == maxCandidates {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// published reports whether a key with this kid is in the snapshot, fit
+// for alg or not.
+func (ks *keySet) published(kid string) bool {
+	snapshot := ks.keys.Load()
+	if kid == "" || snapshot == nil {
+		return false
+	}
+	for _, k := range *snapshot {
+		if k.kid == kid {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup returns the keys for kid and alg. When none fits, the token is
+// refused only once a fetch begun after this call shows none either, so a
+// key published a moment ago verifies the very token that revealed it.
+// Concurrent callers share that fetch. A caller that cannot get one
+// within Timeout (the authority slow, or the rate limit) gets 503: its
+// token was not judged.
+func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, error) {
+	if c := ks.candidates(kid, alg); len(c) > 0 {
+		return c, nil
+	}
+	// A published kid whose key does not fit alg is the token's fault: the
+	// key would not change with a fetch.
+	if ks.url == "" || ks.published(kid) {
+		return nil, errInvalidToken(ErrUnknownKey)
+	}
+	ks.mu.Lock()
+	if at, ok := ks.absent[kid]; ok && time.Since(at) < absentKidTTL {
+		ks.mu.Unlock()
+		return nil, errInvalidToken(ErrUnknownKey)
+	}
+	n := ks.requestLocked(false)
+	ks.mu.Unlock()
+	if err := ks.await(ctx, n); err != nil {
+		return nil, err
+	}
+	if c := ks.candidates(kid, alg); len(c) > 0 {
+		return c, nil
+	}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.lastErr != nil {
+		return nil, errUnavailable(fmt.Errorf("JWKS: %w", ks.lastErr), ks.window)
+	}
+	if kid != "" {
+		if len(ks.absent) >= maxAbsentKid {
+			clear(ks.absent)
+		}
+		if ks.absent == nil {
+			ks.absent = make(map[string]time.Time)
+		}
+		ks.absent[kid] = time.Now()
+	}
+	return nil, errInvalidToken(ErrUnknownKey)
+}
+
+// refresh fetches the key set now, not rate-limited, and returns the
+// result of a fetch begun after the call.
+func (ks *keySet) refresh(ctx context.Context) error {
+	ks.mu.Lock()
+	n := ks.requestLocked(true)
+	ks.mu.Unlock()
+	if err := ks.await(ctx, n); err != nil {
+		return err
+	}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return ks.lastErr
+}
+
+// requestLocked asks for a fetch that begins after now and returns its
+// number, starting the fetch loop if it is not running.
+func (ks *keySet) requestLocked(urgent bool) uint64 {
+	n := ks.started + 1
+	ks.wanted = max(ks.wanted, n)
+	if urgent {
+		ks.urgent = true
+		select {
+		case ks.kick <- struct{}{}:
+		default:
+		}
+	}
+	if !ks.running && ks.ctx.Err() == nil {
+		ks.running = true
+		ks.wg.Add(1)
+		go ks.loop()
+	}
+	return n
+}
+
+// await waits for fetch n to end. It fails only if the wait does: the
+// fetch's own result is in lastErr.
+func (ks *keySet) await(ctx context.Context, n uint64) error {
+	// A caller's earlier deadline stands (WithTimeout keeps it).
+	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
+	defer cancel()
+	for {
+		ks.mu.Lock()
+		if ks.done >= n {
+			ks.mu.Unlock()
+			return nil
+		}
+		ended, retry := ks.ended, time.Until(ks.earliestLimitedLocked())
+		closed := ks.ctx.Err()
+		ks.mu.Unlock()
+		if closed != nil {
+			return errUnavailable(fmt.Errorf("JWKS: %w", closed), time.Second)
+		}
+		select {
+		case <-ended:
+		case <-ks.ctx.Done():
+		case <-ctx.Done():
+			return errUnavailable(fmt.Errorf("waiting for JWKS: %w", ctx.Err()), retry)
+		}
+	}
+}
+
+// loop runs the fetches callers wait for, one at a time, detached from
+// any caller's context so that one giving up does not fail it for the
+// others. It ends when no one waits, or with the Validator.
+func (ks *keySet) loop() {
+	defer ks.wg.Done()
+	for {
+		ks.mu.Lock()
+		if ks.wanted <= ks.done || ks.ctx.Err() != nil {
+			ks.running = false
+			ks.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		if !ks.urgent {
+			if wait := ks.earliestLimitedLocked().Sub(now); wait > 0 {
+				ks.mu.Unlock()
+				t := time.NewTimer(wait)
+				select {
+				case <-ks.ctx.Done():
+				case <-ks.kick:
+				case <-t.C:
+				}
+				t.Stop()
+				continue
+			}
+			if ks.full.Before(now) {
+				ks.full = now
+			}
+			ks.full = ks.full.Add(ks.window)
+		}
+		ks.urgent = false
+		ks.started++
+		n := ks.started
+		ks.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(ks.ctx, ks.timeout)
+		err := ks.fetch(ctx)
+		cancel()
+
+		ks.mu.Lock()
+		ks.done, ks.lastErr = n, err
+		close(ks.ended)
+		ks.ended = make(chan struct{})
+		ks.mu.Unlock()
+	}
+}
+
+// earliestLimitedLocked is when the rate limit lets the next fetch caused
+// by an unknown kid begin.
+func (ks *keySet) earliestLimitedLocked() time.Time {
+	return ks.full.Add(-(keyFetchBurst - 1) * ks.window)
+}
+
+// errNoUsableKey is a JWKS that parsed but left no key to use: a failed
+// refresh, never a key set that refuses every token.
+var errNoUsableKey = errors.New("JWK Set has no usable key")
+
+func (ks *keySet) fetch(ctx context.Context) error {
+	body, err := get(ctx, ks.client, ks.url)
+	if err != nil {
+		if ks.ctx.Err() == nil { // a shutdown is not a failure
+			ks.log.WarnContext(ctx, "bearer: JWKS fetch failed; keeping the last good keys", "url", ks.url, "error", err)
+		}
+		return err
+	}
+	keys, skipped, err := parseJWKS(body)
+	if err == nil && len(keys) == 0 {
+		err = errNoUsableKey
+	}
+	if err != nil {
+		ks.log.ErrorContext(ctx, "bearer: JWKS unusable; keeping the last good keys", "url", ks.url, "error", err, "skipped", len(skipped))
+		return err
+	}
+	for _, e := range skipped {
+		ks.log.WarnContext(ctx, "bearer: JWKS key skipped", "url", ks.url, "error", e)
+	}
+	ks.replace(keys)
+	return nil
+}
+
+// replace publishes keys as the new snapshot. A key that is still
+// published keeps its old object, so what it verified stays cached; the
+// keys that are gone are marked retired.
+func (ks *keySet) replace(keys []*publicKey) {
+	var old []*publicKey
+	if p := ks.keys.Load(); p != nil {
+		old = *p
+	}
+	kept := make(map[*publicKey]bool, len(old))
+	for i, k := range keys {
+		for _, o := range old {
+			if !kept[o] && o.sameAs(k) {
+				keys[i] = o
+				kept[o] = true
+				break
+			}
+		}
+	}
+	ks.keys.Store(&keys)
+	for _, o := range old {
+		if !kept[o] {
+			o.retired.Store(true)
+		}
+	}
+}
+
+// Backoff of the refresh loop after a failed refresh.
+const (
+	minRefreshRetry = time.Second
+	maxRefreshRetry = 5 * time.Minute
+)
+
+// refreshEvery refreshes the key set until ks.ctx ends, with ±10% jitter
+// so that many replicas do not hit the authority in step.
+func (ks *keySet) refreshEvery(interval time.Duration) {
+	defer ks.wg.Done()
+	delay, retry := interval, minRefreshRetry
+	for {
+		jitter := time.Duration((rand.Float64()*0.2 - 0.1) * float64(delay))
+		t := time.NewTimer(delay + jitter)
+		select {
+		case <-ks.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		err := ks.refresh(ks.ctx)
+		delay, retry = nextRefresh(interval, retry, err != nil && ks.ctx.Err() == nil)
+	}
+}
+
+// nextRefresh returns the wait before the next background refresh and the
+// retry delay after that one: after a failure the key set is fetched again
+// sooner, backing off from minRefreshRetry up to the interval.
+func nextRefresh(interval, retry time.Duration, failed bool) (delay, nextRetry time.Duration) {
+	if !failed {
+		return interval, minRefreshRetry
+	}
+	return min(retry, interval), min(2*retry, maxRefreshRetry)
+}
