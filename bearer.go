@@ -29,6 +29,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type Validator struct {
 	p     *provider
 	in    *Introspector // nil unless reference tokens are introspected
 	cache *tokenCache   // nil when caching is off
+
+	multi *multi       // set by NewMulti, with none of the above
+	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
 }
 
 // New checks cfg and returns a Validator. It does not wait for the
@@ -63,16 +67,25 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 // error is an *Error that matches one of ErrNoToken, ErrInvalidToken,
 // ErrInsufficientScope or ErrUnavailable with errors.Is.
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	if v.multi != nil {
+		return v.multi.validate(ctx, token)
+	}
 	c, err := v.validate(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if !v.s.RequiredScopes.IsZero() {
-		if err := v.s.RequiredScopes.Check(c); err != nil {
-			return nil, err
-		}
+	if err := v.checkRequired(c); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// checkRequired checks Config.RequiredScopes.
+func (v *Validator) checkRequired(c *Claims) error {
+	if v.s.RequiredScopes.IsZero() {
+		return nil
+	}
+	return v.s.RequiredScopes.Check(c)
 }
 
 func (v *Validator) validate(ctx context.Context, token string) (*Claims, error) {
@@ -106,6 +119,18 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if v.cache != nil {
 		v.cache.miss() // counted here: not every token looked up is a JWT
 	}
+	c, key, err := v.validateLocal(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(h, c, key, time.Now())
+	}
+	return c, nil
+}
+
+// validateLocal validates a JWS-shaped token locally, without the cache.
+func (v *Validator) validateLocal(ctx context.Context, token string) (*Claims, *publicKey, error) {
 	// Once the authority is discovered, the one wait left (a key refresh)
 	// is bounded by keySet.wait, so the usual validation sets up no timer.
 	r := v.p.current.Load()
@@ -117,17 +142,10 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 		defer cancel()
 		var err error
 		if r, err = v.p.get(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	c, key, err := v.validateJWT(ctx, r, token)
-	if err != nil {
-		return nil, err
-	}
-	if v.cache != nil {
-		v.cache.put(h, c, key, time.Now())
-	}
-	return c, nil
+	return v.validateJWT(ctx, r, token)
 }
 
 // Ready waits until the authority's metadata and keys have been fetched,
@@ -137,12 +155,21 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 //	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 //	defer cancel()
 //	if err := v.Ready(ctx); err != nil { log.Fatal(err) }
-func (v *Validator) Ready(ctx context.Context) error { return v.p.waitReady(ctx) }
+func (v *Validator) Ready(ctx context.Context) error {
+	if v.multi != nil {
+		return v.multi.ready(ctx)
+	}
+	return v.p.waitReady(ctx)
+}
 
 // Close stops background work (discovery retries, key refreshes) and
 // waits for it. Validate keeps working with what is cached but fetches
 // nothing more. Close is idempotent.
 func (v *Validator) Close() error {
+	if v.multi != nil {
+		v.multi.close()
+		return nil
+	}
 	v.stopIntrospection()
 	v.p.close()
 	if v.s.ownClient {

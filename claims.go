@@ -38,6 +38,20 @@ type Claims struct {
 	raw     string // the JSON object the claims were read from
 	mapOnce sync.Once
 	m       map[string]any
+	by      *Validator // the authority's Validator that accepted the token, if known
+}
+
+// Authority returns the issuer identifier of the authority that accepted
+// the token, as discovered (for a Validator of several authorities, the
+// one its iss chose), or "" for claims not made by a Validator.
+func (c *Claims) Authority() string {
+	if c.by == nil || c.by.p == nil {
+		return ""
+	}
+	if r := c.by.p.current.Load(); r != nil {
+		return r.issuer
+	}
+	return c.by.s.issuer
 }
 
 // HasScope reports whether the token was granted scope (exact match).

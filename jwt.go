@@ -136,6 +136,7 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 		return nil, nil, errInvalidToken(ErrTokenType)
 	}
 	c := w.claims(stringOf(payload))
+	c.by = v
 	if c.Issuer != r.issuer {
 		return nil, nil, errInvalidToken(ErrIssuer)
 	}

@@ -105,8 +105,15 @@ type Stats struct {
 // Stats reports the validated-token cache's counters; all zero when
 // caching is off.
 func (v *Validator) Stats() Stats {
-	if v.cache == nil {
+	if v.multi != nil {
+		return v.multi.cache.stats()
+	}
+	return v.cache.stats()
+}
+
+func (tc *tokenCache) stats() Stats {
+	if tc == nil {
 		return Stats{}
 	}
-	return Stats{Hits: v.cache.hits.Load(), Misses: v.cache.misses.Load(), Entries: v.cache.lru.len()}
+	return Stats{Hits: tc.hits.Load(), Misses: tc.misses.Load(), Entries: tc.lru.len()}
 }

@@ -65,6 +65,10 @@ func (v *Validator) isIssuer(iss string) bool {
 // the next request carrying it is checked with the authority again. Call
 // it when the API learns that a token was revoked.
 func (v *Validator) Invalidate(token string) {
+	if v.multi != nil {
+		v.multi.invalidate(token)
+		return
+	}
 	if v.in != nil {
 		v.in.Invalidate(token)
 	}

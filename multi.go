@@ -1,0 +1,351 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MultiConfig configures a Validator that accepts tokens from several
+// authorities: a fixed set, tenants found by a resolver, or both (see
+// NewMulti). Each authority has a Config of its own, with all the
+// guarantees of a single-authority Validator.
+type MultiConfig struct {
+	// Authorities are the authorities known in advance, each a complete
+	// Config (Authority, Audience, RequiredScopes, …). Their issuers must
+	// differ.
+	Authorities []Config
+
+	// Resolve, if set, is asked about a token whose iss names none of
+	// Authorities: it returns the Config for that issuer, or false to
+	// refuse the token. The Config's Authority must be iss (give or take a
+	// trailing slash) or empty, which means iss. Resolve decides on the
+	// name alone and must not do network I/O: it runs on the request path,
+	// before the token is verified. Resolved authorities are discovered
+	// lazily and kept while used.
+	Resolve func(iss string) (Config, bool)
+
+	// MaxResolved bounds the authorities Resolve may add; when it is
+	// reached, the least recently used one is closed to make room. Default
+	// DefaultMaxResolved; at most DefaultResolveBurst new ones start at once,
+	// then 10 a second, so a flood of tenant names cannot hammer the
+	// authorities' discovery (requests beyond that get 503).
+	MaxResolved int
+
+	// CacheSize and CacheDuration size the validated-JWT cache that all
+	// the authorities share, as Config's fields do; each authority keeps
+	// its own introspection cache.
+	CacheSize     int
+	CacheDuration time.Duration
+
+	// MaxTokenSize bounds a token before anything is read from it, to
+	// choose its authority; default DefaultMaxTokenSize.
+	MaxTokenSize int
+
+	// Logger receives the logs about resolved authorities; default
+	// slog.Default(). Each authority logs to its own Config.Logger.
+	Logger *slog.Logger
+}
+
+// Bounds on resolved authorities.
+const (
+	DefaultMaxResolved  = 100
+	DefaultResolveBurst = 20
+	resolveInterval     = 100 * time.Millisecond
+)
+
+// multi is the state of a Validator for several authorities.
+type multi struct {
+	fixed     map[string]*Validator // by issuer without a trailing slash
+	reference *Validator            // the first fixed authority with a ClientID: it introspects reference tokens
+	resolve   func(string) (Config, bool)
+	max       int
+	maxSize   int
+	cache     *tokenCache
+	log       *slog.Logger
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closing   sync.WaitGroup
+
+	tick     atomic.Int64 // a logical clock for least-recently-used
+	mu       sync.Mutex
+	resolved map[string]*Validator
+	full     time.Time // rate limit of new resolved authorities (GCRA)
+}
+
+// NewMulti returns a Validator for several authorities. A token's iss is
+// read before verification only to choose the authority; it is trusted
+// only once the token verifies with that authority's keys and passes that
+// authority's checks. A token whose iss names no known authority, and
+// that Resolve refuses, is refused without any network traffic. Tokens
+// that are not JWTs carry no iss: the first authority in Authorities with
+// a ClientID introspects them, and without one they are refused.
+//
+// The Validator is used like any other: the middleware and every adapter
+// take it as it is. Close closes every authority.
+func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
+	if len(cfg.Authorities) == 0 && cfg.Resolve == nil {
+		return nil, errors.New("bearer: MultiConfig needs Authorities or Resolve")
+	}
+	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, resolved: make(map[string]*Validator)}
+	if m.max <= 0 {
+		m.max = DefaultMaxResolved
+	}
+	if m.maxSize <= 0 {
+		m.maxSize = DefaultMaxTokenSize
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	// The shared cache serves a token no later than its exp: a token within
+	// an authority's leeway past exp is validated by that authority again.
+	m.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, DefaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, DefaultCacheDuration)}})
+	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, m.cancel)
+	v := &Validator{multi: m}
+	for i, c := range cfg.Authorities {
+		child, err := newChild(m.ctx, c)
+		if err != nil {
+			stop()
+			v.Close()
+			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: %w", i, err)
+		}
+		key := issuerKey(c.Authority)
+		if _, dup := m.fixed[key]; dup {
+			child.Close()
+			stop()
+			v.Close()
+			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: authority %q is listed twice", i, c.Authority)
+		}
+		m.fixed[key] = child
+		if m.reference == nil && child.in != nil {
+			m.reference = child
+		}
+	}
+	return v, nil
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// issuerKey is how authorities are found by iss: discovery tolerates a
+// trailing slash on the configured Authority, so lookups do too; the
+// exact iss is then checked by the authority itself.
+func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
+
+// newChild is one authority of a multi Validator: a Validator of its own
+// whose validated JWTs go to the shared cache instead of its own.
+func newChild(ctx context.Context, c Config) (*Validator, error) {
+	child, err := New(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	child.cache = nil
+	return child, nil
+}
+
+func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
+	if token == "" {
+		return nil, errNoToken()
+	}
+	if len(token) > m.maxSize {
+		return nil, errInvalidToken(ErrTooLarge)
+	}
+	var h [32]byte
+	if m.cache != nil {
+		h = tokenHash(token)
+		if c, ok := m.cache.get(h, time.Now()); ok {
+			// A load first: a store on every hit would make the cores fight
+			// over the authority's cache line.
+			if t := m.tick.Load(); c.by.used.Load() != t {
+				c.by.used.Store(t)
+			}
+			return c, c.by.checkRequired(c)
+		}
+	}
+	if !looksLikeJWS(token) {
+		if m.reference == nil {
+			return nil, errInvalidToken(ErrMalformed)
+		}
+		return m.reference.Validate(ctx, token)
+	}
+	iss, err := peekIssuer(token)
+	if err != nil {
+		return nil, err
+	}
+	child, err := m.authority(iss)
+	if err != nil {
+		return nil, err
+	}
+	if child.s.Mode == Introspection {
+		return child.Validate(ctx, token)
+	}
+	if m.cache != nil {
+		m.cache.miss()
+	}
+	c, key, err := child.validateLocal(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 {
+		m.cache.put(h, c, key, time.Now())
+	}
+	return c, child.checkRequired(c)
+}
+
+// authority returns the authority for iss: a fixed one, or one Resolve
+// allows, made on first use within the rate limit.
+func (m *multi) authority(iss string) (*Validator, error) {
+	key := issuerKey(iss)
+	if v, ok := m.fixed[key]; ok {
+		return v, nil
+	}
+	if m.resolve == nil || iss == "" {
+		return nil, errInvalidToken(ErrIssuer)
+	}
+	now := m.tick.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.resolved[key]; ok {
+		v.used.Store(now)
+		return v, nil
+	}
+	cfg, ok := m.resolve(iss)
+	if !ok {
+		return nil, errInvalidToken(ErrIssuer)
+	}
+	if cfg.Authority == "" {
+		cfg.Authority = iss
+	}
+	if issuerKey(cfg.Authority) != key {
+		m.log.Error("bearer: Resolve returned a Config for another authority; token refused", "iss", iss, "authority", cfg.Authority)
+		return nil, errInvalidToken(ErrIssuer)
+	}
+	if wait := time.Until(m.full.Add(-(DefaultResolveBurst - 1) * resolveInterval)); wait > 0 {
+		return nil, errUnavailable(errors.New("too many new authorities at once"), wait)
+	}
+	if m.ctx.Err() != nil {
+		return nil, errUnavailable(m.ctx.Err(), time.Second)
+	}
+	child, err := newChild(m.ctx, cfg)
+	if err != nil {
+		m.log.Error("bearer: Resolve returned an unusable Config; token refused", "iss", iss, "error", err)
+		return nil, errUnavailable(err, time.Second)
+	}
+	if now := time.Now(); m.full.Before(now) {
+		m.full = now
+	}
+	m.full = m.full.Add(resolveInterval)
+	if len(m.resolved) >= m.max {
+		m.evictLocked()
+	}
+	child.used.Store(now)
+	m.resolved[key] = child
+	return child, nil
+}
+
+// evictLocked closes the least recently used resolved authority. Its
+// background work ends in the background, so the request that made room
+// does not wait for it.
+func (m *multi) evictLocked() {
+	var oldest string
+	var used int64
+	for k, v := range m.resolved {
+		if u := v.used.Load(); oldest == "" || u < used {
+			oldest, used = k, u
+		}
+	}
+	v := m.resolved[oldest]
+	delete(m.resolved, oldest)
+	m.closing.Add(1)
+	go func() {
+		defer m.closing.Done()
+		v.Close()
+	}()
+}
+
+// ready waits for every fixed authority.
+func (m *multi) ready(ctx context.Context) error {
+	for _, v := range m.fixed {
+		if err := v.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *multi) close() {
+	m.cancel()
+	m.mu.Lock()
+	all := make([]*Validator, 0, len(m.fixed)+len(m.resolved))
+	for _, v := range m.fixed {
+		all = append(all, v)
+	}
+	for _, v := range m.resolved {
+		all = append(all, v)
+	}
+	m.mu.Unlock()
+	for _, v := range all {
+		v.Close()
+	}
+	m.closing.Wait()
+}
+
+// invalidate forgets token everywhere it may be cached.
+func (m *multi) invalidate(token string) {
+	if m.cache != nil {
+		m.cache.lru.remove(tokenHash(token))
+	}
+	if m.reference != nil {
+		m.reference.Invalidate(token)
+	}
+}
+
+// peekIssuer reads iss from a JWS payload that is not verified yet, only
+// to choose the authority that will verify it. A payload that cannot be
+// read is malformed, as it would be for any authority.
+func peekIssuer(token string) (string, error) {
+	dot1 := strings.IndexByte(token, '.')
+	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
+	payload, err := b64.DecodeString(token[dot1+1 : dot2])
+	if err != nil {
+		return "", errInvalidToken(ErrMalformed)
+	}
+	s := newScanner(stringOf(payload))
+	if s.expect('{') != nil {
+		return "", errInvalidToken(ErrMalformed)
+	}
+	if s.peek() == '}' {
+		return "", nil
+	}
+	for {
+		name, err := s.name()
+		if err != nil || s.expect(':') != nil {
+			return "", errInvalidToken(ErrMalformed)
+		}
+		if string(name) == "iss" {
+			iss, err := s.str()
+			if err != nil {
+				return "", errInvalidToken(ErrMalformed)
+			}
+			// Copied: the payload's buffer is not kept.
+			return strings.Clone(iss), nil
+		}
+		if s.skip(0) != nil {
+			return "", errInvalidToken(ErrMalformed)
+		}
+		if s.peek() != ',' {
+			return "", nil
+		}
+		s.i++
+	}
+}
