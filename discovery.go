@@ -60,7 +60,7 @@ func parseMetadata(body []byte, authority string) (*metadata, error) {
 	if strings.TrimSuffix(md.Issuer, "/") != strings.TrimSuffix(authority, "/") {
 		return nil, fmt.Errorf("%w: want %q, got %q", errIssuerMismatch, authority, md.Issuer)
 	}
-	secure := strings.HasPrefix(authority, "https:")
+	secure := isHTTPS(authority)
 	for name, endpoint := range map[string]string{"jwks_uri": md.JWKSURI, "introspection_endpoint": md.IntrospectionEndpoint} {
 		if endpoint == "" {
 			continue
@@ -70,6 +70,15 @@ func parseMetadata(body []byte, authority string) (*metadata, error) {
 		}
 	}
 	return &md, nil
+}
+
+// isHTTPS reports whether rawURL's scheme is https. Schemes are
+// case-insensitive (RFC 3986 §3.1) and url.Parse lowercases them, so
+// "HTTPS://login.example.com" is as secure as it says and its endpoints
+// must be https too.
+func isHTTPS(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Scheme == "https"
 }
 
 func checkEndpoint(endpoint string, secure bool) error {

@@ -275,7 +275,7 @@ func (s *settings) checkIntrospection() error {
 		return fmt.Errorf("bearer: Config.ClientSecret is required with %v", s.ClientAuth)
 	}
 	if s.IntrospectionEndpoint != "" {
-		if err := checkEndpoint(s.IntrospectionEndpoint, strings.HasPrefix(s.Authority, "https:")); err != nil {
+		if err := checkEndpoint(s.IntrospectionEndpoint, isHTTPS(s.Authority)); err != nil {
 			return fmt.Errorf("bearer: Config.IntrospectionEndpoint: %w", err)
 		}
 	}
