@@ -519,11 +519,11 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 	}
 	req, err := in.request(ctx, endpoint, r, token)
 	if err != nil {
-		return nil, in.fail(ctx, token, err)
+		return nil, in.fail(ctx, token, redactError(err))
 	}
 	resp, err := in.s.HTTPClient.Do(req)
 	if err != nil {
-		return nil, in.fail(ctx, token, err)
+		return nil, in.fail(ctx, token, redactError(err))
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -532,11 +532,11 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		// Not the user's fault, and not going away by itself: say so loudly.
 		in.s.Logger.ErrorContext(ctx, "bearer: the introspection endpoint refused this API's credentials; check ClientID, ClientSecret and ClientAuth",
-			"endpoint", endpoint, "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String(), "status", resp.StatusCode, "token", Fingerprint(token))
+			"endpoint", redactURL(endpoint), "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String(), "status", resp.StatusCode, "token", Fingerprint(token))
 		return nil, errUnavailable(fmt.Errorf("%w (status %d)", errCredentialsRefused, resp.StatusCode), retryAfterIntrospection)
 	default:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, in.fail(ctx, token, fmt.Errorf("POST %s: status %d", endpoint, resp.StatusCode))
+		return nil, in.fail(ctx, token, fmt.Errorf("POST %s: status %d", redactURL(endpoint), resp.StatusCode))
 	}
 	body, err := readBody(resp.Body)
 	if err != nil {
@@ -578,7 +578,7 @@ func (in *Introspector) endpoint(ctx context.Context) (string, *remote, error) {
 	}
 	endpoint := cmp.Or(in.s.IntrospectionEndpoint, r.introspectURL)
 	if endpoint == "" {
-		in.s.Logger.ErrorContext(ctx, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "authority", in.s.Authority)
+		in.s.Logger.ErrorContext(ctx, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "authority", redactURL(in.s.Authority))
 		return "", nil, errUnavailable(errNoEndpoint, retryAfterIntrospection)
 	}
 	return endpoint, r, nil

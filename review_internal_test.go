@@ -1,6 +1,11 @@
 package bearer
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -37,5 +42,84 @@ func TestReview3_HTTPSRuleIgnoresSchemeCase(t *testing.T) {
 	// An http authority may have http endpoints, in any case.
 	if _, err := parseMetadata([]byte(`{"issuer":"HTTP://127.0.0.1:4000","jwks_uri":"http://127.0.0.1:4000/jwks"}`), "HTTP://127.0.0.1:4000"); err != nil {
 		t.Errorf("http authority: %v", err)
+	}
+}
+
+// TestReview10_URLsRedacted: passwords, queries and fragments of the
+// authority's URLs (API keys, signed-URL tokens) stay out of logs and
+// errors; redactURL is the one helper for it.
+func TestReview10_URLsRedacted(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://login.example.com/jwks":                       "https://login.example.com/jwks",
+		"https://user:PASSWORD@login.example.com/jwks":         "https://user:xxxxx@login.example.com/jwks",
+		"https://login.example.com/jwks?api-key=SECRET":        "https://login.example.com/jwks?xxxxx",
+		"https://login.example.com/jwks?":                      "https://login.example.com/jwks?xxxxx",
+		"https://login.example.com/jwks#SECRET":                "https://login.example.com/jwks#xxxxx",
+		"https://u:PASSWORD@login.example.com/p?SECRET#SECRET": "https://u:xxxxx@login.example.com/p?xxxxx#xxxxx",
+		"http://[::1%SECRET":                                   "(unparsable URL)",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	gone := httptest.NewServer(nil)
+	gone.Close()
+	secretURL := func(base string) string {
+		return strings.Replace(base, "://", "://user:PASSWORD@", 1) + "/jwks?api-key=SECRET#SECRET"
+	}
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"status":      func() error { _, err := get(ctx, srv.Client(), secretURL(srv.URL)); return err }(),
+		"unreachable": func() error { _, err := get(ctx, srv.Client(), secretURL(gone.URL)); return err }(),
+		"bad URL":     func() error { _, err := get(ctx, srv.Client(), "http://[::1%SECRET/"); return err }(),
+		"discovery": func() error {
+			_, err := discover(ctx, srv.Client(), strings.Replace(srv.URL, "://", "://user:PASSWORD@", 1))
+			return err
+		}(),
+		"endpoint": checkEndpoint("ftp://login.example.com/x?SECRET", false),
+		"http":     checkEndpoint("http://user:PASSWORD@login.example.com/x?SECRET", true),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "SECRET") || strings.Contains(msg, "PASSWORD") {
+			t.Errorf("%s: error names a secret: %s", name, msg)
+		}
+	}
+}
+
+// TestReview10_IntrospectionLogsRedactURLs: the introspection endpoint's
+// query and password are not logged when it fails or refuses the API.
+func TestReview10_IntrospectionLogsRedactURLs(t *testing.T) {
+	status := http.StatusBadGateway
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", status)
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	in, err := NewIntrospector(Config{
+		IntrospectionEndpoint: strings.Replace(srv.URL, "://", "://user:PASSWORD@", 1) + "/introspect?api-key=SECRET",
+		ClientID:              "api", ClientSecret: "secret",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	for _, s := range []int{http.StatusBadGateway, http.StatusUnauthorized} {
+		status = s
+		_, err := in.Introspect(context.Background(), "token-"+http.StatusText(s))
+		if err == nil || strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "PASSWORD") {
+			t.Errorf("status %d: error %v", s, err)
+		}
+	}
+	if out := logs.String(); !strings.Contains(out, "xxxxx") || strings.Contains(out, "SECRET") || strings.Contains(out, "PASSWORD") {
+		t.Errorf("logs:\n%s", out)
 	}
 }
