@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -465,7 +464,7 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 			if v, err = s.str(); err == nil {
 				w.scopeInline = w.inlineScopes(v)
 				if !w.scopeInline {
-					w.Scope = strings.Fields(v)
+					w.Scope = splitScopes(v)
 				}
 			}
 			return seenScope, err
@@ -511,11 +510,11 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 	return 0, s.skip(0)
 }
 
-// inlineScopes splits a space-separated scope into scopeBuf and reports
-// whether it fitted.
+// inlineScopes splits a space-separated scope into scopeBuf, under
+// cutScope's rules, and reports whether it fitted.
 func (w *wireClaims) inlineScopes(v string) bool {
 	n := 0
-	for f := range strings.FieldsSeq(v) {
+	for f, rest, ok := cutScope(v); ok; f, rest, ok = cutScope(rest) {
 		if n == len(w.scopeBuf) {
 			return false
 		}
@@ -526,16 +525,15 @@ func (w *wireClaims) inlineScopes(v string) bool {
 	return true
 }
 
-// scopes reads a scope list under scopeList's rules: a string is
-// space-separated, array elements are taken literally and empty ones
-// dropped.
+// scopes reads a scope list under scopeList's rules: a string is split by
+// cutScope, array elements are taken whole and kept if scope-tokens.
 func (s *jsonScanner) scopes() ([]string, error) {
 	if s.peek() == '"' {
 		v, err := s.str()
-		return strings.Fields(v), err
+		return splitScopes(v), err
 	}
 	list, _, err := s.strings()
-	return slices.DeleteFunc(list, func(v string) bool { return v == "" }), err
+	return scopeTokens(list), err
 }
 
 func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec) }

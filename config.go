@@ -200,6 +200,9 @@ func (c Config) settings() (*settings, error) {
 	if len(c.Audience) == 0 && c.RequiredScopes.IsZero() {
 		return nil, errors.New("bearer: set Config.Audience or Config.RequiredScopes, so that tokens for other APIs are refused")
 	}
+	if bad := c.RequiredScopes.malformed(); bad != "" {
+		return nil, fmt.Errorf("bearer: Config.RequiredScopes: %q is not a scope-token (RFC 6749 §3.3), so no token could ever meet it", bad)
+	}
 	if slices.Contains(c.Audience, "") {
 		return nil, errors.New("bearer: Config.Audience contains an empty string")
 	}
