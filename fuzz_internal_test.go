@@ -3,6 +3,7 @@ package bearer
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -88,6 +89,10 @@ var resultSeeds = []string{
 	`{"active":false,"active":true}`, `{"Active":true}`, `{"\u0061ctive":true}`,
 	`{"active":true,"scp":["a",""],"cnf":{"x5t#S256":"x"}}`,
 	`[{"active":true}]`, `"active"`, ``,
+	// One reading only (issue 18, findings 4 and 8).
+	`{"active":true,"sub":"alice","SUB":"admin"}`, `{"active":true,"cnf":{"jkt":"a","JKT":"b"}}`,
+	`{"active":true,"tenant":"a","Tenant":"b"}`, `{"active":true,"sub":"\ud800"}`, `{"active":false,"x":"\udfff"}`,
+	"{\"active\":true,\"sub\":\"\xff\"}", `{"active":true,"sub":"\ud83d\ude00"}`,
 }
 
 // activeMember returns the value of body's top-level member named
@@ -130,6 +135,7 @@ func FuzzParseResult(f *testing.F) {
 		if err != nil {
 			return
 		}
+		checkOneReading(t, body, resultMembers)
 		active, duplicate, ok := activeMember(body)
 		if !ok {
 			t.Fatalf("accepted what encoding/json cannot walk: %q", body)
@@ -212,6 +218,9 @@ func FuzzScopes(f *testing.F) {
 		}
 		// The claims decoder reads scope and scp the same way.
 		w, err := decodeClaims(`{"scope":` + claim + `}`)
+		if errors.Is(err, errNotIJSON) {
+			return // a lone surrogate or invalid UTF-8: refused, as it should be
+		}
 		if err != nil {
 			t.Fatalf("decodeClaims refused the claim %q: %v", claim, err)
 		}

@@ -84,10 +84,7 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var (
-	errNotObject  = errors.New("not a JSON object")
-	errMemberCase = errors.New("a member name differs from a registered one only in case")
-)
+var errNotObject = errors.New("not a JSON object")
 
 // parseResult reads a response body, which it keeps, in one pass with the
 // decoder of JWT payloads. Only an active response must be well-typed:
@@ -129,11 +126,12 @@ const (
 var resultMembers = []string{"active", "username", "token_type",
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf"}
 
-// member decodes a member of a response. It refuses a name equal to one
-// of resultMembers only when case is ignored, which encoding/json would
-// read as that member, so that a store's {"Active":true} is never active.
-// A value of the wrong type is skipped and remembered; active is true
-// only if it is the literal true, so that "true" or 1 mean inactive.
+// member decodes a member of a response. (decodeObject refuses a name
+// equal to one of resultMembers only when case is ignored, which
+// encoding/json would read as that member, so that a store's
+// {"Active":true} is never active.) A value of the wrong type is skipped
+// and remembered; active is true only if it is the literal true, so that
+// "true" or 1 mean inactive.
 func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
 	var bit uint
 	var err error
@@ -154,10 +152,6 @@ func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
 		bit = seenTokenType
 	default:
 		bit, err = r.wireClaims.member(s, name)
-		if bit == 0 && err == nil &&
-			slices.ContainsFunc(resultMembers, func(m string) bool { return bytes.EqualFold(name, []byte(m)) }) {
-			return 0, errMemberCase
-		}
 	}
 	if err != nil {
 		// Tell a value of the wrong type from malformed JSON.

@@ -68,3 +68,89 @@ func TestReview2_ScopesSplitOnSpaceOnly(t *testing.T) {
 		t.Errorf("AllOf(\" admin  read \") = %q", r)
 	}
 }
+
+// TestReview4_TypedClaimsAndDecodeAgree: a payload that encoding/json,
+// and so Claims.Decode, would read differently from the typed claims is
+// refused: a registered name in another case, two names equal when case
+// is folded, a name twice in a nested object. What is accepted reads the
+// same through Subject, Decode and Map. Introspection answers alike.
+func TestReview4_TypedClaimsAndDecodeAgree(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, introspectionConfig(bearer.Config{InactiveCacheDuration: -1}))
+	for name, extra := range map[string]string{
+		"sub and SUB":           `"sub":"alice","SUB":"admin"`,
+		"SUB alone":             `"SUB":"admin"`,
+		"ſub alone":             `"ſub":"admin"`,
+		"custom claim, 2 cases": `"tenant":"a","Tenant":"b"`,
+		"cnf member twice":      `"cnf":{"jkt":"a","jkt":"b"}`,
+		"cnf member, 2 cases":   `"cnf":{"jkt":"a","JKT":"b"}`,
+		"deep in an array":      `"x":[{"y":{"z":1,"z":2}}]`,
+		"Kelvin sign":           `"x":{"k":1,"\u212a":2}`,
+		"escaped":               `"x":{"ab":1,"\u0041B":2}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			jwt := signRaw(a, stdHeader, `{"iss":"{iss}","aud":"api","exp":{exp},`+extra+`}`)
+			mustFail(t, v, jwt, bearer.ErrInvalidToken, bearer.ErrMalformed)
+			a.SetBody(bearertest.Introspection, []byte(`{"active":true,"iss":"`+a.Issuer()+`","aud":"api",`+extra+`}`))
+			defer a.SetBody(bearertest.Introspection, nil)
+			mustFail(t, v, "reference-"+bearer.Fingerprint(name), bearer.ErrUnavailable, nil)
+		})
+	}
+	// The same name in different objects is no duplicate.
+	c := mustValid(t, v, signRaw(a, stdHeader, `{"iss":"{iss}","aud":"api","exp":{exp},"sub":"alice","subject":"x","cnf":{"jkt":"t"},"x":[{"a":1},{"a":2}]}`))
+	var d struct {
+		Sub string `json:"sub"`
+		Cnf struct {
+			JKT string `json:"jkt"`
+		} `json:"cnf"`
+	}
+	if err := c.Decode(&d); err != nil || d.Sub != c.Subject || d.Sub != "alice" || d.Cnf.JKT != "t" || c.Map()["sub"] != c.Subject {
+		t.Errorf("Decode %+v (%v), Subject %q, Map %v", d, err, c.Subject, c.Map()["sub"])
+	}
+}
+
+// TestReview8_LoneSurrogatesRefused: I-JSON (RFC 7493 §2.1). An escaped
+// lone surrogate, which encoding/json reads as U+FFFD, is refused wherever
+// it is in a token, and so is invalid UTF-8 in an introspection answer:
+// two different tokens can no longer carry the same sub.
+func TestReview8_LoneSurrogatesRefused(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, introspectionConfig(bearer.Config{InactiveCacheDuration: -1}))
+	for name, extra := range map[string]string{
+		"high alone":           `"sub":"\ud800"`,
+		"low alone":            `"sub":"\udc00"`,
+		"high then text":       `"sub":"\uD83Dx"`,
+		"high then BMP escape": `"sub":"\ud83d\u0041"`,
+		"low then high":        `"sub":"\udc00\ud800"`,
+		"two highs":            `"sub":"\ud83d\ud83d\ude00"`,
+		"in a name":            `"\ud800":1`,
+		"deep":                 `"x":{"y":["ok","\udfff"]}`,
+		"in a scope":           `"scope":"api \ud800"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			jwt := signRaw(a, stdHeader, `{"iss":"{iss}","aud":"api","exp":{exp},`+extra+`}`)
+			mustFail(t, v, jwt, bearer.ErrInvalidToken, bearer.ErrMalformed)
+			a.SetBody(bearertest.Introspection, []byte(`{"active":true,"iss":"`+a.Issuer()+`","aud":"api",`+extra+`}`))
+			defer a.SetBody(bearertest.Introspection, nil)
+			mustFail(t, v, "reference-"+bearer.Fingerprint(name), bearer.ErrUnavailable, nil)
+		})
+	}
+	mustFail(t, v, signRaw(a, `{"alg":"RS256","kid":"{kid}","x":"\ud800"}`, stdPayload), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	for name, body := range map[string]string{
+		"invalid UTF-8":      "{\"active\":true,\"aud\":\"api\",\"sub\":\"al\xffce\"}",
+		"surrogate in UTF-8": "{\"active\":true,\"aud\":\"api\",\"sub\":\"\xed\xa0\x80\"}",
+		"overlong":           "{\"active\":true,\"aud\":\"api\",\"sub\":\"\xc0\xaf\"}",
+	} {
+		a.SetBody(bearertest.Introspection, []byte(body))
+		mustFail(t, v, "reference-"+bearer.Fingerprint(name), bearer.ErrUnavailable, nil)
+	}
+	a.SetBody(bearertest.Introspection, nil)
+
+	// A pair is one character beyond U+FFFF; U+FFFD itself is fine.
+	for sub, want := range map[string]string{`\ud83d\ude00`: "😀", `\uD83D\uDE00`: "😀", `\ufffd`: "\ufffd", `\\ud800`: `\ud800`} {
+		c := mustValid(t, v, signRaw(a, stdHeader, `{"iss":"{iss}","aud":"api","exp":{exp},"sub":"`+sub+`"}`))
+		if c.Subject != want {
+			t.Errorf("sub %s read as %q, want %q", sub, c.Subject, want)
+		}
+	}
+}
