@@ -70,6 +70,11 @@ type Result struct {
 	// TokenType is the token_type member, such as "Bearer".
 	TokenType string
 	*Claims
+
+	hasExp bool // exp was given: ExpiresAt may be the zero time and still be meant
+	// The token_use (Ory Hydra, Amazon Cognito) and typ (Keycloak)
+	// members, which say what kind of token this is.
+	tokenUse, typ string
 }
 
 // UnmarshalJSON reads an introspection response with the rules Introspect
@@ -104,7 +109,40 @@ func parseResult(body string) (*Result, error) {
 	if r.typeErr != nil {
 		return nil, r.typeErr
 	}
-	return &Result{Active: true, Username: r.username, TokenType: r.tokenType, Claims: r.claims(body)}, nil
+	return &Result{Active: true, Username: r.username, TokenType: r.tokenType, Claims: r.claims(body),
+		hasExp: r.Exp.set, tokenUse: r.tokenUse, typ: r.typ}, nil
+}
+
+// accessToken reports whether what an active answer says of the token's
+// kind, if anything, is that it is an access token. An authority may
+// answer active for a refresh or ID token (RFC 7662 §2.1 lets the caller
+// ask about either), which must not be usable as an access token:
+//   - token_type (RFC 7662 §2.2, a type of RFC 6749 §7.1 or an RFC 8693
+//     token type identifier): Bearer, DPoP, access_token or
+//     urn:ietf:params:oauth:token-type:access_token;
+//   - token_use (Ory Hydra, Amazon Cognito): access_token or access;
+//   - typ (Keycloak): Bearer, DPoP, at+jwt or application/at+jwt;
+//
+// each compared without regard to case. A member that is absent or empty
+// says nothing; any other value (refresh_token, Refresh, Offline, ID,
+// id_token, N_A, …) means another kind of token.
+func (r *Result) accessToken() bool {
+	switch strings.ToLower(r.TokenType) {
+	case "", "bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token":
+	default:
+		return false
+	}
+	switch strings.ToLower(r.tokenUse) {
+	case "", "access_token", "access":
+	default:
+		return false
+	}
+	switch strings.ToLower(r.typ) {
+	case "", "bearer", "dpop", "at+jwt", "application/at+jwt":
+	default:
+		return false
+	}
+	return true
 }
 
 // wireResult is a response as it is decoded.
@@ -112,6 +150,7 @@ type wireResult struct {
 	wireClaims
 	active              bool // the active member is the JSON true
 	username, tokenType string
+	tokenUse, typ       string
 	typeErr             error // the first member of the wrong type
 }
 
@@ -120,10 +159,12 @@ const (
 	seenActive = seenEvents << (1 + iota)
 	seenUsername
 	seenTokenType
+	seenTokenUse
+	seenTyp
 )
 
 // resultMembers are the members of a response parseResult reads.
-var resultMembers = []string{"active", "username", "token_type",
+var resultMembers = []string{"active", "username", "token_type", "token_use", "typ",
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf"}
 
 // member decodes a member of a response. (decodeObject refuses a name
@@ -150,6 +191,12 @@ func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
 	case "token_type":
 		r.tokenType, err = s.optString()
 		bit = seenTokenType
+	case "token_use":
+		r.tokenUse, err = s.optString()
+		bit = seenTokenUse
+	case "typ":
+		r.typ, err = s.optString()
+		bit = seenTyp
 	default:
 		bit, err = r.wireClaims.member(s, name)
 	}
@@ -499,7 +546,7 @@ func (in *Introspector) ttl(res *Result, now time.Time) time.Duration {
 		return in.s.InactiveCacheDuration
 	}
 	ttl := in.s.CacheDuration
-	if !res.ExpiresAt.IsZero() {
+	if res.hasExp {
 		ttl = min(ttl, res.ExpiresAt.Sub(now))
 	}
 	return ttl

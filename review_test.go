@@ -2,10 +2,12 @@ package bearer_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
@@ -153,4 +155,91 @@ func TestReview8_LoneSurrogatesRefused(t *testing.T) {
 			t.Errorf("sub %s read as %q, want %q", sub, c.Subject, want)
 		}
 	}
+}
+
+// TestReview6_IntrospectionAsStrictAsJWT: an active answer is held to the
+// rules of a JWT's claims. (a) exp is tracked by presence: the zero time
+// -62135596800 is long past, and such an answer is not cached; (b) a
+// future nbf (or iat) beyond the leeway is refused; (c) an answer that
+// says the token is a refresh or ID token is refused, whichever of
+// token_type, token_use (Hydra, Cognito) or typ (Keycloak) says so; (d)
+// with Audience configured, an answer without aud is refused. The rules
+// hold for answers read back from a store as JSON too.
+func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
+	a := bearertest.New(t)
+	store := newRecordingStore()
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}, CacheStore: store}))
+	now := time.Now()
+	check := func(t *testing.T, c bearertest.Claims, reason error) {
+		t.Helper()
+		if _, ok := c["aud"]; !ok {
+			c["aud"] = "api"
+		}
+		a.SetBody(bearertest.Introspection, introspectionBody(t, a, c))
+		defer a.SetBody(bearertest.Introspection, nil)
+		tok := "reference-" + rand.Text()
+		for range 2 { // the second from the store, if cached
+			if reason == nil {
+				mustValid(t, v, tok)
+			} else {
+				mustFail(t, v, tok, bearer.ErrInvalidToken, reason)
+			}
+		}
+	}
+	for name, tc := range map[string]struct {
+		c      bearertest.Claims
+		reason error
+	}{
+		"(a) exp the zero time":  {bearertest.Claims{"exp": -62135596800}, bearer.ErrExpired},
+		"(a) exp year 1":         {bearertest.Claims{"exp": -62135596799}, bearer.ErrExpired},
+		"(b) nbf in 70 s":        {bearertest.Claims{"nbf": now.Add(70 * time.Second)}, bearer.ErrNotYetValid},
+		"(b) nbf in 50 s":        {bearertest.Claims{"nbf": now.Add(50 * time.Second)}, nil},
+		"(b) iat in 70 s":        {bearertest.Claims{"iat": now.Add(70 * time.Second)}, bearer.ErrIssuedInFuture},
+		"(c) refresh_token":      {bearertest.Claims{"token_type": "refresh_token"}, bearer.ErrTokenType},
+		"(c) RFC 8693 refresh":   {bearertest.Claims{"token_type": "urn:ietf:params:oauth:token-type:refresh_token"}, bearer.ErrTokenType},
+		"(c) N_A":                {bearertest.Claims{"token_type": "N_A"}, bearer.ErrTokenType},
+		"(c) id_token":           {bearertest.Claims{"token_type": "id_token"}, bearer.ErrTokenType},
+		"(c) Hydra refresh":      {bearertest.Claims{"token_type": "Bearer", "token_use": "refresh_token"}, bearer.ErrTokenType},
+		"(c) Cognito id":         {bearertest.Claims{"token_use": "id"}, bearer.ErrTokenType},
+		"(c) Keycloak Refresh":   {bearertest.Claims{"typ": "Refresh"}, bearer.ErrTokenType},
+		"(c) Keycloak Offline":   {bearertest.Claims{"typ": "Offline"}, bearer.ErrTokenType},
+		"(c) Keycloak ID":        {bearertest.Claims{"typ": "ID"}, bearer.ErrTokenType},
+		"(c) Bearer":             {bearertest.Claims{"token_type": "Bearer"}, nil},
+		"(c) bearer":             {bearertest.Claims{"token_type": "bearer"}, nil},
+		"(c) DPoP":               {bearertest.Claims{"token_type": "DPoP"}, nil},
+		"(c) access_token":       {bearertest.Claims{"token_type": "access_token"}, nil},
+		"(c) RFC 8693 access":    {bearertest.Claims{"token_type": "urn:ietf:params:oauth:token-type:access_token"}, nil},
+		"(c) Hydra access":       {bearertest.Claims{"token_use": "access_token"}, nil},
+		"(c) Cognito access":     {bearertest.Claims{"token_use": "access"}, nil},
+		"(c) Keycloak Bearer":    {bearertest.Claims{"typ": "Bearer", "token_type": "Bearer"}, nil},
+		"(c) typ at+jwt":         {bearertest.Claims{"typ": "at+jwt"}, nil},
+		"(d) aud absent":         {bearertest.Claims{"aud": nil}, bearer.ErrAudience},
+		"(d) aud empty":          {bearertest.Claims{"aud": []string{}}, bearer.ErrAudience},
+		"(d) aud another API":    {bearertest.Claims{"aud": "web"}, bearer.ErrAudience},
+		"(d) aud among others":   {bearertest.Claims{"aud": []string{"web", "api"}}, nil},
+		"(a) no exp is no limit": {bearertest.Claims{"exp": nil}, nil},
+	} {
+		t.Run(name, func(t *testing.T) { check(t, tc.c, tc.reason) })
+	}
+	if n := len(store.ttls); n == 0 {
+		t.Error("nothing was cached: the second look was no look at a stored answer")
+	}
+	for key, ttl := range store.ttls {
+		if ttl > bearer.DefaultCacheDuration {
+			t.Errorf("%s cached for %v", key, ttl)
+		}
+	}
+	// An answer whose exp is the zero time is not cached at all.
+	a.SetBody(bearertest.Introspection, introspectionBody(t, a, bearertest.Claims{"aud": "api", "exp": -62135596800}))
+	tok := "reference-zero-exp"
+	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrExpired)
+	a.SetBody(bearertest.Introspection, nil)
+	if ttl := store.ttl(hashKey(tok)); ttl != 0 {
+		t.Errorf("an answer with exp -62135596800 cached for %v", ttl)
+	}
+
+	// (d) An authority whose answers carry no aud: bind tokens to the API
+	// by RequiredScopes, without Audience.
+	scoped := newValidator(t, a, introspectionConfig(bearer.Config{RequiredScopes: bearer.AnyOf("api")}))
+	mustValid(t, scoped, a.ReferenceToken(bearertest.Claims{"scope": "api"}))
 }
