@@ -679,6 +679,35 @@ func (s *jsonScanner) scopes() ([]string, error) {
 
 func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec) }
 
+// rawMember returns the value, as JSON, of the top-level member of object
+// named exactly name, or "" if there is none. object must be one that
+// decodeObject accepted, so that name is there at most once.
+func rawMember(object, name string) string {
+	sc := newScanner(object)
+	s := &sc
+	if s.expect('{') != nil || s.peek() == '}' {
+		return ""
+	}
+	for {
+		n, err := s.name()
+		if err != nil || s.expect(':') != nil {
+			return ""
+		}
+		s.ws()
+		start := s.i
+		if s.skip(0) != nil {
+			return ""
+		}
+		if string(n) == name {
+			return object[start:s.i]
+		}
+		if s.peek() != ',' {
+			return ""
+		}
+		s.i++
+	}
+}
+
 var errForbiddenHeader = errors.New("forbidden header parameter")
 
 // decodeHeader decodes a JWS protected header with the same rules as

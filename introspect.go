@@ -11,7 +11,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -688,7 +687,8 @@ func (in *Introspector) assertion(endpoint string, r *remote) (string, error) {
 }
 
 // verifyJWTResponse checks an RFC 9701 response (§5: typ, signature by
-// the authority, iss, aud) and returns its token_introspection member.
+// the authority, iss, aud, and its freshness, see fresh) and returns its
+// token_introspection member.
 func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body []byte) ([]byte, error) {
 	token := string(bytes.TrimSpace(body))
 	if !looksLikeJWS(token) {
@@ -733,26 +733,53 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Iss                string          `json:"iss"`
-		Aud                audience        `json:"aud"`
-		Exp                *numericDate    `json:"exp"`
-		TokenIntrospection json.RawMessage `json:"token_introspection"`
-	}
-	if !isObject(payload) || json.Unmarshal(payload, &p) != nil {
+	// The decoder of access tokens, for its strictness: exact names, no
+	// duplicates, UTF-8 only.
+	w, err := decodeClaims(string(payload))
+	if err != nil {
 		return nil, errors.New("malformed payload")
 	}
-	if p.Iss != r.issuer {
+	if w.Iss != r.issuer {
 		return nil, ErrIssuer
 	}
-	if !slices.Contains(p.Aud, in.s.ClientID) {
+	if c := w.claims(""); !slices.Contains(c.Audience, in.s.ClientID) {
 		return nil, ErrAudience
 	}
-	if p.Exp != nil && !time.Now().Before(p.Exp.time().Add(in.s.leeway)) {
-		return nil, ErrExpired
+	if err := in.fresh(&w, time.Now()); err != nil {
+		return nil, err
 	}
-	if !isObject(p.TokenIntrospection) {
+	ti := rawMember(string(payload), "token_introspection")
+	if !isObject(bytesOf(ti)) {
 		return nil, errors.New("no token_introspection object")
 	}
-	return p.TokenIntrospection, nil
+	return []byte(ti), nil
+}
+
+var (
+	errNoIssuedAt = errors.New("no iat")
+	errStale      = errors.New("issued too long ago")
+)
+
+// fresh checks the times of a signed response. The response is made for
+// this very call, so its iat is required and may be no older than the
+// call can take plus the clock skew allowed (Config.Timeout plus
+// Config.Leeway), nor in the future beyond Leeway; exp and nbf are
+// honoured if present. So a response captured on its way cannot be
+// replayed later, for this or another token (it does not name the token
+// it answers for), by whoever can answer for the endpoint.
+func (in *Introspector) fresh(w *wireClaims, now time.Time) error {
+	leeway := in.s.leeway
+	switch {
+	case !w.Iat.set:
+		return errNoIssuedAt
+	case now.Add(leeway).Before(w.Iat.t):
+		return ErrIssuedInFuture
+	case w.Iat.t.Add(in.s.Timeout + leeway).Before(now):
+		return errStale
+	case w.Exp.set && !now.Before(w.Exp.t.Add(leeway)):
+		return ErrExpired
+	case w.Nbf.set && now.Add(leeway).Before(w.Nbf.t):
+		return ErrNotYetValid
+	}
+	return nil
 }

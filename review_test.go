@@ -243,3 +243,59 @@ func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
 	scoped := newValidator(t, a, introspectionConfig(bearer.Config{RequiredScopes: bearer.AnyOf("api")}))
 	mustValid(t, scoped, a.ReferenceToken(bearertest.Claims{"scope": "api"}))
 }
+
+// TestReview7_SignedAnswersStrictAndFresh: an RFC 9701 response is read
+// by the strict decoder (no duplicate or case-variant members, UTF-8
+// only) and must be fresh: iat required, not in the future beyond the
+// leeway, no older than Timeout plus Leeway (12 s here); exp and nbf
+// honoured. A response captured once cannot be replayed later.
+func TestReview7_SignedAnswersStrictAndFresh(t *testing.T) {
+	a := bearertest.New(t)
+	in := newIntrospector(t, a, bearer.Config{IntrospectionJWT: true, InactiveCacheDuration: -1, CacheDuration: -1, Timeout: 2 * time.Second, Leeway: 10 * time.Second})
+	mustActive(t, in, a.ReferenceToken(nil)) // keys fetched
+	now := time.Now()
+	header := []byte(`{"alg":"RS256","typ":"token-introspection+jwt","kid":"` + a.KeyID("RS256") + `"}`)
+	ti := `"token_introspection":{"active":true,"sub":"mallory"}`
+	answer := func(members string) string {
+		return a.Sign("RS256", header, []byte(`{"iss":"`+a.Issuer()+`","aud":"`+bearertest.DefaultClientID+`",`+members+`}`))
+	}
+	iat := func(d time.Duration) string { return `"iat":` + jsonInt(now.Add(d).Unix()) }
+	for name, body := range map[string]string{
+		"no iat":                      answer(ti),
+		"iat null":                    answer(`"iat":null,` + ti),
+		"iat an hour ago":             answer(iat(-time.Hour) + `,` + ti),
+		"iat 20 s ago":                answer(iat(-20*time.Second) + `,` + ti),
+		"iat an hour ago, exp ahead":  answer(iat(-time.Hour) + `,"exp":` + jsonInt(now.Add(time.Hour).Unix()) + `,` + ti),
+		"iat in 30 s":                 answer(iat(30*time.Second) + `,` + ti),
+		"exp past":                    answer(iat(0) + `,"exp":` + jsonInt(now.Add(-time.Minute).Unix()) + `,` + ti),
+		"nbf in 20 s":                 answer(iat(0) + `,"nbf":` + jsonInt(now.Add(20*time.Second).Unix()) + `,` + ti),
+		"iss twice":                   answer(iat(0) + `,"iss":"https://evil.example",` + ti),
+		"ISS":                         a.Sign("RS256", header, []byte(`{"ISS":"`+a.Issuer()+`","aud":"`+bearertest.DefaultClientID+`",`+iat(0)+`,`+ti+`}`)),
+		"AUD next to aud":             answer(iat(0) + `,"AUD":"someone-else",` + ti),
+		"token_introspection twice":   answer(iat(0) + `,` + ti + `,"token_introspection":{"active":false}`),
+		"Token_Introspection":         answer(iat(0) + `,"Token_Introspection":{"active":true,"sub":"mallory"}`),
+		"lone surrogate":              answer(iat(0) + `,"x":"\ud800",` + ti),
+		"inner member in other cases": answer(iat(0) + `,"token_introspection":{"active":true,"sub":"a","SUB":"mallory"}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			a.SetBody(bearertest.Introspection, []byte(body))
+			defer a.SetBody(bearertest.Introspection, nil)
+			_, err := in.Introspect(context.Background(), "tok-"+bearer.Fingerprint(name))
+			mustUnavailable(t, err)
+		})
+	}
+	for name, body := range map[string]string{
+		"iat now":         answer(iat(0) + `,` + ti),
+		"iat 5 s ahead":   answer(iat(5*time.Second) + `,` + ti),
+		"iat 5 s ago":     answer(iat(-5*time.Second) + `,` + ti),
+		"exp and nbf now": answer(iat(0) + `,"nbf":` + jsonInt(now.Unix()) + `,"exp":` + jsonInt(now.Add(time.Minute).Unix()) + `,` + ti),
+	} {
+		t.Run(name, func(t *testing.T) {
+			a.SetBody(bearertest.Introspection, []byte(body))
+			defer a.SetBody(bearertest.Introspection, nil)
+			if r := mustActive(t, in, "tok-"+bearer.Fingerprint(name)); r.Subject != "mallory" {
+				t.Errorf("sub %q", r.Subject)
+			}
+		})
+	}
+}
