@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -232,10 +233,15 @@ type Introspector struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	calls  map[string]*call // under way, by cache key
-	idle   []chan func()    // workers waiting for a call
-	closed bool
+	limit    int     // Config.MaxIntrospectionCalls; 0 for no bound
+	failures episode // calls that failed: an outage, to log as one
+	refusals episode // calls refused at the bound
+
+	mu       sync.Mutex
+	calls    map[string]*call // under way, by cache key
+	inflight int              // calls under way, Invalidated ones too
+	idle     []chan func()    // workers waiting for a call
+	closed   bool
 }
 
 // call is one introspection request, shared by the callers that want the
@@ -249,8 +255,9 @@ type call struct {
 // NewIntrospector returns a client for the introspection endpoint, which
 // is Config.IntrospectionEndpoint or else discovered from Config.Authority.
 // It reads the introspection fields of cfg (ClientID, ClientSecret,
-// ClientAuth, ClientKey, IntrospectionJWT, the Cache fields) and
-// Authority, Timeout, MaxTokenSize, Algorithms, HTTPClient and Logger; the
+// ClientAuth, ClientKey, IntrospectionJWT, MaxIntrospectionCalls, the
+// Cache fields) and Authority, Timeout, Leeway, MaxTokenSize, Algorithms,
+// HTTPClient and Logger; the
 // rest is for a Validator. ClientID is required. It does not wait for the
 // authority: discovery runs in the background. Call Close when done.
 func NewIntrospector(cfg Config) (*Introspector, error) {
@@ -280,7 +287,7 @@ func NewIntrospector(cfg Config) (*Introspector, error) {
 // newIntrospector returns an Introspector whose calls end with parent.
 // s must have been checked by checkIntrospection.
 func newIntrospector(s *settings, p *provider, parent context.Context) *Introspector {
-	in := &Introspector{s: s, p: p, store: s.CacheStore, calls: make(map[string]*call)}
+	in := &Introspector{s: s, p: p, store: s.CacheStore, calls: make(map[string]*call), limit: max(s.MaxIntrospectionCalls, 0)}
 	switch {
 	case in.store != nil:
 	case s.CacheSize < 0:
@@ -358,8 +365,13 @@ func assertionMethod(key crypto.Signer) (jwt.SigningMethod, error) {
 // Failures are not cached, so it only spaces out clients' retries.
 const retryAfterIntrospection = 5 * time.Second
 
+// retryAfterBusy is the Retry-After of a call refused at the bound: calls
+// under way end within Timeout, most far sooner.
+const retryAfterBusy = time.Second
+
 var (
 	errIntrospectorClosed = errors.New("introspector closed")
+	errTooManyCalls       = errors.New("introspection calls at Config.MaxIntrospectionCalls")
 	errNoEndpoint         = errors.New("the authority publishes no introspection_endpoint")
 	errCredentialsRefused = errors.New("the introspection endpoint refused the API's credentials")
 )
@@ -369,8 +381,8 @@ var (
 // for an empty token, ErrInvalidToken (ErrTooLarge) for one longer than
 // Config.MaxTokenSize, and ErrUnavailable when no answer could be had (the
 // endpoint unreachable, slow, failing or refusing the API's credentials, a
-// response that is not JSON or too large, or ctx done first); errors are
-// never cached.
+// response that is not JSON or too large, Config.MaxIntrospectionCalls
+// calls already under way, or ctx done first); errors are never cached.
 //
 // Answers are cached (see Config.CacheDuration). Concurrent calls for the
 // same token share one request, which runs on its own, bounded by
@@ -390,7 +402,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	if err := ctx.Err(); err != nil {
 		return nil, errUnavailable(err, retryAfterIntrospection)
 	}
-	c := in.join(key, token)
+	c := in.join(ctx, key, token)
 	select {
 	case <-c.done:
 		return c.res, c.err
@@ -399,20 +411,31 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	}
 }
 
-// join returns the call under way for key, or starts one.
-func (in *Introspector) join(key, token string) *call {
+// join returns the call under way for key, or starts one if fewer than
+// in.limit are under way. Beyond the limit it answers at once rather than
+// queue: a queue would let a flood of new tokens hold goroutines and make
+// every later token wait.
+func (in *Introspector) join(ctx context.Context, key, token string) *call {
 	in.mu.Lock()
-	defer in.mu.Unlock()
 	if c := in.calls[key]; c != nil {
+		in.mu.Unlock()
 		return c
+	}
+	if in.closed {
+		in.mu.Unlock()
+		return failed(errUnavailable(errIntrospectorClosed, retryAfterIntrospection))
+	}
+	if in.limit > 0 && in.inflight >= in.limit {
+		in.mu.Unlock()
+		if first, n, since := in.refusals.event(time.Now()); first || n > 0 {
+			in.s.Logger.WarnContext(ctx, "bearer: introspection calls at Config.MaxIntrospectionCalls; requests with new tokens get 503",
+				"limit", in.limit, "refused", n, "since", since)
+		}
+		return failed(errUnavailable(errTooManyCalls, retryAfterBusy))
 	}
 	c := &call{done: make(chan struct{})}
-	if in.closed {
-		c.err = errUnavailable(errIntrospectorClosed, retryAfterIntrospection)
-		close(c.done)
-		return c
-	}
 	in.calls[key] = c
+	in.inflight++
 	gen := in.gen.Load()
 	in.work(func() {
 		c.res, c.err = in.flight(key, token, gen)
@@ -420,9 +443,31 @@ func (in *Introspector) join(key, token string) *call {
 		if in.calls[key] == c {
 			delete(in.calls, key)
 		}
+		in.inflight--
+		idle := in.inflight == 0
 		in.mu.Unlock()
+		if idle {
+			in.unbusy()
+		}
 		close(c.done)
 	})
+	in.mu.Unlock()
+	return c
+}
+
+// unbusy logs the end of a run of calls refused at the bound, if one was
+// under way: no call is left.
+func (in *Introspector) unbusy() {
+	if total, since, ok := in.refusals.end(); ok {
+		in.s.Logger.InfoContext(in.ctx, "bearer: introspection calls below Config.MaxIntrospectionCalls again",
+			"limit", in.limit, "refused", total, "since", since)
+	}
+}
+
+// failed returns a call that is over, with err.
+func failed(err error) *call {
+	c := &call{done: make(chan struct{}), err: err}
+	close(c.done)
 	return c
 }
 
@@ -571,9 +616,10 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 	case http.StatusUnauthorized, http.StatusForbidden:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		// Not the user's fault, and not going away by itself: say so loudly.
-		in.s.Logger.ErrorContext(ctx, "bearer: the introspection endpoint refused this API's credentials; check ClientID, ClientSecret and ClientAuth",
-			"endpoint", redactURL(endpoint), "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String(), "status", resp.StatusCode, "token", Fingerprint(token))
-		return nil, errUnavailable(fmt.Errorf("%w (status %d)", errCredentialsRefused, resp.StatusCode), retryAfterIntrospection)
+		err := fmt.Errorf("%w (status %d)", errCredentialsRefused, resp.StatusCode)
+		in.logFailure(ctx, slog.LevelError, "bearer: the introspection endpoint refused this API's credentials; check ClientID, ClientSecret and ClientAuth", token, err,
+			"endpoint", redactURL(endpoint), "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String())
+		return nil, errUnavailable(err, retryAfterIntrospection)
 	default:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		return nil, in.fail(ctx, token, fmt.Errorf("POST %s: status %d", redactURL(endpoint), resp.StatusCode))
@@ -593,13 +639,42 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 	if err != nil {
 		return nil, in.fail(ctx, token, fmt.Errorf("introspection response: %w", err))
 	}
+	in.recovered(ctx)
 	return res, nil
 }
 
-// fail logs a failed call and returns the error for it.
+// fail counts a failed call, logs it if it is news (see logFailure), and
+// returns the error for it.
 func (in *Introspector) fail(ctx context.Context, token string, err error) error {
-	in.s.Logger.WarnContext(ctx, "bearer: introspection failed; the request gets 503", "error", err, "token", Fingerprint(token))
+	in.logFailure(ctx, slog.LevelWarn, "bearer: introspection failing; requests with tokens not cached get 503", token, err)
 	return errUnavailable(err, retryAfterIntrospection)
+}
+
+// logFailure logs a failed call at level if it begins an outage, or if
+// logEvery has passed since the last line, with the number of failures
+// since then; other failures are only counted, so that an outage under
+// load is a few lines, not one per request. A line names the failure at
+// hand: in a long outage it says what fails now. token is "" when the
+// call failed before one was sent.
+func (in *Introspector) logFailure(ctx context.Context, level slog.Level, msg, token string, err error, attrs ...any) {
+	first, n, since := in.failures.event(time.Now())
+	if !first && n == 0 {
+		return
+	}
+	args := append([]any{"error", err, "failures", n, "since", since}, attrs...)
+	if token != "" {
+		args = append(args, "token", Fingerprint(token))
+	}
+	in.s.Logger.Log(ctx, level, msg, args...)
+}
+
+// recovered logs the end of an outage, if one was under way: a call was
+// answered.
+func (in *Introspector) recovered(ctx context.Context) {
+	if total, since, ok := in.failures.end(); ok {
+		in.s.Logger.InfoContext(ctx, "bearer: introspection answers again",
+			"failures", total, "since", since, "lasted", time.Since(since).Round(time.Millisecond))
+	}
 }
 
 // endpoint returns the introspection endpoint and, when it had to be
@@ -618,7 +693,8 @@ func (in *Introspector) endpoint(ctx context.Context) (string, *remote, error) {
 	}
 	endpoint := cmp.Or(in.s.IntrospectionEndpoint, r.introspectURL)
 	if endpoint == "" {
-		in.s.Logger.ErrorContext(ctx, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "authority", redactURL(in.s.Authority))
+		in.logFailure(ctx, slog.LevelError, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "", errNoEndpoint,
+			"authority", redactURL(in.s.Authority))
 		return "", nil, errUnavailable(errNoEndpoint, retryAfterIntrospection)
 	}
 	return endpoint, r, nil

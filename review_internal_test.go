@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Regression tests of the review in issue 18 that need the package's
@@ -121,5 +122,39 @@ func TestReview10_IntrospectionLogsRedactURLs(t *testing.T) {
 	}
 	if out := logs.String(); !strings.Contains(out, "xxxxx") || strings.Contains(out, "SECRET") || strings.Contains(out, "PASSWORD") {
 		t.Errorf("logs:\n%s", out)
+	}
+}
+
+// TestIssue17_OutageCountedPeriodically (issue 17 §5): while an outage
+// lasts, its failures are logged once per logEvery with their count.
+func TestIssue17_OutageCountedPeriodically(t *testing.T) {
+	var e episode
+	t0 := time.Unix(1_700_000_000, 0)
+	type step struct {
+		at    time.Duration
+		first bool
+		n     int
+	}
+	for _, s := range []step{
+		{0, true, 1},
+		{10 * time.Second, false, 0},
+		{30 * time.Second, false, 0},
+		{logEvery + time.Second, false, 3}, // three since the first line
+		{logEvery + 30*time.Second, false, 0},
+		{2*logEvery + 2*time.Second, false, 2},
+	} {
+		first, n, since := e.event(t0.Add(s.at))
+		if first != s.first || n != s.n || !since.Equal(t0) {
+			t.Errorf("event at +%v: first %v, n %d, since %v; want %v, %d", s.at, first, n, since.Sub(t0), s.first, s.n)
+		}
+	}
+	if total, since, ok := e.end(); !ok || total != 6 || !since.Equal(t0) {
+		t.Errorf("end: %d, %v, %v; want 6 events since +0", total, since, ok)
+	}
+	if _, _, ok := e.end(); ok {
+		t.Error("ended twice")
+	}
+	if first, _, _ := e.event(t0.Add(time.Hour)); !first {
+		t.Error("an event after the end begins no new run")
 	}
 }

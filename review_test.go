@@ -4,8 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -297,5 +303,232 @@ func TestReview7_SignedAnswersStrictAndFresh(t *testing.T) {
 				t.Errorf("sub %q", r.Subject)
 			}
 		})
+	}
+}
+
+// stalledEndpoint is an introspection endpoint that answers active, but
+// only once release is closed; it counts the requests under way and the
+// most it has had at once.
+type stalledEndpoint struct {
+	*httptest.Server
+	release          chan struct{}
+	mu               sync.Mutex
+	now, most, total int
+}
+
+func newStalledEndpoint(t *testing.T) *stalledEndpoint {
+	e := &stalledEndpoint{release: make(chan struct{})}
+	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.now++
+		e.total++
+		e.most = max(e.most, e.now)
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.now--
+			e.mu.Unlock()
+		}()
+		select {
+		case <-e.release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"active":true,"sub":"alice","aud":"api","scope":"api"}`))
+	}))
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *stalledEndpoint) counts() (now, most, total int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now, e.most, e.total
+}
+
+// TestReview5_IntrospectionCallsBounded: 300 requests with distinct
+// tokens against a stalled endpoint make at most MaxIntrospectionCalls
+// calls; the others get 503 with Retry-After at once, while the endpoint
+// still stalls, and hold no goroutine. A token already being asked about
+// joins its call, bound or not; the bound frees as calls end.
+func TestReview5_IntrospectionCallsBounded(t *testing.T) {
+	const bound, requests = 8, 300
+	e := newStalledEndpoint(t)
+	var h recordHandler
+	in := newIntrospector(t, nil, bearer.Config{
+		IntrospectionEndpoint: e.URL, MaxIntrospectionCalls: bound, Timeout: time.Minute,
+		Logger: slog.New(&h),
+	})
+	before := runtime.NumGoroutine()
+	type outcome struct {
+		i   int
+		res *bearer.Result
+		err error
+	}
+	results := make(chan outcome, 2*requests)
+	token := func(i int) string { return fmt.Sprintf("opaque-%03d-%s", i, rand.Text()) }
+	tokens := make([]string, requests)
+	for i := range tokens {
+		tokens[i] = token(i)
+		go func() {
+			r, err := in.Introspect(context.Background(), tokens[i])
+			results <- outcome{i, r, err}
+		}()
+	}
+	// Every request beyond the bound is answered while the endpoint stalls.
+	waiting := map[int]bool{}
+	for i := range tokens {
+		waiting[i] = true
+	}
+	deadline := time.After(30 * time.Second)
+	for n := 0; n < requests-bound; n++ {
+		select {
+		case o := <-results:
+			e := mustUnavailable(t, o.err)
+			if e.RetryAfter != time.Second {
+				t.Errorf("Retry-After %v", e.RetryAfter)
+			}
+			delete(waiting, o.i)
+		case <-deadline:
+			t.Fatalf("only %d of %d requests beyond the bound were answered", n, requests-bound)
+		}
+	}
+	for {
+		now, most, total := e.counts()
+		if most > bound || total > bound {
+			t.Fatalf("%d calls at once, %d in all: the bound is %d", most, total, bound)
+		}
+		if now == bound {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%d calls arrived, want %d", now, bound)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	// The issue measured ~1,500 goroutines for 300 such requests: a worker,
+	// two transport loops and the server's two per call. Here only the
+	// bound's calls hold any, and the callers still waiting for them.
+	if n := runtime.NumGoroutine() - before; n > 8*bound {
+		t.Errorf("%d goroutines more than before for %d calls under way", n, bound)
+	}
+	// Logged once, not once per refusal.
+	if lines := h.take(); len(lines) != 1 || !strings.HasPrefix(lines[0], "WARN bearer: introspection calls at Config.MaxIntrospectionCalls") {
+		t.Errorf("%d refusals logged as:\n%s", requests-bound, strings.Join(lines, "\n"))
+	}
+	// The tokens under way join their calls, bound or not.
+	for i := range waiting {
+		go func() {
+			r, err := in.Introspect(context.Background(), tokens[i])
+			results <- outcome{i, r, err}
+		}()
+	}
+	close(e.release)
+	for range 2 * bound {
+		if o := <-results; o.err != nil || !o.res.Active || !waiting[o.i] {
+			t.Errorf("request %d: %v, %v", o.i, o.res, o.err)
+		}
+	}
+	if _, _, total := e.counts(); total != bound {
+		t.Errorf("%d calls, want %d", total, bound)
+	}
+	if lines := h.take(); len(lines) != 1 || !strings.HasPrefix(lines[0], "INFO bearer: introspection calls below Config.MaxIntrospectionCalls again") ||
+		!strings.Contains(lines[0], fmt.Sprintf("refused=%d", requests-bound)) {
+		t.Errorf("the end of the refusals logged as:\n%s", strings.Join(lines, "\n"))
+	}
+	// The bound is free again.
+	mustActive(t, in, token(requests))
+
+	// A Validator has the same bound, and says 503 over HTTP.
+	e2 := newStalledEndpoint(t)
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{
+		Audience: []string{"api"}, ClientID: "api", ClientSecret: "secret", IntrospectionEndpoint: e2.URL,
+		MaxIntrospectionCalls: 1, Timeout: time.Minute, Logger: slog.New(slog.DiscardHandler),
+	})
+	go v.Validate(context.Background(), "first-opaque-token")
+	for now, _, _ := e2.counts(); now == 0; now, _, _ = e2.counts() {
+		time.Sleep(time.Millisecond)
+	}
+	err := mustFail(t, v, "second-opaque-token", bearer.ErrUnavailable, nil)
+	if err.Status != http.StatusServiceUnavailable || err.RetryAfter != time.Second {
+		t.Errorf("%d, Retry-After %v", err.Status, err.RetryAfter)
+	}
+	close(e2.release)
+}
+
+// recordHandler is a slog.Handler that keeps every record.
+type recordHandler struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler            { return h }
+
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r.Clone())
+	return nil
+}
+
+// take returns the records kept since the last take, as "LEVEL message
+// key=value …" lines.
+func (h *recordHandler) take() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, r := range h.records {
+		line := r.Level.String() + " " + r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			line += " " + a.String()
+			return true
+		})
+		out = append(out, line)
+	}
+	h.records = nil
+	return out
+}
+
+// TestIssue17_IntrospectionOutageLoggedAsTransitions (issue 17 §5): an
+// outage of the introspection endpoint is logged when it begins and when
+// it ends, with the count of failed calls, not once per failed call; the
+// count in between comes once a minute (see TestIssue17_OutageCountedPeriodically).
+func TestIssue17_IntrospectionOutageLoggedAsTransitions(t *testing.T) {
+	a := bearertest.New(t)
+	var h recordHandler
+	in := newIntrospector(t, a, bearer.Config{Logger: slog.New(&h)})
+	mustActive(t, in, a.ReferenceToken(nil))
+	h.take() // discovery
+
+	outage := func(status int, calls int) {
+		t.Helper()
+		a.SetStatus(bearertest.Introspection, status)
+		for range calls {
+			_, err := in.Introspect(context.Background(), a.ReferenceToken(nil))
+			mustUnavailable(t, err)
+		}
+		a.SetStatus(bearertest.Introspection, 0)
+	}
+	outage(http.StatusBadGateway, 50)
+	lines := h.take()
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "WARN bearer: introspection failing") || !strings.Contains(lines[0], "status 502") || !strings.Contains(lines[0], "failures=1") {
+		t.Fatalf("50 failed calls logged as:\n%s", strings.Join(lines, "\n"))
+	}
+	mustActive(t, in, a.ReferenceToken(nil))
+	mustActive(t, in, a.ReferenceToken(nil))
+	lines = h.take()
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "INFO bearer: introspection answers again") || !strings.Contains(lines[0], "failures=50") {
+		t.Fatalf("recovery logged as:\n%s", strings.Join(lines, "\n"))
+	}
+	// The next outage is news again; refused credentials are an ERROR.
+	outage(http.StatusUnauthorized, 20)
+	lines = h.take()
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "ERROR bearer: the introspection endpoint refused this API's credentials") {
+		t.Fatalf("20 refusals logged as:\n%s", strings.Join(lines, "\n"))
 	}
 }
