@@ -58,7 +58,8 @@ func (a ClientAuth) String() string {
 // Claims hold its typed members (sub, scope, exp, …); Map and Decode give
 // every member, and encoding/json marshals a Result as it was received.
 //
-// Results are cached and shared between callers: treat them as read-only.
+// Results are cached, but each caller of Introspect gets a copy of its
+// own: changing it changes nothing for other callers.
 type Result struct {
 	// Active is true only if the response's active member is the JSON
 	// boolean true. A string "true", a missing member or false all mean
@@ -75,6 +76,22 @@ type Result struct {
 	// The token_use (Ory Hydra, Amazon Cognito) and typ (Keycloak)
 	// members, which say what kind of token this is.
 	tokenUse, typ string
+}
+
+// resultBlock is a Result with room for its Claims, so that a copy is one
+// allocation.
+type resultBlock struct {
+	Result
+	claims claimsBlock
+}
+
+// clone returns a copy of r that shares nothing a caller can change.
+func (r *Result) clone() *Result {
+	b := &resultBlock{Result: *r}
+	if r.Claims != nil {
+		b.Claims = r.Claims.cloneInto(&b.claims)
+	}
+	return &b.Result
 }
 
 // UnmarshalJSON reads an introspection response with the rules Introspect
@@ -387,8 +404,19 @@ var (
 // Answers are cached (see Config.CacheDuration). Concurrent calls for the
 // same token share one request, which runs on its own, bounded by
 // Config.Timeout: a caller whose ctx ends returns at once without
-// cancelling it for the others.
+// cancelling it for the others. Each call returns a Result of its own, so
+// that changing it changes nothing for other callers or the cache.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
+	r, err := in.introspect(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return r.clone(), nil
+}
+
+// introspect is Introspect without the copy: its Result may be shared
+// with other callers and the cache, and must not be changed or handed out.
+func (in *Introspector) introspect(ctx context.Context, token string) (*Result, error) {
 	if token == "" {
 		return nil, errNoToken()
 	}

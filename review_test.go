@@ -532,3 +532,71 @@ func TestIssue17_IntrospectionOutageLoggedAsTransitions(t *testing.T) {
 		t.Fatalf("20 refusals logged as:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// TestReview9_CachedClaimsNotShared: the claims of a cached token are
+// copied for each request, so a handler that changes its claims (appends
+// a scope, renames the audience, edits cnf or Map) changes nothing for
+// the next request with the same token: JWTs and reference tokens, the
+// request that filled the cache and those served from it, and
+// Introspector results alike. Under -race, requests changing their claims
+// at once would be reported if they shared any.
+func TestReview9_CachedClaimsNotShared(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}}))
+	c := bearertest.Claims{"aud": "api", "sub": "alice", "scope": "api read", "cnf": map[string]string{"jkt": "thumb"}}
+	tamper := func(c *bearer.Claims) {
+		c.Scopes = append(c.Scopes, "admin")
+		c.Scopes[0] = "admin"
+		c.Audience[0] = "other-api"
+		c.Audience = append(c.Audience, "x")
+		c.Subject = "root"
+		c.Confirmation[2] = 'X'
+		c.Map()["sub"] = "root"
+	}
+	check := func(t *testing.T, c *bearer.Claims) {
+		t.Helper()
+		if c.Subject != "alice" || !slices.Equal(c.Scopes, []string{"api", "read"}) || !slices.Equal(c.Audience, []string{"api"}) ||
+			string(c.Confirmation) != `{"jkt":"thumb"}` || c.Map()["sub"] != "alice" || bearer.AllOf("admin").Check(c) == nil {
+			t.Errorf("claims changed by an earlier request: %+v, map %v", c, c.Map())
+		}
+	}
+	for kind, tok := range map[string]string{"JWT": a.Token(c), "reference": a.ReferenceToken(c)} {
+		t.Run(kind, func(t *testing.T) {
+			first := mustValid(t, v, tok) // fills the cache
+			tamper(first)
+			for range 2 {
+				c := mustValid(t, v, tok) // served from it
+				check(t, c)
+				tamper(c)
+			}
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					c, err := v.Validate(context.Background(), tok)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					tamper(c)
+				})
+			}
+			wg.Wait()
+			check(t, mustValid(t, v, tok))
+		})
+	}
+	if s := v.Stats(); s.Hits < 10 {
+		t.Errorf("%d cache hits: the JWT was not served from the cache", s.Hits)
+	}
+
+	in := newIntrospector(t, a, bearer.Config{})
+	tok := a.ReferenceToken(c)
+	r1 := mustActive(t, in, tok)
+	tamper(r1.Claims)
+	r1.Active, r1.Username, r1.TokenType = false, "mallory", "refresh_token"
+	r1.Claims = nil
+	r2 := mustActive(t, in, tok)
+	check(t, r2.Claims)
+	if r2.Username != "" || r2.TokenType != "" {
+		t.Errorf("result changed by an earlier caller: %+v", r2)
+	}
+}

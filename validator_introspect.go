@@ -26,7 +26,7 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 	if v.in == nil || !alphabet.IsB64Token(token) {
 		return nil, errInvalidToken(ErrMalformed)
 	}
-	res, err := v.in.Introspect(ctx, token)
+	res, err := v.in.introspect(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +58,8 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 	if err := v.checkAudience(c.Audience); err != nil {
 		return nil, err
 	}
-	return c, nil
+	// res is shared with the cache and other callers.
+	return c.clone(), nil
 }
 
 // isIssuer reports whether iss names the authority: exactly the discovered
