@@ -554,5 +554,5 @@ func Cases() []Case {
 		Case{Name: "cookie: opt-in", Guard: Guard{Cookie: "at"}, Token: valid, HTTP: &HTTP{Cookie: "at={token}"}, Want: ok(subAlice)},
 		Case{Name: "cookie: malformed", Guard: Guard{Cookie: "at"}, HTTP: &HTTP{Cookie: "at=a,b"}, Want: invalidRequest("malformed token cookie")},
 	)
-	return cases
+	return append(cases, reviewCases()...)
 }
