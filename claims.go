@@ -29,7 +29,8 @@ type Claims struct {
 	ID        string    // jti
 	ClientID  string    // client_id
 	// Scopes merges scope and scp, each a space-separated string or an
-	// array of strings.
+	// array of strings. Only U+0020 separates, and only RFC 6749 §3.3
+	// scope-tokens are kept: "a\u00a0b" is neither a nor b, and left out.
 	Scopes    []string
 	SessionID string // sid
 	// Confirmation is the raw cnf member (RFC 7800), kept for

@@ -274,9 +274,9 @@ type call struct {
 // It reads the introspection fields of cfg (ClientID, ClientSecret,
 // ClientAuth, ClientKey, IntrospectionJWT, MaxIntrospectionCalls, the
 // Cache fields) and Authority, Timeout, Leeway, MaxTokenSize, Algorithms,
-// HTTPClient and Logger; the
-// rest is for a Validator. ClientID is required. It does not wait for the
-// authority: discovery runs in the background. Call Close when done.
+// HTTPClient and Logger; the rest is for a Validator. ClientID is
+// required. It does not wait for the authority: discovery runs in the
+// background. Call Close when done.
 func NewIntrospector(cfg Config) (*Introspector, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("bearer: NewIntrospector needs Config.ClientID")

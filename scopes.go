@@ -20,8 +20,8 @@ type Requirement struct {
 // ignored, and AnyOf() requires nothing.
 //
 // A scope must be an RFC 6749 §3.3 scope-token: printable ASCII without
-// space, '"' or '\'. Tokens never carry another (see Claims.Scopes), so
-// a requirement naming one can never be met: New refuses it in
+// space, '"' or '\'. Claims.Scopes holds nothing else, so a requirement
+// naming anything else can never be met: New refuses it in
 // Config.RequiredScopes, and elsewhere it refuses every token (403).
 func AnyOf(scopes ...string) Requirement {
 	return Requirement{scopes: cleanScopes(scopes)}
