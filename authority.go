@@ -137,7 +137,7 @@ func (p *provider) run() {
 		if p.ctx.Err() != nil {
 			return
 		}
-		p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is", "authority", p.s.Authority, "error", err)
+		p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is", "authority", redactURL(p.s.Authority), "error", err)
 
 		delay := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(2*backoff, maxBackoff)

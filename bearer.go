@@ -101,7 +101,9 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if v.cache != nil && v.s.Mode != Introspection {
 		h = tokenHash(token)
 		if c, ok := v.cache.get(h, time.Now()); ok {
-			return c, nil
+			// A copy: a handler that changed the cached claims would
+			// change what later requests with this token may do.
+			return c.clone(), nil
 		}
 	}
 	jws := looksLikeJWS(token)
@@ -123,8 +125,8 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	if err != nil {
 		return nil, err
 	}
-	if v.cache != nil {
-		v.cache.put(h, c, key, time.Now())
+	if v.cache != nil && v.cache.put(h, c, key, time.Now()) {
+		return c.clone(), nil
 	}
 	return c, nil
 }

@@ -16,8 +16,9 @@ import (
 // or an introspection response. Claim names are not renamed: the typed
 // fields mirror the registered claims, Map and Decode give the rest.
 //
-// Claims may be shared between requests (they are cached); treat them as
-// read-only.
+// Validated tokens are cached, but every call of Validate returns Claims
+// of its own: a handler that changes them (appends to Scopes, say) changes
+// nothing for the next request with the same token.
 type Claims struct {
 	Issuer    string    // iss
 	Subject   string    // sub
@@ -28,7 +29,8 @@ type Claims struct {
 	ID        string    // jti
 	ClientID  string    // client_id
 	// Scopes merges scope and scp, each a space-separated string or an
-	// array of strings.
+	// array of strings. Only U+0020 separates, and only RFC 6749 §3.3
+	// scope-tokens are kept: "a\u00a0b" is neither a nor b, and left out.
 	Scopes    []string
 	SessionID string // sid
 	// Confirmation is the raw cnf member (RFC 7800), kept for
@@ -63,8 +65,9 @@ func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, 
 //	err := claims.Decode(&ext)
 func (c *Claims) Decode(v any) error { return json.Unmarshal(bytesOf(c.raw), v) }
 
-// Map returns every claim as decoded by encoding/json. It is decoded once,
-// on first use, and shared: do not modify it.
+// Map returns every claim as decoded by encoding/json. It is decoded on
+// first use, once per Claims value; changing it changes what later calls
+// of Map on the same Claims return, and nothing else.
 func (c *Claims) Map() map[string]any {
 	c.mapOnce.Do(func() {
 		d := json.NewDecoder(strings.NewReader(c.raw))
@@ -136,6 +139,51 @@ type claimsBlock struct {
 	Claims
 	aud    [1]string
 	scopes [blockScopes]string
+}
+
+// cloneInto copies c into b and returns the copy, which shares nothing a
+// caller can change with c: the audience and scopes are copied into b's
+// room for them (or into lists of their own, if larger), Confirmation into
+// bytes of its own. The JSON claims are a string, which cannot change;
+// Map's result is decoded again when asked for.
+func (c *Claims) cloneInto(b *claimsBlock) *Claims {
+	b.Claims = Claims{
+		Issuer:    c.Issuer,
+		Subject:   c.Subject,
+		ExpiresAt: c.ExpiresAt,
+		IssuedAt:  c.IssuedAt,
+		NotBefore: c.NotBefore,
+		ID:        c.ID,
+		ClientID:  c.ClientID,
+		SessionID: c.SessionID,
+		raw:       c.raw,
+		by:        c.by,
+	}
+	d := &b.Claims
+	d.Audience = copyInto(b.aud[:], c.Audience)
+	d.Scopes = copyInto(b.scopes[:], c.Scopes)
+	if c.Confirmation != nil {
+		d.Confirmation = bytes.Clone(c.Confirmation)
+	}
+	return d
+}
+
+// clone returns a copy of c, in one allocation for a typical token (see
+// cloneInto): what a cache hit costs, so that no two requests share
+// claims.
+func (c *Claims) clone() *Claims { return c.cloneInto(new(claimsBlock)) }
+
+// copyInto returns a copy of list, in room if it fits; nil stays nil. The
+// copy's capacity is its length, so that appending to it copies again.
+func copyInto(room, list []string) []string {
+	if list == nil {
+		return nil
+	}
+	if len(list) > len(room) {
+		return slices.Clone(list)
+	}
+	n := copy(room, list)
+	return room[:n:n]
 }
 
 func (w *wireClaims) claims(raw string) *Claims {

@@ -1,27 +1,41 @@
 package bearer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
 // This file decodes a JWT payload into wireClaims in one pass, without
 // reflection. It exists for speed (the payload is decoded on every cache
-// miss) and for strictness encoding/json lacks: member names are matched
-// exactly (RFC 7519 §4: claim names are case-sensitive) and a name that
-// appears twice makes the payload malformed (RFC 7515 §4, RFC 8725 §3.2),
-// so two parsers can never read two different tokens from one payload.
+// miss) and for strictness encoding/json lacks, so that two parsers, or
+// two views of one token (Claims' fields, Claims.Decode, Claims.Map), can
+// never read two different tokens from one payload:
+//   - member names are matched exactly (RFC 7519 §4: claim names are
+//     case-sensitive), and a top-level name that equals a registered claim
+//     only when case is folded ("SUB", "iſs") is refused, since
+//     encoding/json, and so Claims.Decode, would read it as that claim;
+//   - in every object, at every depth, two names that are equal when case
+//     is folded as encoding/json folds it are refused (RFC 7515 §4, RFC
+//     8725 §3.2 for exact duplicates): which one encoding/json keeps is an
+//     accident of order;
+//   - strings must be UTF-8 without escaped lone surrogates (I-JSON, RFC
+//     7493 §2.1): decoding either into U+FFFD would read two different
+//     tokens as one.
+//
 // Its answers are checked against encoding/json by FuzzDecodeClaims.
 
 var (
 	errJSON            = errors.New("malformed JSON")
 	errDuplicateMember = errors.New("a member is named twice")
+	errMemberCase      = errors.New("a member name differs from a registered one only in case")
+	errNotIJSON        = errors.New("a string is not UTF-8 or escapes a lone surrogate")
 )
 
 // maxDepth bounds nesting in values we skip, so a payload of brackets
@@ -104,10 +118,17 @@ func (s *jsonScanner) str() (string, error) {
 		switch {
 		case c == '"':
 			s.i++
-			if simple && utf8.Valid(s.b[start+1:s.i-1]) {
+			raw := s.b[start+1 : s.i-1]
+			if !utf8.Valid(raw) {
+				return "", errNotIJSON
+			}
+			if simple {
 				return s.src[start+1 : s.i-1], nil
 			}
-			// Escapes and invalid UTF-8: encoding/json's rules, exactly.
+			if !pairedSurrogates(raw) {
+				return "", errNotIJSON
+			}
+			// Escapes: encoding/json's rules, exactly.
 			var v string
 			if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
 				return "", errJSON
@@ -193,9 +214,16 @@ func (s *jsonScanner) skip(depth int) error {
 			s.i++
 			return nil
 		}
+		var buf [8][]byte
+		names := nameSet{list: buf[:0]}
 		for {
-			if _, err := s.str(); err != nil {
+			name, err := s.name()
+			if err != nil {
 				return err
+			}
+			var fresh bool
+			if names, fresh = names.add(name); !fresh {
+				return errDuplicateMember
 			}
 			if err := s.expect(':'); err != nil {
 				return err
@@ -329,11 +357,13 @@ const (
 	seenEvents
 )
 
-// nameSet holds the member names of an object, to refuse duplicates: a
-// list while it is short, as ordinary objects are, then a map, so that a
-// header of thousands of members (it is read before the signature is
-// checked) costs linear time, not quadratic. It is a value that add
-// returns updated, so a list on the caller's stack stays there.
+// nameSet holds the member names of an object, to refuse duplicates, two
+// names being the same if they are equal when case is folded (see the top
+// of this file): a list while it is short, as ordinary objects are, then a
+// map of folded names, so that a header of thousands of members (it is
+// read before the signature is checked) costs linear time, not quadratic.
+// It is a value that add returns updated, so a list on the caller's stack
+// stays there.
 type nameSet struct {
 	list [][]byte
 	m    map[string]struct{}
@@ -342,14 +372,15 @@ type nameSet struct {
 // add records name and reports whether it was not there yet.
 func (n nameSet) add(name []byte) (nameSet, bool) {
 	if n.m != nil {
-		if _, dup := n.m[string(name)]; dup {
+		key := foldName(name)
+		if _, dup := n.m[key]; dup {
 			return n, false
 		}
-		n.m[string(name)] = struct{}{}
+		n.m[key] = struct{}{}
 		return n, true
 	}
 	for _, o := range n.list {
-		if string(o) == string(name) {
+		if bytes.EqualFold(o, name) {
 			return n, false
 		}
 	}
@@ -357,10 +388,109 @@ func (n nameSet) add(name []byte) (nameSet, bool) {
 	if len(n.list) > 16 {
 		n.m = make(map[string]struct{}, 2*len(n.list))
 		for _, o := range n.list {
-			n.m[string(o)] = struct{}{}
+			n.m[foldName(o)] = struct{}{}
 		}
 	}
 	return n, true
+}
+
+// foldName returns a key that two names share exactly when bytes.EqualFold
+// finds them equal, which is how encoding/json matches names to fields:
+// ASCII in upper case, any other rune as the least of its case-folding
+// orbit (so "ſ" and "s" both become "S", and the Kelvin sign "K").
+func foldName(name []byte) string {
+	out := make([]byte, 0, len(name))
+	for i := 0; i < len(name); {
+		if c := name[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(name[i:])
+		for {
+			f := unicode.SimpleFold(r)
+			if f <= r {
+				r = f
+				break
+			}
+			r = f
+		}
+		out = utf8.AppendRune(out, r)
+		i += size
+	}
+	return string(out)
+}
+
+// variantOf reports whether name, which is none of members, equals one of
+// them when case is folded: encoding/json would read it as that member.
+func variantOf(name []byte, members []string) bool {
+	ascii := true
+	for _, c := range name {
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	for _, m := range members {
+		// An ASCII name folds to an ASCII name of its own length.
+		if (!ascii || len(m) == len(name)) && bytes.EqualFold(name, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+// pairedSurrogates reports whether every \u escape of a surrogate in raw,
+// a string's body, is a high one followed at once by a low one, the only
+// way JSON can spell a character beyond U+FFFF. Malformed escapes are
+// left to the decoder to refuse.
+func pairedSurrogates(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++
+		if i >= len(raw) || raw[i] != 'u' {
+			continue // \", \n, …: i now skips the escaped byte
+		}
+		r, ok := hex4(raw[i+1:])
+		switch {
+		case !ok || r < 0xd800 || r > 0xdfff:
+		case r >= 0xdc00: // a low surrogate first
+			return false
+		default:
+			rest := raw[i+5:]
+			lo, ok := hex4(rest[min(2, len(rest)):])
+			if len(rest) < 2 || rest[0] != '\\' || rest[1] != 'u' || !ok || lo < 0xdc00 || lo > 0xdfff {
+				return false
+			}
+			i += 6 // the low surrogate's escape
+		}
+		i += 4
+	}
+	return true
+}
+
+// hex4 reads the four hex digits of a \u escape at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // decodeClaims decodes a payload that must be a JSON object.
@@ -370,11 +500,19 @@ func decodeClaims(payload string) (wireClaims, error) {
 	return w, err
 }
 
+// claimMembers are the top-level members wireClaims.member reads.
+var claimMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf", "events"}
+
 // decodeObject walks payload, which must be a JSON object, decoding its
 // members into r if r is not nil (an introspection response), else into
-// w. A member named twice is malformed: errDuplicateMember. Direct calls
-// rather than a func value keep the scanner off the heap.
+// w. A member named twice is malformed: errDuplicateMember; so is a name
+// that equals one of those read only when case is folded: errMemberCase.
+// Direct calls rather than a func value keep the scanner off the heap.
 func decodeObject(payload string, w *wireClaims, r *wireResult) error {
+	members := claimMembers
+	if r != nil {
+		members = resultMembers
+	}
 	sc := newScanner(payload)
 	s := &sc
 	if err := s.expect('{'); err != nil {
@@ -408,6 +546,8 @@ func decodeObject(payload string, w *wireClaims, r *wireResult) error {
 					return errDuplicateMember
 				}
 				seen |= bit
+			} else if variantOf(name, members) {
+				return errMemberCase
 			} else if others, fresh = others.add(name); !fresh {
 				return errDuplicateMember
 			}
@@ -465,7 +605,7 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 			if v, err = s.str(); err == nil {
 				w.scopeInline = w.inlineScopes(v)
 				if !w.scopeInline {
-					w.Scope = strings.Fields(v)
+					w.Scope = splitScopes(v)
 				}
 			}
 			return seenScope, err
@@ -511,11 +651,11 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 	return 0, s.skip(0)
 }
 
-// inlineScopes splits a space-separated scope into scopeBuf and reports
-// whether it fitted.
+// inlineScopes splits a space-separated scope into scopeBuf, under
+// cutScope's rules, and reports whether it fitted.
 func (w *wireClaims) inlineScopes(v string) bool {
 	n := 0
-	for f := range strings.FieldsSeq(v) {
+	for f, rest, ok := cutScope(v); ok; f, rest, ok = cutScope(rest) {
 		if n == len(w.scopeBuf) {
 			return false
 		}
@@ -526,19 +666,47 @@ func (w *wireClaims) inlineScopes(v string) bool {
 	return true
 }
 
-// scopes reads a scope list under scopeList's rules: a string is
-// space-separated, array elements are taken literally and empty ones
-// dropped.
+// scopes reads a scope list under scopeList's rules: a string is split by
+// cutScope, array elements are taken whole and kept if scope-tokens.
 func (s *jsonScanner) scopes() ([]string, error) {
 	if s.peek() == '"' {
 		v, err := s.str()
-		return strings.Fields(v), err
+		return splitScopes(v), err
 	}
 	list, _, err := s.strings()
-	return slices.DeleteFunc(list, func(v string) bool { return v == "" }), err
+	return scopeTokens(list), err
 }
 
 func unixTime(sec, nsec int64) time.Time { return time.Unix(sec, nsec) }
+
+// rawMember returns the value, as JSON, of the top-level member of object
+// named exactly name, or "" if there is none. object must be one that
+// decodeObject accepted, so that name is there at most once.
+func rawMember(object, name string) string {
+	sc := newScanner(object)
+	s := &sc
+	if s.expect('{') != nil || s.peek() == '}' {
+		return ""
+	}
+	for {
+		n, err := s.name()
+		if err != nil || s.expect(':') != nil {
+			return ""
+		}
+		s.ws()
+		start := s.i
+		if s.skip(0) != nil {
+			return ""
+		}
+		if string(n) == name {
+			return object[start:s.i]
+		}
+		if s.peek() != ',' {
+			return ""
+		}
+		s.i++
+	}
+}
 
 var errForbiddenHeader = errors.New("forbidden header parameter")
 

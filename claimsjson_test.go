@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // referenceDecode is the payload decoding by encoding/json that
@@ -41,6 +42,9 @@ func caseVariant(payload []byte) bool {
 
 func checkAgainstReference(t *testing.T, payload []byte) {
 	got, err := decodeClaims(string(payload))
+	if err == nil {
+		checkOneReading(t, payload, claimMembers)
+	}
 	want, werr := referenceDecode(payload)
 	if err != nil || caseVariant(payload) {
 		// Stricter than encoding/json is allowed (duplicates, nulls in
@@ -61,6 +65,91 @@ func checkAgainstReference(t *testing.T, payload []byte) {
 	}
 }
 
+// checkOneReading: a payload decodeObject accepted can be read only one
+// way by encoding/json, whose case-insensitive matching Claims.Decode
+// uses (issue 18, findings 4 and 8): in no object, at any depth, are two
+// names equal when case is folded; no top-level name is one of members
+// in another case; and no string decodes to U+FFFD that was not U+FFFD
+// in the input (a lone surrogate, or invalid UTF-8).
+func checkOneReading(t *testing.T, payload []byte, members []string) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(payload))
+	if ok, err := namesOnce(d); err != nil || !ok {
+		t.Fatalf("accepted an object with two names equal when case is folded (%v): %q", err, payload)
+	}
+	var v any
+	if err := json.Unmarshal(payload, &v); err != nil {
+		t.Fatalf("accepted what encoding/json refuses (%v): %q", err, payload)
+	}
+	for name := range v.(map[string]any) {
+		for _, m := range members {
+			if name != m && strings.EqualFold(name, m) {
+				t.Fatalf("accepted %q, which encoding/json reads as %q: %q", name, m, payload)
+			}
+		}
+	}
+	literal := bytes.Contains(payload, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(payload), []byte(`\ufffd`))
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if strings.ContainsRune(v, utf8.RuneError) && !literal {
+				t.Fatalf("accepted a string encoding/json reads as %q: %q", v, payload)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for name, e := range v {
+				walk(name)
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+}
+
+// namesOnce walks the next value of d with the tokenizer, which keeps
+// every name, and reports whether no object in it has two names equal
+// when case is folded.
+func namesOnce(d *json.Decoder) (bool, error) {
+	tok, err := d.Token()
+	if err != nil {
+		return false, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		var names []string
+		for d.More() {
+			tok, err := d.Token()
+			if err != nil {
+				return false, err
+			}
+			name := tok.(string)
+			for _, o := range names {
+				if strings.EqualFold(o, name) {
+					return false, nil
+				}
+			}
+			names = append(names, name)
+			if ok, err := namesOnce(d); !ok || err != nil {
+				return ok, err
+			}
+		}
+	case json.Delim('['):
+		for d.More() {
+			if ok, err := namesOnce(d); !ok || err != nil {
+				return ok, err
+			}
+		}
+	default:
+		return true, nil
+	}
+	_, err = d.Token() // the closing delimiter
+	return err == nil, err
+}
+
 var claimsSeeds = []string{
 	`{}`,
 	`{"iss":"https://a.example","sub":"alice","aud":"api","exp":1893456000,"iat":1.5e9,"nbf":1700000000.25,"jti":"j","client_id":"c","scope":"a  b","scp":["c","","d"],"sid":"s","cnf":{"jkt":"x"},"extra":[1,{"a":null},true,false,-0.5e-3]}`,
@@ -75,6 +164,11 @@ var claimsSeeds = []string{
 	"{\"iss\":\"\xff\xfe\"}",
 	`{"a":"\x"}`, `{"a":"` + "\x01" + `"}`, `{"a":1,}`, `{"a" 1}`, `{"a":1} x`, `[1]`, `"s"`, `null`, ``,
 	`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+	// One reading only (issue 18, findings 4 and 8).
+	`{"sub":"alice","SUB":"admin"}`, `{"SUB":"admin"}`, `{"ſub":"admin"}`, `{"role":"user","Role":"admin"}`,
+	`{"cnf":{"jkt":"a","jkt":"b"}}`, `{"cnf":{"jkt":"a","JKT":"b"}}`, `{"x":[{"a":{"b":1,"B":2}}]}`, `{"x":{"K":1,"\u212a":2}}`,
+	`{"sub":"\ud800"}`, `{"sub":"\udc00\ud800"}`, `{"sub":"\ud83d\ude00"}`, `{"sub":"\ud83dx"}`, `{"sub":"\ud83d\u0041"}`,
+	`{"sub":"\\ud800"}`, `{"x":["\uDBFF\uDFFF","\uDFFF"]}`, `{"\ud800":1}`, `{"sub":"\ufffd"}`, "{\"sub\":\"\xef\xbf\xbd\"}",
 }
 
 func TestDecodeClaimsAgreesWithEncodingJSON(t *testing.T) {
@@ -95,7 +189,14 @@ func TestDecodeClaimsStrictness(t *testing.T) {
 			t.Errorf("decodeClaims accepted %q", p)
 		}
 	}
-	w, err := decodeClaims(`{"ISS":"evil","iss":"good"}`)
+	// A registered name in another case is neither read nor ignored: it
+	// is what encoding/json would read (issue 18, finding 4).
+	for _, p := range []string{`{"ISS":"evil","iss":"good"}`, `{"ISS":"evil"}`, `{"x":1,"X":2}`, `{"cnf":{"jkt":"a","JKT":"b"}}`} {
+		if _, err := decodeClaims(p); err == nil {
+			t.Errorf("decodeClaims accepted %q", p)
+		}
+	}
+	w, err := decodeClaims(`{"Issuer":"evil","iss":"good"}`)
 	if err != nil || w.Iss != "good" {
 		t.Errorf("claim names must match exactly: %+v, %v", w, err)
 	}
@@ -125,8 +226,11 @@ func TestDecodeHeader(t *testing.T) {
 			t.Errorf("decodeHeader(%s) accepted", p)
 		}
 	}
-	if h, _ := decodeHeader(`{"ALG":"none","alg":"RS256"}`); h.Alg != "RS256" {
-		t.Errorf("header names must match exactly: %+v", h)
+	if _, err := decodeHeader(`{"ALG":"none","alg":"RS256"}`); err == nil {
+		t.Errorf("decodeHeader accepted ALG next to alg")
+	}
+	if h, err := decodeHeader(`{"ALGORITHM":"none","alg":"RS256"}`); err != nil || h.Alg != "RS256" {
+		t.Errorf("header names must match exactly: %+v, %v", h, err)
 	}
 }
 

@@ -49,6 +49,8 @@ const (
 	DefaultCacheDuration         = time.Minute
 	DefaultInactiveCacheDuration = 10 * time.Second
 	DefaultCacheSize             = 10000
+
+	DefaultMaxIntrospectionCalls = 64
 )
 
 // DefaultAlgorithms are the asymmetric JWS algorithms accepted when
@@ -184,6 +186,17 @@ type Config struct {
 	// CacheStore, if set, keeps introspection results instead of the
 	// in-memory cache, for example one shared by several replicas.
 	CacheStore IntrospectionStore
+
+	// MaxIntrospectionCalls bounds the introspection requests in flight at
+	// once, per Validator or Introspector, so that requests carrying tokens
+	// never seen before (random invalid ones, say) cannot make the API
+	// flood its authority, nor pile up goroutines while it is slow. Beyond
+	// the bound, a token that is neither cached nor already being asked
+	// about is not queued: it gets ErrUnavailable (503, Retry-After 1 s) at
+	// once. Default DefaultMaxIntrospectionCalls, which at 50 ms a call
+	// still judges over a thousand new tokens a second; a negative value
+	// means no bound.
+	MaxIntrospectionCalls int
 }
 
 // settings is Config with defaults applied and inputs checked.
@@ -205,6 +218,9 @@ func (c Config) settings() (*settings, error) {
 	}
 	if len(c.Audience) == 0 && c.RequiredScopes.IsZero() {
 		return nil, errors.New("bearer: set Config.Audience or Config.RequiredScopes, so that tokens for other APIs are refused")
+	}
+	if bad := c.RequiredScopes.malformed(); bad != "" {
+		return nil, fmt.Errorf("bearer: Config.RequiredScopes: %q is not a scope-token (RFC 6749 §3.3), so no token could ever meet it", bad)
 	}
 	if slices.Contains(c.Audience, "") {
 		return nil, errors.New("bearer: Config.Audience contains an empty string")
@@ -271,6 +287,9 @@ func (c Config) baseSettings() (*settings, error) {
 	}
 	if s.CacheSize == 0 {
 		s.CacheSize = DefaultCacheSize
+	}
+	if s.MaxIntrospectionCalls == 0 {
+		s.MaxIntrospectionCalls = DefaultMaxIntrospectionCalls
 	}
 	if err := s.checkIntrospection(); err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func discover(ctx context.Context, client *http.Client, authority string) (*meta
 	}
 	u, perr := url.Parse(base)
 	if perr != nil {
-		return nil, perr
+		return nil, redactError(perr)
 	}
 	u.Path = "/.well-known/oauth-authorization-server" + u.Path
 	u.RawPath = ""
@@ -58,9 +58,9 @@ func parseMetadata(body []byte, authority string) (*metadata, error) {
 		return nil, fmt.Errorf("discovery document: %w", err)
 	}
 	if strings.TrimSuffix(md.Issuer, "/") != strings.TrimSuffix(authority, "/") {
-		return nil, fmt.Errorf("%w: want %q, got %q", errIssuerMismatch, authority, md.Issuer)
+		return nil, fmt.Errorf("%w: want %q, got %q", errIssuerMismatch, redactURL(authority), redactURL(md.Issuer))
 	}
-	secure := strings.HasPrefix(authority, "https:")
+	secure := isHTTPS(authority)
 	for name, endpoint := range map[string]string{"jwks_uri": md.JWKSURI, "introspection_endpoint": md.IntrospectionEndpoint} {
 		if endpoint == "" {
 			continue
@@ -72,16 +72,25 @@ func parseMetadata(body []byte, authority string) (*metadata, error) {
 	return &md, nil
 }
 
+// isHTTPS reports whether rawURL's scheme is https. Schemes are
+// case-insensitive (RFC 3986 §3.1) and url.Parse lowercases them, so
+// "HTTPS://login.example.com" is as secure as it says and its endpoints
+// must be https too.
+func isHTTPS(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Scheme == "https"
+}
+
 func checkEndpoint(endpoint string, secure bool) error {
 	u, err := url.Parse(endpoint)
 	if err != nil {
-		return err
+		return redactError(err)
 	}
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not an absolute http(s) URL", endpoint)
+		return fmt.Errorf("%q is not an absolute http(s) URL", redactURL(endpoint))
 	}
 	if secure && u.Scheme != "https" {
-		return fmt.Errorf("%q is not https although the authority is", endpoint)
+		return fmt.Errorf("%q is not https although the authority is", redactURL(endpoint))
 	}
 	return nil
 }

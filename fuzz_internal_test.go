@@ -3,6 +3,7 @@ package bearer
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -88,6 +89,10 @@ var resultSeeds = []string{
 	`{"active":false,"active":true}`, `{"Active":true}`, `{"\u0061ctive":true}`,
 	`{"active":true,"scp":["a",""],"cnf":{"x5t#S256":"x"}}`,
 	`[{"active":true}]`, `"active"`, ``,
+	// One reading only (issue 18, findings 4 and 8).
+	`{"active":true,"sub":"alice","SUB":"admin"}`, `{"active":true,"cnf":{"jkt":"a","JKT":"b"}}`,
+	`{"active":true,"tenant":"a","Tenant":"b"}`, `{"active":true,"sub":"\ud800"}`, `{"active":false,"x":"\udfff"}`,
+	"{\"active\":true,\"sub\":\"\xff\"}", `{"active":true,"sub":"\ud83d\ude00"}`,
 }
 
 // activeMember returns the value of body's top-level member named
@@ -130,6 +135,7 @@ func FuzzParseResult(f *testing.F) {
 		if err != nil {
 			return
 		}
+		checkOneReading(t, body, resultMembers)
 		active, duplicate, ok := activeMember(body)
 		if !ok {
 			t.Fatalf("accepted what encoding/json cannot walk: %q", body)
@@ -148,13 +154,56 @@ func FuzzParseResult(f *testing.F) {
 	})
 }
 
-// FuzzScopes: a scope claim gives no empty scope, a string gives no
-// scope with a space in it, and requirements match as sets do.
+// referenceScopes reads a scope claim by RFC 6749 §3.3, written plainly:
+// a string is split on U+0020 alone, an array's elements are taken whole,
+// and only scope-tokens (%x21 / %x23-5B / %x5D-7E) are kept.
+func referenceScopes(claim []byte) ([]string, bool) {
+	var v any
+	if json.Unmarshal(claim, &v) != nil {
+		return nil, false
+	}
+	var pieces []string
+	switch v := v.(type) {
+	case nil:
+	case string:
+		pieces = strings.Split(v, " ")
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			pieces = append(pieces, s)
+		}
+	default:
+		return nil, false
+	}
+	var out []string
+	for _, p := range pieces {
+		ok := p != ""
+		for _, c := range []byte(p) {
+			ok = ok && c >= 0x21 && c <= 0x7e && c != '"' && c != '\\'
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out, true
+}
+
+// FuzzScopes: a scope claim gives exactly the scope-tokens the reference
+// reading finds (no other white space splits, nothing else is granted),
+// and requirements, split on spaces alone, match as sets do.
 func FuzzScopes(f *testing.F) {
 	for _, s := range [][2]string{
-		{`"read write"`, "read"}, {`["read","write"]`, "write admin"}, {`"  read\twrite\n"`, "read"},
+		{`"read write"`, "read"}, {`["read","write"]`, "write admin"}, {`"  read  write "`, "read"},
 		{`["read write"]`, "read"}, {`["",""]`, ""}, {`null`, "x"}, {`5`, "x"}, {`"READ"`, "read"},
 		{`["a","a"]`, "a a"}, {`"\u00a0read"`, "read"},
+		// Other white space separates nothing: the old strings.Fields
+		// split made admin of these (issue 18, finding 2).
+		{`"files:read\u00a0admin"`, "admin"}, {`"read\twrite\n"`, "write"}, {`"a\u2028admin"`, "admin"},
+		{`"a\u0085admin\u3000b"`, "admin"}, {`["admin\u2003"]`, "admin"}, {`"ad\"min"`, `ad"min`},
+		{`"read write"`, "read\twrite"}, {`"read"`, "\u00a0read"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -163,19 +212,30 @@ func FuzzScopes(f *testing.F) {
 		if err := json.Unmarshal([]byte(claim), &granted); err != nil {
 			return
 		}
-		isString := strings.HasPrefix(strings.TrimSpace(claim), `"`)
-		for _, s := range granted {
-			if s == "" {
-				t.Fatalf("empty scope from %q", claim)
-			}
-			if isString && strings.ContainsAny(s, " \t\n\r") {
-				t.Fatalf("scope %q with whitespace from the string %q", s, claim)
+		want, ok := referenceScopes([]byte(claim))
+		if !ok || !slices.Equal(granted, want) {
+			t.Fatalf("scopes of %q: %q, want %q", claim, granted, want)
+		}
+		// The claims decoder reads scope and scp the same way.
+		w, err := decodeClaims(`{"scope":` + claim + `}`)
+		if errors.Is(err, errNotIJSON) {
+			return // a lone surrogate or invalid UTF-8: refused, as it should be
+		}
+		if err != nil {
+			t.Fatalf("decodeClaims refused the claim %q: %v", claim, err)
+		}
+		if c := w.claims(""); !slices.Equal(c.Scopes, want) && !(len(c.Scopes) == 0 && len(want) == 0) {
+			t.Fatalf("decodeClaims: scopes of %q: %q, want %q", claim, c.Scopes, want)
+		}
+		var req []string
+		for _, r := range strings.Split(required, " ") {
+			if r != "" {
+				req = append(req, r)
 			}
 		}
-		want := strings.Fields(required)
-		anyOK, allOK := len(want) == 0, true
-		for _, w := range want {
-			has := slices.Contains(granted, w)
+		anyOK, allOK := len(req) == 0, true
+		for _, r := range req {
+			has := slices.Contains(granted, r)
 			anyOK = anyOK || has
 			allOK = allOK && has
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -50,7 +51,7 @@ func sameHostRedirects(req *http.Request, via []*http.Request) error {
 		return errors.New("too many redirects")
 	}
 	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
-		return fmt.Errorf("redirect to another origin refused: %s", req.URL.Redacted())
+		return fmt.Errorf("redirect to another origin refused: %s", redactURL(req.URL.String()))
 	}
 	return nil
 }
@@ -72,17 +73,46 @@ func readBody(r io.Reader) ([]byte, error) {
 func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, redactError(err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, redactError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+		return nil, fmt.Errorf("GET %s: status %d", redactURL(url), resp.StatusCode)
 	}
 	return readBody(resp.Body)
+}
+
+// redactURL returns rawURL fit for a log or an error message: a password
+// in it is replaced, as url.URL.Redacted does, and so are its query and
+// fragment, where API keys and signed-URL tokens travel. A URL that does
+// not parse is replaced whole.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "xxxxx", false
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = "xxxxx", ""
+	}
+	return u.Redacted()
+}
+
+// redactError redacts the URL of the *url.Error that err is or wraps, as
+// http.Client.Do and url.Parse return them: net/http removes the password
+// only, not the query.
+func redactError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactURL(ue.URL)
+	}
+	return err
 }

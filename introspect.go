@@ -11,10 +11,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -58,7 +58,8 @@ func (a ClientAuth) String() string {
 // Claims hold its typed members (sub, scope, exp, …); Map and Decode give
 // every member, and encoding/json marshals a Result as it was received.
 //
-// Results are cached and shared between callers: treat them as read-only.
+// Results are cached, but each caller of Introspect gets a copy of its
+// own: changing it changes nothing for other callers.
 type Result struct {
 	// Active is true only if the response's active member is the JSON
 	// boolean true. A string "true", a missing member or false all mean
@@ -70,6 +71,27 @@ type Result struct {
 	// TokenType is the token_type member, such as "Bearer".
 	TokenType string
 	*Claims
+
+	hasExp bool // exp was given: ExpiresAt may be the zero time and still be meant
+	// The token_use (Ory Hydra, Amazon Cognito) and typ (Keycloak)
+	// members, which say what kind of token this is.
+	tokenUse, typ string
+}
+
+// resultBlock is a Result with room for its Claims, so that a copy is one
+// allocation.
+type resultBlock struct {
+	Result
+	claims claimsBlock
+}
+
+// clone returns a copy of r that shares nothing a caller can change.
+func (r *Result) clone() *Result {
+	b := &resultBlock{Result: *r}
+	if r.Claims != nil {
+		b.Claims = r.Claims.cloneInto(&b.claims)
+	}
+	return &b.Result
 }
 
 // UnmarshalJSON reads an introspection response with the rules Introspect
@@ -84,10 +106,7 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var (
-	errNotObject  = errors.New("not a JSON object")
-	errMemberCase = errors.New("a member name differs from a registered one only in case")
-)
+var errNotObject = errors.New("not a JSON object")
 
 // parseResult reads a response body, which it keeps, in one pass with the
 // decoder of JWT payloads. Only an active response must be well-typed:
@@ -107,7 +126,40 @@ func parseResult(body string) (*Result, error) {
 	if r.typeErr != nil {
 		return nil, r.typeErr
 	}
-	return &Result{Active: true, Username: r.username, TokenType: r.tokenType, Claims: r.claims(body)}, nil
+	return &Result{Active: true, Username: r.username, TokenType: r.tokenType, Claims: r.claims(body),
+		hasExp: r.Exp.set, tokenUse: r.tokenUse, typ: r.typ}, nil
+}
+
+// accessToken reports whether what an active answer says of the token's
+// kind, if anything, is that it is an access token. An authority may
+// answer active for a refresh or ID token (RFC 7662 §2.1 lets the caller
+// ask about either), which must not be usable as an access token:
+//   - token_type (RFC 7662 §2.2, a type of RFC 6749 §7.1 or an RFC 8693
+//     token type identifier): Bearer, DPoP, access_token or
+//     urn:ietf:params:oauth:token-type:access_token;
+//   - token_use (Ory Hydra, Amazon Cognito): access_token or access;
+//   - typ (Keycloak): Bearer, DPoP, at+jwt or application/at+jwt;
+//
+// each compared without regard to case. A member that is absent or empty
+// says nothing; any other value (refresh_token, Refresh, Offline, ID,
+// id_token, N_A, …) means another kind of token.
+func (r *Result) accessToken() bool {
+	switch strings.ToLower(r.TokenType) {
+	case "", "bearer", "dpop", "access_token", "urn:ietf:params:oauth:token-type:access_token":
+	default:
+		return false
+	}
+	switch strings.ToLower(r.tokenUse) {
+	case "", "access_token", "access":
+	default:
+		return false
+	}
+	switch strings.ToLower(r.typ) {
+	case "", "bearer", "dpop", "at+jwt", "application/at+jwt":
+	default:
+		return false
+	}
+	return true
 }
 
 // wireResult is a response as it is decoded.
@@ -115,6 +167,7 @@ type wireResult struct {
 	wireClaims
 	active              bool // the active member is the JSON true
 	username, tokenType string
+	tokenUse, typ       string
 	typeErr             error // the first member of the wrong type
 }
 
@@ -123,17 +176,20 @@ const (
 	seenActive = seenEvents << (1 + iota)
 	seenUsername
 	seenTokenType
+	seenTokenUse
+	seenTyp
 )
 
 // resultMembers are the members of a response parseResult reads.
-var resultMembers = []string{"active", "username", "token_type",
+var resultMembers = []string{"active", "username", "token_type", "token_use", "typ",
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf"}
 
-// member decodes a member of a response. It refuses a name equal to one
-// of resultMembers only when case is ignored, which encoding/json would
-// read as that member, so that a store's {"Active":true} is never active.
-// A value of the wrong type is skipped and remembered; active is true
-// only if it is the literal true, so that "true" or 1 mean inactive.
+// member decodes a member of a response. (decodeObject refuses a name
+// equal to one of resultMembers only when case is ignored, which
+// encoding/json would read as that member, so that a store's
+// {"Active":true} is never active.) A value of the wrong type is skipped
+// and remembered; active is true only if it is the literal true, so that
+// "true" or 1 mean inactive.
 func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
 	var bit uint
 	var err error
@@ -152,12 +208,14 @@ func (r *wireResult) member(s *jsonScanner, name []byte) (uint, error) {
 	case "token_type":
 		r.tokenType, err = s.optString()
 		bit = seenTokenType
+	case "token_use":
+		r.tokenUse, err = s.optString()
+		bit = seenTokenUse
+	case "typ":
+		r.typ, err = s.optString()
+		bit = seenTyp
 	default:
 		bit, err = r.wireClaims.member(s, name)
-		if bit == 0 && err == nil &&
-			slices.ContainsFunc(resultMembers, func(m string) bool { return bytes.EqualFold(name, []byte(m)) }) {
-			return 0, errMemberCase
-		}
 	}
 	if err != nil {
 		// Tell a value of the wrong type from malformed JSON.
@@ -192,10 +250,15 @@ type Introspector struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	calls  map[string]*call // under way, by cache key
-	idle   []chan func()    // workers waiting for a call
-	closed bool
+	limit    int     // Config.MaxIntrospectionCalls; 0 for no bound
+	failures episode // calls that failed: an outage, to log as one
+	refusals episode // calls refused at the bound
+
+	mu       sync.Mutex
+	calls    map[string]*call // under way, by cache key
+	inflight int              // calls under way, Invalidated ones too
+	idle     []chan func()    // workers waiting for a call
+	closed   bool
 }
 
 // call is one introspection request, shared by the callers that want the
@@ -209,10 +272,11 @@ type call struct {
 // NewIntrospector returns a client for the introspection endpoint, which
 // is Config.IntrospectionEndpoint or else discovered from Config.Authority.
 // It reads the introspection fields of cfg (ClientID, ClientSecret,
-// ClientAuth, ClientKey, IntrospectionJWT, the Cache fields) and
-// Authority, Timeout, MaxTokenSize, Algorithms, HTTPClient and Logger; the
-// rest is for a Validator. ClientID is required. It does not wait for the
-// authority: discovery runs in the background. Call Close when done.
+// ClientAuth, ClientKey, IntrospectionJWT, MaxIntrospectionCalls, the
+// Cache fields) and Authority, Timeout, Leeway, MaxTokenSize, Algorithms,
+// HTTPClient and Logger; the rest is for a Validator. ClientID is
+// required. It does not wait for the authority: discovery runs in the
+// background. Call Close when done.
 func NewIntrospector(cfg Config) (*Introspector, error) {
 	if cfg.ClientID == "" {
 		return nil, errors.New("bearer: NewIntrospector needs Config.ClientID")
@@ -240,7 +304,7 @@ func NewIntrospector(cfg Config) (*Introspector, error) {
 // newIntrospector returns an Introspector whose calls end with parent.
 // s must have been checked by checkIntrospection.
 func newIntrospector(s *settings, p *provider, parent context.Context) *Introspector {
-	in := &Introspector{s: s, p: p, store: s.CacheStore, calls: make(map[string]*call)}
+	in := &Introspector{s: s, p: p, store: s.CacheStore, calls: make(map[string]*call), limit: max(s.MaxIntrospectionCalls, 0)}
 	switch {
 	case in.store != nil:
 	case s.CacheSize < 0:
@@ -275,7 +339,7 @@ func (s *settings) checkIntrospection() error {
 		return fmt.Errorf("bearer: Config.ClientSecret is required with %v", s.ClientAuth)
 	}
 	if s.IntrospectionEndpoint != "" {
-		if err := checkEndpoint(s.IntrospectionEndpoint, strings.HasPrefix(s.Authority, "https:")); err != nil {
+		if err := checkEndpoint(s.IntrospectionEndpoint, isHTTPS(s.Authority)); err != nil {
 			return fmt.Errorf("bearer: Config.IntrospectionEndpoint: %w", err)
 		}
 	}
@@ -318,8 +382,13 @@ func assertionMethod(key crypto.Signer) (jwt.SigningMethod, error) {
 // Failures are not cached, so it only spaces out clients' retries.
 const retryAfterIntrospection = 5 * time.Second
 
+// retryAfterBusy is the Retry-After of a call refused at the bound: calls
+// under way end within Timeout, most far sooner.
+const retryAfterBusy = time.Second
+
 var (
 	errIntrospectorClosed = errors.New("introspector closed")
+	errTooManyCalls       = errors.New("introspection calls at Config.MaxIntrospectionCalls")
 	errNoEndpoint         = errors.New("the authority publishes no introspection_endpoint")
 	errCredentialsRefused = errors.New("the introspection endpoint refused the API's credentials")
 )
@@ -329,14 +398,25 @@ var (
 // for an empty token, ErrInvalidToken (ErrTooLarge) for one longer than
 // Config.MaxTokenSize, and ErrUnavailable when no answer could be had (the
 // endpoint unreachable, slow, failing or refusing the API's credentials, a
-// response that is not JSON or too large, or ctx done first); errors are
-// never cached.
+// response that is not JSON or too large, Config.MaxIntrospectionCalls
+// calls already under way, or ctx done first); errors are never cached.
 //
 // Answers are cached (see Config.CacheDuration). Concurrent calls for the
 // same token share one request, which runs on its own, bounded by
 // Config.Timeout: a caller whose ctx ends returns at once without
-// cancelling it for the others.
+// cancelling it for the others. Each call returns a Result of its own, so
+// that changing it changes nothing for other callers or the cache.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
+	r, err := in.introspect(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return r.clone(), nil
+}
+
+// introspect is Introspect without the copy: its Result may be shared
+// with other callers and the cache, and must not be changed or handed out.
+func (in *Introspector) introspect(ctx context.Context, token string) (*Result, error) {
 	if token == "" {
 		return nil, errNoToken()
 	}
@@ -350,7 +430,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	if err := ctx.Err(); err != nil {
 		return nil, errUnavailable(err, retryAfterIntrospection)
 	}
-	c := in.join(key, token)
+	c := in.join(ctx, key, token)
 	select {
 	case <-c.done:
 		return c.res, c.err
@@ -359,20 +439,31 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	}
 }
 
-// join returns the call under way for key, or starts one.
-func (in *Introspector) join(key, token string) *call {
+// join returns the call under way for key, or starts one if fewer than
+// in.limit are under way. Beyond the limit it answers at once rather than
+// queue: a queue would let a flood of new tokens hold goroutines and make
+// every later token wait.
+func (in *Introspector) join(ctx context.Context, key, token string) *call {
 	in.mu.Lock()
-	defer in.mu.Unlock()
 	if c := in.calls[key]; c != nil {
+		in.mu.Unlock()
 		return c
+	}
+	if in.closed {
+		in.mu.Unlock()
+		return failed(errUnavailable(errIntrospectorClosed, retryAfterIntrospection))
+	}
+	if in.limit > 0 && in.inflight >= in.limit {
+		in.mu.Unlock()
+		if first, n, since := in.refusals.event(time.Now()); first || n > 0 {
+			in.s.Logger.WarnContext(ctx, "bearer: introspection calls at Config.MaxIntrospectionCalls; requests with new tokens get 503",
+				"limit", in.limit, "refused", n, "since", since)
+		}
+		return failed(errUnavailable(errTooManyCalls, retryAfterBusy))
 	}
 	c := &call{done: make(chan struct{})}
-	if in.closed {
-		c.err = errUnavailable(errIntrospectorClosed, retryAfterIntrospection)
-		close(c.done)
-		return c
-	}
 	in.calls[key] = c
+	in.inflight++
 	gen := in.gen.Load()
 	in.work(func() {
 		c.res, c.err = in.flight(key, token, gen)
@@ -380,9 +471,31 @@ func (in *Introspector) join(key, token string) *call {
 		if in.calls[key] == c {
 			delete(in.calls, key)
 		}
+		in.inflight--
+		idle := in.inflight == 0
 		in.mu.Unlock()
+		if idle {
+			in.unbusy()
+		}
 		close(c.done)
 	})
+	in.mu.Unlock()
+	return c
+}
+
+// unbusy logs the end of a run of calls refused at the bound, if one was
+// under way: no call is left.
+func (in *Introspector) unbusy() {
+	if total, since, ok := in.refusals.end(); ok {
+		in.s.Logger.InfoContext(in.ctx, "bearer: introspection calls below Config.MaxIntrospectionCalls again",
+			"limit", in.limit, "refused", total, "since", since)
+	}
+}
+
+// failed returns a call that is over, with err.
+func failed(err error) *call {
+	c := &call{done: make(chan struct{}), err: err}
+	close(c.done)
 	return c
 }
 
@@ -505,7 +618,7 @@ func (in *Introspector) ttl(res *Result, now time.Time) time.Duration {
 		return in.s.InactiveCacheDuration
 	}
 	ttl := in.s.CacheDuration
-	if !res.ExpiresAt.IsZero() {
+	if res.hasExp {
 		ttl = min(ttl, res.ExpiresAt.Sub(now))
 	}
 	return ttl
@@ -519,11 +632,11 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 	}
 	req, err := in.request(ctx, endpoint, r, token)
 	if err != nil {
-		return nil, in.fail(ctx, token, err)
+		return nil, in.fail(ctx, token, redactError(err))
 	}
 	resp, err := in.s.HTTPClient.Do(req)
 	if err != nil {
-		return nil, in.fail(ctx, token, err)
+		return nil, in.fail(ctx, token, redactError(err))
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -531,12 +644,13 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 	case http.StatusUnauthorized, http.StatusForbidden:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		// Not the user's fault, and not going away by itself: say so loudly.
-		in.s.Logger.ErrorContext(ctx, "bearer: the introspection endpoint refused this API's credentials; check ClientID, ClientSecret and ClientAuth",
-			"endpoint", endpoint, "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String(), "status", resp.StatusCode, "token", Fingerprint(token))
-		return nil, errUnavailable(fmt.Errorf("%w (status %d)", errCredentialsRefused, resp.StatusCode), retryAfterIntrospection)
+		err := fmt.Errorf("%w (status %d)", errCredentialsRefused, resp.StatusCode)
+		in.logFailure(ctx, slog.LevelError, "bearer: the introspection endpoint refused this API's credentials; check ClientID, ClientSecret and ClientAuth", token, err,
+			"endpoint", redactURL(endpoint), "client_id", in.s.ClientID, "client_auth", in.s.ClientAuth.String())
+		return nil, errUnavailable(err, retryAfterIntrospection)
 	default:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, in.fail(ctx, token, fmt.Errorf("POST %s: status %d", endpoint, resp.StatusCode))
+		return nil, in.fail(ctx, token, fmt.Errorf("POST %s: status %d", redactURL(endpoint), resp.StatusCode))
 	}
 	body, err := readBody(resp.Body)
 	if err != nil {
@@ -553,13 +667,42 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 	if err != nil {
 		return nil, in.fail(ctx, token, fmt.Errorf("introspection response: %w", err))
 	}
+	in.recovered(ctx)
 	return res, nil
 }
 
-// fail logs a failed call and returns the error for it.
+// fail counts a failed call, logs it if it is news (see logFailure), and
+// returns the error for it.
 func (in *Introspector) fail(ctx context.Context, token string, err error) error {
-	in.s.Logger.WarnContext(ctx, "bearer: introspection failed; the request gets 503", "error", err, "token", Fingerprint(token))
+	in.logFailure(ctx, slog.LevelWarn, "bearer: introspection failing; requests with tokens not cached get 503", token, err)
 	return errUnavailable(err, retryAfterIntrospection)
+}
+
+// logFailure logs a failed call at level if it begins an outage, or if
+// logEvery has passed since the last line, with the number of failures
+// since then; other failures are only counted, so that an outage under
+// load is a few lines, not one per request. A line names the failure at
+// hand: in a long outage it says what fails now. token is "" when the
+// call failed before one was sent.
+func (in *Introspector) logFailure(ctx context.Context, level slog.Level, msg, token string, err error, attrs ...any) {
+	first, n, since := in.failures.event(time.Now())
+	if !first && n == 0 {
+		return
+	}
+	args := append([]any{"error", err, "failures", n, "since", since}, attrs...)
+	if token != "" {
+		args = append(args, "token", Fingerprint(token))
+	}
+	in.s.Logger.Log(ctx, level, msg, args...)
+}
+
+// recovered logs the end of an outage, if one was under way: a call was
+// answered.
+func (in *Introspector) recovered(ctx context.Context) {
+	if total, since, ok := in.failures.end(); ok {
+		in.s.Logger.InfoContext(ctx, "bearer: introspection answers again",
+			"failures", total, "since", since, "lasted", time.Since(since).Round(time.Millisecond))
+	}
 }
 
 // endpoint returns the introspection endpoint and, when it had to be
@@ -578,7 +721,8 @@ func (in *Introspector) endpoint(ctx context.Context) (string, *remote, error) {
 	}
 	endpoint := cmp.Or(in.s.IntrospectionEndpoint, r.introspectURL)
 	if endpoint == "" {
-		in.s.Logger.ErrorContext(ctx, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "authority", in.s.Authority)
+		in.logFailure(ctx, slog.LevelError, "bearer: the authority publishes no introspection_endpoint; set Config.IntrospectionEndpoint", "", errNoEndpoint,
+			"authority", redactURL(in.s.Authority))
 		return "", nil, errUnavailable(errNoEndpoint, retryAfterIntrospection)
 	}
 	return endpoint, r, nil
@@ -647,7 +791,8 @@ func (in *Introspector) assertion(endpoint string, r *remote) (string, error) {
 }
 
 // verifyJWTResponse checks an RFC 9701 response (§5: typ, signature by
-// the authority, iss, aud) and returns its token_introspection member.
+// the authority, iss, aud, and its freshness, see fresh) and returns its
+// token_introspection member.
 func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body []byte) ([]byte, error) {
 	token := string(bytes.TrimSpace(body))
 	if !looksLikeJWS(token) {
@@ -692,26 +837,53 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Iss                string          `json:"iss"`
-		Aud                audience        `json:"aud"`
-		Exp                *numericDate    `json:"exp"`
-		TokenIntrospection json.RawMessage `json:"token_introspection"`
-	}
-	if !isObject(payload) || json.Unmarshal(payload, &p) != nil {
+	// The decoder of access tokens, for its strictness: exact names, no
+	// duplicates, UTF-8 only.
+	w, err := decodeClaims(string(payload))
+	if err != nil {
 		return nil, errors.New("malformed payload")
 	}
-	if p.Iss != r.issuer {
+	if w.Iss != r.issuer {
 		return nil, ErrIssuer
 	}
-	if !slices.Contains(p.Aud, in.s.ClientID) {
+	if c := w.claims(""); !slices.Contains(c.Audience, in.s.ClientID) {
 		return nil, ErrAudience
 	}
-	if p.Exp != nil && !time.Now().Before(p.Exp.time().Add(in.s.leeway)) {
-		return nil, ErrExpired
+	if err := in.fresh(&w, time.Now()); err != nil {
+		return nil, err
 	}
-	if !isObject(p.TokenIntrospection) {
+	ti := rawMember(string(payload), "token_introspection")
+	if !isObject(bytesOf(ti)) {
 		return nil, errors.New("no token_introspection object")
 	}
-	return p.TokenIntrospection, nil
+	return []byte(ti), nil
+}
+
+var (
+	errNoIssuedAt = errors.New("no iat")
+	errStale      = errors.New("issued too long ago")
+)
+
+// fresh checks the times of a signed response. The response is made for
+// this very call, so its iat is required and may be no older than the
+// call can take plus the clock skew allowed (Config.Timeout plus
+// Config.Leeway), nor in the future beyond Leeway; exp and nbf are
+// honoured if present. So a response captured on its way cannot be
+// replayed later, for this or another token (it does not name the token
+// it answers for), by whoever can answer for the endpoint.
+func (in *Introspector) fresh(w *wireClaims, now time.Time) error {
+	leeway := in.s.leeway
+	switch {
+	case !w.Iat.set:
+		return errNoIssuedAt
+	case now.Add(leeway).Before(w.Iat.t):
+		return ErrIssuedInFuture
+	case w.Iat.t.Add(in.s.Timeout + leeway).Before(now):
+		return errStale
+	case w.Exp.set && !now.Before(w.Exp.t.Add(leeway)):
+		return ErrExpired
+	case w.Nbf.set && now.Add(leeway).Before(w.Nbf.t):
+		return ErrNotYetValid
+	}
+	return nil
 }

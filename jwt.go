@@ -162,6 +162,11 @@ func (v *Validator) checkTimes(c *Claims, now time.Time) error {
 	if !now.Before(c.ExpiresAt.Add(v.s.leeway)) {
 		return errInvalidToken(ErrExpired)
 	}
+	return v.checkNotBefore(c, now)
+}
+
+// checkNotBefore applies nbf and iat, if present, with the leeway.
+func (v *Validator) checkNotBefore(c *Claims, now time.Time) error {
 	if !c.NotBefore.IsZero() && now.Add(v.s.leeway).Before(c.NotBefore) {
 		return errInvalidToken(ErrNotYetValid)
 	}

@@ -279,7 +279,7 @@ func (ks *keySet) fetch(ctx context.Context) error {
 	body, err := get(ctx, ks.client, ks.url)
 	if err != nil {
 		if ks.ctx.Err() == nil { // a shutdown is not a failure
-			ks.log.WarnContext(ctx, "bearer: JWKS fetch failed; keeping the last good keys", "url", ks.url, "error", err)
+			ks.log.WarnContext(ctx, "bearer: JWKS fetch failed; keeping the last good keys", "url", redactURL(ks.url), "error", err)
 		}
 		return err
 	}
@@ -288,11 +288,11 @@ func (ks *keySet) fetch(ctx context.Context) error {
 		err = errNoUsableKey
 	}
 	if err != nil {
-		ks.log.ErrorContext(ctx, "bearer: JWKS unusable; keeping the last good keys", "url", ks.url, "error", err, "skipped", len(skipped))
+		ks.log.ErrorContext(ctx, "bearer: JWKS unusable; keeping the last good keys", "url", redactURL(ks.url), "error", err, "skipped", len(skipped))
 		return err
 	}
 	for _, e := range skipped {
-		ks.log.WarnContext(ctx, "bearer: JWKS key skipped", "url", ks.url, "error", e)
+		ks.log.WarnContext(ctx, "bearer: JWKS key skipped", "url", redactURL(ks.url), "error", e)
 	}
 	ks.replace(keys)
 	return nil

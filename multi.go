@@ -169,7 +169,7 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 			if t := m.tick.Load(); c.by.used.Load() != t {
 				c.by.used.Store(t)
 			}
-			return c, c.by.checkRequired(c)
+			return c.clone(), c.by.checkRequired(c)
 		}
 	}
 	if !looksLikeJWS(token) {
@@ -196,8 +196,8 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 {
-		m.cache.put(h, c, key, time.Now())
+	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(h, c, key, time.Now()) {
+		c = c.clone() // the cached one stays the cache's own
 	}
 	return c, child.checkRequired(c)
 }

@@ -54,7 +54,8 @@ func newTokenCache(s *settings) *tokenCache {
 }
 
 // get returns the claims cached under h if they are still good at now. It
-// counts hits; the caller counts the misses that are JWTs, with miss.
+// counts hits; the caller counts the misses that are JWTs, with miss. The
+// claims are the cache's: the caller hands out copies.
 func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
 	e, ok := tc.lru.get(h)
 	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
@@ -78,18 +79,20 @@ func (tc *tokenCache) counted(n uint64) {
 	}
 }
 
-// put caches claims validated at now with key, if admission keeps them;
-// a token turned away makes room instead, see admission.
-func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now time.Time) {
+// put caches claims validated at now with key, if admission keeps them,
+// and reports whether it did; a token turned away makes room instead, see
+// admission.
+func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now time.Time) bool {
 	if !tc.admission.admit(h) {
 		tc.lru.removeOldest()
-		return
+		return false
 	}
 	expires := c.ExpiresAt.Add(tc.leeway)
 	if limit := now.Add(tc.maxAge); limit.Before(expires) {
 		expires = limit
 	}
 	tc.lru.add(h, cachedToken{claims: c, key: key, expires: expires})
+	return true
 }
 
 // Stats are counters of the validated-token cache.

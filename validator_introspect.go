@@ -26,7 +26,7 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 	if v.in == nil || !alphabet.IsB64Token(token) {
 		return nil, errInvalidToken(ErrMalformed)
 	}
-	res, err := v.in.Introspect(ctx, token)
+	res, err := v.in.introspect(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -34,21 +34,32 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 		return nil, errInvalidToken(ErrInactive)
 	}
 	c := res.Claims
-	// A cached answer may outlive the token.
-	if !c.ExpiresAt.IsZero() && !time.Now().Before(c.ExpiresAt.Add(v.s.leeway)) {
+	// The same rules as for a JWT's claims, but that exp may be absent: a
+	// cached answer may outlive the token, and an authority may vouch for
+	// a token that is not valid yet.
+	now := time.Now()
+	if res.hasExp && !now.Before(c.ExpiresAt.Add(v.s.leeway)) {
 		return nil, errInvalidToken(ErrExpired)
+	}
+	if err := v.checkNotBefore(c, now); err != nil {
+		return nil, err
+	}
+	if !res.accessToken() {
+		return nil, errInvalidToken(ErrTokenType)
 	}
 	if c.Issuer != "" && !v.isIssuer(c.Issuer) {
 		return nil, errInvalidToken(ErrIssuer)
 	}
-	// Many endpoints leave aud out, having checked it against the API's
-	// credentials themselves; when present, it must name this API.
-	if len(c.Audience) > 0 {
-		if err := v.checkAudience(c.Audience); err != nil {
-			return nil, err
-		}
+	// With Audience configured, aud must name this API, as in a JWT: an
+	// answer without aud is refused, since nothing then says the token
+	// was meant for this API rather than another client of the same
+	// authority. For an authority whose answers carry no aud, configure
+	// RequiredScopes instead of Audience.
+	if err := v.checkAudience(c.Audience); err != nil {
+		return nil, err
 	}
-	return c, nil
+	// res is shared with the cache and other callers.
+	return c.clone(), nil
 }
 
 // isIssuer reports whether iss names the authority: exactly the discovered

@@ -184,11 +184,10 @@ func TestChecksOnActiveResult(t *testing.T) {
 	now := time.Now()
 	ok := map[string]bearertest.Claims{
 		"all good":          {"aud": "api", "scope": "api"},
-		"aud absent":        {"scope": "api"},
 		"aud among others":  {"aud": []string{"web", "api"}, "scope": "api"},
-		"iss absent":        {"iss": nil, "scope": "api"},
-		"exp absent":        {"exp": nil, "scope": "api"},
-		"exp within leeway": {"exp": now.Add(-10 * time.Second), "scope": "api"},
+		"iss absent":        {"aud": "api", "iss": nil, "scope": "api"},
+		"exp absent":        {"aud": "api", "exp": nil, "scope": "api"},
+		"exp within leeway": {"aud": "api", "exp": now.Add(-10 * time.Second), "scope": "api"},
 	}
 	for name, c := range ok {
 		t.Run(name, func(t *testing.T) {
@@ -203,10 +202,11 @@ func TestChecksOnActiveResult(t *testing.T) {
 		kind   error
 		reason error
 	}{
-		"expired":       {bearertest.Claims{"exp": now.Add(-time.Minute), "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrExpired},
-		"other issuer":  {bearertest.Claims{"iss": "https://evil.example", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
-		"issuer slash":  {bearertest.Claims{"iss": a.Issuer() + "/", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
+		"expired":       {bearertest.Claims{"aud": "api", "exp": now.Add(-time.Minute), "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrExpired},
+		"other issuer":  {bearertest.Claims{"aud": "api", "iss": "https://evil.example", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
+		"issuer slash":  {bearertest.Claims{"aud": "api", "iss": a.Issuer() + "/", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
 		"other aud":     {bearertest.Claims{"aud": "web", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrAudience},
+		"aud absent":    {bearertest.Claims{"scope": "api"}, bearer.ErrInvalidToken, bearer.ErrAudience},
 		"missing scope": {bearertest.Claims{"aud": "api", "scope": "web"}, bearer.ErrInsufficientScope, nil},
 	}
 	for name, tc := range bad {

@@ -336,6 +336,10 @@ func cannedIntrospection(issuer, elsewhere string, stop <-chan struct{}) http.Ha
 			case <-stop:
 			}
 			return
+		default:
+			if answer, ok := reviewAnswers[name]; ok {
+				body = answer(issuer, time.Now())
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(body))
