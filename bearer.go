@@ -39,6 +39,9 @@ type Validator struct {
 	p     *provider
 	in    *Introspector // nil unless reference tokens are introspected
 	cache *tokenCache   // nil when caching is off
+
+	revocations     *revocationIndex // see revocation.go
+	revocationStore RevocationStore
 }
 
 // New checks cfg and returns a Validator. It does not wait for the
@@ -56,6 +59,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	}
 	v := &Validator{s: s, p: p, cache: newTokenCache(s)}
 	v.startIntrospection()
+	v.startRevocations()
 	return v, nil
 }
 
@@ -65,6 +69,9 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
 	c, err := v.validate(ctx, token)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.checkRevoked(token, c); err != nil {
 		return nil, err
 	}
 	if !v.s.RequiredScopes.IsZero() {
