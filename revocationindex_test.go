@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// at is a clock stopped at t.
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
+
 func sessionEntry(expires time.Time) revocationEntry {
 	return revocationEntry{expires: expires.UnixNano()}
 }
@@ -20,10 +23,10 @@ func TestRevocationIndexExpires(t *testing.T) {
 	t0 := time.Now()
 	c := &Claims{SessionID: "s-1"}
 	x.add(revocationKey{kindSession, "s-1"}, sessionEntry(t0.Add(time.Minute)), t0)
-	if !x.revoked(c, "", t0) || !x.revoked(c, "", t0.Add(time.Minute-time.Nanosecond)) {
+	if !x.revoked(c, "", at(t0)) || !x.revoked(c, "", at(t0.Add(time.Minute-time.Nanosecond))) {
 		t.Error("not revoked before it expires")
 	}
-	if x.revoked(c, "", t0.Add(time.Minute)) {
+	if x.revoked(c, "", at(t0.Add(time.Minute))) {
 		t.Error("revoked once expired")
 	}
 	// The next write lets it go.
@@ -49,7 +52,7 @@ func TestRevocationIndexWidens(t *testing.T) {
 	key := revocationKey{kindSubject, "alice"}
 	x.add(key, revocationEntry{expires: t0.Add(time.Hour).UnixNano(), beforeUnbound: t0.UnixNano()}, t0)
 	x.add(key, revocationEntry{expires: t0.Add(time.Minute).UnixNano(), before: t0.Add(-time.Minute).UnixNano()}, t0)
-	at := func(d time.Duration, sid string) *Claims {
+	issued := func(d time.Duration, sid string) *Claims {
 		return &Claims{Subject: "alice", SessionID: sid, IssuedAt: t0.Add(d)}
 	}
 	for _, tc := range []struct {
@@ -57,14 +60,14 @@ func TestRevocationIndexWidens(t *testing.T) {
 		when time.Duration
 		want bool
 	}{
-		{at(-2*time.Minute, "s"), 0, true},             // before, any token
-		{at(-time.Second, "s"), 0, false},              // after before, has a sid
-		{at(-time.Second, ""), 0, true},                // before beforeUnbound, no sid
-		{at(time.Second, ""), 0, false},                // after both
-		{at(-time.Second, ""), 30 * time.Minute, true}, // the longer expiry kept
-		{&Claims{Subject: "alice"}, 0, true},           // no iat
+		{issued(-2*time.Minute, "s"), 0, true},             // before, any token
+		{issued(-time.Second, "s"), 0, false},              // after before, has a sid
+		{issued(-time.Second, ""), 0, true},                // before beforeUnbound, no sid
+		{issued(time.Second, ""), 0, false},                // after both
+		{issued(-time.Second, ""), 30 * time.Minute, true}, // the longer expiry kept
+		{&Claims{Subject: "alice"}, 0, true},               // no iat
 	} {
-		if got := x.revoked(tc.c, "", t0.Add(tc.when)); got != tc.want {
+		if got := x.revoked(tc.c, "", at(t0.Add(tc.when))); got != tc.want {
 			t.Errorf("iat %v sid %q at +%v: revoked %v, want %v", tc.c.IssuedAt.Sub(t0), tc.c.SessionID, tc.when, got, tc.want)
 		}
 	}
@@ -83,7 +86,7 @@ func TestRevocationIndexBound(t *testing.T) {
 		t.Errorf("%d entries, want 4", n)
 	}
 	for i := range 6 {
-		if got, want := x.revoked(&Claims{SessionID: fmt.Sprint(i)}, "", now), i >= 2; got != want {
+		if got, want := x.revoked(&Claims{SessionID: fmt.Sprint(i)}, "", at(now)), i >= 2; got != want {
 			t.Errorf("session %d: revoked %v, want %v", i, got, want)
 		}
 	}
@@ -108,11 +111,11 @@ func TestRevocationIndexFilter(t *testing.T) {
 		if i%3 == kindSubject {
 			x.add(revocationKey{kindSubject, v}, revocationEntry{expires: now.Add(time.Hour).UnixNano(), before: now.UnixNano()}, now)
 		}
-		if !x.revoked(c, "", now) {
+		if !x.revoked(c, "", at(now)) {
 			t.Fatalf("entry %d not found", i)
 		}
 	}
-	if x.revoked(&Claims{SessionID: "v1", Subject: "v2", ID: "v0"}, "", now) {
+	if x.revoked(&Claims{SessionID: "v1", Subject: "v2", ID: "v0"}, "", at(now)) {
 		t.Error("values of other kinds matched")
 	}
 	if x.kinds.Load()&(1<<kindToken) != 0 {
@@ -120,7 +123,30 @@ func TestRevocationIndexFilter(t *testing.T) {
 	}
 	h := tokenHash("a.b.c")
 	x.add(revocationKey{kindToken, string(h[:])}, sessionEntry(now.Add(time.Hour)), now)
-	if !x.revoked(&Claims{}, "a.b.c", now) || x.revoked(&Claims{}, "a.b.d", now) {
+	if !x.revoked(&Claims{}, "a.b.c", at(now)) || x.revoked(&Claims{}, "a.b.d", at(now)) {
 		t.Error("token revocation")
+	}
+}
+
+// BenchmarkRevocationIndex is the check alone, for a token that carries a
+// sid, a sub and a jti and matches nothing: what a request pays on top of
+// its validation, with no revocation and with 10 000 (5 000 logouts).
+func BenchmarkRevocationIndex(b *testing.B) {
+	c := &Claims{SessionID: "the-benchmark-session", Subject: "248289761001", ID: "8ZEjv6uqrv", IssuedAt: time.Now()}
+	for _, n := range []int{0, 10000} {
+		b.Run(fmt.Sprintf("revocations=%d", n), func(b *testing.B) {
+			x := newRevocationIndex(slog.New(slog.DiscardHandler), maxRevocations)
+			now := time.Now()
+			for i := range n / 2 {
+				e := revocationEntry{expires: now.Add(time.Hour).UnixNano(), beforeUnbound: now.UnixNano()}
+				x.add(revocationKey{kindSession, fmt.Sprint("session-", i)}, e, now)
+				x.add(revocationKey{kindSubject, fmt.Sprint("user-", i)}, e, now)
+			}
+			for b.Loop() {
+				if x.revoked(c, "", at(now)) {
+					b.Fatal("revoked")
+				}
+			}
+		})
 	}
 }
