@@ -187,13 +187,14 @@ func TestLogoutKeyRotation(t *testing.T) {
 // the authority's keys cannot be had is a 503, not a 400 that blames it.
 func TestLogoutAuthorityDown(t *testing.T) {
 	a := bearertest.New(t)
+	lt := a.LogoutToken(nil)
+	a.SetDown(true) // before New, whose discovery starts at once
 	v, err := bearer.New(t.Context(), logoutConfig(bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Timeout: time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { v.Close() })
-	a.SetDown(true)
-	resp, err := a.PostLogout(logoutURL(t, v), a.LogoutToken(nil))
+	resp, err := a.PostLogout(logoutURL(t, v), lt)
 	if err != nil {
 		t.Fatal(err)
 	}
