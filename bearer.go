@@ -41,6 +41,9 @@ type Validator struct {
 	in    *Introspector // nil unless reference tokens are introspected
 	cache *tokenCache   // nil when caching is off
 
+	revocations     *revocationIndex // see revocation.go
+	revocationStore RevocationStore
+
 	multi *multi       // set by NewMulti, with none of the above
 	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
 }
@@ -60,6 +63,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	}
 	v := &Validator{s: s, p: p, cache: newTokenCache(s)}
 	v.startIntrospection()
+	v.startRevocations()
 	return v, nil
 }
 
@@ -72,6 +76,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	}
 	c, err := v.validate(ctx, token)
 	if err != nil {
+		return nil, err
+	}
+	if err := v.checkRevoked(token, c); err != nil {
 		return nil, err
 	}
 	if err := v.checkRequired(c); err != nil {

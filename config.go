@@ -197,6 +197,24 @@ type Config struct {
 	// still judges over a thousand new tokens a second; a negative value
 	// means no bound.
 	MaxIntrospectionCalls int
+
+	// MaxTokenLifetime is the longest an access token of the authority
+	// lives, from iat to exp; default DefaultMaxTokenLifetime. A
+	// revocation is kept this long (and twice Leeway) after the latest a
+	// token it matches can have been issued: a token that lives longer
+	// is accepted again once its revocation is forgotten.
+	MaxTokenLifetime time.Duration
+
+	// SessionOnlyLogout makes a logout token that names a session (sid)
+	// revoke only the tokens of that session. By default it also revokes
+	// the tokens of its subject (sub) that carry no sid and were issued
+	// at or before it (iat), since they may belong to the session.
+	SessionOnlyLogout bool
+
+	// RevocationStore, if set, carries revocations and the logout tokens
+	// received between the replicas of this API; by default they stay in
+	// this process. See RevocationStore.
+	RevocationStore RevocationStore
 }
 
 // settings is Config with defaults applied and inputs checked.

@@ -4,9 +4,14 @@ go 1.25.0
 
 require (
 	github.com/MicahParks/jwkset v0.11.3
+	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	go.uber.org/goleak v1.3.0
 )
 
-require golang.org/x/time v0.12.0 // indirect
+require (
+	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
+	golang.org/x/oauth2 v0.36.0 // indirect
+	golang.org/x/time v0.12.0 // indirect
+)

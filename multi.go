@@ -169,7 +169,7 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 			if t := m.tick.Load(); c.by.used.Load() != t {
 				c.by.used.Store(t)
 			}
-			return c.clone(), c.by.checkRequired(c)
+			return c.by.finish(token, c.clone())
 		}
 	}
 	if !looksLikeJWS(token) {
@@ -199,7 +199,20 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(h, c, key, time.Now()) {
 		c = c.clone() // the cached one stays the cache's own
 	}
-	return c, child.checkRequired(c)
+	return child.finish(token, c)
+}
+
+// finish applies, to claims from the shared cache or just validated, the
+// checks of the authority that accepted them: revocations, then its
+// requirements.
+func (v *Validator) finish(token string, c *Claims) (*Claims, error) {
+	if err := v.checkRevoked(token, c); err != nil {
+		return nil, err
+	}
+	if err := v.checkRequired(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // authority returns the authority for iss: a fixed one, or one Resolve

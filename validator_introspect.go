@@ -72,9 +72,11 @@ func (v *Validator) isIssuer(iss string) bool {
 	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(v.s.Authority, "/")
 }
 
-// Invalidate forgets any cached introspection result for token, so that
-// the next request carrying it is checked with the authority again. Call
-// it when the API learns that a token was revoked.
+// Invalidate forgets what is cached about token, its introspection result
+// or its validation as a JWT, so that the next request carrying it is
+// checked in full again (with the authority, for a reference token). Call
+// it when the API learns that a token was revoked; RevokeToken refuses a
+// token outright.
 func (v *Validator) Invalidate(token string) {
 	if v.multi != nil {
 		v.multi.invalidate(token)
@@ -82,6 +84,9 @@ func (v *Validator) Invalidate(token string) {
 	}
 	if v.in != nil {
 		v.in.Invalidate(token)
+	}
+	if v.cache != nil {
+		v.cache.lru.remove(tokenHash(token))
 	}
 }
 

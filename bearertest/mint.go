@@ -30,13 +30,6 @@ func (a *Authority) Token(c Claims) string {
 // whatever header["alg"] says, which is what algorithm-confusion tests need.
 // It panics on an unsupported alg or on values encoding/json cannot encode.
 func (a *Authority) TokenWith(alg string, header map[string]any, c Claims) string {
-	k := a.key(alg) // one key for both the kid and the signature, despite concurrent rotation
-	h := map[string]any{"alg": alg, "typ": "at+jwt"}
-	if k != nil {
-		h["kid"] = k.kid
-	}
-	merge(h, header)
-
 	now := time.Now()
 	p := map[string]any{
 		"iss":       a.issuer,
@@ -47,12 +40,26 @@ func (a *Authority) TokenWith(alg string, header map[string]any, c Claims) strin
 		"client_id": "client",
 	}
 	merge(p, c)
-	for name, v := range p {
+	return a.mint(alg, map[string]any{"typ": "at+jwt"}, header, p)
+}
+
+// mint signs payload with the current key for alg, under the header
+// {alg, kid} with typ and then header merged over it. It writes time.Time
+// values of payload as NumericDates.
+func (a *Authority) mint(alg string, typ, header, payload map[string]any) string {
+	k := a.key(alg) // one key for both the kid and the signature, despite concurrent rotation
+	h := map[string]any{"alg": alg}
+	if k != nil {
+		h["kid"] = k.kid
+	}
+	merge(h, typ)
+	merge(h, header)
+	for name, v := range payload {
 		if t, ok := v.(time.Time); ok {
-			p[name] = t.Unix()
+			payload[name] = t.Unix()
 		}
 	}
-	return signWith(k, mustJSON(h), mustJSON(p))
+	return signWith(k, mustJSON(h), mustJSON(payload))
 }
 
 // Sign returns the compact JWS of header and payload, which it base64url-

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/accesstoken/bearer"
@@ -61,5 +62,38 @@ func newBearer(ctx context.Context, t Target, warm bool) (*Contender, error) {
 		_, err := v.Validate(ctx, token)
 		return err
 	}
-	return &Contender{Validate: validate, close: func() { v.Close() }}, nil
+	return &Contender{Validate: validate, validator: v, close: func() { v.Close() }}, nil
+}
+
+// RevocationEntries is how many revocations bearer-revoked holds: what
+// 5 000 back-channel logouts leave, a session and, for the tokens without
+// sid, its subject each.
+const RevocationEntries = 10000
+
+// newBearerRevoked is bearer-warm with RevocationEntries revocations in
+// force, none of which matches the benchmark token.
+func newBearerRevoked(ctx context.Context, t Target) (*Contender, error) {
+	c, err := newBearer(ctx, t, true)
+	if err != nil || c.Pending != "" {
+		return c, err
+	}
+	if err := Revoke(ctx, c.validator, RevocationEntries); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Revoke puts n revocations in force in v, as n/2 back-channel logouts
+// naming a session and a subject would.
+func Revoke(ctx context.Context, v *bearer.Validator, n int) error {
+	for i := range n / 2 {
+		id := strconv.Itoa(i)
+		for _, r := range []bearer.Revocation{{SessionID: "session-" + id}, {Subject: "user-" + id, WithoutSession: true}} {
+			if err := v.Revoke(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 )
 
@@ -48,14 +49,17 @@ const (
 	Floor      = "floor"       // hand-written: base64 + JSON + verify + iss/aud/exp/scope
 	BearerCold = "bearer-cold" // this library, validated-token cache off
 	BearerWarm = "bearer-warm" // this library, validated-token cache on, same token every time
-	GolangJWT  = "golang-jwt"  // golang-jwt/jwt/v5 with MicahParks/keyfunc/v3
-	Auth0      = "auth0"       // auth0/go-jwt-middleware/v2 validator
-	GoOIDC     = "go-oidc"     // coreos/go-oidc/v3 IDTokenVerifier, ClientID = audience
-	JWX        = "jwx"         // lestrrat-go/jwx/v3 jwt.Parse with a jwk.Set
+	// BearerRevoked is bearer-warm with RevocationEntries revocations in
+	// force, none of which matches the token.
+	BearerRevoked = "bearer-revoked"
+	GolangJWT     = "golang-jwt" // golang-jwt/jwt/v5 with MicahParks/keyfunc/v3
+	Auth0         = "auth0"      // auth0/go-jwt-middleware/v2 validator
+	GoOIDC        = "go-oidc"    // coreos/go-oidc/v3 IDTokenVerifier, ClientID = audience
+	JWX           = "jwx"        // lestrrat-go/jwx/v3 jwt.Parse with a jwk.Set
 )
 
 // Names lists every contender, Bare first.
-var Names = []string{Bare, Floor, BearerCold, BearerWarm, GolangJWT, Auth0, GoOIDC, JWX}
+var Names = []string{Bare, Floor, BearerCold, BearerWarm, BearerRevoked, GolangJWT, Auth0, GoOIDC, JWX}
 
 // Contender is one way of validating a token, set up for one Target.
 type Contender struct {
@@ -68,7 +72,8 @@ type Contender struct {
 	// yet (a feature the core does not have); Validate is nil then.
 	Pending string
 
-	close func()
+	validator *bearer.Validator // this library's contenders only
+	close     func()
 }
 
 // Close releases what the contender holds (background refreshes).
@@ -109,6 +114,8 @@ func New(ctx context.Context, name string, t Target, token string) (*Contender, 
 		c, err = newBearer(ctx, t, false)
 	case BearerWarm:
 		c, err = newBearer(ctx, t, true)
+	case BearerRevoked:
+		c, err = newBearerRevoked(ctx, t)
 	case GolangJWT:
 		c, err = newGolangJWT(ctx, t)
 	case Auth0:

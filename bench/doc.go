@@ -11,6 +11,11 @@
 // and under-scoped ones, so that a misconfigured peer cannot win by doing
 // less.
 //
+// bearer-revoked is bearer-warm with 10 000 revocations in force (what
+// 5 000 back-channel logouts leave), none of which matches the token: what
+// the revocation check costs a cache hit. Measure it against bearer-warm
+// with cmd/paired -baseline bearer-warm.
+//
 // The benchmarks are in bench_test.go (go test -bench), the paired runs in
 // cmd/paired, the HTTP throughput runs in cmd/httpbench, the heap per
 // cached token in cmd/memory; cmd/table summarises go test output. run.sh

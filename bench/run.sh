@@ -81,12 +81,18 @@ go run ./cmd/table <"$OUT/bench.txt" >"$OUT/tables.md"
 	echo "# each contender against lib=bare"
 	"${BENCHSTAT[@]}" -filter '.name:Validate' -row /alg -col /lib "$OUT/bench.txt"
 	echo
+	echo "# lib=bearer-revoked (10 000 revocations) against lib=bearer-warm (none)"
+	"${BENCHSTAT[@]}" -filter '.name:Validate (/lib:bearer-warm OR /lib:bearer-revoked)' -row /alg -col /lib "$OUT/bench.txt"
+	echo
 	echo "# introspection against lib=post"
 	"${BENCHSTAT[@]}" -filter '.name:Introspect' -row .name -col /lib "$OUT/bench.txt"
 } >"$OUT/benchstat.txt" 2>&1
 
 echo "bench/run.sh: paired runs" >&2
 go run ./cmd/paired -rounds "$ROUNDS" >"$OUT/paired.md"
+
+echo "bench/run.sh: paired runs, 10 000 revocations against none" >&2
+go run ./cmd/paired -baseline bearer-warm -contenders bearer-revoked -introspection=false -rounds "$ROUNDS" -batch 2000 >"$OUT/paired-revocations.md"
 
 echo "bench/run.sh: HTTP throughput" >&2
 go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
@@ -116,6 +122,8 @@ go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
 	echo "## Paired"
 	echo
 	cat "$OUT/paired.md"
+	echo
+	cat "$OUT/paired-revocations.md"
 	echo
 	echo "## HTTP"
 	echo

@@ -41,6 +41,10 @@ type authority struct {
 type authorityOptions struct {
 	AccessTokenTTL time.Duration // default: the authority's (an hour)
 	SPAURL         string        // the SPA's origin, for its redirect URIs
+	// LogoutURL is the API's backchannel_logout_uri; SubjectOnlyLogout
+	// makes its logout tokens name the user (sub) but not the session.
+	LogoutURL         string
+	SubjectOnlyLogout bool
 }
 
 // startAuthority starts examples/authority and waits for its discovery
@@ -57,6 +61,12 @@ func startAuthority(t testing.TB, o authorityOptions) *authority {
 	}
 	if o.SPAURL != "" {
 		a.env = append(a.env, "SPA_URL="+o.SPAURL)
+	}
+	if o.LogoutURL != "" {
+		a.env = append(a.env, "API_LOGOUT_URL="+o.LogoutURL)
+	}
+	if o.SubjectOnlyLogout {
+		a.env = append(a.env, "API_LOGOUT_SESSION_REQUIRED=false")
 	}
 	a.start()
 	return a

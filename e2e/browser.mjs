@@ -2,10 +2,13 @@
 // TestBrowserWalkthrough (browser_test.go), which starts the authority, the
 // API and the SPA first and passes their addresses in the environment:
 //
-//   SPA_URL, AUTHORITY, CHROMIUM, SCREENSHOTS, ACCESS_TOKEN_TTL
+//   SPA_URL, AUTHORITY, API_URL, CHROMIUM, SCREENSHOTS, ACCESS_TOKEN_TTL
 //
 // Each step prints one line and saves a screenshot; the first failed check
-// saves failure.png and exits 1. Tokens are never printed.
+// saves failure.png and exits 1. Tokens are never printed. Besides the
+// SPA's own calls, the test replays the SPA's access token itself, from
+// before and after the sign-out, and shows what the API answered in a
+// panel it adds to the page ("Replayed by the test").
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +22,7 @@ const env = (name) => {
 };
 const spaURL = env('SPA_URL');
 const authority = env('AUTHORITY');
+const apiURL = env('API_URL');
 const shots = env('SCREENSHOTS');
 const ttl = Number(env('ACCESS_TOKEN_TTL')) * 1000;
 const started = Date.now();
@@ -79,6 +83,39 @@ function check(ok, what, detail = '') {
   log(`ok: ${what}`);
 }
 
+// accessToken returns the access token the SPA holds, where
+// oidc-client-ts keeps it (sessionStorage).
+async function accessToken() {
+  return page.evaluate(() => {
+    const key = Object.keys(sessionStorage).find((k) => k.startsWith('oidc.user:'));
+    return key ? JSON.parse(sessionStorage.getItem(key)).access_token : undefined;
+  });
+}
+
+// replay calls the API with token from this process, not from the page:
+// what anyone holding the token can do after the user signed out.
+async function replay(token) {
+  const res = await fetch(apiURL, { headers: { Authorization: `Bearer ${token}` } });
+  return { status: res.status, challenge: res.headers.get('www-authenticate') ?? undefined };
+}
+
+// showReplay puts what the API answered to a replay in a panel of its
+// own, after the SPA's "API call result", for the screenshot.
+async function showReplay(title, result) {
+  await page.evaluate(({ title, result }) => {
+    let s = document.getElementById('replay');
+    if (!s) {
+      s = document.createElement('section');
+      s.id = 'replay';
+      s.style.borderColor = '#c9302c';
+      s.append(document.createElement('h2'), document.createElement('pre'));
+      document.getElementById('api-result').closest('section').after(s);
+    }
+    s.querySelector('h2').textContent = title;
+    s.querySelector('pre').textContent = JSON.stringify(result, null, 2);
+  }, { title, result });
+}
+
 async function home() {
   await page.waitForURL((u) => u.href.startsWith(spaURL) && !u.pathname.endsWith('callback.html'));
   await page.waitForSelector('body[data-ready="true"]');
@@ -134,23 +171,53 @@ try {
   check(twoDigits.test(result), 'Call API after the first token expired shows two digits', result);
   await shot('after-silent-renew');
 
-  log('5. logout at the authority');
+  log('5. the test takes the access token the SPA calls the API with, and replays it itself');
+  // Fresh from a renewal, so that it outlives the steps below (the API
+  // allows no leeway): an expired token would be refused as expired.
+  const renewals = JSON.parse(await text('token')).renewals;
+  await page.waitForFunction(
+    (n) => JSON.parse(document.getElementById('token').textContent || '{}').renewals > n,
+    renewals,
+    { timeout: ttl * 2, polling: 100 },
+  );
+  const token = await accessToken();
+  check(typeof token === 'string' && token.split('.').length === 3, 'the SPA holds a JWT access token');
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+  check(typeof claims.sid === 'string' && claims.sid !== '', 'it carries the sign-in session\'s sid');
+  result = await replay(token);
+  check(result.status === 200, 'replayed by the test before logout: 200', JSON.stringify(result));
+  await showReplay('Replayed by the test: the access token, before logout', result);
+  await shot('replay-before-logout-200');
+
+  log('6. logout at the authority, which posts a logout token to the API');
   await page.click('#logout');
   await page.waitForURL((u) => u.href.startsWith(authority));
   await page.waitForSelector('button[value=yes]');
   await shot('logout-confirm');
+  // The authority answers the confirmation once it has posted the logout
+  // token to every client of the session, the API among them.
+  const confirmed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/session/end/confirm'));
+  const loggedOutAt = Date.now();
   await page.click('button[value=yes]');
+  await confirmed;
+  const replayed = await replay(token);
+  const refusedAfter = Date.now() - loggedOutAt;
+  check(replayed.status === 401 && /error="invalid_token", error_description="token revoked"/.test(replayed.challenge ?? ''),
+    'the same access token, replayed at once, gets 401 invalid_token "token revoked"', JSON.stringify(replayed));
+  check(refusedAfter <= 1000, `refused ${refusedAfter} ms after Logout was confirmed (at most 1000 ms)`);
   await home();
   check((await text('user')) === '', 'user data is gone');
   result = await callAPI();
-  check(/"status": 401/.test(result), 'Call API after logout shows 401', result);
-  await shot('after-logout-401');
+  check(/"status": 401/.test(result), 'Call API after logout shows 401 (the SPA has no token any more)', result);
+  await showReplay('Replayed by the test right after logout: the same access token', { ...replayed, ms_after_logout_confirmed: refusedAfter });
+  await shot('after-logout-replay-revoked');
 
-  log('6. the authority session is over: Login asks for credentials again');
+  log('7. the authority session is over: Login asks for credentials again');
   await page.click('#login');
   await page.waitForURL((u) => u.href.startsWith(authority));
   await page.waitForSelector('input[name=login]');
   check(true, 'login form shown again');
+  await shot('login-again');
 
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 } catch (err) {

@@ -22,8 +22,12 @@ const (
 // TestBrowserWalkthrough runs the walkthrough in headless Chromium: the
 // oidc-client-ts application (examples/spa) signs in at node-oidc-provider
 // (examples/authority) and calls the example API (examples/api, built from
-// this checkout) through the bearer middleware. browser.mjs drives the
-// browser and saves a screenshot of each step in e2e/screenshots/.
+// this checkout) through the bearer middleware, renews its token silently
+// and signs out. The authority then posts a logout token to the API's
+// back-channel logout endpoint, and the access token from before the
+// sign-out, replayed by the test, is refused as revoked within a second.
+// browser.mjs drives the browser and saves a screenshot of each step in
+// e2e/screenshots/.
 func TestBrowserWalkthrough(t *testing.T) {
 	node := requireNode(t)
 	requireNodeModule(t, "examples/authority", "oidc-provider")
@@ -33,10 +37,10 @@ func TestBrowserWalkthrough(t *testing.T) {
 	root := repoRoot(t)
 
 	spaURL := "http://127.0.0.1:" + itoa(freePort(t))
-	a := startAuthority(t, authorityOptions{AccessTokenTTL: accessTokenTTL, SPAURL: spaURL})
+	apiAddr := "127.0.0.1:" + itoa(freePort(t))
+	a := startAuthority(t, authorityOptions{AccessTokenTTL: accessTokenTTL, SPAURL: spaURL, LogoutURL: "http://" + apiAddr + "/backchannel-logout"})
 
 	api := buildAPI(t, root)
-	apiAddr := "127.0.0.1:" + itoa(freePort(t))
 	apiProc := start(t, "api", root, nil, api,
 		"-addr", apiAddr, "-authority", a.Issuer, "-audience", "api", "-scopes", "api",
 		"-client-id", "api", "-client-secret", apiSecret, "-cors-origins", spaURL,
@@ -60,6 +64,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 	driver := start(t, "browser", filepath.Join(root, "e2e"), []string{
 		"SPA_URL=" + spaURL,
 		"AUTHORITY=" + a.Issuer,
+		"API_URL=http://" + apiAddr + "/values",
 		"CHROMIUM=" + chromium,
 		"SCREENSHOTS=" + screenshots,
 		"ACCESS_TOKEN_TTL=" + itoa(int(accessTokenTTL/time.Second)),

@@ -1,6 +1,8 @@
 // Command api is the walkthrough's protected API: GET /values answers two
 // random digits to a caller with a valid token, GET /identity echoes the
-// token's claims, GET /healthz needs no token.
+// token's claims, GET /healthz needs no token, and POST
+// /backchannel-logout is where the authority signs a user out (register it
+// as the backchannel_logout_uri of the client -client-id names).
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
@@ -36,6 +38,7 @@ func routes(v *bearer.Validator) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
+	mux.Handle("POST "+demo.LogoutPath, v.LogoutHandler())
 	return mux
 }
 

@@ -34,6 +34,12 @@ const env = {
   apiSecret: process.env.API_CLIENT_SECRET ?? 'api-secret',
   apiAuthMethod: process.env.API_CLIENT_AUTH_METHOD ?? 'client_secret_basic',
   svcSecret: process.env.SVC_CLIENT_SECRET ?? 'svc-secret',
+  // Where the authority posts logout tokens for the API (its
+  // backchannel_logout_uri), and whether they name the session (sid) or
+  // only the user (sub): set API_LOGOUT_SESSION_REQUIRED=false for the
+  // latter.
+  apiLogoutURL: process.env.API_LOGOUT_URL ?? 'http://127.0.0.1:5000/backchannel-logout',
+  apiLogoutSessionRequired: process.env.API_LOGOUT_SESSION_REQUIRED !== 'false',
   // A private JWK Set. Missing file: keys are generated and written there,
   // so a restart keeps them. Unset: fresh keys at every start.
   jwksFile: process.env.JWKS_FILE,
@@ -141,13 +147,16 @@ const configuration = {
       post_logout_redirect_uris: [redirect('/index.html'), redirect('/')],
     },
     {
-      // The API itself, for the introspection endpoint only.
+      // The API itself: its credentials at the introspection endpoint, and
+      // where it is told of sign-outs (OpenID Connect Back-Channel Logout).
       client_id: 'api',
       client_secret: env.apiSecret,
       token_endpoint_auth_method: env.apiAuthMethod,
       grant_types: [],
       response_types: [],
       redirect_uris: [],
+      backchannel_logout_uri: env.apiLogoutURL,
+      backchannel_logout_session_required: env.apiLogoutSessionRequired,
     },
     // Machine clients (client_credentials), one per signing algorithm.
     ...Object.keys(accessTokenAlg).map((id) => ({
@@ -167,6 +176,18 @@ const configuration = {
   // The SPA's access token is for the API, not for the userinfo endpoint,
   // so the user's claims travel in the ID token.
   conformIdTokenClaims: false,
+  // A JWT access token issued in a sign-in session carries the session's
+  // sid for the API (see apiJoinsSession): the sid of the logout token the
+  // API receives when the session ends. (Introspection answers name the
+  // sid of the token's own client, the SPA's, which node-oidc-provider
+  // keeps only for clients with a backchannel_logout_uri: there is none
+  // for opaque tokens, and the API falls back on sub and iat.)
+  async extraTokenClaims(ctx, token) {
+    if (token.kind !== 'AccessToken' || !token.sessionUid) return undefined;
+    const session = await ctx.oidc.provider.Session.findByUid(token.sessionUid);
+    const sid = session?.authorizations?.api?.sid;
+    return sid ? { sid } : undefined;
+  },
   async findAccount(ctx, sub) {
     const person = people[sub] ?? { name: sub };
     return {
@@ -187,6 +208,7 @@ const configuration = {
     },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
     resourceIndicators: {
       enabled: true,
       // A request that names no resource is for the walkthrough's API.
@@ -215,12 +237,30 @@ const configuration = {
     AuthorizationCode: 60,
   },
   cookies: { keys: [randomBytes(32).toString('hex')] },
+  // node-oidc-provider refuses to reach loopback and private addresses
+  // from the server (SSRF protection); this development setup posts logout
+  // tokens to an API on the loopback on purpose, so the guard is lifted for
+  // that one URL, and for nothing else.
+  fetch(url, options) {
+    if (new URL(url).href === new URL(env.apiLogoutURL).href) delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   // Errors are rendered by the library; keep its stack traces out of pages.
   renderError(ctx, out) {
     ctx.type = 'html';
     ctx.body = `<!DOCTYPE html><title>oops</title><h1>${escape(out.error)}</h1><p>${escape(out.error_description ?? '')}</p>`;
   },
 };
+
+// apiJoinsSession records the API as a client of every sign-in session
+// the SPA takes part in. node-oidc-provider posts logout tokens only to
+// the clients of the session that ends, and the API, which never signs
+// anyone in, would not be one: so its tokens would outlive the sign-out.
+function apiJoinsSession(ctx) {
+  if (ctx.oidc.client?.clientId === 'spa' && ctx.oidc.session?.accountId) {
+    ctx.oidc.session.ensureClientContainer('api');
+  }
+}
 
 function escape(s) {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -240,6 +280,10 @@ function main(argv) {
     return;
   }
   const provider = new Provider(env.issuer, configuration);
+  provider.on('authorization.success', apiJoinsSession);
+  provider.on('backchannel.error', (ctx, err, client) => {
+    console.error(`back-channel logout of ${client.clientId} failed: ${err.message}`);
+  });
   // The authority is a development tool: answer on the loopback only.
   const server = provider.listen(env.port, env.host, () => {
     const { port } = server.address();

@@ -1,7 +1,7 @@
 // Command chi is examples/api written with chi: the same flags, routes and
 // behaviour. GET /values answers two random digits to a caller with a
 // valid token, GET /identity echoes the token's claims, GET /healthz needs
-// no token.
+// no token, POST /backchannel-logout signs a user out.
 //
 //	go run ./examples/chi                      # embedded test authority
 //	go run ./examples/chi -authority https://login.example.com -audience api
@@ -31,6 +31,7 @@ func routes(v *bearer.Validator) http.Handler {
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
+	r.Method(http.MethodPost, demo.LogoutPath, v.LogoutHandler())
 	r.Group(func(r chi.Router) {
 		r.Use(chibearer.New(v))
 		r.Get("/values", func(w http.ResponseWriter, r *http.Request) {

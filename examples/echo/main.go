@@ -1,7 +1,7 @@
 // Command echo is examples/api written with echo: the same flags, routes
 // and behaviour. GET /values answers two random digits to a caller with a
 // valid token, GET /identity echoes the token's claims, GET /healthz needs
-// no token.
+// no token, POST /backchannel-logout signs a user out.
 //
 //	go run ./examples/echo                      # embedded test authority
 //	go run ./examples/echo -authority https://login.example.com -audience api
@@ -31,6 +31,9 @@ func routes(v *bearer.Validator) *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
+	// Every method: the handler answers 405 itself, where the guard of the
+	// group below would answer 401.
+	e.Any(demo.LogoutPath, echo.WrapHandler(v.LogoutHandler()))
 	api := e.Group("", echobearer.New(v))
 	api.GET("/values", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, demo.Values())

@@ -1,7 +1,7 @@
 // Command gin is examples/api written with gin: the same flags, routes and
 // behaviour. GET /values answers two random digits to a caller with a
 // valid token, GET /identity echoes the token's claims, GET /healthz needs
-// no token.
+// no token, POST /backchannel-logout signs a user out.
 //
 //	go run ./examples/gin                      # embedded test authority
 //	go run ./examples/gin -authority https://login.example.com -audience api
@@ -33,6 +33,7 @@ func routes(v *bearer.Validator) *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
+	r.POST(demo.LogoutPath, gin.WrapH(v.LogoutHandler()))
 	api := r.Group("/", ginbearer.New(v))
 	api.GET("/values", func(c *gin.Context) {
 		c.JSON(http.StatusOK, demo.Values())

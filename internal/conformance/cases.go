@@ -396,6 +396,8 @@ func Cases() []Case {
 		bearertest.Claims{"aud": "spa-client", "nonce": "n-0S6_WzA2Mj", "at_hash": "77QmUPtjPfzWtF2AnpK9RQ", "auth_time": inSeconds(-60)}), Authorization: auth, Want: audience})
 	add("OIDC Back-Channel Logout 1.0 §2.4", Case{Name: "logout token without typ", Guard: global, Token: headed("RS256", map[string]any{"typ": nil},
 		bearertest.Claims{"sid": "08a5019c", "events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}), Authorization: auth, Want: tokenType})
+	add("OIDC Back-Channel Logout 1.0 §2.7", Case{Name: "revoked session", Guard: global, Token: token(bearertest.Claims{"sid": revokedSession}),
+		Authorization: auth, Want: invalidToken("token revoked")})
 	add("RFC 7519 §4.1.1", Case{Name: "iss a number", Guard: global, Token: token(bearertest.Claims{"iss": 7}), Authorization: auth, Want: malformed})
 	add("RFC 7519 §4.1.3",
 		Case{Name: "aud a number", Guard: global, Token: token(bearertest.Claims{"aud": 1}), Authorization: auth, Want: malformed},

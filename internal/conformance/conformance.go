@@ -234,6 +234,7 @@ func NewEnvLogging(t testing.TB, logger *slog.Logger) *Env {
 	a.SetClient(specialClientID, specialClientSecret)
 	ok := newValidator(t, bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Logger: logger})
 	ready(t, ok)
+	revokeConformanceSession(t, ok)
 	// After the validator's fetch: the first token signed with the new key
 	// makes it fetch the key set again.
 	keys.rotatedKid = a.RotateKey("EdDSA")

@@ -8,10 +8,11 @@
 // (in alternating order from round to round), and keeps the ratio of the
 // two. It reports, per contender, the median ratio over the rounds with
 // its interquartile range, and the median ns/op. Baselines: the bare
-// signature check for the JWT contenders (per algorithm), the plain POST
-// for the introspection contenders.
+// signature check for the JWT contenders (per algorithm), or the one
+// -baseline names, the plain POST for the introspection contenders.
 //
 //	go run ./cmd/paired -rounds 40 -batch 200
+//	go run ./cmd/paired -baseline bearer-warm -contenders bearer-revoked -introspection=false
 package main
 
 import (
@@ -32,7 +33,8 @@ func main() {
 	batch := flag.Int("batch", 200, "validations per batch")
 	jwts := flag.Bool("jwt", true, "measure the JWT contenders against the bare signature check")
 	intro := flag.Bool("introspection", true, "also measure the introspection contenders against a plain POST")
-	only := flag.String("contenders", "", "JWT contenders to measure against the bare check, comma-separated; empty: all")
+	only := flag.String("contenders", "", "JWT contenders to measure against the baseline, comma-separated; empty: all")
+	baseline := flag.String("baseline", bench.Bare, "the JWT contender the others are measured against")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -47,7 +49,8 @@ func main() {
 	for _, alg := range algs {
 		token := a.TokenWith(alg, nil, bench.Claims())
 		var cs []*bench.Contender
-		for i, name := range bench.Names {
+		names := append([]string{*baseline}, slices.DeleteFunc(slices.Clone(bench.Names), func(n string) bool { return n == *baseline })...)
+		for i, name := range names {
 			if i > 0 && *only != "" && !slices.Contains(strings.Split(*only, ","), name) {
 				continue
 			}

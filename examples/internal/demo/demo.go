@@ -23,6 +23,10 @@ import (
 	"github.com/accesstoken/bearer/bearertest"
 )
 
+// LogoutPath is where every example API serves the back-channel logout
+// endpoint (bearer.Validator.LogoutHandler), for POST.
+const LogoutPath = "/backchannel-logout"
+
 // Flags is the fixed command-line contract of every example API; other
 // programs (the SPA, the end-to-end tests) drive them with it.
 type Flags struct {

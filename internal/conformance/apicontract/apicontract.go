@@ -1,7 +1,8 @@
 // Package apicontract tests that an example API program keeps the contract
 // of examples/api, which other programs (the SPA, the end-to-end tests)
 // rely on: the flags, GET /values, GET /identity and GET /healthz, the
-// curl line printed when it embeds a test authority, and the CORS policy.
+// curl line printed when it embeds a test authority, the CORS policy, and
+// the back-channel logout endpoint, POST /backchannel-logout.
 // examples/chi, examples/echo and examples/gin run it against their own
 // run function, so the same program in four frameworks behaves as one.
 package apicontract
@@ -18,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/accesstoken/bearer/bearertest"
 )
 
 // RunFunc is an example's main without the process: it serves until ctx
@@ -30,6 +33,7 @@ var curlLine = regexp.MustCompile(`curl -i -H "Authorization: Bearer ([^"]+)" (h
 func Run(t *testing.T, run RunFunc) {
 	t.Run("printed curl line works", func(t *testing.T) { testCurlLine(t, run) })
 	t.Run("CORS", func(t *testing.T) { testCORS(t, run) })
+	t.Run("back-channel logout", func(t *testing.T) { testLogout(t, run) })
 	t.Run("bad flags", func(t *testing.T) {
 		for _, args := range [][]string{{"-mode", "magic"}, {"-nope"}, {"extra"}} {
 			if err := run(t.Context(), args, io.Discard, io.Discard); err == nil {
@@ -171,6 +175,37 @@ func testCORS(t *testing.T, run RunFunc) {
 	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.example" ||
 		resp.Header.Get("Access-Control-Expose-Headers") != "WWW-Authenticate" {
 		t.Errorf("401 to the allowed origin lacks CORS headers: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// testLogout signs a user out through the program's logout endpoint, as
+// an authority whose client -client-id the program is does.
+func testLogout(t *testing.T, run RunFunc) {
+	a := bearertest.New(t)
+	base, _ := start(t, run, "-authority", a.Issuer(), "-audience", "api",
+		"-client-id", bearertest.DefaultClientID, "-client-secret", bearertest.DefaultClientSecret)
+	token := a.Token(bearertest.Claims{"aud": "api", "scope": "api", "sid": "s-1"})
+	if resp, body := send(t, http.MethodGet, base+"/values", bearer(token)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /values: %d %s", resp.StatusCode, body)
+	}
+	resp, err := a.PostLogout(base+"/backchannel-logout", a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("logout: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = send(t, http.MethodGet, base+"/values", bearer(token))
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `error_description="token revoked"`) {
+		t.Errorf("GET /values after logout: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, body := send(t, http.MethodPost, base+"/backchannel-logout", nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"error":"invalid_request"`) {
+		t.Errorf("logout without a logout token: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, http.MethodGet, base+"/backchannel-logout", nil); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /backchannel-logout: %d, want 405", resp.StatusCode)
 	}
 }
 

@@ -1,0 +1,281 @@
+package bearer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// backchannelLogoutEvent is the member of events that makes a JWT a logout
+// token (OpenID Connect Back-Channel Logout 1.0 §2.4).
+const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// Reasons a logout request is refused, besides those of access tokens
+// (ErrMalformed, ErrSignature, ErrExpired, …). Each is a fixed phrase,
+// sent as the error_description.
+var (
+	errLogoutMethod   = errors.New("logout requests are POST")
+	errLogoutRequest  = errors.New("logout request malformed")
+	errNoLogoutToken  = errors.New("logout_token missing")
+	errNotLogoutToken = errors.New("not a logout token")
+	errLogoutReplayed = errors.New("logout token replayed")
+	errStoreDown      = errors.New("revocation store unavailable")
+	// errLogoutRefused: go-oidc refused a token the checks of this file
+	// accept; its reason is logged.
+	errLogoutRefused = errors.New("logout token refused")
+)
+
+// LogoutHandler returns the endpoint the authority calls to sign a user
+// out of this API (OpenID Connect Back-Channel Logout 1.0). Mount it at the
+// backchannel_logout_uri registered for the API's client (Config.ClientID)
+// at the authority.
+//
+// It takes a POST of an application/x-www-form-urlencoded logout_token,
+// verifies it with go-oidc's VerifyLogout over the Validator's own keys
+// (see KeySet), and then requires what VerifyLogout leaves out: typ
+// logout+jwt or none, iat not in the future and exp not past (each with
+// Leeway), events holding the back-channel logout event as an object, a
+// jti not seen before, and no member named twice or in another case. It
+// then revokes the tokens of the session the logout token names (sid)
+// and, unless Config.SessionOnlyLogout, those of its subject (sub) that
+// carry no sid and were issued at or before it; a logout token without
+// sid revokes every token of its subject issued at or before it. See
+// Revoke.
+//
+// It answers 200 with Cache-Control: no-store once the revocations hold
+// here, 400 with a JSON error invalid_request otherwise (§2.8), 405 to
+// another method, and 503 with Retry-After when the authority's keys or
+// Config.RevocationStore cannot be reached. It never logs the token, only
+// its Fingerprint. Without Config.ClientID, every logout token is refused.
+func (v *Validator) LogoutHandler() http.Handler {
+	if v.s.ClientID == "" {
+		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority")
+	}
+	return http.HandlerFunc(v.serveLogout)
+}
+
+func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeLogoutError(w, http.StatusMethodNotAllowed, errLogoutMethod, 0)
+		return
+	}
+	token, err := readLogoutToken(w, r, v.s.MaxTokenSize)
+	if err != nil {
+		writeLogoutError(w, http.StatusBadRequest, err, 0)
+		return
+	}
+	// One deadline for all the waiting on the authority and the store.
+	ctx, cancel := context.WithTimeout(r.Context(), v.s.Timeout)
+	defer cancel()
+	if err := v.logout(ctx, token); err != nil {
+		v.s.Logger.WarnContext(ctx, "bearer: back-channel logout refused", "token", Fingerprint(token), "error", err)
+		e := AsError(err)
+		switch {
+		case errors.Is(err, errStoreDown):
+			writeLogoutError(w, http.StatusServiceUnavailable, errStoreDown, time.Second)
+		case e.Status == http.StatusServiceUnavailable:
+			writeLogoutError(w, e.Status, errors.New(e.Description), e.RetryAfter)
+		default:
+			writeLogoutError(w, http.StatusBadRequest, errors.New(e.Description), 0)
+		}
+		return
+	}
+	v.s.Logger.InfoContext(ctx, "bearer: back-channel logout", "token", Fingerprint(token))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// readLogoutToken returns the one logout_token of a form body.
+func readLogoutToken(w http.ResponseWriter, r *http.Request, maxTokenSize int) (string, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return "", errLogoutRequest
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, int64(maxTokenSize)+4096)
+	if err := r.ParseForm(); err != nil {
+		return "", errLogoutRequest
+	}
+	values := r.PostForm["logout_token"]
+	switch {
+	case len(values) > 1:
+		return "", errLogoutRequest
+	case len(values) == 0 || values[0] == "":
+		return "", errNoLogoutToken
+	}
+	return values[0], nil
+}
+
+// writeLogoutError answers a logout request that failed, with the JSON
+// error of §2.8.
+func writeLogoutError(w http.ResponseWriter, status int, reason error, retryAfter time.Duration) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	code := codeInvalidRequest
+	if status == http.StatusServiceUnavailable {
+		code = "temporarily_unavailable"
+		h.Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
+	}
+	w.WriteHeader(status)
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}{code, reason.Error()})
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// logoutToken is what a verified logout token says.
+type logoutToken struct {
+	issuer, subject, session, id string
+	issuedAt, expires            time.Time
+}
+
+// logout verifies a logout token and applies the revocations it calls for.
+func (v *Validator) logout(ctx context.Context, raw string) error {
+	lt, err := v.verifyLogout(ctx, raw)
+	if err != nil {
+		return err
+	}
+	first, err := v.revocationStore.FirstSeen(ctx, lt.issuer+" "+lt.id, lt.expires.Add(v.s.leeway))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errStoreDown, err)
+	}
+	if !first {
+		return errInvalidToken(errLogoutReplayed)
+	}
+	var revocations []Revocation
+	if lt.session != "" {
+		revocations = append(revocations, Revocation{SessionID: lt.session})
+	}
+	if lt.subject != "" && (lt.session == "" || !v.s.SessionOnlyLogout) {
+		revocations = append(revocations, Revocation{Subject: lt.subject, IssuedBefore: lt.issuedAt, WithoutSession: lt.session != ""})
+	}
+	var storeErr error
+	now := time.Now()
+	for _, r := range revocations {
+		if ok, err := v.applyRevocation(&r, now); err != nil || !ok {
+			continue
+		}
+		storeErr = errors.Join(storeErr, v.revocationStore.Revoke(ctx, r))
+	}
+	if storeErr != nil {
+		// The revocations hold here; the other replicas may miss them.
+		return fmt.Errorf("%w: %w", errStoreDown, storeErr)
+	}
+	return nil
+}
+
+// verifyLogout verifies a logout token twice: with go-oidc's VerifyLogout,
+// and with the rules of this file, which read the payload with the
+// decoder of access tokens. Both must accept it.
+func (v *Validator) verifyLogout(ctx context.Context, raw string) (*logoutToken, error) {
+	if len(raw) > v.s.MaxTokenSize {
+		return nil, errInvalidToken(ErrTooLarge)
+	}
+	if !looksLikeJWS(raw) {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	h, err := peekHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 8725 §3.11: an access token (at+jwt) or an ID token (JWT) is
+	// not a logout token, even when the rest of it would pass.
+	if t := strings.ToLower(h.Typ); t != "" && t != "logout+jwt" && t != "application/logout+jwt" {
+		return nil, errInvalidToken(ErrTokenType)
+	}
+	algs := v.s.asymmetricAlgorithms()
+	if !slices.Contains(algs, h.Alg) {
+		return nil, errInvalidToken(ErrAlgorithm)
+	}
+	r, err := v.p.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var check keyCheck
+	verifier := oidc.NewVerifier(r.issuer, v.KeySet(), &oidc.Config{
+		ClientID:             v.s.ClientID,
+		SupportedSigningAlgs: algs,
+		// exp is checked below, with Leeway.
+		SkipExpiryCheck: true,
+	})
+	_, oidcErr := verifier.VerifyLogout(context.WithValue(ctx, keyCheckKey{}, &check), raw)
+	if check.err != nil {
+		return nil, check.err
+	}
+	if !check.called {
+		// go-jose refused the token before any key was looked at.
+		v.s.Logger.DebugContext(ctx, "bearer: go-oidc refused a logout token unread", "token", Fingerprint(raw), "error", oidcErr)
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	lt, err := v.checkLogoutClaims(string(check.payload), r.issuer, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if oidcErr != nil {
+		v.s.Logger.WarnContext(ctx, "bearer: go-oidc refused a logout token that passed the other checks", "token", Fingerprint(raw), "error", oidcErr)
+		return nil, errInvalidToken(errLogoutRefused)
+	}
+	return lt, nil
+}
+
+// logoutMembers are the claims a logout token's rules read. A member whose
+// name differs from one of them only in case is refused: encoding/json,
+// which go-oidc uses, would read it as that claim.
+var logoutMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "events", "nonce"}
+
+// checkLogoutClaims applies OpenID Connect Back-Channel Logout 1.0 §2.4
+// and §2.6 to a verified payload.
+func (v *Validator) checkLogoutClaims(payload, issuer string, now time.Time) (*logoutToken, error) {
+	w, err := decodeClaims(payload)
+	if err != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(payload), &members); err != nil {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	for name := range members {
+		for _, m := range logoutMembers {
+			if name != m && strings.EqualFold(name, m) {
+				return nil, errInvalidToken(ErrMalformed)
+			}
+		}
+	}
+	// events holds the logout event as an object; an ID token has a nonce.
+	var events map[string]json.RawMessage
+	if raw, ok := members["events"]; !ok || !isObject(raw) || json.Unmarshal(raw, &events) != nil {
+		return nil, errInvalidToken(errNotLogoutToken)
+	}
+	if raw, ok := events[backchannelLogoutEvent]; !ok || !isObject(raw) {
+		return nil, errInvalidToken(errNotLogoutToken)
+	}
+	if _, ok := members["nonce"]; ok {
+		return nil, errInvalidToken(errNotLogoutToken)
+	}
+	if w.Jti == "" || w.Sub == "" && w.Sid == "" || !w.Iat.set || !w.Exp.set {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	c := w.claims(payload)
+	if c.Issuer != issuer {
+		return nil, errInvalidToken(ErrIssuer)
+	}
+	if v.s.ClientID == "" || !slices.Contains(c.Audience, v.s.ClientID) {
+		return nil, errInvalidToken(ErrAudience)
+	}
+	if err := v.checkTimes(c, now); err != nil {
+		return nil, err
+	}
+	return &logoutToken{issuer: c.Issuer, subject: c.Subject, session: c.SessionID, id: c.ID, issuedAt: c.IssuedAt, expires: c.ExpiresAt}, nil
+}

@@ -1,0 +1,204 @@
+package bearer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// ErrRevoked: the token was revoked (see Revocation), by a back-channel
+// logout or by the API itself. It is wrapped by an *Error that also
+// matches ErrInvalidToken.
+var ErrRevoked = errors.New("token revoked")
+
+// DefaultMaxTokenLifetime is Config.MaxTokenLifetime's default: long
+// enough for the authorities whose access tokens live longest by default.
+const DefaultMaxTokenLifetime = 24 * time.Hour
+
+// Revocation refuses the access tokens it matches before they expire.
+// Exactly one of SessionID, Subject, TokenID and TokenHash is set. A
+// revocation holds for JWTs and introspected tokens alike, wherever their
+// validation comes from (a cache or not), until Expires.
+//
+// It is what a RevocationStore carries between replicas, and survives
+// encoding/json.
+type Revocation struct {
+	// SessionID refuses every token whose sid is this.
+	SessionID string `json:"sid,omitempty"`
+
+	// Subject refuses the tokens whose sub is this and whose iat is at
+	// or before IssuedBefore (zero: when Revoke is called). A token
+	// without iat cannot show it was issued later, so it is refused too.
+	Subject      string    `json:"sub,omitempty"`
+	IssuedBefore time.Time `json:"iat,omitzero"`
+	// WithoutSession narrows a Subject revocation to the tokens that
+	// carry no sid: what a logout token revokes besides its session (see
+	// Config.SessionOnlyLogout).
+	WithoutSession bool `json:"no_sid,omitempty"`
+
+	// TokenID refuses every token whose jti is this.
+	TokenID string `json:"jti,omitempty"`
+
+	// TokenHash refuses one token: the hex SHA-256 of the whole token, as
+	// RevokeToken computes it.
+	TokenHash string `json:"token_sha256,omitempty"`
+
+	// Expires is when the revocation may be forgotten, because no token
+	// it matches is still valid. Revoke sets it when it is zero, and to
+	// no later than Config.MaxTokenLifetime (and twice Leeway) after the
+	// latest a matching token can have been issued.
+	Expires time.Time `json:"exp,omitzero"`
+}
+
+var errRevocation = errors.New("bearer: a Revocation sets exactly one of SessionID, Subject, TokenID and TokenHash; IssuedBefore and WithoutSession only with Subject")
+
+// key checks r and returns its index key.
+func (r *Revocation) key() (revocationKey, error) {
+	var k revocationKey
+	n := 0
+	for kind, v := range [numKinds]string{kindSession: r.SessionID, kindSubject: r.Subject, kindTokenID: r.TokenID, kindToken: r.TokenHash} {
+		if v != "" {
+			k, n = revocationKey{uint8(kind), v}, n+1
+		}
+	}
+	if n != 1 || k.kind != kindSubject && (!r.IssuedBefore.IsZero() || r.WithoutSession) {
+		return k, errRevocation
+	}
+	if k.kind == kindToken {
+		h, err := hex.DecodeString(k.value)
+		if err != nil || len(h) != sha256.Size {
+			return k, errors.New("bearer: Revocation.TokenHash is not a hex SHA-256")
+		}
+		k.value = string(h)
+	}
+	return k, nil
+}
+
+// Revoke refuses, from now on, every access token r matches: it answers
+// 401 invalid_token, "token revoked". The revocation holds in this
+// Validator at once, then r goes to Config.RevocationStore for the other
+// replicas; the error, if any, is the store's.
+//
+//	// sign alice out of every session that started before now
+//	err := v.Revoke(ctx, bearer.Revocation{Subject: "alice"})
+func (v *Validator) Revoke(ctx context.Context, r Revocation) error {
+	if _, err := v.applyRevocation(&r, time.Now()); err != nil {
+		return err
+	}
+	return v.revocationStore.Revoke(ctx, r)
+}
+
+// RevokeToken refuses token from now on, whatever it is (a JWT or a
+// reference token, valid or not), and forgets what is cached about it. See
+// Revoke.
+func (v *Validator) RevokeToken(ctx context.Context, token string) error {
+	if token == "" {
+		return errors.New("bearer: RevokeToken of an empty token")
+	}
+	defer v.Invalidate(token)
+	return v.Revoke(ctx, Revocation{TokenHash: cacheKey(token)})
+}
+
+// applyRevocation completes r (IssuedBefore, Expires) and adds it to the
+// Validator's own copy. It reports false for a revocation that has
+// expired.
+func (v *Validator) applyRevocation(r *Revocation, now time.Time) (bool, error) {
+	key, err := r.key()
+	if err != nil {
+		return false, err
+	}
+	latest := now // the latest a matching token can have been issued
+	if key.kind == kindSubject {
+		if r.IssuedBefore.IsZero() {
+			r.IssuedBefore = now
+		}
+		latest = r.IssuedBefore
+	}
+	limit := latest.Add(v.s.maxTokenLifetime() + 2*v.s.leeway)
+	if r.Expires.IsZero() || r.Expires.After(limit) {
+		r.Expires = limit
+	}
+	if !now.Before(r.Expires) {
+		return false, nil
+	}
+	e := revocationEntry{expires: r.Expires.UnixNano()}
+	if key.kind == kindSubject {
+		// Never 0, which means unset.
+		before := max(r.IssuedBefore.UnixNano(), 1)
+		if r.WithoutSession {
+			e.beforeUnbound = before
+		} else {
+			e.before = before
+		}
+	}
+	v.revocations.add(key, e, now)
+	return true, nil
+}
+
+// checkRevoked is the check every validated token passes. An introspection
+// answer about a revoked token is forgotten, so that the authority is
+// asked again once the revocation lapses.
+func (v *Validator) checkRevoked(token string, c *Claims) error {
+	if !v.revocations.revoked(c, token, time.Now) {
+		return nil
+	}
+	if v.in != nil && (v.s.Mode == Introspection || !looksLikeJWS(token)) {
+		v.in.Invalidate(token)
+	}
+	return errInvalidToken(ErrRevoked)
+}
+
+func (s *settings) maxTokenLifetime() time.Duration {
+	if s.MaxTokenLifetime > 0 {
+		return s.MaxTokenLifetime
+	}
+	return DefaultMaxTokenLifetime
+}
+
+// startRevocations sets up the Validator's copy of the revocations and,
+// with a store of Config's, keeps it current from the store until Close.
+func (v *Validator) startRevocations() {
+	v.revocations = newRevocationIndex(v.s.Logger, maxRevocations)
+	if v.s.RevocationStore == nil {
+		v.revocationStore = newMemoryRevocations()
+		return
+	}
+	v.revocationStore = v.s.RevocationStore
+	v.p.wg.Add(1)
+	go v.subscribe()
+}
+
+// subscribe delivers the store's revocations to this Validator until
+// Close, subscribing again after a pause when the store fails.
+func (v *Validator) subscribe() {
+	defer v.p.wg.Done()
+	ctx := v.p.ctx
+	deliver := func(r Revocation) {
+		if _, err := v.applyRevocation(&r, time.Now()); err != nil {
+			v.s.Logger.WarnContext(ctx, "bearer: the revocation store delivered an unusable revocation", "error", err)
+		}
+	}
+	backoff := time.Second
+	for {
+		start := time.Now()
+		err := v.revocationStore.Subscribe(ctx, deliver)
+		if ctx.Err() != nil {
+			return
+		}
+		v.s.Logger.WarnContext(ctx, "bearer: revocation store subscription ended; revocations of other replicas are missed until it resumes", "error", err)
+		if time.Since(start) > maxBackoff {
+			backoff = time.Second
+		}
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		backoff = min(2*backoff, maxBackoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
