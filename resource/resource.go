@@ -17,6 +17,7 @@
 package resource
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -161,11 +162,14 @@ func (m *Metadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, _ := json.Marshal(m) // strings and slices of strings always marshal
-	body = append(body, '\n')
+	// URLs as written: "&" in a query stays "&", not "\u0026".
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(m) // strings and slices of strings always encode
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(body.Len()))
 	h.Set("Cache-Control", "public, max-age=3600")
 	h.Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(body)
+	_, _ = w.Write(body.Bytes())
 }

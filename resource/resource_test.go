@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/accesstoken/bearer"
@@ -114,7 +115,7 @@ func TestServe(t *testing.T) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	m, err := resource.New(srv.URL+"/mcp", v)
+	m, err := resource.New(srv.URL+"/mcp?tenant=a&x=<b>", v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +134,15 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
+	if !strings.Contains(string(body), `"resource":"`+srv.URL+`/mcp?tenant=a&x=<b>"`) {
+		t.Errorf("resource not as written: %s", body)
+	}
 	var got map[string]any
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"resource":                              srv.URL + "/mcp",
+		"resource":                              srv.URL + "/mcp?tenant=a&x=<b>",
 		"authorization_servers":                 []any{a.Issuer()},
 		"scopes_supported":                      []any{"mcp:tools"},
 		"bearer_methods_supported":              []any{"header"},
