@@ -82,7 +82,7 @@ func check(resource string) error {
 	u, err := url.Parse(resource)
 	if err != nil || u.Host == "" || u.User != nil || strings.Contains(resource, "#") ||
 		(u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
-		return fmt.Errorf("resource: %q is not an https URL without fragment (http only on loopback)", resource)
+		return fmt.Errorf("resource: %q is not an https URL without fragment or user information (http only on loopback)", resource)
 	}
 	return nil
 }
