@@ -190,15 +190,16 @@ func AsError(err error) *Error {
 // WriteError writes the response for err: the status, a WWW-Authenticate
 // challenge for realm (RFC 6750 §3), Retry-After for 503, and a small JSON
 // body. It is the one place errors are rendered; every adapter calls it.
-// A nil err fails closed, as an unavailable authority.
-func WriteError(w http.ResponseWriter, realm string, err error) {
+// A nil err fails closed, as an unavailable authority. params are added to
+// the challenge (see Challenge).
+func WriteError(w http.ResponseWriter, realm string, err error, params ...ChallengeParam) {
 	e := AsError(err)
 	if e == nil {
 		e = errUnavailable(nil, 0)
 	}
 	h := w.Header()
 	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusBadRequest {
-		h.Set("WWW-Authenticate", e.Challenge(realm))
+		h.Set("WWW-Authenticate", e.Challenge(realm, params...))
 		// Browser apps read the challenge only if CORS exposes it.
 		h.Add("Access-Control-Expose-Headers", "WWW-Authenticate")
 	}
@@ -218,8 +219,9 @@ func WriteError(w http.ResponseWriter, realm string, err error) {
 }
 
 // Challenge returns the WWW-Authenticate value for e, for example
-// `Bearer realm="api", error="invalid_token", error_description="token expired"`.
-func (e *Error) Challenge(realm string) string {
+// `Bearer realm="api", error="invalid_token", error_description="token expired"`,
+// followed by params, such as ResourceMetadata, in their order.
+func (e *Error) Challenge(realm string, params ...ChallengeParam) string {
 	var b strings.Builder
 	b.WriteString("Bearer")
 	sep := " "
@@ -240,6 +242,9 @@ func (e *Error) Challenge(realm string) string {
 		param("error_description", e.Description)
 	}
 	param("scope", e.Scope)
+	for _, p := range params {
+		param(p.name, p.value)
+	}
 	return b.String()
 }
 

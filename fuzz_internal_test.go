@@ -248,15 +248,15 @@ func FuzzScopes(f *testing.F) {
 	})
 }
 
-// FuzzChallenge: whatever a description or scope holds, the challenge
-// stays one well-formed header value (RFC 6750 §3).
+// FuzzChallenge: whatever a description, scope or resource_metadata
+// holds, the challenge stays one well-formed header value (RFC 6750 §3).
 func FuzzChallenge(f *testing.F) {
 	for _, s := range []string{"token expired", `a"b\c`, "line\r\nInjected: yes", "ünïcödé", ""} {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, description, scope string) {
 		e := &Error{Status: 403, Code: codeInsufficientScope, Description: description, Scope: scope, kind: ErrInsufficientScope}
-		c := e.Challenge("api")
+		c := e.Challenge("api", ResourceMetadata(scope))
 		if !strings.HasPrefix(c, `Bearer realm="api"`) {
 			t.Fatalf("challenge %q", c)
 		}

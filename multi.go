@@ -62,6 +62,7 @@ const (
 // multi is the state of a Validator for several authorities.
 type multi struct {
 	fixed     map[string]*Validator // by issuer without a trailing slash
+	order     []string              // the fixed authorities as configured
 	reference *Validator            // the first fixed authority with a ClientID: it introspects reference tokens
 	resolve   func(string) (Config, bool)
 	max       int
@@ -123,6 +124,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: authority %q is listed twice", i, c.Authority)
 		}
 		m.fixed[key] = child
+		m.order = append(m.order, c.Authority)
 		if m.reference == nil && child.in != nil {
 			m.reference = child
 		}

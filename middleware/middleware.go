@@ -83,5 +83,5 @@ func (o *options) fail(w http.ResponseWriter, r *http.Request, token string, err
 		}
 		o.logger.Log(r.Context(), level, "bearer: request refused", attrs...)
 	}
-	bearer.WriteError(w, o.realm, e)
+	bearer.WriteError(w, o.realm, e, o.challenge...)
 }

@@ -38,6 +38,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 		mux.Handle(conformance.RoutePath, guard(respond))
 	}
 	mux.Handle(conformance.PublicPath, respond)
+	mux.Handle(conformance.MetadataPath, conformance.Metadata(v))
 	return mux
 }
 

@@ -1,8 +1,11 @@
 package middleware
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/accesstoken/bearer"
 )
@@ -19,6 +22,7 @@ type options struct {
 	onValidated func(*http.Request, *bearer.Claims)
 	onFailed    func(*http.Request, error)
 	logger      *slog.Logger
+	challenge   []bearer.ChallengeParam // added to every challenge
 }
 
 // DefaultRealm is the realm named in challenges unless Realm is given.
@@ -107,4 +111,21 @@ func OnFailed(f func(*http.Request, error)) Option {
 // Tokens appear only as bearer.Fingerprint.
 func Logger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
+}
+
+// ResourceMetadata adds resource_metadata="metadataURL" to every challenge,
+// the bare 401 included (RFC 9728 §5.1): metadataURL is where the API
+// publishes its protected-resource metadata (resource.Metadata's URL),
+// from which clients such as MCP clients learn which authority to ask for
+// a token. It panics unless metadataURL is an absolute http or https URL
+// without a fragment, in printable ASCII other than quotes and
+// backslashes: anything else would send clients nowhere, or not say what
+// was given. Given twice, the last one counts.
+func ResourceMetadata(metadataURL string) Option {
+	u, err := url.Parse(metadataURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" ||
+		strings.ContainsFunc(metadataURL, func(r rune) bool { return r <= ' ' || r > '~' || r == '"' || r == '\\' }) {
+		panic(fmt.Sprintf("middleware: ResourceMetadata(%q): not an absolute http(s) URL in printable ASCII without fragment", metadataURL))
+	}
+	return func(o *options) { o.challenge = []bearer.ChallengeParam{bearer.ResourceMetadata(metadataURL)} }
 }

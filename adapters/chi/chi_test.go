@@ -35,6 +35,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 		r.With(guard).HandleFunc(conformance.RoutePath, respond)
 	}
 	r.HandleFunc(conformance.PublicPath, respond)
+	r.Handle(conformance.MetadataPath, conformance.Metadata(v))
 	return r
 }
 

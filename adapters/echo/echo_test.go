@@ -41,6 +41,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 		e.Any(conformance.RoutePath, respond, guard)
 	}
 	e.Any(conformance.PublicPath, respond)
+	e.Any(conformance.MetadataPath, echo.WrapHandler(conformance.Metadata(v)))
 	return e
 }
 

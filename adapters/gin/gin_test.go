@@ -40,6 +40,7 @@ func build(v *bearer.Validator, g conformance.Guard) http.Handler {
 		r.Any(conformance.RoutePath, guard, respond)
 	}
 	r.Any(conformance.PublicPath, respond)
+	r.Any(conformance.MetadataPath, gin.WrapH(conformance.Metadata(v)))
 	return r
 }
 

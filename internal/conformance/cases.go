@@ -582,5 +582,6 @@ func Cases() []Case {
 		Case{Name: "cookie: malformed", Guard: Guard{Cookie: "at"}, HTTP: &HTTP{Cookie: "at=a,b"}, Want: malformed},
 		Case{Name: "cookie: twice", Guard: Guard{Cookie: "at"}, Token: valid, HTTP: &HTTP{Cookie: "at={token}; at={token}"}, Want: invalidRequest("more than one token cookie")},
 	)
+	resourceCases(add)
 	return append(cases, reviewCases()...)
 }

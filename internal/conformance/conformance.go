@@ -77,6 +77,9 @@ type Guard struct {
 	Query       bool   // accept access_token in the query
 	Form        bool   // accept access_token in a form body
 	Cookie      string // accept the token in this cookie
+	// ResourceMetadata, if set, is the metadata URL named in every
+	// challenge (middleware.ResourceMetadata).
+	ResourceMetadata string
 }
 
 // quiet drops logs: refusals are the point of the table, not news.
@@ -106,11 +109,15 @@ func (g Guard) Options() []middleware.Option {
 	if g.Cookie != "" {
 		opts = append(opts, middleware.FromCookie(g.Cookie))
 	}
+	if g.ResourceMetadata != "" {
+		opts = append(opts, middleware.ResourceMetadata(g.ResourceMetadata))
+	}
 	return opts
 }
 
 // Build returns a router of the adapter's framework with g mounted as g.Scope
-// says and Respond behind every route (see the path constants).
+// says and Respond behind every route (see the path constants); under
+// Group and Route it also serves Metadata(v) at MetadataPath, unguarded.
 type Build func(v *bearer.Validator, g Guard) http.Handler
 
 // Respond is the handler behind every conformance route. claims is what
@@ -171,7 +178,8 @@ type HTTP struct {
 
 // Want is the expected response. Header holds the expected value of each
 // of CheckedHeaders (several values joined with ", "); a name that is
-// missing must be absent from the response.
+// missing must be absent from the response. "{issuer}" in Body stands for
+// the Env authority's issuer.
 type Want struct {
 	Status int
 	Header map[string]string
@@ -186,6 +194,11 @@ var CheckedHeaders = []string{
 	"Content-Type",
 	"Retry-After",
 	"X-Content-Type-Options",
+	"Access-Control-Allow-Origin",
+	"Access-Control-Allow-Methods",
+	"Access-Control-Allow-Headers",
+	"Access-Control-Max-Age",
+	"Allow",
 }
 
 // Path returns the request path of c.

@@ -268,7 +268,7 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "too large", Token: func(*bearertest.Authority) string { return strings.Repeat("a", bearer.DefaultMaxTokenSize+1) }, Want: badLogout("token too large")},
 	)
 	add("OIDC Back-Channel Logout 1.0 §2.5",
-		LogoutCase{Name: "GET", Method: http.MethodGet, Token: logoutToken(nil), Want: logoutRefused(http.StatusMethodNotAllowed, "invalid_request", "logout requests are POST")},
+		LogoutCase{Name: "GET", Method: http.MethodGet, Token: logoutToken(nil), Want: with(logoutRefused(http.StatusMethodNotAllowed, "invalid_request", "logout requests are POST"), "Allow", "POST")},
 		LogoutCase{Name: "JSON body", ContentType: "application/json", Body: `{"logout_token":"{token}"}`, Token: logoutToken(nil), Want: badLogout("logout request malformed")},
 		LogoutCase{Name: "no logout_token", Body: "token={token}", Token: logoutToken(nil), Want: badLogout("logout_token missing")},
 		LogoutCase{Name: "empty logout_token", Body: "logout_token=", Want: badLogout("logout_token missing")},

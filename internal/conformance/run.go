@@ -28,7 +28,9 @@ func RunHTTP(t *testing.T, build Build) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			CheckResponse(t, resp, body, c.Want)
+			want := c.Want
+			want.Body = strings.ReplaceAll(want.Body, "{issuer}", env.Authority.Issuer())
+			CheckResponse(t, resp, body, want)
 		})
 	}
 }

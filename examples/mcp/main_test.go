@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+// start runs the program on a free loopback port until the test ends and
+// returns its MCP endpoint and what it printed once it listens.
+func start(t *testing.T, args ...string) (endpoint, printed string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", addr}, args...), out, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	// "listening" is printed just before the server listens.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(out.String(), "listening") {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not listening:\n%s", out.String())
+		}
+	}
+	return "http://" + addr + "/mcp", out.String()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// transport is the SDK client's HTTP transport: it sends the token, if
+// any, and keeps the first response, the one to initialize.
+type transport struct {
+	token string
+	mu    sync.Mutex
+	first *http.Response
+}
+
+func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if tr.token != "" {
+		req.Header.Set("Authorization", "Bearer "+tr.token)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		tr.mu.Lock()
+		if tr.first == nil {
+			tr.first = resp
+		}
+		tr.mu.Unlock()
+	}
+	return resp, err
+}
+
+// connect connects the MCP SDK's own client to endpoint with token.
+func connect(t *testing.T, endpoint, token string) (*mcp.ClientSession, *http.Response, error) {
+	t.Helper()
+	tr := &transport{token: token}
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:             endpoint,
+		HTTPClient:           &http.Client{Transport: tr},
+		DisableStandaloneSSE: true,
+		MaxRetries:           -1,
+	}, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, tr.first, err
+}
+
+// whoami calls the tool and returns what it answered.
+func whoami(t *testing.T, cs *mcp.ClientSession) identity {
+	t.Helper()
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	if err != nil || res.IsError {
+		t.Fatalf("whoami: %v %+v", err, res)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	var id identity
+	if err := json.Unmarshal(b, &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func metadataURL(endpoint string) string {
+	return strings.Replace(endpoint, "/mcp", "/.well-known/oauth-protected-resource/mcp", 1)
+}
+
+var (
+	printedToken     = regexp.MustCompile(`Bearer …\):\n  (\S+)\n`)
+	printedAuthority = regexp.MustCompile(`embedded test authority at (\S+) `)
+)
+
+// TestEmbedded is the README's promise: go run ./examples/mcp prints a
+// token that MCP clients can use, and the metadata that leads to the
+// authority that issued it.
+func TestEmbedded(t *testing.T) {
+	endpoint, printed := start(t)
+	token, authority := printedToken.FindStringSubmatch(printed), printedAuthority.FindStringSubmatch(printed)
+	if token == nil || authority == nil || !strings.Contains(printed, "curl -i "+endpoint+"\n") {
+		t.Fatalf("printed:\n%s", printed)
+	}
+
+	cs, _, err := connect(t, endpoint, token[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := whoami(t, cs); id.Subject != "alice" || id.UserID != authority[1]+"#alice" || strings.Join(id.Scopes, " ") != "mcp:tools" {
+		t.Errorf("whoami: %+v", id)
+	}
+
+	resp, err := http.Get(metadataURL(endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+		ScopesSupported      []string `json:"scopes_supported"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Resource != endpoint || len(m.AuthorizationServers) != 1 || m.AuthorizationServers[0] != authority[1] || strings.Join(m.ScopesSupported, " ") != "mcp:tools" {
+		t.Errorf("metadata %+v", m)
+	}
+}
+
+// TestAuthorization drives the server with the SDK's client and tokens of
+// a test authority: each refusal is the library's, with the challenge
+// that leads an MCP client to the metadata; a good token reaches the tool.
+func TestAuthorization(t *testing.T) {
+	a := bearertest.New(t)
+	endpoint, _ := start(t, "-authority", a.Issuer())
+	rm := `, resource_metadata="` + metadataURL(endpoint) + `"`
+	for _, c := range []struct {
+		name, token, challenge string
+		status                 int
+	}{
+		{"no token", "", `Bearer realm="api"` + rm, 401},
+		{"scope missing", a.Token(bearertest.Claims{"aud": endpoint, "scope": "other"}),
+			`Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="mcp:tools"` + rm, 403},
+		{"token for another server", a.Token(bearertest.Claims{"aud": "https://other.example/mcp", "scope": "mcp:tools"}),
+			`Bearer realm="api", error="invalid_token", error_description="audience mismatch"` + rm, 401},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, resp, err := connect(t, endpoint, c.token)
+			if err == nil {
+				t.Fatal("connected")
+			}
+			if resp.StatusCode != c.status || resp.Header.Get("WWW-Authenticate") != c.challenge {
+				t.Errorf("%d %s\nwant %d %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), c.status, c.challenge)
+			}
+		})
+	}
+	t.Run("good token", func(t *testing.T) {
+		cs, _, err := connect(t, endpoint, a.Token(bearertest.Claims{"aud": endpoint, "scope": "mcp:tools", "sub": "bob"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := whoami(t, cs); id.Subject != "bob" || id.UserID != a.Issuer()+"#bob" {
+			t.Errorf("whoami: %+v", id)
+		}
+	})
+}
+
+// TestAuthorityDown: while the authority cannot be reached, a client gets
+// 503 with Retry-After, never a 401 that would send it to sign in again.
+func TestAuthorityDown(t *testing.T) {
+	a := bearertest.NewAuthority()
+	token := a.Token(bearertest.Claims{"aud": "mcp", "scope": "mcp:tools"}) // valid, but for the authority being down
+	a.Close()
+	endpoint, _ := start(t, "-authority", a.Issuer(), "-audience", "mcp")
+	_, resp, err := connect(t, endpoint, token)
+	if err == nil {
+		t.Fatal("connected")
+	}
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("WWW-Authenticate") != "" {
+		t.Errorf("%d, Retry-After %q, challenge %q", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("WWW-Authenticate"))
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-resource", "http://api.example.com/mcp"}, {"-authority", "not a url"}} {
+		if err := run(t.Context(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("run(%q) succeeded", args)
+		}
+	}
+}
