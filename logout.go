@@ -57,6 +57,13 @@ var (
 // Config.RevocationStore cannot be reached. It never logs the token, only
 // its Fingerprint. Without Config.ClientID, every logout token is refused.
 func (v *Validator) LogoutHandler() http.Handler {
+	if v.multi != nil {
+		// Each authority posts its own logout tokens: mount the handler of
+		// the Validator built for it.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeLogoutError(w, http.StatusBadRequest, errors.New("logout is per authority"), 0)
+		})
+	}
 	if v.s.ClientID == "" {
 		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority")
 	}

@@ -243,3 +243,28 @@ func TestNewMultiRefusesBadConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiSignOutIsPerAuthority: what belongs to one authority refuses
+// cleanly on a Validator of several, rather than failing at random.
+func TestMultiSignOutIsPerAuthority(t *testing.T) {
+	v, a, _ := twoAuthorities(t)
+	if err := v.Revoke(context.Background(), bearer.Revocation{Subject: "alice"}); err == nil {
+		t.Error("Revoke accepted")
+	}
+	if err := v.RevokeToken(context.Background(), a.Token(nil)); err == nil {
+		t.Error("RevokeToken accepted")
+	}
+	srv := httptest.NewServer(v.LogoutHandler())
+	t.Cleanup(srv.Close)
+	resp, err := http.PostForm(srv.URL, map[string][]string{"logout_token": {"x.y.z"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("logout: %d", resp.StatusCode)
+	}
+	if got := v.Authorities(); len(got) != 2 || got[0] != a.Issuer() {
+		t.Errorf("Authorities %v", got)
+	}
+}

@@ -85,11 +85,17 @@ func (r *Revocation) key() (revocationKey, error) {
 //	// sign alice out of every session that started before now
 //	err := v.Revoke(ctx, bearer.Revocation{Subject: "alice"})
 func (v *Validator) Revoke(ctx context.Context, r Revocation) error {
+	if v.multi != nil {
+		return errMultiRevoke
+	}
 	if _, err := v.applyRevocation(&r, time.Now()); err != nil {
 		return err
 	}
 	return v.revocationStore.Revoke(ctx, r)
 }
+
+// errMultiRevoke: revocations belong to one authority.
+var errMultiRevoke = errors.New("bearer: Revoke and RevokeToken are not supported on a Validator of several authorities yet")
 
 // RevokeToken refuses token from now on, whatever it is (a JWT or a
 // reference token, valid or not), and forgets what is cached about it. See
@@ -97,6 +103,9 @@ func (v *Validator) Revoke(ctx context.Context, r Revocation) error {
 func (v *Validator) RevokeToken(ctx context.Context, token string) error {
 	if token == "" {
 		return errors.New("bearer: RevokeToken of an empty token")
+	}
+	if v.multi != nil {
+		return errMultiRevoke
 	}
 	defer v.Invalidate(token)
 	return v.Revoke(ctx, Revocation{TokenHash: cacheKey(token)})
