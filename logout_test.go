@@ -1,14 +1,12 @@
 package bearer_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -209,7 +207,7 @@ func TestLogoutAuthorityDown(t *testing.T) {
 // hears of in an error log.
 func TestLogoutWithoutClientID(t *testing.T) {
 	a := bearertest.New(t)
-	var logs syncBuffer
+	var logs logBuffer
 	v := newValidator(t, a, bearer.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	url := logoutURL(t, v)
 	if !strings.Contains(logs.String(), "level=ERROR") {
@@ -225,7 +223,7 @@ func TestLogoutWithoutClientID(t *testing.T) {
 // refused logout token leaves a piece of itself in the logs.
 func TestLogoutLogsNoToken(t *testing.T) {
 	a := bearertest.New(t)
-	var logs syncBuffer
+	var logs logBuffer
 	v := newValidator(t, a, logoutConfig(bearer.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 	url := logoutURL(t, v)
 	tokens := []string{
@@ -282,21 +280,4 @@ func TestLogoutResponse(t *testing.T) {
 		resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("%d %v %+v", resp.StatusCode, resp.Header, e)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
