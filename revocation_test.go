@@ -243,10 +243,15 @@ func TestRevocationStoreResubscribes(t *testing.T) {
 	mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 }
 
-// blockedStore never answers until its context ends.
-type blockedStore struct{}
+// blockedStore never answers until its context ends. Each Revoke sends
+// on revoking first, if there is room, so a test knows it is waiting.
+type blockedStore struct{ revoking chan struct{} }
 
-func (blockedStore) Revoke(ctx context.Context, _ bearer.Revocation) error {
+func (s blockedStore) Revoke(ctx context.Context, _ bearer.Revocation) error {
+	select {
+	case s.revoking <- struct{}{}:
+	default: // nobody is waiting to hear it
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -263,7 +268,8 @@ func (blockedStore) FirstSeen(context.Context, string, time.Time) (bool, error) 
 // 503 within Timeout with its revocations already holding here.
 func TestRevocationStoreNeverBlocksRequests(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: blockedStore{}, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}))
+	store := blockedStore{revoking: make(chan struct{}, 1)}
+	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}))
 	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
 	mustValid(t, v, tok)
 
@@ -271,6 +277,7 @@ func TestRevocationStoreNeverBlocksRequests(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- v.Revoke(ctx, bearer.Revocation{Subject: "bob"}) }()
+	<-store.revoking
 	mustValid(t, v, tok) // while Revoke waits on the store
 	mustFail(t, v, a.Token(claims(bearertest.Claims{"sub": "bob"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 	cancel()
