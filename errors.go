@@ -98,10 +98,18 @@ type Error struct {
 	cause error
 }
 
+// Error says each thing once: the kind, the description unless the kind
+// already says it, the required scopes of a 403, and the cause unless the
+// description already says it. For example "bearer: invalid token: token
+// expired", "bearer: insufficient scope: want admin write" or "bearer:
+// authority unavailable: JWKS: …".
 func (e *Error) Error() string {
 	msg := e.kind.Error()
-	if e.Description != "" {
+	if e.Description != "" && msg != "bearer: "+e.Description {
 		msg += ": " + e.Description
+	}
+	if e.Scope != "" {
+		msg += ": want " + e.Scope
 	}
 	if e.cause != nil && !errors.Is(e.kind, e.cause) && e.cause.Error() != e.Description {
 		msg += ": " + e.cause.Error()
@@ -140,6 +148,11 @@ func errInsufficientScope(scope string) *Error {
 func errUnavailable(cause error, retryAfter time.Duration) *Error {
 	if retryAfter < time.Second {
 		retryAfter = time.Second
+	}
+	// An unavailable authority met on the way (a key fetch during
+	// discovery) is said once.
+	if inner, ok := cause.(*Error); ok && inner.kind == ErrUnavailable {
+		cause = inner.cause
 	}
 	return &Error{Status: http.StatusServiceUnavailable, Description: "authority unavailable", RetryAfter: retryAfter, kind: ErrUnavailable, cause: cause}
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
 )
 
 func TestWriteError(t *testing.T) {
@@ -118,5 +121,46 @@ func TestAsErrorNil(t *testing.T) {
 	bearer.WriteError(w, "api", nil)
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("WriteError(nil): %d", w.Code)
+	}
+}
+
+// TestErrorSaysEachThingOnce: Error() names the kind, then what only the
+// description, the scopes or the cause add, never the same phrase twice.
+func TestErrorSaysEachThingOnce(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{bearer.NewError(bearer.ErrNoToken, ""), "bearer: no access token"},
+		{bearer.NewError(bearer.ErrUnavailable, ""), "bearer: authority unavailable"},
+		{bearer.NewError(bearer.ErrExpired, ""), "bearer: invalid token: token expired"},
+		{bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field"), "bearer: invalid request: more than one Authorization field"},
+		{bearer.AllOf("api", "write").Check(&bearer.Claims{}), "bearer: insufficient scope: want api write"},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
+	}
+
+	// An authority that refuses connections, and one whose JWKS fails
+	// while discovery waits for it: the cause follows the kind once.
+	gone := bearertest.NewAuthority()
+	gone.Close()
+	jwksDown := bearertest.New(t)
+	jwksDown.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
+	for name, authority := range map[string]string{"refused": gone.Issuer(), "JWKS down": jwksDown.Issuer()} {
+		t.Run(name, func(t *testing.T) {
+			v, err := bearer.New(context.Background(), bearer.Config{Authority: authority, Audience: []string{"api"}, Timeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			_, err = v.Validate(context.Background(), jwksDown.Token(claims(nil)))
+			msg := err.Error()
+			if !errors.Is(err, bearer.ErrUnavailable) || !strings.HasPrefix(msg, "bearer: authority unavailable: ") ||
+				strings.Count(msg, "authority unavailable") != 1 || strings.Count(msg, "bearer:") != 1 {
+				t.Errorf("Error() = %q", msg)
+			}
+		})
 	}
 }
