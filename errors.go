@@ -5,9 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accesstoken/bearer/internal/refusal"
 )
 
 // The kinds of failure. Every error returned by Validate is an *Error that
@@ -202,26 +203,17 @@ func AsError(err error) *Error {
 
 // WriteError writes the response for err: the status, a WWW-Authenticate
 // challenge for realm (RFC 6750 §3), Retry-After for 503, and a small JSON
-// body. It is the one place errors are rendered; every adapter calls it.
-// A nil err fails closed, as an unavailable authority. params are added to
-// the challenge (see Challenge).
+// body. Every adapter calls it, unless the application renders refusals
+// itself (middleware.ErrorHandler), which changes only the body. A nil err
+// fails closed, as an unavailable authority. params are added to the
+// challenge (see Challenge).
 func WriteError(w http.ResponseWriter, realm string, err error, params ...ChallengeParam) {
 	e := AsError(err)
 	if e == nil {
 		e = errUnavailable(nil, 0)
 	}
-	h := w.Header()
-	if e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusBadRequest {
-		h.Set("WWW-Authenticate", e.Challenge(realm, params...))
-		// Browser apps read the challenge only if CORS exposes it.
-		h.Add("Access-Control-Expose-Headers", "WWW-Authenticate")
-	}
-	if e.Status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
-	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	refusal.SetHeaders(w.Header(), e.Status, e.Challenge(realm, params...), e.RetryAfter)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.Status)
 	body, _ := json.Marshal(struct {
 		Error       string `json:"error,omitempty"`

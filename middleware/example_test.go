@@ -2,7 +2,9 @@ package middleware_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -106,4 +108,43 @@ func ExampleOptional() {
 	// 200 hello stranger
 	// 200 hello alice
 	// 401 Bearer realm="api", error="invalid_token", error_description="audience mismatch"
+}
+
+// An application renders refusals its own way, here as RFC 9457 problem
+// details; the challenge in WWW-Authenticate stays the library's.
+func ExampleErrorHandler() {
+	authority := bearertest.NewAuthority()
+	defer authority.Close()
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: authority.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	problem := func(w http.ResponseWriter, r *http.Request, e *bearer.Error) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(e.Status)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"type":   "about:blank",
+			"title":  http.StatusText(e.Status),
+			"status": e.Status,
+			"detail": e.Description,
+		})
+	}
+	api := httptest.NewServer(middleware.New(v, middleware.ErrorHandler(problem))(http.HandlerFunc(hello)))
+	defer api.Close()
+
+	resp, err := http.Get(api.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, resp.Header.Get("Content-Type"))
+	fmt.Println(resp.Header.Get("WWW-Authenticate"))
+	fmt.Print(string(body))
+	// Output:
+	// 401 application/problem+json
+	// Bearer realm="api"
+	// {"detail":"no access token","status":401,"title":"Unauthorized","type":"about:blank"}
 }

@@ -7,7 +7,9 @@
 // Requests without a token get 401 with a bare challenge, bad or malformed
 // tokens 401 invalid_token, missing scopes 403 insufficient_scope,
 // malformed requests (a token presented twice) 400 invalid_request and an
-// unreachable authority 503: see bearer.WriteError.
+// unreachable authority 503: see bearer.WriteError. ErrorHandler renders
+// those refusals the application's way (application/problem+json, …)
+// while the challenge stays the library's.
 //
 // The guarded handler never runs for a request without a valid token,
 // unless Optional was given. That holds for CORS preflights too: browsers
@@ -25,6 +27,7 @@ import (
 	"net/http"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/internal/refusal"
 )
 
 // New returns middleware that admits only requests with a valid token and
@@ -83,5 +86,35 @@ func (o *options) fail(w http.ResponseWriter, r *http.Request, token string, err
 		}
 		o.logger.Log(r.Context(), level, "bearer: request refused", attrs...)
 	}
-	bearer.WriteError(w, o.realm, e, o.challenge...)
+	if o.render == nil {
+		bearer.WriteError(w, o.realm, e, o.challenge...)
+		return
+	}
+	refusal.SetHeaders(w.Header(), e.Status, e.Challenge(o.realm, o.challenge...), e.RetryAfter)
+	rw := &renderWriter{ResponseWriter: w}
+	o.render(rw, r, e)
+	if !rw.wrote {
+		w.WriteHeader(e.Status)
+	}
 }
+
+// renderWriter notes whether an ErrorHandler wrote a response, so that one
+// that writes nothing still answers with the refusal's status, not 200.
+type renderWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *renderWriter) WriteHeader(status int) {
+	// 1xx responses are informational: the final status is still to come.
+	w.wrote = w.wrote || status >= 200
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *renderWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w *renderWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

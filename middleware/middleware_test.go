@@ -305,6 +305,69 @@ func TestHooks(t *testing.T) {
 	}
 }
 
+// TestErrorHandlerKeepsHooksAndLogs: an ErrorHandler changes the
+// rendering only. OnFailed and the log see each refusal, the handler gets
+// the same *bearer.Error and the request, the writer underneath is
+// reachable (http.ResponseController), and the guarded handler never runs.
+func TestErrorHandlerKeepsHooksAndLogs(t *testing.T) {
+	f := newFixture(t)
+	var logs syncBuffer
+	var (
+		mu       sync.Mutex
+		failed   []error
+		rendered []*bearer.Error
+		paths    []string
+	)
+	guarded := 0
+	h := middleware.New(f.env.OK,
+		middleware.Logger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		middleware.Require(bearer.AnyOf("admin")),
+		middleware.OnFailed(func(r *http.Request, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			failed = append(failed, err)
+		}),
+		middleware.ErrorHandler(func(w http.ResponseWriter, r *http.Request, e *bearer.Error) {
+			mu.Lock()
+			rendered = append(rendered, e)
+			paths = append(paths, r.URL.Path)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(e.Status)
+			fmt.Fprintln(w, e.Description)
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("Flush through the error handler's writer: %v", err)
+			}
+		}),
+	)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { guarded++ }))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	status, challenge, body := do(t, newRequest(t, "GET", srv.URL+"/a", "", ""))
+	if status != 401 || challenge != `Bearer realm="api"` || body != "no access token\n" {
+		t.Errorf("no token: %d %q %q", status, challenge, body)
+	}
+	req := newRequest(t, "GET", srv.URL+"/b", "", "")
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	status, challenge, body = do(t, req)
+	if status != 403 || !strings.Contains(challenge, `scope="admin"`) || body != "insufficient scope\n" {
+		t.Errorf("insufficient scope: %d %q %q", status, challenge, body)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if guarded != 0 {
+		t.Errorf("the guarded handler ran %d times", guarded)
+	}
+	if len(rendered) != 2 || len(failed) != 2 || failed[0] != error(rendered[0]) || failed[1] != error(rendered[1]) ||
+		paths[0] != "/a" || paths[1] != "/b" {
+		t.Errorf("OnFailed %v, rendered %v for %q", failed, rendered, paths)
+	}
+	if out := logs.String(); strings.Count(out, "bearer: request refused") != 2 || !strings.Contains(out, "token="+bearer.Fingerprint(f.token)) {
+		t.Errorf("refusals not logged:\n%s", out)
+	}
+}
+
 // TestLogsNoToken captures the middleware's and the validator's logs for
 // refused requests and checks that tokens appear only as fingerprints.
 func TestLogsNoToken(t *testing.T) {

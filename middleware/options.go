@@ -21,6 +21,7 @@ type options struct {
 	query, form bool // those sources are enabled
 	onValidated func(*http.Request, *bearer.Claims)
 	onFailed    func(*http.Request, error)
+	render      func(http.ResponseWriter, *http.Request, *bearer.Error)
 	logger      *slog.Logger
 	challenge   []bearer.ChallengeParam // added to every challenge
 }
@@ -105,6 +106,22 @@ func OnValidated(f func(*http.Request, *bearer.Claims)) Option {
 // written. err is a *bearer.Error.
 func OnFailed(f func(*http.Request, error)) Option {
 	return func(o *options) { o.onFailed = f }
+}
+
+// ErrorHandler renders refused requests with f instead of
+// bearer.WriteError, for example as application/problem+json (RFC 9457).
+// When f is called, the response already carries what the library owes
+// the client: the RFC 6750 challenge in WWW-Authenticate for 400, 401 and
+// 403 (with Access-Control-Expose-Headers), Retry-After for 503,
+// Cache-Control: no-store and X-Content-Type-Options: nosniff. f writes the
+// status, normally e.Status, and the body; it may replace a header, on
+// purpose. If f writes nothing, the response is e.Status with no body.
+//
+// Only the rendering changes: Optional, the token sources, OnFailed and
+// logging work as without it, and the guarded handler never runs for a
+// refused request, whatever f writes.
+func ErrorHandler(f func(w http.ResponseWriter, r *http.Request, e *bearer.Error)) Option {
+	return func(o *options) { o.render = f }
 }
 
 // Logger sets the logger for refused requests; default slog.Default().

@@ -17,7 +17,8 @@
 // statuses, challenges and bodies, and a CORS preflight needs a token like
 // any request (mount echo's CORS middleware before it). Refusals are
 // written directly rather than returned as errors, so echo's
-// HTTPErrorHandler does not reformat them.
+// HTTPErrorHandler does not reformat them; to render them your way (say
+// as application/problem+json), give bearermw.ErrorHandler.
 //
 // e.Use(echobearer.New(v)) guards every route. Each guard validates the
 // token, so give a route the one guard with the requirement it needs

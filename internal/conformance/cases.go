@@ -577,6 +577,31 @@ func Cases() []Case {
 		Case{Name: "form: not a b64token", Guard: Guard{Form: true}, HTTP: &HTTP{Form: "access_token=a%2Ab"}, Want: malformed},
 		Case{Name: "form: refused token", Guard: Guard{Form: true}, Token: expired, HTTP: &HTTP{Form: "access_token={token}"}, Want: invalidToken("token expired")},
 	)
+	// Refusals rendered by the application (middleware.ErrorHandler): only
+	// the body changes; the challenge, Retry-After, sources and Optional
+	// stay the library's.
+	problemGuard := Guard{Scope: Global, ErrorHandler: problem}
+	add("RFC 9457 §3",
+		Case{Name: "problem: no token", Guard: problemGuard, HTTP: &HTTP{}, Want: rendered(noToken("api"), "no access token")},
+		Case{Name: "problem: valid token", Guard: problemGuard, Token: valid, Authorization: auth, HTTP: &HTTP{}, Want: ok(subAlice)},
+		Case{Name: "problem: expired", Guard: problemGuard, Token: expired, Authorization: auth, HTTP: &HTTP{}, Want: rendered(invalidToken("token expired"), "token expired")},
+		Case{Name: "problem: two Authorization fields", Guard: problemGuard, Token: valid, Authorization: []string{bearerTk, bearerTk}, HTTP: &HTTP{},
+			Want: rendered(invalidRequest("more than one Authorization field"), "more than one Authorization field")},
+		Case{Name: "problem: insufficient scope", Guard: Guard{Scope: Route, Require: bearer.AllOf("admin"), ErrorHandler: problem}, Token: valid, Authorization: auth, HTTP: &HTTP{},
+			Want: rendered(insufficientScope("admin"), "insufficient scope")},
+		Case{Name: "problem: authority down", Guard: problemGuard, Setup: Unreachable, Token: valid, Authorization: auth, HTTP: &HTTP{}, Want: rendered(unavailable, "authority unavailable")},
+		Case{Name: "problem: optional, no token", Guard: Guard{Scope: Group, Optional: true, ErrorHandler: problem}, HTTP: &HTTP{}, Want: ok(anon)},
+		Case{Name: "problem: optional, expired", Guard: Guard{Scope: Group, Optional: true, ErrorHandler: problem}, Token: expired, Authorization: auth, HTTP: &HTTP{},
+			Want: rendered(invalidToken("token expired"), "token expired")},
+		Case{Name: "problem: query token", Guard: Guard{Query: true, ErrorHandler: problem}, Token: expired, HTTP: &HTTP{Query: "access_token={token}"},
+			Want: rendered(invalidToken("token expired"), "token expired")},
+	)
+	add("RFC 6750 §3",
+		Case{Name: "error handler replaces the challenge", Guard: Guard{ErrorHandler: ownChallenge}, Token: expired, Authorization: auth, HTTP: &HTTP{},
+			Want: with(rendered(invalidToken("token expired"), "token expired"), "WWW-Authenticate", `Bearer realm="mine"`)},
+		Case{Name: "error handler writes nothing", Guard: Guard{ErrorHandler: silent}, Token: expired, Authorization: auth, HTTP: &HTTP{},
+			Want: bodiless(invalidToken("token expired"))},
+	)
 	add("RFC 6265 §4.2",
 		Case{Name: "cookie: opt-in", Guard: Guard{Cookie: "at"}, Token: valid, HTTP: &HTTP{Cookie: "at={token}"}, Want: ok(subAlice)},
 		Case{Name: "cookie: malformed", Guard: Guard{Cookie: "at"}, HTTP: &HTTP{Cookie: "at=a,b"}, Want: malformed},

@@ -80,6 +80,9 @@ type Guard struct {
 	// ResourceMetadata, if set, is the metadata URL named in every
 	// challenge (middleware.ResourceMetadata).
 	ResourceMetadata string
+	// ErrorHandler, if set, renders refusals (middleware.ErrorHandler).
+	// Cases with one are HTTP-only.
+	ErrorHandler func(http.ResponseWriter, *http.Request, *bearer.Error)
 }
 
 // quiet drops logs: refusals are the point of the table, not news.
@@ -111,6 +114,9 @@ func (g Guard) Options() []middleware.Option {
 	}
 	if g.ResourceMetadata != "" {
 		opts = append(opts, middleware.ResourceMetadata(g.ResourceMetadata))
+	}
+	if g.ErrorHandler != nil {
+		opts = append(opts, middleware.ErrorHandler(g.ErrorHandler))
 	}
 	return opts
 }
