@@ -29,6 +29,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -46,6 +47,8 @@ type Validator struct {
 
 	multi *multi       // set by NewMulti, with none of the above
 	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
+
+	noIntrospection sync.Once // warns of the first reference token refused for want of a ClientID
 }
 
 // New checks cfg and returns a Validator. It does not wait for the

@@ -62,12 +62,15 @@ var (
 	ErrIssuedInFuture = errors.New("token issued in the future")
 	// ErrInactive: the introspection endpoint says the token is not active.
 	ErrInactive = errors.New("token not active")
+	// ErrNoIntrospection: the token is not a JWT, and without
+	// Config.ClientID the Validator cannot introspect it (Mode Both).
+	ErrNoIntrospection = errors.New("introspection not configured")
 )
 
 // reasons are the reasons above, which NewError accepts as kinds.
 var reasons = []error{
 	ErrMalformed, ErrTooLarge, ErrAlgorithm, ErrHeader, ErrTokenType, ErrUnknownKey, ErrSignature,
-	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive,
+	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive, ErrNoIntrospection,
 }
 
 // RFC 6750 §3.1 error codes.

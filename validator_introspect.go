@@ -21,10 +21,18 @@ func (v *Validator) startIntrospection() {
 // the answer as it would a JWT's claims: the endpoint vouches for the
 // token, not for its being meant for this API now.
 func (v *Validator) introspect(ctx context.Context, token string) (*Claims, error) {
+	if !alphabet.IsB64Token(token) {
+		return nil, errInvalidToken(ErrMalformed)
+	}
 	// Without credentials there is no one to ask: a token that is not a
 	// JWT is then not one this API can accept.
-	if v.in == nil || !alphabet.IsB64Token(token) {
-		return nil, errInvalidToken(ErrMalformed)
+	if v.in == nil {
+		v.noIntrospection.Do(func() {
+			v.s.Logger.WarnContext(ctx, "bearer: a token that is not a JWT was refused: introspection is not configured; "+
+				"set Config.ClientID (and ClientSecret) to accept reference tokens, or Mode JWT to refuse them without this warning",
+				"token", Fingerprint(token))
+		})
+		return nil, errInvalidToken(ErrNoIntrospection)
 	}
 	res, err := v.in.introspect(ctx, token)
 	if err != nil {

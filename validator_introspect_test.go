@@ -1,8 +1,10 @@
 package bearer_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -155,12 +157,28 @@ func TestModeJWTRefusesReferenceTokens(t *testing.T) {
 	}
 }
 
+// TestModeBothWithoutClientIDRefusesReferenceTokens: a reference token
+// that reaches an API without introspection credentials is refused for
+// what it is, not as malformed, and the first one is logged at WARN so
+// that the operator learns why; garbage is still malformed.
 func TestModeBothWithoutClientIDRefusesReferenceTokens(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, bearer.Config{})
-	mustFail(t, v, a.ReferenceToken(claims(nil)), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	var logs bytes.Buffer
+	v := newValidator(t, a, bearer.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	first, second := a.ReferenceToken(claims(nil)), a.ReferenceToken(claims(nil))
+	e := mustFail(t, v, first, bearer.ErrInvalidToken, bearer.ErrNoIntrospection)
+	if e.Status != http.StatusUnauthorized || e.Description != "introspection not configured" {
+		t.Errorf("error %+v", e)
+	}
+	mustFail(t, v, second, bearer.ErrInvalidToken, bearer.ErrNoIntrospection)
+	mustFail(t, v, "has space", bearer.ErrInvalidToken, bearer.ErrMalformed)
 	if n := a.Hits(bearertest.Introspection); n != 0 {
 		t.Errorf("%d introspection calls", n)
+	}
+	out := logs.String()
+	if strings.Count(out, "level=WARN") != 1 || !strings.Contains(out, "introspection is not configured") ||
+		!strings.Contains(out, "token="+bearer.Fingerprint(first)) {
+		t.Errorf("want one warning naming the first token:\n%s", out)
 	}
 }
 

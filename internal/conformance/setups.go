@@ -59,6 +59,9 @@ const (
 	HugeJWKS
 	// SlowJWKS is an authority whose JWK Set stalls after its first bytes.
 	SlowJWKS
+	// NoIntrospection is Env.Authority in Mode Both without a ClientID:
+	// reference tokens cannot be introspected.
+	NoIntrospection
 )
 
 // setupTimeout is Config.Timeout for the setups that wait on a failing
@@ -155,7 +158,7 @@ func (e *Env) extras() *extras {
 		if err != nil {
 			e.t.Errorf("conformance: %v", err)
 			x = &extras{tenant: e.Authority, validators: map[Setup]*bearer.Validator{}}
-			for s := Introspecting; s <= SlowJWKS; s++ {
+			for s := Introspecting; s <= NoIntrospection; s++ {
 				x.validators[s] = e.Down
 			}
 		}
@@ -189,7 +192,7 @@ func (e *Env) makeExtras() (*extras, error) {
 	start := func(s Setup, cfg bearer.Config, wait bool) error {
 		cfg.Audience = []string{"api"}
 		cfg.Logger = e.logger
-		if cfg.Mode == bearer.Both && cfg.ClientID == "" {
+		if cfg.Mode == bearer.Both && cfg.ClientID == "" && s != NoIntrospection {
 			cfg.Mode = bearer.JWT
 		}
 		v, err := bearer.New(context.Background(), cfg)
@@ -222,6 +225,7 @@ func (e *Env) makeExtras() (*extras, error) {
 		{Redirect, bearer.Config{Authority: fake.URL + "/redirect", Timeout: setupTimeout}, false},
 		{HugeJWKS, bearer.Config{Authority: fake.URL + "/huge", Timeout: setupTimeout}, false},
 		{SlowJWKS, bearer.Config{Authority: fake.URL + "/slow", Timeout: setupTimeout}, false},
+		{NoIntrospection, bearer.Config{Authority: e.Authority.Issuer()}, true},
 	} {
 		if err := start(su.s, su.cfg, su.wait); err != nil {
 			return nil, err
