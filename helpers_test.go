@@ -2,6 +2,9 @@ package bearer_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"testing"
 	"time"
@@ -70,4 +73,14 @@ func mustFail(t *testing.T, v *bearer.Validator, token string, kind, reason erro
 		t.Fatalf("error %T is not *bearer.Error", err)
 	}
 	return e
+}
+
+// pemOf is key in PEM, as Config.StaticKeys takes it.
+func pemOf(t *testing.T, key crypto.PublicKey) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }

@@ -91,15 +91,15 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 	var key *publicKey
 	if strings.HasPrefix(h.Alg, "HS") {
 		if verifySignature(h.Alg, signingInput, sig, v.s.SharedSecret) != nil {
-			return nil, nil, errInvalidToken(ErrSignature)
+			return nil, nil, unverified(errInvalidToken(ErrSignature), r, token[dot1+1:dot2])
 		}
 	} else {
 		if r.keys == nil {
-			return nil, nil, errInvalidToken(ErrUnknownKey)
+			return nil, nil, unverified(errInvalidToken(ErrUnknownKey), r, token[dot1+1:dot2])
 		}
 		keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, unverified(err, r, token[dot1+1:dot2])
 		}
 		for _, k := range keys {
 			if verifySignature(h.Alg, signingInput, sig, k.key) == nil {
@@ -108,7 +108,7 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 			}
 		}
 		if key == nil {
-			return nil, nil, errInvalidToken(ErrSignature)
+			return nil, nil, unverified(errInvalidToken(ErrSignature), r, token[dot1+1:dot2])
 		}
 	}
 
@@ -147,6 +147,28 @@ func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*
 		return nil, nil, err
 	}
 	return c, key, nil
+}
+
+// unverified describes a token no key verified. A token from another
+// issuer is the usual cause of that, and "issuer mismatch" tells its
+// sender more than "no matching signing key": so when err is either
+// refusal and the payload, read without trusting it, names an issuer
+// other than the authority, the refusal is described as ErrIssuer. The
+// token is refused either way; its iss only picks the words. Any other
+// error, an unavailable authority above all, is returned as it is.
+func unverified(err error, r *remote, payload string) error {
+	if !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrSignature) {
+		return err
+	}
+	raw, derr := b64.DecodeString(payload)
+	if derr != nil || !utf8.Valid(raw) {
+		return err
+	}
+	w, derr := decodeClaims(string(raw))
+	if derr != nil || w.Iss == "" || w.Iss == r.issuer {
+		return err
+	}
+	return errInvalidToken(ErrIssuer)
 }
 
 // decodeSegment decodes a base64url segment into buf at *off.

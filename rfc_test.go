@@ -133,13 +133,16 @@ func TestOtherKindsOfJWT(t *testing.T) {
 }
 
 // TestJWERefusedUnopened: RFC 7516 §9 tells a JWE by its five segments.
-// In Mode JWT it is malformed, and nothing is fetched or decrypted; in
-// Mode Both it is the authority's to judge, by introspection.
+// Without introspection it is refused (malformed in Mode JWT, not
+// introspectable in Mode Both without ClientID), and nothing is fetched or
+// decrypted; with introspection it is the authority's to judge.
 func TestJWERefusedUnopened(t *testing.T) {
 	a, v := attackSetup(t)
+	jwtOnly := newValidator(t, a, bearer.Config{Mode: bearer.JWT})
 	jwe := enc.EncodeToString([]byte(`{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"`+a.KeyID("RS256")+`"}`)) + ".AAAA.AAAA.AAAA.AAAA"
 	a.ResetHits()
-	mustFail(t, v, jwe, bearer.ErrInvalidToken, bearer.ErrMalformed)
+	mustFail(t, v, jwe, bearer.ErrInvalidToken, bearer.ErrNoIntrospection)
+	mustFail(t, jwtOnly, jwe, bearer.ErrInvalidToken, bearer.ErrMalformed)
 	if n := a.Hits(bearertest.JWKS) + a.Hits(bearertest.Introspection); n != 0 {
 		t.Errorf("a JWE caused %d requests to the authority", n)
 	}

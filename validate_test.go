@@ -2,6 +2,8 @@ package bearer_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +197,32 @@ func TestIssuerIsExact(t *testing.T) {
 			mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": other})), bearer.ErrInvalidToken, bearer.ErrIssuer)
 		})
 	}
+}
+
+// TestTokenOfAnotherIssuer: a token from another authority is refused
+// as an issuer mismatch, not as "no matching signing key", whether its
+// kid is unknown here or no key verifies it. The unverified iss only
+// picks the description: a token of this issuer under an unknown kid is
+// still ErrUnknownKey, one without iss too, and a failing JWKS is still a
+// 503.
+func TestTokenOfAnotherIssuer(t *testing.T) {
+	a, other := bearertest.New(t), bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{})
+	foreign := other.Token(claims(nil))
+	e := mustFail(t, v, foreign, bearer.ErrInvalidToken, bearer.ErrIssuer)
+	if e.Description != "issuer mismatch" || errors.Is(e, bearer.ErrUnknownKey) {
+		t.Errorf("error %v", e)
+	}
+	// No kid to tell the keys apart: the signature fails.
+	static := newValidator(t, a, bearer.Config{StaticKeys: pemOf(t, a.PublicKey("RS256"))})
+	mustFail(t, static, other.TokenWith("RS256", map[string]any{"kid": nil}, claims(nil)), bearer.ErrInvalidToken, bearer.ErrIssuer)
+	mustFail(t, static, other.TokenWith("RS256", map[string]any{"kid": nil}, claims(bearertest.Claims{"iss": a.Issuer()})), bearer.ErrInvalidToken, bearer.ErrSignature)
+
+	mustFail(t, v, other.Token(claims(bearertest.Claims{"iss": a.Issuer()})), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+	mustFail(t, v, other.Token(claims(bearertest.Claims{"iss": nil})), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+
+	a.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
+	mustFail(t, v, other.TokenWith("ES256", nil, claims(nil)), bearer.ErrUnavailable, nil)
 }
 
 func TestTokenType(t *testing.T) {

@@ -379,6 +379,12 @@ func Cases() []Case {
 		Case{Name: "aud empty string", Guard: global, Token: token(bearertest.Claims{"aud": ""}), Authorization: auth, Want: audience},
 		Case{Name: "aud empty array", Guard: global, Token: token(bearertest.Claims{"aud": []string{}}), Authorization: auth, Want: audience},
 		Case{Name: "aud in another case", Guard: global, Token: token(bearertest.Claims{"aud": "API"}), Authorization: auth, Want: audience},
+		// No key here verifies another authority's token; its iss, read
+		// without trusting it, names the refusal.
+		Case{Name: "another issuer's token, unknown kid", Guard: global, Token: headed("RS256", map[string]any{"kid": "key-of-another-authority"},
+			bearertest.Claims{"iss": "https://login.other.example"}), Authorization: auth, Want: issuer},
+		Case{Name: "another issuer's token, signature fails", Guard: global, Token: resigned(token(bearertest.Claims{"iss": "https://login.other.example"}),
+			func(s []byte) []byte { s[0] ^= 1; return s }), Authorization: auth, Want: issuer},
 		Case{Name: "aud array naming the API", Guard: global, Token: token(bearertest.Claims{"aud": []string{"web", "api"}}), Authorization: auth, Want: ok(subAlice)},
 	)
 	add("RFC 7519 §5.1",
