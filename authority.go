@@ -163,25 +163,30 @@ func (p *provider) run() {
 	}
 }
 
-// discover fetches the metadata and, unless every token is introspected
-// with unsigned responses, the first key set; both must succeed for the
-// authority to be usable.
+// discover fetches the metadata (unless Config.JWKSURL stands in for it)
+// and, unless every token is introspected with unsigned responses, the
+// first key set; both must succeed for the authority to be usable.
 func (p *provider) discover() (*remote, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.s.Timeout)
 	defer cancel()
-	md, err := discover(ctx, p.s.HTTPClient, p.s.Authority)
-	if err != nil {
-		return nil, err
+	// Without a discovery document the configuration names the issuer and
+	// the keys; from here on they are kept exactly as discovered ones.
+	r, jwksURL := &remote{issuer: p.s.issuer}, p.s.JWKSURL
+	if jwksURL == "" {
+		md, err := discover(ctx, p.s.HTTPClient, p.s.Authority)
+		if err != nil {
+			return nil, err
+		}
+		r, jwksURL = &remote{issuer: md.Issuer, introspectURL: md.IntrospectionEndpoint}, md.JWKSURI
 	}
-	r := &remote{issuer: md.Issuer, introspectURL: md.IntrospectionEndpoint}
 	// Signed introspection responses (RFC 9701) need the keys too.
 	if p.s.Mode == Introspection && !p.s.IntrospectionJWT {
 		return r, nil
 	}
-	if md.JWKSURI == "" {
+	if jwksURL == "" {
 		return nil, errors.New("discovery document has no jwks_uri")
 	}
-	r.keys = newKeySet(md.JWKSURI, p.s, p.ctx, &p.wg)
+	r.keys = newKeySet(jwksURL, p.s, p.ctx, &p.wg)
 	if err := r.keys.refresh(ctx); err != nil {
 		return nil, err
 	}

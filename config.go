@@ -38,7 +38,8 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// Defaults for the zero values of Config.
+// Defaults for the zero values of Config. A negative value means none for
+// Leeway and the cache settings, and is refused for the others.
 const (
 	DefaultLeeway             = 60 * time.Second
 	DefaultMaxTokenSize       = 16 << 10
@@ -59,63 +60,106 @@ var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "P
 
 var supportedAlgorithms = append(slices.Clone(DefaultAlgorithms), "HS256", "HS384", "HS512")
 
-// Config configures a Validator. Only Authority is required; every zero
-// value is a safe default.
+// Config configures a Validator (New) or an Introspector
+// (NewIntrospector).
+//
+// New requires Authority, and Audience or RequiredScopes or both, so that
+// tokens meant for other APIs are refused. NewIntrospector requires
+// ClientID, and Authority or IntrospectionEndpoint. Every other field is
+// optional, and its zero value is a safe default.
+//
+// One rule holds for every number and duration: zero means the default
+// the field names. A negative value means none where none makes sense
+// (Leeway, CacheDuration, InactiveCacheDuration, CacheSize) and is refused
+// where it does not (MaxTokenSize, Timeout, KeyRefreshInterval,
+// KeyRefreshWindow).
+//
+// A setting that means something only together with another is refused
+// without it, rather than silently ignored: ClientSecret, a ClientAuth
+// other than the default, IntrospectionEndpoint, IntrospectionJWT and
+// CacheStore need ClientID; ClientKey and ClientKeyID need ClientAuth
+// PrivateKeyJWT, which takes no ClientSecret; SharedSecret needs an HS
+// algorithm in Algorithms; JWKSURL and StaticKeys exclude each other.
+// New and NewIntrospector say which rule a Config breaks.
 type Config struct {
 	// Authority is the issuer URL of the authorization server, for example
-	// "https://login.example.com". Its discovery document must name the same
-	// issuer (a trailing slash here is tolerated); tokens' iss must equal the
-	// discovered issuer exactly. With StaticKeys, Authority is only the
-	// expected iss and nothing is fetched.
+	// "https://login.example.com". Required by New. Its discovery document
+	// must name the same issuer (a trailing slash here is tolerated);
+	// tokens' iss must equal the discovered issuer exactly. With JWKSURL or
+	// StaticKeys nothing is discovered: Authority is then the expected iss,
+	// exactly.
 	Authority string
 
 	// Audience lists the accepted values of aud; a token must name at least
 	// one. If empty, aud is not checked and RequiredScopes must not be empty,
 	// so that every accepted token is bound to this API somehow.
+	// NewIntrospector refuses it: it reports the endpoint's answer, whose
+	// aud the caller checks (Result.Audience), or a Validator does.
 	Audience []string
 
 	// RequiredScopes is checked for every request (see AnyOf, AllOf); the
-	// middleware can add per-route requirements.
+	// middleware can add per-route requirements. NewIntrospector refuses
+	// it, as it does Audience.
 	RequiredScopes Requirement
 
 	// Mode selects local validation, introspection or both (the default).
+	// In Mode JWT the introspection fields are unused. NewIntrospector
+	// introspects every token: it refuses Mode JWT.
 	Mode Mode
 
 	// Algorithms is the JWS algorithm allow-list; default DefaultAlgorithms.
 	// "none" is never accepted; HS256/384/512 only with SharedSecret.
 	Algorithms []string
 
-	// SharedSecret enables HMAC-signed tokens (HS256/384/512 must then be
-	// listed in Algorithms). At least 32 bytes.
+	// SharedSecret enables HMAC-signed tokens: at least 32 bytes, and
+	// HS256, HS384 or HS512 listed in Algorithms (New refuses a secret no
+	// listed algorithm would use). A Validator only: NewIntrospector
+	// refuses it, since signed introspection responses are verified with
+	// the authority's public keys.
 	SharedSecret []byte
 
 	// StaticKeys, if set, replaces discovery and the JWKS: PEM blocks
 	// (PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE), a JWK, or a JWK Set.
+	// They are never refreshed.
 	StaticKeys []byte
+
+	// JWKSURL, if set, replaces discovery: the authority's keys are fetched
+	// from this JWK Set URL, for authorities that publish no discovery
+	// document (some identity providers, Kubernetes service-account
+	// issuers). The keys are kept as discovered ones are: refreshed in the
+	// background, fetched again for an unknown kid, the last good set kept
+	// while the URL fails. Authority is then the expected iss, exactly, and
+	// introspection needs IntrospectionEndpoint. It must be an absolute
+	// http(s) URL, https if Authority is.
+	JWKSURL string
 
 	// StrictTokenType accepts only typ "at+jwt" (RFC 9068). By default
 	// "at+jwt", "application/at+jwt", "JWT" and no typ are accepted.
+	// NewIntrospector refuses it.
 	StrictTokenType bool
 
-	// Leeway is the clock skew allowed on exp, nbf and iat; default
-	// DefaultLeeway. A negative value means no leeway.
+	// Leeway is the clock skew allowed on exp, nbf and iat. Zero means
+	// DefaultLeeway; a negative value means none.
 	Leeway time.Duration
 
-	// MaxTokenSize bounds a token's length in bytes before any parsing;
-	// default DefaultMaxTokenSize.
+	// MaxTokenSize bounds a token's length in bytes before any parsing.
+	// Zero means DefaultMaxTokenSize; a negative value is refused.
 	MaxTokenSize int
 
 	// Timeout bounds how long one request waits on the authority (discovery,
-	// a key refresh); default DefaultTimeout.
+	// a key refresh, an introspection call). Zero means DefaultTimeout; a
+	// negative value is refused.
 	Timeout time.Duration
 
 	// KeyRefreshInterval is how often the JWKS is refreshed in the
-	// background (with ±10% jitter); default DefaultKeyRefreshInterval.
+	// background (with ±10% jitter). Zero means DefaultKeyRefreshInterval;
+	// a negative value is refused.
 	KeyRefreshInterval time.Duration
 
 	// KeyRefreshWindow spaces the JWKS fetches that tokens with unknown
-	// key IDs cause: after a burst of three, at most one per window;
-	// default DefaultKeyRefreshWindow. It only delays fetches: a token is
+	// key IDs cause: after a burst of three, at most one per window. Zero
+	// means DefaultKeyRefreshWindow; a negative value is refused, since
+	// nothing would then space them. It only delays fetches: a token is
 	// refused for an unknown kid only once a fetch begun after its request
 	// arrived lacks the kid, and a request that cannot get such a fetch
 	// within Timeout gets 503. Keep it well below Timeout, so that a token
@@ -134,57 +178,62 @@ type Config struct {
 
 	// ClientID and ClientSecret are this API's own credentials at the
 	// authority's introspection endpoint (RFC 7662 §2.1). A ClientID turns
-	// introspection on: without one, Mode Both treats every token that is
-	// not a JWT as invalid and Mode Introspection is refused.
+	// introspection on: without one, Mode Both refuses every token that is
+	// not a JWT (ErrNoIntrospection) and Mode Introspection is refused.
+	// ClientSecret is required with ClientSecretBasic and ClientSecretPost,
+	// and refused without ClientID or with PrivateKeyJWT.
 	ClientID     string
 	ClientSecret string
 
 	// ClientAuth is how the API authenticates to the introspection
-	// endpoint; default ClientSecretBasic.
+	// endpoint; default ClientSecretBasic. Another value needs ClientID.
 	ClientAuth ClientAuth
 
 	// ClientKey signs the RFC 7523 assertion when ClientAuth is
 	// PrivateKeyJWT: an *rsa.PrivateKey (RS256), an *ecdsa.PrivateKey
 	// (ES256, ES384 or ES512 by curve) or an ed25519.PrivateKey (EdDSA).
-	// ClientKeyID, if set, is sent as the assertion's kid.
+	// ClientKeyID, if set, is sent as the assertion's kid. Both are
+	// refused with another ClientAuth.
 	ClientKey   crypto.Signer
 	ClientKeyID string
 
 	// IntrospectionEndpoint, if set, is used instead of the discovery
 	// document's introspection_endpoint. With it, and without
-	// IntrospectionJWT, NewIntrospector needs no Authority.
+	// IntrospectionJWT, NewIntrospector needs no Authority. It needs
+	// ClientID.
 	IntrospectionEndpoint string
 
 	// IntrospectionJWT asks for signed introspection responses (RFC 9701)
 	// and accepts nothing else: the response must be signed with the
 	// authority's keys, typed token-introspection+jwt, issued by the
-	// authority and addressed to ClientID.
+	// authority and addressed to ClientID, which it needs.
 	IntrospectionJWT bool
 
 	// CacheDuration is the longest a validation result is reused: a JWT
 	// that passed validation (its signature is then not checked again) or
 	// an active introspection answer (a token revoked at the authority can
 	// still be accepted for this long). Nothing is reused past the token's
-	// exp. Default DefaultCacheDuration; a negative value turns both caches
-	// off.
+	// exp. Zero means DefaultCacheDuration; a negative value turns both
+	// caches off.
 	CacheDuration time.Duration
 
 	// InactiveCacheDuration is how long an inactive answer is remembered,
 	// so that a client replaying a bad token does not cost a call per
-	// request. Default DefaultInactiveCacheDuration; a negative value turns
-	// it off.
+	// request. Zero means DefaultInactiveCacheDuration; a negative value
+	// turns it off.
 	InactiveCacheDuration time.Duration
 
 	// CacheSize bounds each in-memory cache (validated JWTs, introspection
-	// answers) to this many tokens; default DefaultCacheSize. The least
-	// recently used go first. A negative value turns both off. While
+	// answers) to this many tokens. Zero means DefaultCacheSize; a negative
+	// value turns both off. The least recently used go first. While
 	// almost no JWT comes back (fewer than one hit per 16 misses), the JWT
 	// cache keeps a token only on its second sight and empties, so that
 	// one-use tokens cost what they would with caching off.
 	CacheSize int
 
 	// CacheStore, if set, keeps introspection results instead of the
-	// in-memory cache, for example one shared by several replicas.
+	// in-memory cache, for example one shared by several replicas. It
+	// needs ClientID.
 	CacheStore IntrospectionStore
 
 	// MaxIntrospectionCalls bounds the introspection requests in flight at
@@ -260,17 +309,97 @@ func (c Config) settings() (*settings, error) {
 	if len(c.SharedSecret) > 0 && len(c.SharedSecret) < 32 {
 		return nil, errors.New("bearer: Config.SharedSecret must be at least 32 bytes")
 	}
+	if len(c.SharedSecret) > 0 && !slices.ContainsFunc(s.algorithms, func(alg string) bool { return strings.HasPrefix(alg, "HS") }) {
+		return nil, errors.New("bearer: Config.SharedSecret is set but Config.Algorithms lists no HS256, HS384 or HS512 to use it")
+	}
 	return s, nil
+}
+
+// checkIntrospectorFields refuses the fields NewIntrospector would
+// otherwise ignore: those that judge a token rather than ask about it.
+func (c Config) checkIntrospectorFields() error {
+	switch {
+	case len(c.Audience) > 0, !c.RequiredScopes.IsZero():
+		return errors.New("bearer: NewIntrospector does not check Config.Audience or Config.RequiredScopes: check the Result's Audience and Scopes, or use a Validator")
+	case c.Mode == JWT:
+		return errors.New("bearer: NewIntrospector introspects every token: Config.Mode JWT makes no sense for it")
+	case len(c.SharedSecret) > 0:
+		return errors.New("bearer: NewIntrospector takes no Config.SharedSecret: signed responses are verified with the authority's public keys")
+	case c.StrictTokenType:
+		return errors.New("bearer: NewIntrospector takes no Config.StrictTokenType: it checks no access token's typ")
+	}
+	return nil
+}
+
+// checkNumbers applies the rule for negative values: none where none
+// makes sense, refused where it does not.
+func (c Config) checkNumbers() error {
+	for _, f := range []struct {
+		name     string
+		negative bool
+	}{
+		{"MaxTokenSize", c.MaxTokenSize < 0},
+		{"Timeout", c.Timeout < 0},
+		{"KeyRefreshInterval", c.KeyRefreshInterval < 0},
+		{"KeyRefreshWindow", c.KeyRefreshWindow < 0},
+	} {
+		if f.negative {
+			return fmt.Errorf("bearer: Config.%s is negative; zero means the default", f.name)
+		}
+	}
+	return nil
+}
+
+// checkDependencies refuses a setting given without the one it needs,
+// which would otherwise be ignored.
+func (c Config) checkDependencies() error {
+	if c.ClientID == "" {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"ClientSecret", c.ClientSecret != ""},
+			{"ClientAuth", c.ClientAuth != ClientSecretBasic},
+			{"IntrospectionEndpoint", c.IntrospectionEndpoint != ""},
+			{"IntrospectionJWT", c.IntrospectionJWT},
+			{"CacheStore", c.CacheStore != nil},
+		} {
+			if f.set {
+				return fmt.Errorf("bearer: Config.%s is set without Config.ClientID, the API's client at the introspection endpoint", f.name)
+			}
+		}
+	}
+	if c.ClientAuth != PrivateKeyJWT && (c.ClientKey != nil || c.ClientKeyID != "") {
+		return errors.New("bearer: Config.ClientKey and Config.ClientKeyID are for ClientAuth PrivateKeyJWT")
+	}
+	if c.ClientAuth == PrivateKeyJWT && c.ClientSecret != "" {
+		return errors.New("bearer: Config.ClientSecret is not used with ClientAuth PrivateKeyJWT")
+	}
+	if c.JWKSURL != "" && c.StaticKeys != nil {
+		return errors.New("bearer: Config.JWKSURL and Config.StaticKeys exclude each other")
+	}
+	return nil
 }
 
 // baseSettings applies what a Validator and a standalone Introspector
 // share; settings adds what only a Validator needs.
 func (c Config) baseSettings() (*settings, error) {
+	if err := c.checkNumbers(); err != nil {
+		return nil, err
+	}
+	if err := c.checkDependencies(); err != nil {
+		return nil, err
+	}
 	s := &settings{Config: c}
 	if c.Authority != "" && c.StaticKeys == nil {
 		u, err := url.Parse(c.Authority)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			return nil, fmt.Errorf("bearer: Config.Authority %q is not an absolute http(s) URL without query or fragment", c.Authority)
+		}
+	}
+	if c.JWKSURL != "" {
+		if err := checkEndpoint(c.JWKSURL, strings.HasPrefix(c.Authority, "https:")); err != nil {
+			return nil, fmt.Errorf("bearer: Config.JWKSURL: %w", err)
 		}
 	}
 	s.issuer = c.Authority
@@ -285,16 +414,16 @@ func (c Config) baseSettings() (*settings, error) {
 	case s.leeway < 0:
 		s.leeway = 0
 	}
-	if s.MaxTokenSize <= 0 {
+	if s.MaxTokenSize == 0 {
 		s.MaxTokenSize = DefaultMaxTokenSize
 	}
-	if s.Timeout <= 0 {
+	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
 	}
-	if s.KeyRefreshInterval <= 0 {
+	if s.KeyRefreshInterval == 0 {
 		s.KeyRefreshInterval = DefaultKeyRefreshInterval
 	}
-	if s.KeyRefreshWindow <= 0 {
+	if s.KeyRefreshWindow == 0 {
 		s.KeyRefreshWindow = DefaultKeyRefreshWindow
 	}
 	if s.CacheDuration == 0 {

@@ -273,11 +273,17 @@ type call struct {
 // is Config.IntrospectionEndpoint or else discovered from Config.Authority.
 // It reads the introspection fields of cfg (ClientID, ClientSecret,
 // ClientAuth, ClientKey, IntrospectionJWT, MaxIntrospectionCalls, the
-// Cache fields) and Authority, Timeout, Leeway, MaxTokenSize, Algorithms,
-// HTTPClient and Logger; the rest is for a Validator. ClientID is
-// required. It does not wait for the authority: discovery runs in the
+// Cache fields) and Authority, Timeout, MaxTokenSize, Algorithms, Leeway,
+// HTTPClient and Logger, and for signed responses JWKSURL or StaticKeys
+// and the KeyRefresh fields. ClientID is required. It refuses what only a
+// Validator uses (Audience, RequiredScopes, Mode JWT, SharedSecret,
+// StrictTokenType) rather than ignore it: it reports answers, it does not
+// judge them. It does not wait for the authority: discovery runs in the
 // background. Call Close when done.
 func NewIntrospector(cfg Config) (*Introspector, error) {
+	if err := cfg.checkIntrospectorFields(); err != nil {
+		return nil, err
+	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("bearer: NewIntrospector needs Config.ClientID")
 	}
@@ -343,8 +349,8 @@ func (s *settings) checkIntrospection() error {
 			return fmt.Errorf("bearer: Config.IntrospectionEndpoint: %w", err)
 		}
 	}
-	if s.StaticKeys != nil && s.IntrospectionEndpoint == "" && s.Mode != JWT {
-		return errors.New("bearer: with Config.StaticKeys nothing is discovered: set Config.IntrospectionEndpoint")
+	if (s.StaticKeys != nil || s.JWKSURL != "") && s.IntrospectionEndpoint == "" && s.Mode != JWT {
+		return errors.New("bearer: with Config.StaticKeys or Config.JWKSURL nothing is discovered: set Config.IntrospectionEndpoint")
 	}
 	if s.IntrospectionJWT && s.Authority == "" {
 		return errors.New("bearer: Config.IntrospectionJWT needs Config.Authority, whose keys sign the responses")
