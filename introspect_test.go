@@ -320,10 +320,13 @@ func TestRequestWireFormat(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	for _, auth := range []bearer.ClientAuth{bearer.ClientSecretBasic, bearer.ClientSecretPost, bearer.PrivateKeyJWT} {
 		t.Run(auth.String(), func(t *testing.T) {
-			in, err := bearer.NewIntrospector(bearer.Config{
-				IntrospectionEndpoint: srv.URL + "/introspect", ClientID: "a:b", ClientSecret: "c d%",
-				ClientAuth: auth, ClientKey: key, ClientKeyID: "k1",
-			})
+			cfg := bearer.Config{IntrospectionEndpoint: srv.URL + "/introspect", ClientID: "a:b", ClientAuth: auth}
+			if auth == bearer.PrivateKeyJWT {
+				cfg.ClientKey, cfg.ClientKeyID = key, "k1"
+			} else {
+				cfg.ClientSecret = "c d%"
+			}
+			in, err := bearer.NewIntrospector(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -861,6 +864,41 @@ func TestIntrospectorConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIntrospectorRefusesValidatorFields: NewIntrospector reports
+// answers, it does not judge tokens, so the fields a Validator judges with
+// are refused rather than silently ignored.
+func TestIntrospectorRefusesValidatorFields(t *testing.T) {
+	base := bearer.Config{IntrospectionEndpoint: "https://login.example/introspect", ClientID: "api", ClientSecret: "s"}
+	for name, edit := range map[string]func(*bearer.Config){
+		"Audience":        func(c *bearer.Config) { c.Audience = []string{"api"} },
+		"RequiredScopes":  func(c *bearer.Config) { c.RequiredScopes = bearer.AnyOf("api") },
+		"Mode JWT":        func(c *bearer.Config) { c.Mode = bearer.JWT },
+		"SharedSecret":    func(c *bearer.Config) { c.SharedSecret = []byte(strings.Repeat("s", 32)) },
+		"StrictTokenType": func(c *bearer.Config) { c.StrictTokenType = true },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := base
+			edit(&cfg)
+			in, err := bearer.NewIntrospector(cfg)
+			if err == nil {
+				in.Close()
+				t.Fatal("NewIntrospector accepted it")
+			}
+			if !strings.Contains(err.Error(), "NewIntrospector") {
+				t.Errorf("error %q does not say why", err)
+			}
+		})
+	}
+	// Mode Introspection is what an Introspector does anyway.
+	cfg := base
+	cfg.Mode = bearer.Introspection
+	in, err := bearer.NewIntrospector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
 }
 
 // oddSigner is a crypto.Signer of a kind no JWS algorithm fits.

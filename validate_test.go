@@ -2,6 +2,9 @@ package bearer_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -300,6 +303,92 @@ func TestNewRejectsBadConfig(t *testing.T) {
 				t.Fatal("New accepted the config")
 			}
 		})
+	}
+}
+
+// TestConfigRefusals: New refuses a negative value where none makes no
+// sense, and a setting given without the one it needs, with an error that
+// names the field; NewIntrospector refuses the same.
+func TestConfigRefusals(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	secret := []byte(strings.Repeat("s", 32))
+	for name, tc := range map[string]struct {
+		edit func(*bearer.Config)
+		want string
+	}{
+		"negative MaxTokenSize":         {func(c *bearer.Config) { c.MaxTokenSize = -1 }, "Config.MaxTokenSize is negative"},
+		"negative Timeout":              {func(c *bearer.Config) { c.Timeout = -time.Second }, "Config.Timeout is negative"},
+		"negative KeyRefreshInterval":   {func(c *bearer.Config) { c.KeyRefreshInterval = -time.Hour }, "Config.KeyRefreshInterval is negative"},
+		"negative KeyRefreshWindow":     {func(c *bearer.Config) { c.KeyRefreshWindow = -time.Second }, "Config.KeyRefreshWindow is negative"},
+		"ClientSecret without ClientID": {func(c *bearer.Config) { c.ClientID, c.ClientSecret = "", "s" }, "Config.ClientSecret is set without Config.ClientID"},
+		"ClientAuth without ClientID":   {func(c *bearer.Config) { c.ClientID, c.ClientSecret, c.ClientAuth = "", "", bearer.ClientSecretPost }, "Config.ClientAuth is set without Config.ClientID"},
+		"endpoint without ClientID": {func(c *bearer.Config) {
+			c.ClientID, c.ClientSecret, c.IntrospectionEndpoint = "", "", "https://a.example/i"
+		}, "Config.IntrospectionEndpoint is set without Config.ClientID"},
+		"signed answers without ClientID": {func(c *bearer.Config) {
+			c.ClientID, c.ClientSecret, c.IntrospectionEndpoint, c.IntrospectionJWT = "", "", "", true
+		}, "Config.IntrospectionJWT is set without Config.ClientID"},
+		"store without ClientID": {func(c *bearer.Config) {
+			c.ClientID, c.ClientSecret, c.IntrospectionEndpoint, c.CacheStore = "", "", "", newRecordingStore()
+		}, "Config.CacheStore is set without Config.ClientID"},
+		"ClientKey with basic":  {func(c *bearer.Config) { c.ClientKey = key }, "Config.ClientKey and Config.ClientKeyID are for ClientAuth PrivateKeyJWT"},
+		"ClientKeyID with post": {func(c *bearer.Config) { c.ClientAuth, c.ClientKeyID = bearer.ClientSecretPost, "k1" }, "Config.ClientKey and Config.ClientKeyID are for ClientAuth PrivateKeyJWT"},
+		"ClientSecret with private_key_jwt": {func(c *bearer.Config) { c.ClientAuth, c.ClientKey = bearer.PrivateKeyJWT, key },
+			"Config.ClientSecret is not used with ClientAuth PrivateKeyJWT"},
+		"JWKSURL with StaticKeys": {func(c *bearer.Config) { c.JWKSURL, c.StaticKeys = "https://a.example/keys", staticKeyPEM(t) }, "Config.JWKSURL and Config.StaticKeys exclude each other"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := bearer.Config{Authority: "https://a.example", Audience: []string{"api"}, ClientID: "api", ClientSecret: "s", IntrospectionEndpoint: "https://a.example/i"}
+			tc.edit(&cfg)
+			v, err := bearer.New(context.Background(), cfg)
+			if err == nil {
+				v.Close()
+				t.Fatal("New accepted the config")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: %v, want %q", err, tc.want)
+			}
+			cfg.Audience = nil
+			if cfg.ClientID == "" { // NewIntrospector's own first complaint
+				return
+			}
+			in, err := bearer.NewIntrospector(cfg)
+			if err == nil {
+				in.Close()
+				t.Fatal("NewIntrospector accepted the config")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("NewIntrospector: %v, want %q", err, tc.want)
+			}
+		})
+	}
+
+	// A shared secret no listed algorithm uses is a Validator's mistake.
+	_, err := bearer.New(context.Background(), bearer.Config{Authority: "https://a.example", Audience: []string{"api"}, SharedSecret: secret})
+	if err == nil || !strings.Contains(err.Error(), "Config.Algorithms lists no HS256") {
+		t.Errorf("SharedSecret without an HS algorithm: %v", err)
+	}
+}
+
+// TestConfigZeroAndNegative: zero is the default, a negative Leeway or
+// cache setting means none.
+func TestConfigZeroAndNegative(t *testing.T) {
+	a := bearertest.New(t)
+	def := newValidator(t, a, bearer.Config{})
+	none := newValidator(t, a, bearer.Config{Leeway: -1, CacheDuration: -1})
+	late := a.Token(claims(bearertest.Claims{"exp": time.Now().Add(-30 * time.Second)}))
+	mustValid(t, def, late) // within DefaultLeeway
+	mustFail(t, none, late, bearer.ErrInvalidToken, bearer.ErrExpired)
+	tok := a.Token(claims(nil))
+	mustValid(t, none, tok)
+	mustValid(t, none, tok)
+	if st := none.Stats(); st.Hits != 0 || st.Entries != 0 {
+		t.Errorf("CacheDuration -1 still caches: %+v", st)
+	}
+	mustValid(t, def, tok)
+	mustValid(t, def, tok)
+	if st := def.Stats(); st.Hits != 1 {
+		t.Errorf("the default cache missed: %+v", st)
 	}
 }
 
