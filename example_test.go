@@ -105,3 +105,39 @@ func ExampleWriteError() {
 	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
 	// Output: 403 Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="admin"
 }
+
+// A handler that reads claims is tested without any token: NewClaims makes
+// the claims the middleware would have put on the request.
+func ExampleNewClaims() {
+	// The handler under test: it greets the subject of a given tenant.
+	greet := func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := bearer.ClaimsFromContext(r.Context())
+		var ext struct {
+			Tenant string `json:"tenant"`
+		}
+		if err := claims.Decode(&ext); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "hello %s of %s, you may write: %t", claims.Subject, ext.Tenant, claims.HasScope("write"))
+	}
+
+	claims, err := bearer.NewClaims(map[string]any{
+		"sub":    "alice",
+		"scope":  "read write",
+		"tenant": "acme",
+		"exp":    time.Now().Add(time.Hour),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/greeting", nil)
+	req = req.WithContext(bearer.NewContext(req.Context(), claims))
+	rec := httptest.NewRecorder()
+	greet(rec, req)
+	fmt.Println(rec.Body.String())
+	fmt.Println(claims.Map()["tenant"])
+	// Output:
+	// hello alice of acme, you may write: true
+	// acme
+}
