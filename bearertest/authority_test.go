@@ -8,11 +8,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math/big"
 	"net"
@@ -319,13 +323,52 @@ func TestSign(t *testing.T) {
 	}
 }
 
+// TestSharedSecretTokens: HS256, HS384 and HS512 tokens are signed with
+// SharedSecret, carry no kid, and the secret is the authority's own, never
+// published.
+func TestSharedSecretTokens(t *testing.T) {
+	a := bearertest.New(t)
+	secret := a.SharedSecret()
+	if len(secret) != 32 || !bytes.Equal(secret, a.SharedSecret()) || bytes.Equal(secret, bearertest.New(t).SharedSecret()) {
+		t.Fatalf("SharedSecret %x", secret)
+	}
+	secret[0] ^= 1 // a copy: the authority's stays as it was
+	if bytes.Equal(secret, a.SharedSecret()) {
+		t.Error("SharedSecret returned the authority's own slice")
+	}
+	hashes := map[string]func() hash.Hash{"HS256": sha256.New, "HS384": sha512.New384, "HS512": sha512.New}
+	for alg, h := range hashes {
+		token := a.TokenWith(alg, nil, bearertest.Claims{"aud": "api"})
+		if hd := segment(t, token, 0); len(hd) != 2 || hd["alg"] != alg || hd["typ"] != "at+jwt" {
+			t.Errorf("%s header %v", alg, hd)
+		}
+		i := strings.LastIndexByte(token, '.')
+		mac := hmac.New(h, a.SharedSecret())
+		mac.Write([]byte(token[:i]))
+		if sig, _ := base64.RawURLEncoding.DecodeString(token[i+1:]); !hmac.Equal(sig, mac.Sum(nil)) {
+			t.Errorf("%s: not signed with SharedSecret", alg)
+		}
+		if a.KeyID(alg) != "" || a.PublicKey(alg) != nil {
+			t.Errorf("%s: kid %q, public key %v", alg, a.KeyID(alg), a.PublicKey(alg))
+		}
+	}
+	if keys := fetchKeys(t, a); len(keys) != len(algs) {
+		t.Errorf("JWKS has %d keys: the secret must not be published", len(keys))
+	}
+	a.RotateKey("RS256")
+	if !bytes.Equal(a.SharedSecret(), a.SharedSecret()) {
+		t.Error("unstable secret")
+	}
+}
+
 func TestUnsupportedAlgPanics(t *testing.T) {
 	a := bearertest.New(t)
 	for name, f := range map[string]func(){
-		"Token":     func() { a.TokenWith("HS256", nil, nil) },
-		"Sign":      func() { a.Sign("RS1", nil, nil) },
-		"KeyID":     func() { a.KeyID("") },
-		"RotateKey": func() { a.RotateKey("none") },
+		"Token":        func() { a.TokenWith("HS1", nil, nil) },
+		"Sign":         func() { a.Sign("RS1", nil, nil) },
+		"KeyID":        func() { a.KeyID("") },
+		"RotateKey":    func() { a.RotateKey("none") },
+		"RotateKey HS": func() { a.RotateKey("HS256") },
 	} {
 		func() {
 			defer func() {

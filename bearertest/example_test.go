@@ -1,12 +1,15 @@
 package bearertest_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log"
 	"net/http"
 	"strings"
 
+	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 )
 
@@ -53,4 +56,26 @@ func decode(seg string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		panic(err)
 	}
+}
+
+// A validator configured with a shared secret (HS256) accepts the tokens
+// the authority signs with its SharedSecret.
+func ExampleAuthority_SharedSecret() {
+	a := bearertest.NewAuthority()
+	defer a.Close()
+
+	v, err := bearer.New(context.Background(), bearer.Config{
+		Authority:    a.Issuer(),
+		Audience:     []string{"api"},
+		Algorithms:   []string{"HS256"},
+		SharedSecret: a.SharedSecret(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	claims, err := v.Validate(context.Background(), a.TokenWith("HS256", nil, bearertest.Claims{"aud": "api", "sub": "bob"}))
+	fmt.Println(claims.Subject, err)
+	// Output: bob <nil>
 }

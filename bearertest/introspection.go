@@ -227,8 +227,12 @@ func (a *Authority) verifyJWT(token string) map[string]any {
 	if k == nil || k.kid != h.Kid {
 		return nil
 	}
+	var key any = k.secret
+	if k.priv != nil {
+		key = k.priv.Public()
+	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || jwt.GetSigningMethod(h.Alg).Verify(parts[0]+"."+parts[1], sig, k.priv.Public()) != nil {
+	if err != nil || jwt.GetSigningMethod(h.Alg).Verify(parts[0]+"."+parts[1], sig, key) != nil {
 		return nil
 	}
 	return claims

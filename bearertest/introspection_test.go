@@ -120,6 +120,9 @@ func TestIntrospectJWT(t *testing.T) {
 	if code != http.StatusOK || m["active"] != true || m["aud"] != "api" || m["sub"] != "alice" {
 		t.Errorf("%d %v", code, m)
 	}
+	if !active(t, a, a.TokenWith("HS256", nil, nil)) {
+		t.Error("HS256 token signed with the shared secret: not active")
+	}
 	parts := strings.Split(tok, ".")
 	old := a.Token(nil)
 	a.RotateKey("RS256")

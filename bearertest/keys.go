@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	_ "crypto/sha256" // hashes used by the JWS algorithms
@@ -48,15 +49,20 @@ var algorithmByName = map[string]algorithm{
 	"EdDSA": {},
 }
 
+// hmacAlgorithms are the JWS algorithms signed with the shared secret.
+var hmacAlgorithms = map[string]crypto.Hash{"HS256": crypto.SHA256, "HS384": crypto.SHA384, "HS512": crypto.SHA512}
+
 // none is the unsecured JWS "alg": it has no key and an empty signature. It
 // is accepted by the minting methods so tests can check it is rejected.
 const none = "none"
 
-// signingKey is a private key bound to one algorithm and key ID.
+// signingKey is a private key bound to one algorithm and key ID, or for
+// HS* the shared secret, which has no key ID.
 type signingKey struct {
-	kid  string
-	alg  string
-	priv crypto.Signer
+	kid    string
+	alg    string
+	priv   crypto.Signer
+	secret []byte
 }
 
 // publishedKey is one member of the JWKS "keys" array. kid is empty when a
@@ -69,12 +75,21 @@ type publishedKey struct {
 // initKeys creates and publishes one key per algorithm. RSA key generation
 // is slow, so a single RSA key backs all six RS* and PS* entries (each still
 // has its own kid and alg); RotateKey gives an algorithm a key of its own.
+// It also makes the shared secret of HS256, HS384 and HS512, which is
+// never published.
 func (a *Authority) initKeys() error {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return err
 	}
-	a.current = make(map[string]*signingKey, len(algorithms))
+	a.current = make(map[string]*signingKey, len(algorithms)+len(hmacAlgorithms))
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	for alg := range hmacAlgorithms {
+		a.current[alg] = &signingKey{alg: alg, secret: secret}
+	}
 	for _, alg := range algorithms {
 		var priv crypto.Signer = rsaKey
 		if alg[0] != 'R' && alg[0] != 'P' {
@@ -149,6 +164,11 @@ func (k *signingKey) jwk() []byte {
 
 // sign returns the JWS signature of input made with k.
 func (k *signingKey) sign(input []byte) ([]byte, error) {
+	if k.secret != nil {
+		mac := hmac.New(hmacAlgorithms[k.alg].New, k.secret)
+		mac.Write(input)
+		return mac.Sum(nil), nil
+	}
 	spec := algorithmByName[k.alg]
 	var digest []byte
 	if spec.hash != 0 {
@@ -195,7 +215,8 @@ func (a *Authority) key(alg string) *signingKey {
 	return k
 }
 
-// KeyID returns the kid of the current key for alg ("" for "none").
+// KeyID returns the kid of the current key for alg ("" for "none" and the
+// HS* algorithms).
 func (a *Authority) KeyID(alg string) string {
 	if k := a.key(alg); k != nil {
 		return k.kid
@@ -204,13 +225,24 @@ func (a *Authority) KeyID(alg string) string {
 }
 
 // PublicKey returns the current public key for alg: an *rsa.PublicKey, an
-// *ecdsa.PublicKey or an ed25519.PublicKey (nil for "none"), so tests can
-// configure static keys or check what a validator fetched.
+// *ecdsa.PublicKey or an ed25519.PublicKey (nil for "none" and the HS*
+// algorithms), so tests can configure static keys or check what a
+// validator fetched.
 func (a *Authority) PublicKey(alg string) crypto.PublicKey {
-	if k := a.key(alg); k != nil {
+	if k := a.key(alg); k != nil && k.priv != nil {
 		return k.priv.Public()
 	}
 	return nil
+}
+
+// SharedSecret returns the secret the authority signs HS256, HS384 and
+// HS512 tokens with (TokenWith, Sign): 32 random bytes made at start, for
+// the Config.SharedSecret of a validator under test. Unlike its keys, it
+// is never published, and RotateKey does not change it.
+func (a *Authority) SharedSecret() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return bytes.Clone(a.current["HS256"].secret)
 }
 
 // RotateKey generates a fresh key for alg, makes it the one new tokens are

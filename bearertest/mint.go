@@ -23,7 +23,9 @@ func (a *Authority) Token(c Claims) string {
 
 // TokenWith mints a token like Token, signed with the current key for alg:
 // one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 and
-// EdDSA, or "none" for an unsigned token (no kid, empty signature).
+// EdDSA; HS256, HS384 or HS512 with SharedSecret (no kid), for validators
+// configured with it; or "none" for an unsigned token (no kid, empty
+// signature).
 //
 // header is merged over the default header {alg, typ:"at+jwt", kid}; a nil
 // value removes that member. The signature is always made with alg's key,
@@ -49,7 +51,7 @@ func (a *Authority) TokenWith(alg string, header map[string]any, c Claims) strin
 func (a *Authority) mint(alg string, typ, header, payload map[string]any) string {
 	k := a.key(alg) // one key for both the kid and the signature, despite concurrent rotation
 	h := map[string]any{"alg": alg}
-	if k != nil {
+	if k != nil && k.kid != "" { // HS keys have none
 		h["kid"] = k.kid
 	}
 	merge(h, typ)
