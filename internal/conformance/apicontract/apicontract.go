@@ -1,8 +1,9 @@
 // Package apicontract tests that an example API program keeps the contract
 // of examples/api, which other programs (the SPA, the end-to-end tests)
 // rely on: the flags, GET /values, GET /identity and GET /healthz, the
-// curl line printed when it embeds a test authority, the CORS policy, and
-// the back-channel logout endpoint, POST /backchannel-logout.
+// curl and bearer command lines printed when it embeds a test authority,
+// the CORS policy, and the back-channel logout endpoint,
+// POST /backchannel-logout.
 // examples/chi, examples/echo and examples/gin run it against their own
 // run function, so the same program in four frameworks behaves as one.
 package apicontract
@@ -14,7 +15,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +36,7 @@ var curlLine = regexp.MustCompile(`curl -i -H "Authorization: Bearer ([^"]+)" (h
 // Run checks run against the contract.
 func Run(t *testing.T, run RunFunc) {
 	t.Run("printed curl line works", func(t *testing.T) { testCurlLine(t, run) })
+	t.Run("printed bearer command lines work", func(t *testing.T) { testCLILines(t, run) })
 	t.Run("CORS", func(t *testing.T) { testCORS(t, run) })
 	t.Run("back-channel logout", func(t *testing.T) { testLogout(t, run) })
 	t.Run("bad flags", func(t *testing.T) {
@@ -154,6 +159,34 @@ func testCurlLine(t *testing.T, run RunFunc) {
 	}
 	if resp, _ := send(t, http.MethodGet, base+"/nowhere", bearer(token)); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /nowhere: %d, want 404", resp.StatusCode)
+	}
+}
+
+var cliLine = regexp.MustCompile(`(?m)^  ((?:BEARER_CLIENT_SECRET=\S+ )?)go run \./cmd/bearer (.+)$`)
+
+// testCLILines runs the bearer command lines the program prints, with the
+// command built from this checkout: each must accept its token.
+func testCLILines(t *testing.T, run RunFunc) {
+	_, out := start(t, run)
+	lines := cliLine.FindAllStringSubmatch(out.String(), -1)
+	if len(lines) != 2 {
+		t.Fatalf("want a bearer validate and a bearer introspect line, got:\n%s", out.String())
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	bin := filepath.Join(t.TempDir(), "bearer")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/bearer")
+	build.Dir = root
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/bearer: %v\n%s", err, b)
+	}
+	for _, m := range lines {
+		cmd := exec.Command("sh", "-c", m[1]+bin+" "+m[2])
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), `"sub": "alice"`) {
+			t.Errorf("%s: %v\nstdout:\n%s\nstderr:\n%s", m[0], err, &stdout, &stderr)
+		}
 	}
 }
 
