@@ -17,16 +17,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -39,18 +42,21 @@ import (
 	"github.com/accesstoken/bearer"
 	grpcbearer "github.com/accesstoken/bearer/adapters/grpc"
 	"github.com/accesstoken/bearer/bearertest"
-	"github.com/accesstoken/bearer/examples/internal/demo"
 )
 
 func main() {
+	// SIGINT or SIGTERM ends ctx, and run stops the server gracefully.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "grpc:", err)
 		os.Exit(1)
 	}
 }
 
+// run is the program without the process, so that tests can run it: it
+// serves until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("grpc", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -72,10 +78,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		*authority = embedded.Issuer()
 		fmt.Fprintf(stdout, "embedded test authority at %s (use -authority for a real one)\n", embedded.URL)
 	}
-	cfg := bearer.Config{Authority: *authority, RequiredScopes: bearer.AnyOf(strings.Fields(*scopes)...)}
+	// JWTs only: the service has no credentials for an introspection
+	// endpoint, so anything else is refused as malformed.
+	cfg := bearer.Config{Authority: *authority, RequiredScopes: bearer.AnyOf(strings.Fields(*scopes)...), Mode: bearer.JWT}
 	if *audience != "" {
 		cfg.Audience = []string{*audience}
 	}
+	// New checks the configuration and returns at once; discovery runs in
+	// the background. Close, deferred, runs after the server has stopped.
 	v, err := bearer.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -97,6 +107,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Ready waits for the authority's metadata and keys. A service may
+	// start while its authority is down (calls get Unavailable until it
+	// answers), so a failure here is a warning; fail instead to fail fast.
+	readyCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := v.Ready(readyCtx); err != nil {
+		fmt.Fprintf(stderr, "grpc: the authority is not answering yet, calls get Unavailable until it does: %v\n", err)
+	}
+	cancel()
 	fmt.Fprintf(stdout, "listening on %s (gRPC)\n", l.Addr())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
@@ -133,6 +151,7 @@ func demoCalls(ctx context.Context, addr string, a *bearertest.Authority, claims
 	defer conn.Close()
 
 	user := a.Token(claims)
+	fmt.Fprintf(out, "the bearer command checks a token as the service does:\n  go run ./cmd/bearer validate -authority %s -scopes '%s' %s\n", a.Issuer(), claims["scope"], user)
 	admin := a.Token(merge(claims, bearertest.Claims{"scope": claims["scope"].(string) + " values:admin"}))
 	for _, c := range []struct{ method, token string }{
 		{"/values.Values/Get", ""},
@@ -165,6 +184,15 @@ func demoCalls(ctx context.Context, addr string, a *bearertest.Authority, claims
 	return nil
 }
 
+// values is the walkthrough's answer: two random digits as strings.
+func values() []string {
+	digit := func() string {
+		n, _ := rand.Int(rand.Reader, big.NewInt(10))
+		return n.String()
+	}
+	return []string{digit(), digit()}
+}
+
 func merge(a, b bearertest.Claims) bearertest.Claims {
 	m := bearertest.Claims{}
 	for k, v := range a {
@@ -189,7 +217,7 @@ var valuesService = grpc.ServiceDesc{
 	HandlerType: (*any)(nil),
 	Methods: []grpc.MethodDesc{
 		unary("Get", func(ctx context.Context) (any, error) {
-			return map[string][]string{"values": demo.Values()}, nil
+			return map[string][]string{"values": values()}, nil
 		}),
 		unary("Identity", func(ctx context.Context) (any, error) {
 			claims, ok := bearer.ClaimsFromContext(ctx)

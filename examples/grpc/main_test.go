@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/accesstoken/bearer"
 )
 
 // TestDemo runs the program with its embedded authority and checks what
@@ -67,6 +70,20 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(client[2], `{"values":["`) {
 		t.Errorf("Get: %q", client[2])
+	}
+
+	// The bearer command line names the authority and a token it accepts.
+	m := regexp.MustCompile(`go run \./cmd/bearer validate -authority (\S+) -scopes 'api' (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no bearer command line:\n%s", out.String())
+	}
+	v, err := bearer.New(t.Context(), bearer.Config{Authority: m[1], RequiredScopes: bearer.AnyOf("api"), Mode: bearer.JWT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := v.Validate(t.Context(), m[2]); err != nil {
+		t.Errorf("the printed token: %v", err)
 	}
 
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
