@@ -2,18 +2,22 @@
 // with the library an API would use.
 //
 //	bearer introspect -authority URL -client-id ID [-client-secret S] TOKEN
+//	bearer introspect -authority URL -client-id ID -auth private_key_jwt -key FILE TOKEN
 //	bearer validate -authority URL [-audience A] [-scopes "a b"] TOKEN
 //	bearer decode TOKEN
 //
 // introspect asks the authority's introspection endpoint (RFC 7662) and
 // prints its answer as JSON; the secret is best given in the environment
-// variable BEARER_CLIENT_SECRET, which keeps it out of shell history.
+// variable BEARER_CLIENT_SECRET, which keeps it out of shell history, or
+// the API authenticates with a private key (private_key_jwt, RFC 7523).
 // validate checks a JWT locally against the authority's published keys and
 // prints its claims, or the error with its RFC 6750 code. decode prints a
 // JWT's header and payload without verifying anything.
 //
-// A TOKEN of "-" is read from standard input, which keeps it out of shell
-// history and process listings.
+// Flags may come before or after TOKEN; a TOKEN that begins with "-" goes
+// after "--". A TOKEN of "-" is read from standard input, which keeps it
+// out of shell history and process listings. "bearer COMMAND -h" prints a
+// command's usage and flags.
 //
 // Exit status: 0 valid or active, 1 invalid or inactive, 2 usage error,
 // 3 the authority could not be reached or did not answer properly.
@@ -23,8 +27,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,17 +56,25 @@ const (
 // secretEnv names the environment variable that holds the client secret.
 const secretEnv = "BEARER_CLIENT_SECRET"
 
+// The usage line of each command.
+const (
+	introspectUsage = `bearer introspect -authority URL -client-id ID [-client-secret S | -auth private_key_jwt -key FILE] [flags] TOKEN`
+	validateUsage   = `bearer validate -authority URL [-audience A] [-scopes "a b"] [flags] TOKEN`
+	decodeUsage     = `bearer decode TOKEN`
+)
+
 const usage = `usage:
-  bearer introspect -authority URL -client-id ID [-client-secret S] [flags] TOKEN
-  bearer validate -authority URL [-audience A] [-scopes "a b"] [flags] TOKEN
-  bearer decode TOKEN
+  ` + introspectUsage + `
+  ` + validateUsage + `
+  ` + decodeUsage + `
 
 introspect  ask the authority's introspection endpoint (RFC 7662); print its answer
 validate    validate a JWT locally with the authority's keys; print its claims
 decode      print a JWT's header and payload, UNVERIFIED
 
-TOKEN "-" reads the token from standard input. The client secret is read
-from $BEARER_CLIENT_SECRET unless -client-secret is given.
+Flags may come before or after TOKEN; a TOKEN that begins with "-" goes
+after "--". TOKEN "-" reads the token from standard input. The client
+secret is read from $BEARER_CLIENT_SECRET unless -client-secret is given.
 Run "bearer COMMAND -h" for a command's flags.
 
 exit status: 0 valid/active, 1 invalid/inactive, 2 usage, 3 authority unavailable
@@ -95,21 +110,66 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// parse parses a command's flags and returns its one TOKEN argument. It
-// returns -1 as the exit status when the caller should go on.
-func parse(fs *flag.FlagSet, args []string, stdin io.Reader, stderr io.Writer) (string, int) {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", exitValid
+// newFlagSet returns the flag set of a command whose -h prints its usage
+// line, then notes if any, then its flags.
+func newFlagSet(name, usageLine, notes string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n", usageLine)
+		if notes != "" {
+			fmt.Fprintf(fs.Output(), "\n%s\n", notes)
 		}
+		fmt.Fprint(fs.Output(), "\nFlags may come before or after TOKEN; a TOKEN that begins with \"-\" goes\nafter \"--\". TOKEN \"-\" reads the token from standard input.\n")
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(fs.Output(), "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses a command's flags, before or after its one TOKEN argument,
+// and returns the token. It returns -1 as the exit status when the caller
+// should go on. Help, asked for, goes to stdout; mistakes to stderr.
+func parse(fs *flag.FlagSet, args []string, stdin io.Reader, stdout, stderr io.Writer) (string, int) {
+	fs.SetOutput(stderr)
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+		}
+	}
+	// The flag package stops at the first argument that is not a flag;
+	// parsing resumes after it, so that flags may follow the token, until
+	// "--", after which everything is an argument.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", exitValid
+			}
+			return "", exitUsage
+		}
+		rest := fs.Args()
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	if len(positional) != 1 {
+		fmt.Fprintf(stderr, "bearer %s: want exactly one TOKEN argument, got %d\n", fs.Name(), len(positional))
+		fs.Usage()
 		return "", exitUsage
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "bearer %s: want exactly one TOKEN argument, got %d\n", fs.Name(), fs.NArg())
-		return "", exitUsage
-	}
-	token := fs.Arg(0)
+	token := positional[0]
 	if token == "-" {
 		line, err := bufio.NewReader(io.LimitReader(stdin, bearer.DefaultMaxTokenSize+2)).ReadString('\n')
 		if err != nil && err != io.EOF {
@@ -132,15 +192,17 @@ func logger(stderr io.Writer) *slog.Logger {
 }
 
 func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("introspect", flag.ContinueOnError)
-	authority := fs.String("authority", "", "issuer URL of the authority, whose discovery document names the introspection endpoint")
-	endpoint := fs.String("endpoint", "", "introspection endpoint URL, instead of discovery")
-	clientID := fs.String("client-id", "", "the API's client ID at the authority (required)")
-	secret := fs.String("client-secret", "", "the API's client secret (default $"+secretEnv+")")
-	auth := fs.String("auth", "basic", "client authentication: basic (client_secret_basic) or post (client_secret_post)")
+	fs := newFlagSet("introspect", introspectUsage, "Asks the authority's introspection endpoint (RFC 7662) whether TOKEN is active\nand prints its answer as JSON.")
+	authority := fs.String("authority", "", "issuer `URL` of the authority, whose discovery document names the introspection endpoint")
+	endpoint := fs.String("endpoint", "", "introspection endpoint `URL`, instead of discovery")
+	clientID := fs.String("client-id", "", "the API's client `ID` at the authority (required)")
+	secret := fs.String("client-secret", "", "the API's client `secret` (default $"+secretEnv+")")
+	auth := fs.String("auth", "basic", "client authentication `method`: basic (client_secret_basic), post (client_secret_post) or private_key_jwt")
+	keyFile := fs.String("key", "", "with -auth private_key_jwt: the API's private key, a PEM `file` (PKCS #8, PKCS #1 or SEC 1)")
+	keyID := fs.String("key-id", "", "with -auth private_key_jwt: the `kid` of the key, if the authority needs one")
 	signed := fs.Bool("jwt", false, "ask for a signed JWT response (RFC 9701) and verify it with the authority's keys")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the authority")
-	token, code := parse(fs, args, stdin, stderr)
+	token, code := parse(fs, args, stdin, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -153,22 +215,41 @@ func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Timeout:               *timeout,
 		Logger:                logger(stderr),
 	}
-	if cfg.ClientSecret == "" {
-		cfg.ClientSecret = os.Getenv(secretEnv)
-	}
 	switch *auth {
-	case "basic":
+	case "basic", "client_secret_basic":
 		cfg.ClientAuth = bearer.ClientSecretBasic
-	case "post":
+	case "post", "client_secret_post":
 		cfg.ClientAuth = bearer.ClientSecretPost
+	case "private_key_jwt":
+		cfg.ClientAuth = bearer.PrivateKeyJWT
 	default:
-		return fail(stderr, "introspect", usageError{fmt.Sprintf("-auth %q: want basic or post", *auth)})
+		return fail(stderr, "introspect", usageError{fmt.Sprintf("-auth %q: want basic, post or private_key_jwt", *auth)})
 	}
 	if cfg.ClientID == "" {
 		return fail(stderr, "introspect", usageError{"-client-id is required"})
 	}
-	if cfg.ClientSecret == "" {
-		return fail(stderr, "introspect", usageError{"no client secret: set $" + secretEnv + " or -client-secret"})
+	if cfg.ClientAuth == bearer.PrivateKeyJWT {
+		if cfg.ClientSecret != "" {
+			return fail(stderr, "introspect", usageError{"-client-secret is not used with -auth private_key_jwt"})
+		}
+		if *keyFile == "" {
+			return fail(stderr, "introspect", usageError{"-auth private_key_jwt needs -key"})
+		}
+		key, err := readPrivateKey(*keyFile)
+		if err != nil {
+			return fail(stderr, "introspect", usageError{"-key: " + err.Error()})
+		}
+		cfg.ClientKey, cfg.ClientKeyID = key, *keyID
+	} else {
+		if *keyFile != "" || *keyID != "" {
+			return fail(stderr, "introspect", usageError{"-key and -key-id are for -auth private_key_jwt"})
+		}
+		if cfg.ClientSecret == "" {
+			cfg.ClientSecret = os.Getenv(secretEnv)
+		}
+		if cfg.ClientSecret == "" {
+			return fail(stderr, "introspect", usageError{"no client secret: set $" + secretEnv + " or -client-secret"})
+		}
 	}
 	in, err := bearer.NewIntrospector(cfg)
 	if err != nil {
@@ -196,6 +277,40 @@ func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitValid
 }
 
+// readPrivateKey reads the first private key of a PEM file: PKCS #8,
+// PKCS #1 (RSA) or SEC 1 (EC).
+func readPrivateKey(file string) (crypto.Signer, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return nil, errors.New("no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block")
+		}
+		var key any
+		switch block.Type {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		signer, ok := key.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("a %T cannot sign", key)
+		}
+		return signer, nil
+	}
+}
+
 // listFlag is a flag that may be repeated.
 type listFlag []string
 
@@ -207,18 +322,13 @@ func (l *listFlag) Set(v string) error {
 }
 
 func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	authority := fs.String("authority", "", "issuer URL of the authority (required)")
+	fs := newFlagSet("validate", validateUsage, "Validates the JWT TOKEN locally with the authority's published keys and prints\nits claims. Without -audience and -scopes, any audience the token names is\naccepted: the token is checked for everything but being meant for a given API.")
+	authority := fs.String("authority", "", "issuer `URL` of the authority (required)")
 	var audience listFlag
-	fs.Var(&audience, "audience", "an accepted audience; repeat for several (default: any, see below)")
-	scopes := fs.String("scopes", "", "space-separated scopes, at least one of which the token must have")
+	fs.Var(&audience, "audience", "an accepted `audience`; repeat for several (default: any, see above)")
+	scopes := fs.String("scopes", "", "space-separated `scopes`, at least one of which the token must have")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the authority")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: bearer validate -authority URL [-audience A] [-scopes \"a b\"] TOKEN\n\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nWithout -audience and -scopes, any audience the token names is accepted:\nthe token is checked for everything but being meant for a given API.\n")
-	}
-	token, code := parse(fs, args, stdin, stderr)
+	token, code := parse(fs, args, stdin, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -254,12 +364,10 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer v.Close()
 
+	// Not Ready, which waits out the timeout while discovery retries: the
+	// first attempt's failure, a refused connection say, is the answer.
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := v.Ready(ctx); err != nil {
-		fmt.Fprintf(stderr, "bearer validate: authority unavailable: %v\n", err)
-		return exitUnavailable
-	}
 	claims, err := v.Validate(ctx, token)
 	if err != nil {
 		return fail(stderr, "validate", err)
@@ -302,8 +410,8 @@ func unverifiedAudience(token string) ([]string, error) {
 }
 
 func decode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	token, code := parse(fs, args, stdin, stderr)
+	fs := newFlagSet("decode", decodeUsage, "Prints the header and payload of the JWT TOKEN, UNVERIFIED: nothing is checked.")
+	token, code := parse(fs, args, stdin, stdout, stderr)
 	if code >= 0 {
 		return code
 	}

@@ -2,8 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +205,110 @@ func TestUsage(t *testing.T) {
 	runCmd(t, "").want(t, exitUsage, "", "usage:")
 	runCmd(t, "", "frobnicate").want(t, exitUsage, "", "unknown command")
 	runCmd(t, "", "help").want(t, exitValid, "usage:", "")
-	runCmd(t, "", "decode", "-h").want(t, exitValid, "", "")
-	runCmd(t, "", "validate", "-h").want(t, exitValid, "", "any audience the token names")
+	runCmd(t, "", "validate", "-h").want(t, exitValid, "any audience the token names", "")
+}
+
+// TestHelpOfEveryCommand: -h prints the command's usage line and its
+// flags on stdout, and exits 0.
+func TestHelpOfEveryCommand(t *testing.T) {
+	for cmd, flags := range map[string][]string{
+		"introspect": {"-authority URL", "-endpoint URL", "-client-id ID", "-client-secret secret", "-auth method", "-key file", "-key-id kid", "-jwt", "-timeout duration"},
+		"validate":   {"-authority URL", "-audience audience", "-scopes scopes", "-timeout duration"},
+		"decode":     nil,
+	} {
+		for _, h := range []string{"-h", "-help", "--help"} {
+			r := runCmd(t, "", cmd, h)
+			r.want(t, exitValid, "usage: bearer "+cmd+" ", "")
+			for _, f := range flags {
+				r.want(t, exitValid, "  "+f+"\n", "")
+			}
+			if r.stderr != "" {
+				t.Errorf("%s %s wrote to stderr: %s", cmd, h, r.stderr)
+			}
+		}
+		// After the token too, and a mistake prints usage on stderr.
+		runCmd(t, "", cmd, "a.b.c", "-h").want(t, exitValid, "usage: bearer "+cmd+" ", "")
+		runCmd(t, "", cmd).want(t, exitUsage, "", "usage: bearer "+cmd+" ")
+	}
+}
+
+// TestFlagsAfterTheToken: flags may follow TOKEN; after "--" everything
+// is an argument, so a token that begins with "-" can be given.
+func TestFlagsAfterTheToken(t *testing.T) {
+	a := bearertest.New(t)
+	t.Setenv(secretEnv, bearertest.DefaultClientSecret)
+	tok := a.Token(bearertest.Claims{"aud": "api", "sub": "bob"})
+	runCmd(t, "", "validate", tok, "-authority", a.Issuer(), "-audience", "api").want(t, exitValid, `"sub": "bob"`, "")
+	runCmd(t, "", "validate", "-authority", a.Issuer(), tok, "-audience", "api").want(t, exitValid, `"sub": "bob"`, "")
+	runCmd(t, tok, "validate", "-", "-authority", a.Issuer(), "-audience", "api").want(t, exitValid, `"sub": "bob"`, "")
+	ref := a.ReferenceToken(nil)
+	runCmd(t, "", "introspect", ref, "-authority", a.Issuer(), "-client-id", "api").want(t, exitValid, `"active": true`, "")
+	// "-abc" is a token here, unknown to the authority, not a flag.
+	runCmd(t, "", "introspect", "-authority", a.Issuer(), "-client-id", "api", "--", "-abc").want(t, exitInvalid, `"active": false`, "")
+	runCmd(t, "", "introspect", "-authority", a.Issuer(), "-client-id", "api", "-abc").want(t, exitUsage, "", "flag provided but not defined")
+	runCmd(t, "", "validate", tok, "-authority", a.Issuer(), tok).want(t, exitUsage, "", "want exactly one TOKEN argument, got 2")
+	runCmd(t, "", "decode", "--", tok).want(t, exitValid, `"sub": "bob"`, "")
+}
+
+// TestRefusedConnectionFailsAtOnce: an authority that refuses connections
+// is reported after the first attempt, not after the timeout. The bound
+// is a tenth of the timeout, far above the milliseconds it takes.
+func TestRefusedConnectionFailsAtOnce(t *testing.T) {
+	gone := bearertest.NewAuthority()
+	gone.Close()
+	t.Setenv(secretEnv, "s")
+	for name, args := range map[string][]string{
+		"validate":              {"validate", "-timeout", "100s", "-authority", gone.Issuer(), "-audience", "api", "a.b.c"},
+		"introspect, discovery": {"introspect", "-timeout", "100s", "-authority", gone.Issuer(), "-client-id", "api", "tok"},
+		"introspect, endpoint":  {"introspect", "-timeout", "100s", "-endpoint", gone.IntrospectionURL(), "-client-id", "api", "tok"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			runCmd(t, "", args...).want(t, exitUnavailable, "", "connection refused")
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+// TestIntrospectPrivateKeyJWT: the API authenticates with a private key
+// read from a PEM file, in each of the usual encodings.
+func TestIntrospectPrivateKeyJWT(t *testing.T) {
+	a := bearertest.New(t)
+	t.Setenv(secretEnv, "")
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(ec)
+	sec1, _ := x509.MarshalECPrivateKey(ec)
+	dir := t.TempDir()
+	write := func(name, typ string, der []byte) string {
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	ref := a.ReferenceToken(bearertest.Claims{"sub": "bob"})
+	args := func(file string, extra ...string) []string {
+		return append(append(introspectArgs(a, "-auth", "private_key_jwt", "-key", file, "-key-id", "k1"), extra...), ref)
+	}
+	a.SetClientKey(ec.Public())
+	runCmd(t, "", args(write("pkcs8.pem", "PRIVATE KEY", pkcs8))...).want(t, exitValid, `"sub": "bob"`, "")
+	runCmd(t, "", args(write("sec1.pem", "EC PRIVATE KEY", sec1))...).want(t, exitValid, `"sub": "bob"`, "")
+	a.SetClientKey(rsaKey.Public())
+	runCmd(t, "", args(write("pkcs1.pem", "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey)))...).want(t, exitValid, `"sub": "bob"`, "")
+	// A key the authority does not know.
+	runCmd(t, "", args(filepath.Join(dir, "sec1.pem"))...).want(t, exitUnavailable, "", "refused this API's credentials")
+
+	for name, a := range map[string][]string{
+		"no key":              introspectArgs(a, "-auth", "private_key_jwt", "tok"),
+		"and a secret":        introspectArgs(a, "-auth", "private_key_jwt", "-key", filepath.Join(dir, "sec1.pem"), "-client-secret", "s", "tok"),
+		"key with basic":      introspectArgs(a, "-key", filepath.Join(dir, "sec1.pem"), "-client-secret", "s", "tok"),
+		"no such file":        introspectArgs(a, "-auth", "private_key_jwt", "-key", filepath.Join(dir, "none.pem"), "tok"),
+		"no private key":      introspectArgs(a, "-auth", "private_key_jwt", "-key", write("cert.pem", "CERTIFICATE", []byte{1}), "tok"),
+		"garbled private key": introspectArgs(a, "-auth", "private_key_jwt", "-key", write("bad.pem", "PRIVATE KEY", []byte{1}), "tok"),
+	} {
+		t.Run(name, func(t *testing.T) { runCmd(t, "", a...).want(t, exitUsage, "", "bearer introspect:") })
+	}
 }
