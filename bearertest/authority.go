@@ -4,10 +4,11 @@
 // An [Authority] is a loopback HTTP server, started like an
 // [net/http/httptest.Server], that publishes a discovery document (both the
 // OpenID Connect and the RFC 8414 forms) and a JWKS, mints signed access
-// tokens with its keys, answers an RFC 7662 introspection endpoint about
-// them and about reference tokens, mints back-channel logout tokens and
-// posts them as an authority signing a user out does (LogoutToken,
-// PostLogout), and can be told to misbehave (slow, failing, garbled
+// tokens with its keys (or, for HS256/384/512, its SharedSecret), answers
+// an RFC 7662 introspection endpoint about them and about reference tokens,
+// mints back-channel logout tokens and posts them as an authority signing a
+// user out does (LogoutToken, PostLogout), and can be told to misbehave
+// (slow, failing, garbled
 // or down endpoints) so that tests can check how a validator copes with a real
 // authority's failure modes without leaving the process.
 //
