@@ -248,7 +248,8 @@ type Config struct {
 	MaxIntrospectionCalls int
 
 	// MaxTokenLifetime is the longest an access token of the authority
-	// lives, from iat to exp; default DefaultMaxTokenLifetime. A
+	// lives, from iat to exp; default DefaultMaxTokenLifetime, and New
+	// refuses a negative one. A
 	// revocation is kept this long (and twice Leeway) after the latest a
 	// token it matches can have been issued: a token that lives longer
 	// is accepted again once its revocation is forgotten.
@@ -327,6 +328,8 @@ func (c Config) checkIntrospectorFields() error {
 		return errors.New("bearer: NewIntrospector takes no Config.SharedSecret: signed responses are verified with the authority's public keys")
 	case c.StrictTokenType:
 		return errors.New("bearer: NewIntrospector takes no Config.StrictTokenType: it checks no access token's typ")
+	case c.RevocationStore != nil, c.SessionOnlyLogout, c.MaxTokenLifetime > 0:
+		return errors.New("bearer: NewIntrospector takes no Config.RevocationStore, SessionOnlyLogout or MaxTokenLifetime: revocations are a Validator's")
 	}
 	return nil
 }
@@ -342,6 +345,7 @@ func (c Config) checkNumbers() error {
 		{"Timeout", c.Timeout < 0},
 		{"KeyRefreshInterval", c.KeyRefreshInterval < 0},
 		{"KeyRefreshWindow", c.KeyRefreshWindow < 0},
+		{"MaxTokenLifetime", c.MaxTokenLifetime < 0},
 	} {
 		if f.negative {
 			return fmt.Errorf("bearer: Config.%s is negative; zero means the default", f.name)

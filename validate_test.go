@@ -320,6 +320,7 @@ func TestConfigRefusals(t *testing.T) {
 		"negative Timeout":              {func(c *bearer.Config) { c.Timeout = -time.Second }, "Config.Timeout is negative"},
 		"negative KeyRefreshInterval":   {func(c *bearer.Config) { c.KeyRefreshInterval = -time.Hour }, "Config.KeyRefreshInterval is negative"},
 		"negative KeyRefreshWindow":     {func(c *bearer.Config) { c.KeyRefreshWindow = -time.Second }, "Config.KeyRefreshWindow is negative"},
+		"negative MaxTokenLifetime":     {func(c *bearer.Config) { c.MaxTokenLifetime = -time.Hour }, "Config.MaxTokenLifetime is negative"},
 		"ClientSecret without ClientID": {func(c *bearer.Config) { c.ClientID, c.ClientSecret = "", "s" }, "Config.ClientSecret is set without Config.ClientID"},
 		"ClientAuth without ClientID":   {func(c *bearer.Config) { c.ClientID, c.ClientSecret, c.ClientAuth = "", "", bearer.ClientSecretPost }, "Config.ClientAuth is set without Config.ClientID"},
 		"endpoint without ClientID": {func(c *bearer.Config) {
