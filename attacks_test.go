@@ -158,11 +158,11 @@ func TestAttackTamperedPayload(t *testing.T) {
 }
 
 // TestAttackSegmentCount: anything but three segments is no JWS. In Mode
-// JWT that is a malformed token; in Mode Both it would be introspected
+// JWT that is a malformed token; in ModeAuto it would be introspected
 // (see TestModeBothWithoutClientIDRefusesReferenceTokens).
 func TestAttackSegmentCount(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, bearer.Config{Mode: bearer.JWT})
+	v := newValidator(t, a, bearer.Config{Mode: bearer.ModeJWT})
 	s := segments(a.Token(claims(nil)))
 	for name, tok := range map[string]string{
 		"2 segments":       s[0] + "." + s[1],

@@ -180,7 +180,7 @@ func (p *provider) discover() (*remote, error) {
 		r, jwksURL = &remote{issuer: md.Issuer, introspectURL: md.IntrospectionEndpoint}, md.JWKSURI
 	}
 	// Signed introspection responses (RFC 9701) need the keys too.
-	if p.s.Mode == Introspection && !p.s.IntrospectionJWT {
+	if p.s.Mode == ModeIntrospection && !p.s.IntrospectionJWT {
 		return r, nil
 	}
 	if jwksURL == "" {

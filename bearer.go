@@ -108,7 +108,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	// A cached token passed validation as a JWT, so a hit needs no other
 	// look at it: the lookup comes first, before the shape check.
 	var h [32]byte
-	if v.cache != nil && v.s.Mode != Introspection {
+	if v.cache != nil && v.s.Mode != ModeIntrospection {
 		h = tokenHash(token)
 		if c, ok := v.cache.get(h, time.Now()); ok {
 			// A copy: a handler that changed the cached claims would
@@ -117,7 +117,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 		}
 	}
 	jws := looksLikeJWS(token)
-	if v.s.Mode == Introspection || (v.s.Mode == Both && !jws) {
+	if v.s.Mode == ModeIntrospection || (v.s.Mode == ModeAuto && !jws) {
 		// One deadline for discovery and the call together.
 		ctx, cancel := context.WithTimeout(ctx, v.s.Timeout)
 		defer cancel()

@@ -16,23 +16,23 @@ import (
 type Mode int
 
 const (
-	// Both validates tokens shaped like a JWS locally and sends every other
-	// token to the introspection endpoint. It is the default.
-	Both Mode = iota
-	// JWT validates locally only; a token that is not a JWS is invalid.
-	JWT
-	// Introspection sends every token, JWTs included, to the introspection
+	// ModeAuto validates tokens shaped like a JWS locally and sends every
+	// other token to the introspection endpoint. It is the default.
+	ModeAuto Mode = iota
+	// ModeJWT validates locally only; a token that is not a JWS is invalid.
+	ModeJWT
+	// ModeIntrospection sends every token, JWTs included, to the introspection
 	// endpoint (IdentityServer3's ValidationEndpoint mode).
-	Introspection
+	ModeIntrospection
 )
 
 func (m Mode) String() string {
 	switch m {
-	case Both:
-		return "both"
-	case JWT:
+	case ModeAuto:
+		return "auto"
+	case ModeJWT:
 		return "jwt"
-	case Introspection:
+	case ModeIntrospection:
 		return "introspection"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
@@ -102,9 +102,10 @@ type Config struct {
 	// it, as it does Audience.
 	RequiredScopes Requirement
 
-	// Mode selects local validation, introspection or both (the default).
-	// In Mode JWT the introspection fields are unused. NewIntrospector
-	// introspects every token: it refuses Mode JWT.
+	// Mode selects local validation (ModeJWT), introspection
+	// (ModeIntrospection) or each by the token's shape (ModeAuto, the default).
+	// In ModeJWT the introspection fields are unused. NewIntrospector
+	// introspects every token: it refuses ModeJWT.
 	Mode Mode
 
 	// Algorithms is the JWS algorithm allow-list; default DefaultAlgorithms.
@@ -178,8 +179,8 @@ type Config struct {
 
 	// ClientID and ClientSecret are this API's own credentials at the
 	// authority's introspection endpoint (RFC 7662 §2.1). A ClientID turns
-	// introspection on: without one, Mode Both refuses every token that is
-	// not a JWT (ErrNoIntrospection) and Mode Introspection is refused.
+	// introspection on: without one, ModeAuto refuses every token that is
+	// not a JWT (ErrNoIntrospection) and ModeIntrospection is refused.
 	// ClientSecret is required with ClientSecretBasic and ClientSecretPost,
 	// and refused without ClientID or with PrivateKeyJWT.
 	ClientID     string
@@ -293,11 +294,11 @@ func (c Config) settings() (*settings, error) {
 	if slices.Contains(c.Audience, "") {
 		return nil, errors.New("bearer: Config.Audience contains an empty string")
 	}
-	if c.Mode < Both || c.Mode > Introspection {
+	if c.Mode < ModeAuto || c.Mode > ModeIntrospection {
 		return nil, fmt.Errorf("bearer: unknown Config.Mode %d", int(c.Mode))
 	}
-	if c.Mode == Introspection && c.ClientID == "" {
-		return nil, errors.New("bearer: Mode Introspection needs Config.ClientID")
+	if c.Mode == ModeIntrospection && c.ClientID == "" {
+		return nil, errors.New("bearer: ModeIntrospection needs Config.ClientID")
 	}
 	for _, alg := range s.algorithms {
 		if !slices.Contains(supportedAlgorithms, alg) {
@@ -322,8 +323,8 @@ func (c Config) checkIntrospectorFields() error {
 	switch {
 	case len(c.Audience) > 0, !c.RequiredScopes.IsZero():
 		return errors.New("bearer: NewIntrospector does not check Config.Audience or Config.RequiredScopes: check the Result's Audience and Scopes, or use a Validator")
-	case c.Mode == JWT:
-		return errors.New("bearer: NewIntrospector introspects every token: Config.Mode JWT makes no sense for it")
+	case c.Mode == ModeJWT:
+		return errors.New("bearer: NewIntrospector introspects every token: Config.Mode ModeJWT makes no sense for it")
 	case len(c.SharedSecret) > 0:
 		return errors.New("bearer: NewIntrospector takes no Config.SharedSecret: signed responses are verified with the authority's public keys")
 	case c.StrictTokenType:

@@ -63,7 +63,7 @@ var (
 	// ErrInactive: the introspection endpoint says the token is not active.
 	ErrInactive = errors.New("token not active")
 	// ErrNoIntrospection: the token is not a JWT, and without
-	// Config.ClientID the Validator cannot introspect it (Mode Both).
+	// Config.ClientID the Validator cannot introspect it (ModeAuto).
 	ErrNoIntrospection = errors.New("introspection not configured")
 )
 

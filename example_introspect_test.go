@@ -63,7 +63,7 @@ func ExampleIntrospector_Introspect() {
 }
 
 // A Validator introspects reference tokens and validates JWTs locally
-// (Mode Both, the default) once it has the API's credentials.
+// (ModeAuto, the default) once it has the API's credentials.
 func ExampleNew_referenceTokens() {
 	authority := bearertest.NewAuthority()
 	defer authority.Close()

@@ -39,7 +39,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		keys = append(keys, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})...)
 	}
 	v, err := bearer.New(context.Background(), bearer.Config{
-		Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: keys, Mode: bearer.JWT,
+		Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: keys, Mode: bearer.ModeJWT,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -276,7 +276,7 @@ type call struct {
 // Cache fields) and Authority, Timeout, MaxTokenSize, Algorithms, Leeway,
 // HTTPClient and Logger, and for signed responses JWKSURL or StaticKeys
 // and the KeyRefresh fields. ClientID is required. It refuses what only a
-// Validator uses (Audience, RequiredScopes, Mode JWT, SharedSecret,
+// Validator uses (Audience, RequiredScopes, ModeJWT, SharedSecret,
 // StrictTokenType) rather than ignore it: it reports answers, it does not
 // judge them. It does not wait for the authority: discovery runs in the
 // background. Call Close when done.
@@ -295,7 +295,7 @@ func NewIntrospector(cfg Config) (*Introspector, error) {
 		return nil, err
 	}
 	// Keys are fetched only if responses are signed (see provider.discover).
-	s.Mode = Introspection
+	s.Mode = ModeIntrospection
 	var p *provider
 	if s.IntrospectionEndpoint == "" || s.IntrospectionJWT {
 		if p, err = newProvider(context.Background(), s); err != nil {
@@ -349,7 +349,7 @@ func (s *settings) checkIntrospection() error {
 			return fmt.Errorf("bearer: Config.IntrospectionEndpoint: %w", err)
 		}
 	}
-	if (s.StaticKeys != nil || s.JWKSURL != "") && s.IntrospectionEndpoint == "" && s.Mode != JWT {
+	if (s.StaticKeys != nil || s.JWKSURL != "") && s.IntrospectionEndpoint == "" && s.Mode != ModeJWT {
 		return errors.New("bearer: with Config.StaticKeys or Config.JWKSURL nothing is discovered: set Config.IntrospectionEndpoint")
 	}
 	if s.IntrospectionJWT && s.Authority == "" {

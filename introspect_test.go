@@ -874,7 +874,7 @@ func TestIntrospectorRefusesValidatorFields(t *testing.T) {
 	for name, edit := range map[string]func(*bearer.Config){
 		"Audience":          func(c *bearer.Config) { c.Audience = []string{"api"} },
 		"RequiredScopes":    func(c *bearer.Config) { c.RequiredScopes = bearer.AnyOf("api") },
-		"Mode JWT":          func(c *bearer.Config) { c.Mode = bearer.JWT },
+		"ModeJWT":           func(c *bearer.Config) { c.Mode = bearer.ModeJWT },
 		"SharedSecret":      func(c *bearer.Config) { c.SharedSecret = []byte(strings.Repeat("s", 32)) },
 		"StrictTokenType":   func(c *bearer.Config) { c.StrictTokenType = true },
 		"RevocationStore":   func(c *bearer.Config) { c.RevocationStore = blockedStore{} },
@@ -894,9 +894,9 @@ func TestIntrospectorRefusesValidatorFields(t *testing.T) {
 			}
 		})
 	}
-	// Mode Introspection is what an Introspector does anyway.
+	// ModeIntrospection is what an Introspector does anyway.
 	cfg := base
-	cfg.Mode = bearer.Introspection
+	cfg.Mode = bearer.ModeIntrospection
 	in, err := bearer.NewIntrospector(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -932,7 +932,7 @@ func TestStaticKeysWithIntrospectionEndpoint(t *testing.T) {
 	mustValid(t, v, a.ReferenceToken(claims(nil)))
 	// JWT mode never introspects, so it needs no endpoint.
 	v2, err := bearer.New(context.Background(), introspectionConfig(bearer.Config{
-		Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: staticKeyPEM(t), Mode: bearer.JWT,
+		Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: staticKeyPEM(t), Mode: bearer.ModeJWT,
 	}))
 	if err != nil {
 		t.Fatal(err)

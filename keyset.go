@@ -71,7 +71,7 @@ func (v *Validator) verifyJWS(ctx context.Context, token string) ([]byte, error)
 		return nil, err
 	}
 	if r.keys == nil {
-		// Mode Introspection fetches no keys unless answers are signed.
+		// ModeIntrospection fetches no keys unless answers are signed.
 		return nil, errInvalidToken(ErrUnknownKey)
 	}
 	dot1 := strings.IndexByte(token, '.')

@@ -15,7 +15,7 @@ import (
 )
 
 // logoutConfig is cfg for an API registered at the authority as its
-// client bearertest.DefaultClientID, with introspection on (Mode Both).
+// client bearertest.DefaultClientID, with introspection on (ModeAuto).
 func logoutConfig(cfg bearer.Config) bearer.Config {
 	cfg.ClientID, cfg.ClientSecret = bearertest.DefaultClientID, bearertest.DefaultClientSecret
 	return cfg

@@ -188,7 +188,7 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if child.s.Mode == Introspection {
+	if child.s.Mode == ModeIntrospection {
 		return child.Validate(ctx, token)
 	}
 	if m.cache != nil {

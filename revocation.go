@@ -154,7 +154,7 @@ func (v *Validator) checkRevoked(token string, c *Claims) error {
 	if !v.revocations.revoked(c, token, time.Now) {
 		return nil
 	}
-	if v.in != nil && (v.s.Mode == Introspection || !looksLikeJWS(token)) {
+	if v.in != nil && (v.s.Mode == ModeIntrospection || !looksLikeJWS(token)) {
 		v.in.Invalidate(token)
 	}
 	return errInvalidToken(ErrRevoked)

@@ -177,7 +177,7 @@ func TestCacheOff(t *testing.T) {
 // count as misses: reference tokens and garbage are not the JWT cache's.
 func TestCacheCountsOnlyJWTMisses(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, introspectionConfig(bearer.Config{})) // Mode Both
+	v := newValidator(t, a, introspectionConfig(bearer.Config{})) // ModeAuto
 	ref := a.ReferenceToken(claims(nil))
 	for range 2 {
 		mustValid(t, v, ref)

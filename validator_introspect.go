@@ -11,7 +11,7 @@ import (
 // startIntrospection gives v an Introspector if its Mode and Config call
 // for one. Its calls end with the Validator's background work.
 func (v *Validator) startIntrospection() {
-	if v.s.Mode == JWT || v.s.ClientID == "" {
+	if v.s.Mode == ModeJWT || v.s.ClientID == "" {
 		return
 	}
 	v.in = newIntrospector(v.s, v.p, v.p.ctx)
@@ -29,7 +29,7 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 	if v.in == nil {
 		v.noIntrospection.Do(func() {
 			v.s.Logger.WarnContext(ctx, "bearer: a token that is not a JWT was refused: introspection is not configured; "+
-				"set Config.ClientID (and ClientSecret) to accept reference tokens, or Mode JWT to refuse them without this warning",
+				"set Config.ClientID (and ClientSecret) to accept reference tokens, or ModeJWT to refuse them without this warning",
 				"token", Fingerprint(token))
 		})
 		return nil, errInvalidToken(ErrNoIntrospection)

@@ -24,7 +24,7 @@ func TestReferenceTokenValidated(t *testing.T) {
 	if c.Subject != "bob" || !c.HasScope("api") || c.Map()["active"] != true {
 		t.Errorf("claims %+v", c)
 	}
-	// A JWT is still validated locally in Mode Both.
+	// A JWT is still validated locally in ModeAuto.
 	mustValid(t, v, a.Token(claims(nil)))
 	if n := a.Hits(bearertest.Introspection); n != 1 {
 		t.Errorf("%d introspection calls, want 1", n)
@@ -118,7 +118,7 @@ func TestFiftyConcurrentRequestsOneCall(t *testing.T) {
 
 func TestModeIntrospectionIntrospectsJWTs(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.Introspection}))
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.ModeIntrospection}))
 	tok := a.Token(claims(nil))
 	mustValid(t, v, tok)
 	if n := a.Hits(bearertest.Introspection); n != 1 {
@@ -135,21 +135,21 @@ func TestModeIntrospectionIntrospectsJWTs(t *testing.T) {
 
 func TestModeIntrospectionWithSignedResponses(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.Introspection, IntrospectionJWT: true}))
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.ModeIntrospection, IntrospectionJWT: true}))
 	mustValid(t, v, a.ReferenceToken(claims(nil)))
 	mustValid(t, v, a.Token(claims(nil)))
 }
 
 func TestModeIntrospectionNeedsClientID(t *testing.T) {
-	_, err := bearer.New(context.Background(), bearer.Config{Authority: "https://login.example", Audience: []string{"api"}, Mode: bearer.Introspection})
+	_, err := bearer.New(context.Background(), bearer.Config{Authority: "https://login.example", Audience: []string{"api"}, Mode: bearer.ModeIntrospection})
 	if err == nil {
-		t.Fatal("New accepted Mode Introspection without ClientID")
+		t.Fatal("New accepted ModeIntrospection without ClientID")
 	}
 }
 
 func TestModeJWTRefusesReferenceTokens(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.JWT}))
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.ModeJWT}))
 	mustFail(t, v, a.ReferenceToken(claims(nil)), bearer.ErrInvalidToken, bearer.ErrMalformed)
 	mustValid(t, v, a.Token(claims(nil)))
 	if n := a.Hits(bearertest.Introspection); n != 0 {
@@ -335,7 +335,7 @@ func TestIssuerCheckedBeforeDiscovery(t *testing.T) {
 	a.SetStatus(bearertest.Discovery, 500)
 	a.SetStatus(bearertest.Metadata, 500)
 	v, err := bearer.New(context.Background(), introspectionConfig(bearer.Config{
-		Authority: a.Issuer() + "/", Audience: []string{"api"}, Mode: bearer.Introspection, IntrospectionEndpoint: a.IntrospectionURL(),
+		Authority: a.Issuer() + "/", Audience: []string{"api"}, Mode: bearer.ModeIntrospection, IntrospectionEndpoint: a.IntrospectionURL(),
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func staticValidator(f *testing.F, env *conformance.Env) *bearer.Validator {
 		f.Fatal(err)
 	}
 	v, err := bearer.New(context.Background(), bearer.Config{
-		Authority: env.Authority.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT,
+		Authority: env.Authority.Issuer(), Audience: []string{"api"}, Mode: bearer.ModeJWT,
 		StaticKeys: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}),
 		Logger:     slog.New(slog.DiscardHandler),
 	})

@@ -374,7 +374,7 @@ func TestLogsNoToken(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := bearertest.New(t)
-	v, err := bearer.New(t.Context(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Logger: logger})
+	v, err := bearer.New(t.Context(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.ModeJWT, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -343,7 +343,7 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Authority:      *authority,
 		Audience:       audience,
 		RequiredScopes: bearer.AnyOf(*scopes),
-		Mode:           bearer.JWT,
+		Mode:           bearer.ModeJWT,
 		Timeout:        *timeout,
 		Logger:         logger(stderr),
 	}

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clientID := fs.String("client-id", "", "the API's client `ID` at the introspection endpoint")
 	clientSecret := fs.String("client-secret", "", "the API's client `secret` at the introspection endpoint")
 	scopes := fs.String("scopes", "api", "required scopes, space-separated, any of them `\"a b\"`")
-	mode := fs.String("mode", "both", "token validation: `both|jwt|introspection`")
+	mode := fs.String("mode", "auto", "token validation: `auto|jwt|introspection`")
 	corsOrigins := fs.String("cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
 	leeway := fs.Duration("leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
 	if err := fs.Parse(args); err != nil {
@@ -92,14 +92,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Audience = []string{*audience}
 	}
 	switch *mode {
-	case "both":
-		cfg.Mode = bearer.Both
+	case "auto":
+		cfg.Mode = bearer.ModeAuto
 	case "jwt":
-		cfg.Mode = bearer.JWT
+		cfg.Mode = bearer.ModeJWT
 	case "introspection":
-		cfg.Mode = bearer.Introspection
+		cfg.Mode = bearer.ModeIntrospection
 	default:
-		return fmt.Errorf("-mode %q: want both, jwt or introspection", *mode)
+		return fmt.Errorf("-mode %q: want auto, jwt or introspection", *mode)
 	}
 	// New checks the configuration and returns at once; discovery runs in
 	// the background. Close, deferred, runs after the server has shut down.
@@ -220,7 +220,7 @@ func printTryLines(out io.Writer, a *bearertest.Authority, cfg bearer.Config, sc
 	fmt.Fprintf(out, "  the API's client at its introspection endpoint: id %q, secret %q\n", cfg.ClientID, cfg.ClientSecret)
 	fmt.Fprintf(out, "try:\n  curl -i -H \"Authorization: Bearer %s\" http://%s/values\n", jwt, addr)
 	fmt.Fprintf(out, "  go run ./cmd/bearer validate -authority %s %s %s\n", a.Issuer(), aud, jwt)
-	if cfg.Mode != bearer.JWT {
+	if cfg.Mode != bearer.ModeJWT {
 		ref := a.ReferenceToken(claims)
 		fmt.Fprintf(out, "or, with a reference token (introspected):\n  curl -i -H \"Authorization: Bearer %s\" http://%s/values\n", ref, addr)
 		fmt.Fprintf(out, "  BEARER_CLIENT_SECRET=%s go run ./cmd/bearer introspect -authority %s -client-id %s %s\n", quote(cfg.ClientSecret), a.Issuer(), quote(cfg.ClientID), ref)

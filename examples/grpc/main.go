@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// JWTs only: the service has no credentials for an introspection
 	// endpoint, so anything else is refused as malformed.
-	cfg := bearer.Config{Authority: *authority, RequiredScopes: bearer.AnyOf(strings.Fields(*scopes)...), Mode: bearer.JWT}
+	cfg := bearer.Config{Authority: *authority, RequiredScopes: bearer.AnyOf(strings.Fields(*scopes)...), Mode: bearer.ModeJWT}
 	if *audience != "" {
 		cfg.Audience = []string{*audience}
 	}

@@ -77,7 +77,7 @@ func TestDemo(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no bearer command line:\n%s", out.String())
 	}
-	v, err := bearer.New(t.Context(), bearer.Config{Authority: m[1], RequiredScopes: bearer.AnyOf("api"), Mode: bearer.JWT})
+	v, err := bearer.New(t.Context(), bearer.Config{Authority: m[1], RequiredScopes: bearer.AnyOf("api"), Mode: bearer.ModeJWT})
 	if err != nil {
 		t.Fatal(err)
 	}

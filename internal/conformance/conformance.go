@@ -251,7 +251,7 @@ func NewEnvLogging(t testing.TB, logger *slog.Logger) *Env {
 	// The introspection endpoint only knows this client, whose
 	// credentials need form-urlencoding (RFC 6749 §2.3.1).
 	a.SetClient(specialClientID, specialClientSecret)
-	ok := newValidator(t, bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Logger: logger})
+	ok := newValidator(t, bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.ModeJWT, Logger: logger})
 	ready(t, ok)
 	revokeConformanceSession(t, ok)
 	// After the validator's fetch: the first token signed with the new key
@@ -259,7 +259,7 @@ func NewEnvLogging(t testing.TB, logger *slog.Logger) *Env {
 	keys.rotatedKid = a.RotateKey("EdDSA")
 	gone := bearertest.NewAuthority()
 	gone.Close() // its address now refuses connections at once
-	down := newValidator(t, bearer.Config{Authority: gone.Issuer(), Audience: []string{"api"}, Mode: bearer.JWT, Timeout: time.Second, Logger: logger})
+	down := newValidator(t, bearer.Config{Authority: gone.Issuer(), Audience: []string{"api"}, Mode: bearer.ModeJWT, Timeout: time.Second, Logger: logger})
 	return &Env{Authority: a, OK: ok, Down: down, t: t, logger: logger, keys: keys}
 }
 

@@ -58,7 +58,7 @@ func NewLogoutEnv(t testing.TB, logger *slog.Logger) *LogoutEnv {
 	a := bearertest.New(t)
 	cfg := func(authority string) bearer.Config {
 		return bearer.Config{
-			Authority: authority, Audience: []string{"api"}, Mode: bearer.JWT, Logger: logger, Timeout: setupTimeout,
+			Authority: authority, Audience: []string{"api"}, Mode: bearer.ModeJWT, Logger: logger, Timeout: setupTimeout,
 			ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret,
 		}
 	}

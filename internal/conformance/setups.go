@@ -26,18 +26,18 @@ import (
 type Setup int
 
 const (
-	// Standard is Env.Authority, up, validated in Mode JWT (Env.OK). Its
+	// Standard is Env.Authority, up, validated in ModeJWT (Env.OK). Its
 	// JWK Set also holds the keys of publishKeys, and its EdDSA key was
 	// rotated after the validator fetched the set.
 	Standard Setup = iota
 	// Unreachable is an authority whose address refuses connections
 	// (Env.Down).
 	Unreachable
-	// Introspecting is Env.Authority in Mode Both: reference tokens go to
+	// Introspecting is Env.Authority in ModeAuto: reference tokens go to
 	// its introspection endpoint, with credentials full of characters that
 	// need form-urlencoding.
 	Introspecting
-	// Canned is Mode Both with an introspection endpoint that answers what
+	// Canned is ModeAuto with an introspection endpoint that answers what
 	// the token names: see cannedToken.
 	Canned
 	// Tenant is a second authority, served under a path, whose JWKS
@@ -59,7 +59,7 @@ const (
 	HugeJWKS
 	// SlowJWKS is an authority whose JWK Set stalls after its first bytes.
 	SlowJWKS
-	// NoIntrospection is Env.Authority in Mode Both without a ClientID:
+	// NoIntrospection is Env.Authority in ModeAuto without a ClientID:
 	// reference tokens cannot be introspected.
 	NoIntrospection
 )
@@ -192,8 +192,8 @@ func (e *Env) makeExtras() (*extras, error) {
 	start := func(s Setup, cfg bearer.Config, wait bool) error {
 		cfg.Audience = []string{"api"}
 		cfg.Logger = e.logger
-		if cfg.Mode == bearer.Both && cfg.ClientID == "" && s != NoIntrospection {
-			cfg.Mode = bearer.JWT
+		if cfg.Mode == bearer.ModeAuto && cfg.ClientID == "" && s != NoIntrospection {
+			cfg.Mode = bearer.ModeJWT
 		}
 		v, err := bearer.New(context.Background(), cfg)
 		if err != nil {
