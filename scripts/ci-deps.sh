@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests (e2e/) need on a clean Debian machine,
 # and does nothing that is already done, so it can run before every test
-# run: Debian's chromium (as root), and the npm packages of the example
+# run: Debian's chromium and redis-server (as root), and the npm packages of the example
 # authority, the example SPA and the browser driver, from their lockfiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages: chromium for the browser walkthrough, redis-server for
+# the tests of shared state between replicas (stores/redis, e2e).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "ci-deps: /usr/bin/chromium is missing; as root: apt-get update && apt-get install -y chromium" >&2
+    echo "ci-deps: missing ${missing[*]}; as root: apt-get update && apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
-  echo "ci-deps: installing chromium"
+  echo "ci-deps: installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if ! command -v npm >/dev/null; then
