@@ -34,6 +34,7 @@ type provider struct {
 	s      *settings
 	ctx    context.Context
 	cancel context.CancelFunc
+	stop   func() bool // unregisters cancel from the caller's ctx
 	wg     sync.WaitGroup
 
 	current atomic.Pointer[remote]
@@ -51,18 +52,11 @@ func newProvider(ctx context.Context, s *settings) (*provider, error) {
 	p := &provider{s: s, ready: make(chan struct{}), wake: make(chan struct{}, 1), attempt: make(chan struct{})}
 	p.ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	// The caller's ctx may end the background work, as documented on New.
-	stop := context.AfterFunc(ctx, p.cancel)
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		<-p.ctx.Done()
-		stop()
-	}()
+	p.stop = context.AfterFunc(ctx, p.cancel)
 	if s.StaticKeys != nil {
 		keys, err := parseStaticKeys(s.StaticKeys)
 		if err != nil {
-			p.cancel()
-			p.wg.Wait()
+			p.close()
 			return nil, err
 		}
 		p.current.Store(&remote{issuer: s.issuer, keys: staticKeySet(keys)})
@@ -215,6 +209,7 @@ func (p *provider) waitReady(ctx context.Context) error {
 }
 
 func (p *provider) close() {
+	p.stop()
 	p.cancel()
 	p.wg.Wait()
 }

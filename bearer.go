@@ -56,6 +56,12 @@ type Validator struct {
 // succeeds (see Ready). Background work ends with Close, or when ctx is
 // done.
 func New(ctx context.Context, cfg Config) (*Validator, error) {
+	return newValidator(ctx, cfg, true)
+}
+
+// newValidator is New; an authority of a multi Validator has no token
+// cache of its own (ownCache false), since they share one.
+func newValidator(ctx context.Context, cfg Config, ownCache bool) (*Validator, error) {
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
@@ -64,7 +70,10 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{s: s, p: p, cache: newTokenCache(s)}
+	v := &Validator{s: s, p: p}
+	if ownCache {
+		v.cache = newTokenCache(s)
+	}
 	v.startIntrospection()
 	v.startRevocations()
 	return v, nil

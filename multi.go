@@ -147,12 +147,7 @@ func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
 // newChild is one authority of a multi Validator: a Validator of its own
 // whose validated JWTs go to the shared cache instead of its own.
 func newChild(ctx context.Context, c Config) (*Validator, error) {
-	child, err := New(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	child.cache = nil
-	return child, nil
+	return newValidator(ctx, c, false)
 }
 
 func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
