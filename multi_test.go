@@ -171,6 +171,37 @@ func TestMultiResolvedTenantsAreBounded(t *testing.T) {
 	}
 }
 
+// TestMultiResolverMistakes: a Config that Resolve gets wrong refuses the
+// token, says why in the log, and costs no traffic: one for another
+// authority is a 401 issuer mismatch (the token must not be judged by
+// authority B's rules because it named A), one that New refuses is a 503,
+// since the token was never judged.
+func TestMultiResolverMistakes(t *testing.T) {
+	a := bearertest.New(t, bearertest.WithPath("/tenant-a"))
+	other := bearertest.New(t, bearertest.WithPath("/tenant-b"))
+	var logs logBuffer
+	v := newMulti(t, bearer.MultiConfig{
+		Resolve: func(iss string) (bearer.Config, bool) {
+			if strings.HasSuffix(iss, "/wrong") {
+				return bearer.Config{Authority: other.Issuer(), Audience: []string{"api"}}, true
+			}
+			return bearer.Config{Logger: quiet}, true // neither Audience nor RequiredScopes
+		},
+		Logger: logs.logger(),
+	})
+	mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": a.Issuer() + "/wrong"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+	mustFail(t, v, a.Token(claims(nil)), bearer.ErrUnavailable, nil)
+	if n := a.Hits(bearertest.Discovery) + other.Hits(bearertest.Discovery); n != 0 {
+		t.Errorf("%d discovery requests, want none", n)
+	}
+	got := logs.String()
+	for _, want := range []string{"Resolve returned a Config for another authority", "Resolve returned an unusable Config"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+}
+
 // TestMultiTenantFlood: a flood of tenant names the resolver allows, none
 // of which answers, is 503 (never 401, never 200), creates new
 // authorities at a bounded pace and keeps at most MaxResolved.
