@@ -23,6 +23,11 @@
 // crit headers are refused), failures fail closed (an unreachable
 // authority is a 503, never a 200 nor a 401 that blames the token), and
 // tokens are never logged: see Fingerprint.
+//
+// Guides, one per capability (reference tokens, caching, sign-out, several
+// authorities, frameworks, errors, testing, the security model), are in
+// the repository's docs folder:
+// https://github.com/accesstoken/bearer/tree/main/docs
 package bearer
 
 import (
