@@ -22,7 +22,6 @@
 package middleware
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -75,10 +74,10 @@ func (o *options) fail(w http.ResponseWriter, r *http.Request, token string, err
 	if o.onFailed != nil {
 		o.onFailed(r, e)
 	}
-	level := slog.LevelDebug
-	if errors.Is(e, bearer.ErrUnavailable) {
-		level = slog.LevelWarn
-	}
+	// Every refusal is logged at debug: the Validator logs an outage of
+	// the authority once, when it begins and when it ends, so a warning
+	// per request would only repeat it, thousands of times a second.
+	const level = slog.LevelDebug
 	if o.logger.Enabled(r.Context(), level) {
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", e.Status, "error", e.Error()}
 		if token != "" {

@@ -416,8 +416,9 @@ func TestLogsNoToken(t *testing.T) {
 	}
 }
 
-// TestLogLevels: refusals are debug noise, an unavailable authority is a
-// warning; a logger above debug sees only the latter.
+// TestLogLevels: every refusal is logged at debug, a 503 included: the
+// Validator logs the outage once, at WARN, when it begins (not per
+// request, which would flood the logs while the authority is down).
 func TestLogLevels(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -431,8 +432,8 @@ func TestLogLevels(t *testing.T) {
 		srv.Close()
 	}
 	out := logs.String()
-	if strings.Count(out, "bearer: request refused") != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "status=503") {
-		t.Errorf("want one warning, for the 503:\n%s", out)
+	if strings.Contains(out, "bearer: request refused") {
+		t.Errorf("a refusal logged above debug:\n%s", out)
 	}
 }
 

@@ -130,10 +130,9 @@ func (g *guard) fail(ctx context.Context, method, token string, err error) (meta
 		g.onFailed(ctx, method, e)
 	}
 	code := Code(e)
-	level := slog.LevelDebug
-	if code == codes.Unavailable {
-		level = slog.LevelWarn
-	}
+	// At debug, as in the HTTP middleware: the Validator logs an outage
+	// once, not once per call.
+	const level = slog.LevelDebug
 	if g.logger.Enabled(ctx, level) {
 		attrs := []any{"method", method, "code", code.String(), "error", e.Error()}
 		if token != "" {
