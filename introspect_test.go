@@ -27,9 +27,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/accesstoken/bearer/internal/testlog"
 )
 
 // newIntrospector returns a standalone Introspector for a's default
@@ -98,22 +100,7 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 // logBuffer collects logs written from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ testlog.Buffer }
 
 func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 

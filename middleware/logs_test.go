@@ -11,6 +11,7 @@ import (
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/internal/conformance"
+	"github.com/accesstoken/bearer/internal/testlog"
 	"github.com/accesstoken/bearer/middleware"
 )
 
@@ -21,7 +22,7 @@ import (
 // slog.Default's. No token, nor any 20-character piece of one, may
 // appear in it.
 func TestLogsNeverHoldTokens(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	prev := slog.Default()
 	slog.SetDefault(logger)

@@ -1,7 +1,6 @@
 package middleware_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/internal/conformance"
+	"github.com/accesstoken/bearer/internal/testlog"
 	"github.com/accesstoken/bearer/middleware"
 )
 
@@ -311,7 +311,7 @@ func TestHooks(t *testing.T) {
 // reachable (http.ResponseController), and the guarded handler never runs.
 func TestErrorHandlerKeepsHooksAndLogs(t *testing.T) {
 	f := newFixture(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	var (
 		mu       sync.Mutex
 		failed   []error
@@ -371,7 +371,7 @@ func TestErrorHandlerKeepsHooksAndLogs(t *testing.T) {
 // TestLogsNoToken captures the middleware's and the validator's logs for
 // refused requests and checks that tokens appear only as fingerprints.
 func TestLogsNoToken(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := bearertest.New(t)
 	v, err := bearer.New(t.Context(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Mode: bearer.ModeJWT, Logger: logger})
@@ -420,7 +420,7 @@ func TestLogsNoToken(t *testing.T) {
 // Validator logs the outage once, at WARN, when it begins (not per
 // request, which would flood the logs while the authority is down).
 func TestLogLevels(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := conformance.NewEnv(t)
 	token := env.Authority.Token(bearertest.Claims{"aud": "other"})
@@ -439,7 +439,7 @@ func TestLogLevels(t *testing.T) {
 
 // TestDefaultLogger: without Logger the middleware logs to slog.Default.
 func TestDefaultLogger(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })
@@ -450,21 +450,4 @@ func TestDefaultLogger(t *testing.T) {
 	if !strings.Contains(logs.String(), "bearer: request refused") {
 		t.Errorf("nothing logged to slog.Default: %q", logs.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

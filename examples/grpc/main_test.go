@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/internal/testlog"
 )
 
 // TestDemo runs the program with its embedded authority and checks what
@@ -29,7 +28,7 @@ func TestDemo(t *testing.T) {
 	l.Close()
 
 	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncBuffer{}
+	out := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-addr", addr}, out, io.Discard) }()
 	defer func() {
@@ -103,22 +102,4 @@ func TestBadFlags(t *testing.T) {
 			t.Errorf("run(%q) succeeded", args)
 		}
 	}
-}
-
-// syncBuffer lets the test read what run prints while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/internal/testlog"
 )
 
 // start runs the program on a free loopback port until the test ends and
@@ -29,7 +29,7 @@ func start(t *testing.T, args ...string) (endpoint, printed string) {
 	addr := l.Addr().String()
 	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-addr", addr}, args...), out, io.Discard) }()
 	t.Cleanup(func() {
@@ -51,23 +51,6 @@ func start(t *testing.T, args ...string) (endpoint, printed string) {
 		}
 	}
 	return "http://" + addr + "/mcp", out.String()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // transport is the SDK client's HTTP transport: it sends the token, if

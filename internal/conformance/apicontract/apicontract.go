@@ -20,11 +20,11 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/internal/testlog"
 )
 
 // RunFunc is an example's main without the process: it serves until ctx
@@ -50,7 +50,7 @@ func Run(t *testing.T, run RunFunc) {
 
 // start runs the program on a free loopback port until the test ends and
 // waits until it prints "listening"; it returns what it printed so far.
-func start(t *testing.T, run RunFunc, args ...string) (base string, out *syncBuffer) {
+func start(t *testing.T, run RunFunc, args ...string) (base string, out *testlog.Buffer) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -59,7 +59,7 @@ func start(t *testing.T, run RunFunc, args ...string) (base string, out *syncBuf
 	addr := l.Addr().String()
 	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
+	out = &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-addr", addr}, args...), out, io.Discard) }()
 	t.Cleanup(func() {
@@ -240,22 +240,4 @@ func testLogout(t *testing.T, run RunFunc) {
 	if resp, _ := send(t, http.MethodGet, base+"/backchannel-logout", nil); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /backchannel-logout: %d, want 405", resp.StatusCode)
 	}
-}
-
-// syncBuffer lets the test read what run prints while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
