@@ -21,7 +21,8 @@ import (
 // authority's JWKS at most once per Config.KeyRefreshWindow, and the
 // payload must be a JSON object in UTF-8 that names no member twice. It
 // waits on the authority at most Config.Timeout. Its errors are *Error
-// values, as Validate's.
+// values, as Validate's. On a Validator of several authorities (NewMulti)
+// the token's iss chooses whose keys verify it, as in Validate.
 func (v *Validator) KeySet() oidc.KeySet { return validatorKeys{v} }
 
 type validatorKeys struct{ v *Validator }
@@ -38,6 +39,23 @@ type keyCheck struct {
 type keyCheckKey struct{}
 
 func (k validatorKeys) VerifySignature(ctx context.Context, token string) ([]byte, error) {
+	if m := k.v.multi; m != nil {
+		if len(token) > m.maxSize {
+			return nil, errInvalidToken(ErrTooLarge)
+		}
+		if !looksLikeJWS(token) {
+			return nil, errInvalidToken(ErrMalformed)
+		}
+		iss, err := peekIssuer(token)
+		if err != nil {
+			return nil, err
+		}
+		child, err := m.authority(iss)
+		if err != nil {
+			return nil, err
+		}
+		return validatorKeys{child}.VerifySignature(ctx, token)
+	}
 	ctx, cancel := context.WithTimeout(ctx, k.v.s.Timeout)
 	defer cancel()
 	payload, err := k.v.verifyJWS(ctx, token)

@@ -299,3 +299,24 @@ func TestMultiSignOutIsPerAuthority(t *testing.T) {
 		t.Errorf("Authorities %v", got)
 	}
 }
+
+// TestMultiKeySet: go-oidc verifies with the keys of the authority the
+// token names, and only with those.
+func TestMultiKeySet(t *testing.T) {
+	v, a, b := twoAuthorities(t)
+	keys := v.KeySet()
+	ctx := context.Background()
+	for _, au := range []*bearertest.Authority{a, b} {
+		if _, err := keys.VerifySignature(ctx, au.Token(claims(nil))); err != nil {
+			t.Errorf("%s: %v", au.Issuer(), err)
+		}
+	}
+	forged := b.Token(claims(bearertest.Claims{"iss": a.Issuer()})) // names a, signed by b
+	if _, err := keys.VerifySignature(ctx, forged); !errors.Is(err, bearer.ErrInvalidToken) {
+		t.Errorf("a token naming a signed by b: %v", err)
+	}
+	other := bearertest.New(t)
+	if _, err := keys.VerifySignature(ctx, other.Token(claims(nil))); !errors.Is(err, bearer.ErrIssuer) {
+		t.Errorf("an unknown issuer: %v", err)
+	}
+}
