@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
@@ -56,15 +57,10 @@ var (
 // another method, and 503 with Retry-After when the authority's keys or
 // Config.RevocationStore cannot be reached. It never logs the token, only
 // its Fingerprint. Without Config.ClientID, every logout token is refused.
+// On a Validator of several authorities (NewMulti), the logout token's
+// iss chooses the authority that judges it and whose tokens it revokes.
 func (v *Validator) LogoutHandler() http.Handler {
-	if v.multi != nil {
-		// Each authority posts its own logout tokens: mount the handler of
-		// the Validator built for it.
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeLogoutError(w, http.StatusBadRequest, errors.New("logout is per authority"), 0)
-		})
-	}
-	if v.s.ClientID == "" {
+	if v.multi == nil && v.s.ClientID == "" {
 		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority")
 	}
 	return http.HandlerFunc(v.serveLogout)
@@ -76,16 +72,26 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 		writeLogoutError(w, http.StatusMethodNotAllowed, errLogoutMethod, 0)
 		return
 	}
-	token, err := readLogoutToken(w, r, v.s.MaxTokenSize)
+	maxSize := v.maxTokenSize()
+	token, err := readLogoutToken(w, r, maxSize)
 	if err != nil {
 		writeLogoutError(w, http.StatusBadRequest, err, 0)
 		return
 	}
-	// One deadline for all the waiting on the authority and the store.
-	ctx, cancel := context.WithTimeout(r.Context(), v.s.Timeout)
-	defer cancel()
-	if err := v.logout(ctx, token); err != nil {
-		v.s.Logger.WarnContext(ctx, "bearer: back-channel logout refused", "token", Fingerprint(token), "error", err)
+	target, err := v.logoutAuthority(token)
+	if err == nil {
+		// One deadline for all the waiting on the authority and the store.
+		ctx, cancel := context.WithTimeout(r.Context(), target.s.Timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		err = target.logout(ctx, token)
+	}
+	log := v.logger()
+	if target != nil {
+		log = target.s.Logger
+	}
+	if err != nil {
+		log.WarnContext(r.Context(), "bearer: back-channel logout refused", "token", Fingerprint(token), "error", err)
 		e := AsError(err)
 		switch {
 		case errors.Is(err, errStoreDown):
@@ -97,9 +103,42 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	v.s.Logger.InfoContext(ctx, "bearer: back-channel logout", "token", Fingerprint(token))
+	log.InfoContext(r.Context(), "bearer: back-channel logout", "token", Fingerprint(token))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+}
+
+// logoutAuthority is the Validator that judges a logout token: v, or on a
+// Validator of several authorities the one its iss names, as for access
+// tokens (the iss is trusted only once that authority's keys verify it).
+func (v *Validator) logoutAuthority(token string) (*Validator, error) {
+	m := v.multi
+	if m == nil {
+		return v, nil
+	}
+	if !looksLikeJWS(token) {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	iss, err := peekIssuer(token)
+	if err != nil {
+		return nil, err
+	}
+	return m.authority(iss)
+}
+
+// maxTokenSize and logger are Config's, or MultiConfig's.
+func (v *Validator) maxTokenSize() int {
+	if v.multi != nil {
+		return v.multi.maxSize
+	}
+	return v.s.MaxTokenSize
+}
+
+func (v *Validator) logger() *slog.Logger {
+	if v.multi != nil {
+		return v.multi.log
+	}
+	return v.s.Logger
 }
 
 // readLogoutToken returns the one logout_token of a form body.

@@ -275,8 +275,9 @@ func TestNewMultiRefusesBadConfigs(t *testing.T) {
 	}
 }
 
-// TestMultiSignOutIsPerAuthority: what belongs to one authority refuses
-// cleanly on a Validator of several, rather than failing at random.
+// TestMultiSignOutIsPerAuthority: Revoke, which names no authority,
+// refuses cleanly on a Validator of several, rather than failing at
+// random; a malformed logout token is a 400.
 func TestMultiSignOutIsPerAuthority(t *testing.T) {
 	v, a, _ := twoAuthorities(t)
 	if err := v.Revoke(context.Background(), bearer.Revocation{Subject: "alice"}); err == nil {
@@ -319,4 +320,34 @@ func TestMultiKeySet(t *testing.T) {
 	if _, err := keys.VerifySignature(ctx, other.Token(claims(nil))); !errors.Is(err, bearer.ErrIssuer) {
 		t.Errorf("an unknown issuer: %v", err)
 	}
+}
+
+// TestMultiLogoutByIssuer: a logout token is judged by the authority its
+// iss names, with that authority's keys, and revokes only that
+// authority's tokens, even where another authority uses the same sid.
+func TestMultiLogoutByIssuer(t *testing.T) {
+	a, b := bearertest.New(t), bearertest.New(t)
+	v := newMulti(t, bearer.MultiConfig{Authorities: []bearer.Config{
+		logoutConfig(bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Logger: quiet}),
+		logoutConfig(bearer.Config{Authority: b.Issuer(), Audience: []string{"api"}, Logger: quiet}),
+	}, Logger: quiet})
+	fromA := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	fromB := b.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	mustValid(t, v, fromA)
+	mustValid(t, v, fromB)
+	url := logoutURL(t, v)
+
+	forged := b.LogoutToken(bearertest.Claims{"sid": "s-1", "iss": a.Issuer()}) // names a, signed by b
+	if status, body := postLogout(t, a, url, forged); status != http.StatusBadRequest {
+		t.Errorf("a logout token naming a, signed by b: %d %s", status, body)
+	}
+	stranger := bearertest.New(t).LogoutToken(bearertest.Claims{"sid": "s-1"})
+	if status, body := postLogout(t, a, url, stranger); status != http.StatusBadRequest {
+		t.Errorf("a logout token of an unknown issuer: %d %s", status, body)
+	}
+	mustValid(t, v, fromA)
+
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	mustFail(t, v, fromA, bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustValid(t, v, fromB)
 }
