@@ -125,7 +125,11 @@ func New(ctx context.Context, name string, t Target, token string) (*Contender, 
 	case JWX:
 		c, err = newJWX(ctx, t)
 	default:
-		return nil, fmt.Errorf("bench: unknown contender %q", name)
+		n, warm, ok := parseMulti(name)
+		if !ok {
+			return nil, fmt.Errorf("bench: unknown contender %q", name)
+		}
+		c, err = newBearerMulti(ctx, t, n, warm)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bench: %s: %w", name, err)

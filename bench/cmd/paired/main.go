@@ -13,6 +13,7 @@
 //
 //	go run ./cmd/paired -rounds 40 -batch 200
 //	go run ./cmd/paired -baseline bearer-warm -contenders bearer-revoked -introspection=false
+//	go run ./cmd/paired -baseline bearer-warm -contenders bearer-multi2-warm,bearer-multi100-warm -introspection=false
 package main
 
 import (
@@ -50,10 +51,11 @@ func main() {
 		token := a.TokenWith(alg, nil, bench.Claims())
 		var cs []*bench.Contender
 		names := append([]string{*baseline}, slices.DeleteFunc(slices.Clone(bench.Names), func(n string) bool { return n == *baseline })...)
-		for i, name := range names {
-			if i > 0 && *only != "" && !slices.Contains(strings.Split(*only, ","), name) {
-				continue
-			}
+		if *only != "" {
+			// As listed: they may name contenders outside bench.Names.
+			names = append([]string{*baseline}, strings.Split(*only, ",")...)
+		}
+		for _, name := range names {
 			c, err := bench.New(ctx, name, bench.TargetOf(a, alg), token)
 			if err != nil {
 				log.Fatal(err)
