@@ -1,0 +1,105 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+// TestRevocationReachesReplicas: a revocation made on one replica is
+// enforced by the others, and by one started afterwards.
+func TestRevocationReachesReplicas(t *testing.T) {
+	r := startRedis(t)
+	a := bearertest.New(t)
+	one, two := replica(t, a, newStore(t, r)), replica(t, a, newStore(t, r))
+	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	ref := a.ReferenceToken(claims(bearertest.Claims{"sub": "bob"}))
+	mustValid(t, two, tok)
+	mustValid(t, two, ref)
+	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.RevokeToken(context.Background(), ref); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyRevoked(t, two, tok)
+	eventuallyRevoked(t, two, ref)
+
+	three := replica(t, a, newStore(t, r))
+	eventuallyRevoked(t, three, tok)
+	eventuallyRevoked(t, three, ref)
+}
+
+// TestRevocationWhileRedisDown: with Redis down mid-run, requests are
+// still served; a revocation holds at once where it was made, Revoke says
+// it is queued, and it reaches the other replica once Redis is back.
+func TestRevocationWhileRedisDown(t *testing.T) {
+	r := startRedis(t)
+	a := bearertest.New(t)
+	s1 := newStore(t, r)
+	one, two := replica(t, a, s1), replica(t, a, newStore(t, r))
+	waitConnected(t, s1)
+	tok := a.Token(claims(bearertest.Claims{"sub": "carol"}))
+	mustValid(t, two, tok)
+
+	r.stop()
+	ref := a.ReferenceToken(claims(nil))
+	mustValid(t, one, ref) // an introspection miss goes to the authority
+	mustValid(t, two, a.Token(claims(nil)))
+	err := one.Revoke(context.Background(), bearer.Revocation{Subject: "carol"})
+	if !errors.Is(err, ErrQueued) {
+		t.Fatalf("Revoke with Redis down: %v, want ErrQueued", err)
+	}
+	eventuallyRevoked(t, one, tok)
+	mustValid(t, two, tok) // not known there yet
+
+	r.start()
+	eventuallyRevoked(t, two, tok)
+}
+
+// TestRedisDownAtStart: a Store starts without Redis; revocations made
+// meanwhile are published once it answers, to replicas started later too.
+func TestRedisDownAtStart(t *testing.T) {
+	r := startRedis(t)
+	r.stop()
+	a := bearertest.New(t)
+	one := replica(t, a, newStore(t, r))
+	tok := a.Token(claims(bearertest.Claims{"jti": "j-1"}))
+	mustValid(t, one, tok)
+	if err := one.Revoke(context.Background(), bearer.Revocation{TokenID: "j-1"}); !errors.Is(err, ErrQueued) {
+		t.Fatalf("Revoke before Redis ever answered: %v, want ErrQueued", err)
+	}
+	eventuallyRevoked(t, one, tok)
+
+	r.start()
+	two := replica(t, a, newStore(t, r))
+	eventuallyRevoked(t, two, tok)
+}
+
+// TestRedisRestartedEmpty: a Redis that comes back without its data is
+// filled again by the replicas that knew the revocations, so a replica
+// started afterwards enforces them too.
+func TestRedisRestartedEmpty(t *testing.T) {
+	r := startRedis(t)
+	a := bearertest.New(t)
+	s1 := newStore(t, r)
+	one := replica(t, a, s1)
+	waitConnected(t, s1)
+	tok := a.Token(claims(bearertest.Claims{"sid": "s-9"}))
+	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-9"}); err != nil {
+		t.Fatal(err)
+	}
+	r.do("SET", "marker", "1")
+	r.restart()
+	if n, _ := r.do("EXISTS", "marker").AsInt64(); n != 0 {
+		t.Fatal("the restarted Redis is not empty")
+	}
+	// The Store notices on its next command: the Validator's
+	// subscription, reading the stream, fails.
+	two := replica(t, a, newStore(t, r))
+	eventuallyRevoked(t, two, tok)
+	eventuallyRevoked(t, one, tok)
+}

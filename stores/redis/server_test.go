@@ -1,0 +1,104 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// redisServer is a real redis-server on a free loopback port, without
+// persistence, that a test can stop and start again (empty) on the same
+// port. It is stopped when the test ends.
+type redisServer struct {
+	t    testing.TB
+	port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startRedis(t testing.TB) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server is not installed (Debian package redis-server; scripts/ci-deps.sh installs it)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	r := &redisServer{t: t, port: port}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// URL is the server's redis:// URL.
+func (r *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
+
+// start runs the server and waits until it answers PING.
+func (r *redisServer) start() {
+	r.t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes")
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatalf("redis-server: %v", err)
+	}
+	r.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) {
+		_ = cmd.Wait()
+		close(done)
+	}(r.cmd, r.done)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r.ping() == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("redis-server on port %d does not answer PING", r.port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *redisServer) ping() error {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Do(context.Background(), c.B().Ping().Build()).Error()
+}
+
+// stop kills the server and waits for it to exit. It is idempotent.
+func (r *redisServer) stop() {
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Kill()
+	<-r.done
+	r.cmd = nil
+}
+
+// restart stops the server and starts an empty one on the same port.
+func (r *redisServer) restart() {
+	r.stop()
+	r.start()
+}
+
+// do runs one command on the server, for a test to look inside.
+func (r *redisServer) do(args ...string) rueidis.RedisResult {
+	r.t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer c.Close()
+	return c.Do(context.Background(), c.B().Arbitrary(args...).Build())
+}
