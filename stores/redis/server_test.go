@@ -46,7 +46,8 @@ func (r *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0"
 func (r *redisServer) start() {
 	r.t.Helper()
 	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "yes")
+		"--save", "", "--appendonly", "no", "--protected-mode", "yes",
+		"--enable-debug-command", "local") // DEBUG SLEEP makes it slow
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("redis-server: %v", err)
 	}
@@ -101,4 +102,43 @@ func (r *redisServer) do(args ...string) rueidis.RedisResult {
 	}
 	defer c.Close()
 	return c.Do(context.Background(), c.B().Arbitrary(args...).Build())
+}
+
+// sleep makes the server answer nothing for d (DEBUG SLEEP), and returns
+// once it has stopped answering; the channel is closed when it answers
+// again.
+func (r *redisServer) sleep(d time.Duration) <-chan struct{} {
+	r.t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer c.Close()
+		_ = c.Do(context.Background(), c.B().Arbitrary("DEBUG", "SLEEP").Args(strconv.FormatFloat(d.Seconds(), 'f', 3, 64)).Build()).Error()
+	}()
+	deadline := time.Now().Add(d / 2)
+	for r.pingWithin(20*time.Millisecond) == nil {
+		if time.Now().After(deadline) {
+			r.t.Fatal("DEBUG SLEEP did not make the server slow")
+		}
+	}
+	return done
+}
+
+// pingWithin pings the server on a connection of its own, within d.
+func (r *redisServer) pingWithin(d time.Duration) error {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", r.port), d)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(d))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	_, err = c.Read(make([]byte, 7))
+	return err
 }
