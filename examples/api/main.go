@@ -6,6 +6,7 @@
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
+//	go run ./examples/api -redis redis://127.0.0.1:6379/0   # one of several replicas
 //
 // It is the whole setup of an API, in the order it happens, to copy: the
 // Validator (bearer.New), the routes and their guard, a CORS layer in front
@@ -34,6 +35,7 @@ import (
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/middleware"
+	"github.com/accesstoken/bearer/stores/redis"
 )
 
 func main() {
@@ -61,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", "auto", "token validation: `auto|jwt|introspection`")
 	corsOrigins := fs.String("cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
 	leeway := fs.Duration("leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
+	redisURL := fs.String("redis", "", "share revocations, seen logout tokens and introspection answers with the other replicas through the Redis at `URL` (redis://[:password@]host:port/db, rediss:// for TLS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +103,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Mode = bearer.ModeIntrospection
 	default:
 		return fmt.Errorf("-mode %q: want auto, jwt or introspection", *mode)
+	}
+	// With -redis, the replicas share one truth: a revocation made on one
+	// holds on all, and a token introspected by one is known to all. The
+	// Store outlives the Validator: its Close is deferred first.
+	if *redisURL != "" {
+		store, err := redis.New(redis.Options{URL: *redisURL, Prefix: "api"})
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		cfg.RevocationStore, cfg.CacheStore = store, store
 	}
 	// New checks the configuration and returns at once; discovery runs in
 	// the background. Close, deferred, runs after the server has shut down.
