@@ -1,6 +1,7 @@
 // Command api is the walkthrough's protected API: GET /values answers two
 // random digits to a caller with a valid token, GET /identity echoes the
-// token's claims, GET /healthz needs no token, and POST
+// token's claims, POST /signout revokes the caller's session, GET /healthz
+// needs no token, and POST
 // /backchannel-logout is where the authority signs a user out (register it
 // as the backchannel_logout_uri of the client -client-id names).
 //
@@ -166,7 +167,30 @@ func routes(v *bearer.Validator) http.Handler {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
 	mux.Handle("POST /backchannel-logout", v.LogoutHandler())
+	mux.Handle("POST /signout", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		signOut(w, r, v)
+	})))
 	return mux
+}
+
+// signOut revokes the caller's session (sid), or, for a token without
+// one, every token of its subject issued until now: 204 once every
+// replica knows, 202 when it holds here and reaches the others only when
+// Redis returns (see -redis), 503 if it could not be recorded.
+func signOut(w http.ResponseWriter, r *http.Request, v *bearer.Validator) {
+	claims, _ := bearer.ClaimsFromContext(r.Context())
+	rev := bearer.Revocation{SessionID: claims.SessionID}
+	if rev.SessionID == "" {
+		rev.Subject = claims.Subject
+	}
+	switch err := v.Revoke(r.Context(), rev); {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, redis.ErrQueued):
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		http.Error(w, "sign-out not recorded, try again", http.StatusServiceUnavailable)
+	}
 }
 
 // serve runs srv on l until ctx ends, then shuts it down gracefully:
