@@ -1,6 +1,6 @@
 module github.com/accesstoken/bearer/bench
 
-go 1.25.0
+go 1.26.0
 
 replace github.com/accesstoken/bearer => ..
 
@@ -14,7 +14,10 @@ require (
 	github.com/lestrrat-go/jwx/v3 v3.3.0
 )
 
+require github.com/redis/rueidis v1.0.80 // indirect
+
 require (
+	github.com/accesstoken/bearer/stores/redis v0.0.0-00010101000000-000000000000
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 	github.com/goccy/go-json v0.10.6 // indirect
@@ -30,7 +33,9 @@ require (
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 	gopkg.in/go-jose/go-jose.v2 v2.6.3 // indirect
 )
+
+replace github.com/accesstoken/bearer/stores/redis => ../stores/redis
