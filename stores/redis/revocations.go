@@ -70,7 +70,9 @@ func (s *Store) remember(member string, exp int64) {
 	if len(s.known) < maxKnown {
 		s.known[member] = exp
 	}
-	s.queued[member] = exp
+	if len(s.queued) < maxKnown {
+		s.queued[member] = exp
+	}
 }
 
 // publish adds member to the sorted set and, if live or if the set did

@@ -18,11 +18,12 @@ import (
 type redisServer struct {
 	t    testing.TB
 	port int
+	args []string // more arguments for redis-server
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-func startRedis(t testing.TB) *redisServer {
+func startRedis(t testing.TB, args ...string) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is not installed (Debian package redis-server; scripts/ci-deps.sh installs it)")
@@ -33,7 +34,7 @@ func startRedis(t testing.TB) *redisServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	r := &redisServer{t: t, port: port}
+	r := &redisServer{t: t, port: port, args: args}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -48,6 +49,7 @@ func (r *redisServer) start() {
 	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes",
 		"--enable-debug-command", "local") // DEBUG SLEEP makes it slow
+	r.cmd.Args = append(r.cmd.Args, r.args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("redis-server: %v", err)
 	}
@@ -69,12 +71,23 @@ func (r *redisServer) start() {
 }
 
 func (r *redisServer) ping() error {
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true})
+	c, err := r.client()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	return c.Do(context.Background(), c.B().Ping().Build()).Error()
+}
+
+// client is a connection of the test's own.
+func (r *redisServer) client() (rueidis.Client, error) {
+	o := rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true, ForceSingleClient: true}
+	for i, a := range r.args {
+		if a == "--requirepass" {
+			o.Password = r.args[i+1]
+		}
+	}
+	return rueidis.NewClient(o)
 }
 
 // stop kills the server and waits for it to exit. It is idempotent.
@@ -96,7 +109,7 @@ func (r *redisServer) restart() {
 // do runs one command on the server, for a test to look inside.
 func (r *redisServer) do(args ...string) rueidis.RedisResult {
 	r.t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true})
+	c, err := r.client()
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -109,7 +122,7 @@ func (r *redisServer) do(args ...string) rueidis.RedisResult {
 // again.
 func (r *redisServer) sleep(d time.Duration) <-chan struct{} {
 	r.t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{fmt.Sprintf("127.0.0.1:%d", r.port)}, DisableCache: true})
+	c, err := r.client()
 	if err != nil {
 		r.t.Fatal(err)
 	}
