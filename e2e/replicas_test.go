@@ -61,13 +61,7 @@ func TestReplicas(t *testing.T) {
 
 	var apis []string
 	for i := range 3 {
-		port := freePort(t)
-		p := start(t, "api"+itoa(i+1), ".", nil, bin, "-addr", "127.0.0.1:"+itoa(port),
-			"-authority", a.Issuer(), "-client-id", bearertest.DefaultClientID, "-client-secret", bearertest.DefaultClientSecret,
-			"-redis", redisURL)
-		base := "http://127.0.0.1:" + itoa(port)
-		waitHTTP(t, p, base+"/healthz", 30*time.Second)
-		apis = append(apis, base)
+		apis = append(apis, startReplica(t, "api"+itoa(i+1), bin, a, redisURL))
 	}
 	token := func(sid string) string {
 		return a.Token(bearertest.Claims{"scope": "api", "sid": sid})
@@ -130,14 +124,23 @@ func TestReplicas(t *testing.T) {
 		eventuallyRefused(t, api, tok2)
 	}
 	// A replica started now learns what was revoked before the restart.
-	port := freePort(t)
-	p := start(t, "api4", ".", nil, bin, "-addr", "127.0.0.1:"+itoa(port),
-		"-authority", a.Issuer(), "-client-id", bearertest.DefaultClientID, "-client-secret", bearertest.DefaultClientSecret,
-		"-redis", redisURL)
-	api4 := "http://127.0.0.1:" + itoa(port)
-	waitHTTP(t, p, api4+"/healthz", 30*time.Second)
+	api4 := startReplica(t, "api4", bin, a, redisURL)
 	eventuallyRefused(t, api4, tok)
 	eventuallyRefused(t, api4, tok2)
+}
+
+// startReplica runs the examples/api binary bin as one replica, with a's
+// tokens and the Redis at redisURL, and returns its base URL once it
+// answers.
+func startReplica(t *testing.T, name, bin string, a *bearertest.Authority, redisURL string) string {
+	t.Helper()
+	port := freePort(t)
+	p := start(t, name, ".", nil, bin, "-addr", "127.0.0.1:"+itoa(port),
+		"-authority", a.Issuer(), "-client-id", bearertest.DefaultClientID, "-client-secret", bearertest.DefaultClientSecret,
+		"-redis", redisURL)
+	base := "http://127.0.0.1:" + itoa(port)
+	waitHTTP(t, p, base+"/healthz", 30*time.Second)
+	return base
 }
 
 // eventuallyRefused waits until api refuses token as invalid, and logs how
