@@ -155,6 +155,8 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A Validator still using the Store finds Redis unavailable.
+	s.up = false
 	if s.client != nil {
 		s.client.Close()
 		s.client = nil
@@ -192,7 +194,8 @@ func (s *Store) waitUp(ctx context.Context) bool {
 // Redis's own (an error, a nil) or a deadline of the caller's does not:
 // Redis is there, or merely slow.
 func (s *Store) failed(err error) error {
-	if err == nil || rueidis.IsRedisNil(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if err == nil || rueidis.IsRedisNil(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, rueidis.ErrClosing) {
 		return err
 	}
 	if _, ok := rueidis.IsRedisErr(err); ok {

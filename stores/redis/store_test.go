@@ -36,6 +36,30 @@ func TestNewChecksOptions(t *testing.T) {
 	}
 }
 
+// TestUseAfterClose: a Validator closed after its Store (the wrong
+// order) finds Redis unavailable, and nothing panics.
+func TestUseAfterClose(t *testing.T) {
+	r := startRedis(t)
+	s := newStore(t, r)
+	waitConnected(t, s)
+	s.Close()
+	ctx := context.Background()
+	if _, ok := s.Get(ctx, "k"); ok {
+		t.Error("Get after Close found something")
+	}
+	s.Put(ctx, "k", nil, time.Minute) // the local tier only
+	s.Delete(ctx, "k")
+	if _, err := s.FirstSeen(ctx, "id", time.Now().Add(time.Minute)); err == nil {
+		t.Error("FirstSeen after Close succeeded")
+	}
+	if err := s.Revoke(ctx, bearer.Revocation{SessionID: "s"}); !errors.Is(err, ErrQueued) {
+		t.Errorf("Revoke after Close: %v, want ErrQueued", err)
+	}
+	if err := s.Subscribe(ctx, func(bearer.Revocation) {}); err != nil {
+		t.Errorf("Subscribe after Close: %v", err)
+	}
+}
+
 // TestPassword: the password in the URL is sent; a wrong one leaves the
 // Store unconnected, and serving nothing from Redis.
 func TestPassword(t *testing.T) {
