@@ -40,11 +40,10 @@
 //     Retry-After, which makes the authority try again later, rather than
 //     a 401 or 400 that blames a token that may be good;
 //   - a Redis that comes back empty (restarted without persistence) is
-//     filled again: each replica's Subscribe replays into it nothing, but
-//     revocations queued meanwhile are published, and new ones are shared
-//     as before. Revocations made before the restart hold on the replicas
-//     that were running, not on one started afterwards: run Redis with
-//     persistence (appendonly) where that matters.
+//     filled again: on reconnecting, each Store writes back the
+//     revocations in force it knows, and announces on the stream those
+//     Redis had lost, so a replica started afterwards enforces them too.
+//     Introspection answers and ids seen are gone with it.
 //
 // # Why rueidis
 //
