@@ -38,9 +38,9 @@ func waitConnected(t *testing.T, s *Store) {
 
 // replica is one API replica: a Validator of a sharing store s, closed
 // (before s) when the test ends.
-func replica(t *testing.T, a *bearertest.Authority, s *Store) *bearer.Validator {
+func replica(t *testing.T, a *bearertest.Authority, s *Store, edit ...func(*bearer.Config)) *bearer.Validator {
 	t.Helper()
-	v, err := bearer.New(context.Background(), bearer.Config{
+	cfg := bearer.Config{
 		Authority:       a.Issuer(),
 		Audience:        []string{"api"},
 		ClientID:        bearertest.DefaultClientID,
@@ -48,7 +48,11 @@ func replica(t *testing.T, a *bearertest.Authority, s *Store) *bearer.Validator 
 		RevocationStore: s,
 		CacheStore:      s,
 		Logger:          slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	v, err := bearer.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 )
 
@@ -36,6 +37,36 @@ func TestFirstSeen(t *testing.T) {
 	r.stop()
 	if _, err := one.FirstSeen(ctx, "iss jti-3", exp); err == nil {
 		t.Error("FirstSeen with Redis down succeeded")
+	}
+}
+
+// TestLogoutWithRedisSlow: a replay check that Redis does not answer in
+// time is a 503 too, and the next logout, once Redis answers, succeeds.
+func TestLogoutWithRedisSlow(t *testing.T) {
+	r := startRedis(t)
+	a := bearertest.New(t)
+	s := newStore(t, r)
+	v := replica(t, a, s, func(c *bearer.Config) { c.Timeout = 300 * time.Millisecond })
+	waitConnected(t, s)
+	srv := httptest.NewServer(v.LogoutHandler())
+	t.Cleanup(srv.Close)
+	logout := func(sid string) int {
+		t.Helper()
+		resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Claims{"aud": bearertest.DefaultClientID, "sid": sid}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	awake := r.sleep(2 * time.Second)
+	if status := logout("s-1"); status != http.StatusServiceUnavailable {
+		t.Errorf("logout with Redis asleep: %d, want 503", status)
+	}
+	<-awake
+	waitConnected(t, s)
+	if status := logout("s-2"); status != http.StatusOK {
+		t.Errorf("logout with Redis awake again: %d, want 200", status)
 	}
 }
 
