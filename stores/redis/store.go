@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,12 @@ type Options struct {
 	// LocalCacheSize bounds the local tier of introspection answers;
 	// default bearer.DefaultCacheSize.
 	LocalCacheSize int
+
+	// TLSConfig, if set, is used for a rediss:// URL instead of the
+	// default (the system's roots, TLS 1.2 or later): for a private CA
+	// (RootCAs) or a client certificate (Certificates). The URL's host is
+	// the server name unless it sets ServerName.
+	TLSConfig *tls.Config
 
 	// Logger receives the Store's state changes (Redis lost, Redis back);
 	// default slog.Default(). No token is ever logged, nor stored: keys
@@ -101,6 +108,16 @@ func New(o Options) (*Store, error) {
 	opt, err := rueidis.ParseURL(o.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis: Options.URL: %w", err)
+	}
+	if o.TLSConfig != nil {
+		if opt.TLSConfig == nil {
+			return nil, errors.New("redis: Options.TLSConfig needs a rediss:// URL")
+		}
+		c := o.TLSConfig.Clone()
+		if c.ServerName == "" {
+			c.ServerName = opt.TLSConfig.ServerName
+		}
+		opt.TLSConfig = c
 	}
 	if o.Prefix == "" {
 		o.Prefix = "bearer"
