@@ -22,7 +22,7 @@ import (
 // testCA is a certificate authority of a test's own, and a server
 // certificate it issued for 127.0.0.1, written as PEM files in dir.
 type testCA struct {
-	pool                *x509.CertPool
+	pool              *x509.CertPool
 	caFile, cert, key string
 }
 
