@@ -168,13 +168,8 @@ func (s *Store) follow(ctx context.Context, c rueidis.Client, deliver func(beare
 	if len(tail) == 1 {
 		last = tail[0].ID
 	}
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	members, err := c.Do(ctx, c.B().Zrange().Key(s.keys.revocations).Min("("+now).Max("+inf").Byscore().Build()).AsStrSlice()
-	if err != nil {
+	if err := s.replay(ctx, c, deliver); err != nil {
 		return err
-	}
-	for _, m := range members {
-		s.deliver(m, deliver)
 	}
 	for {
 		// BLOCK is bounded so that an abandoned read ends soon after ctx.
@@ -188,6 +183,40 @@ func (s *Store) follow(ctx context.Context, c rueidis.Client, deliver func(beare
 		for _, e := range streams[s.keys.stream] {
 			s.deliver(e.FieldValues["r"], deliver)
 			last = e.ID
+		}
+	}
+}
+
+// replayChunk is how many revocations one read of the sorted set returns.
+const replayChunk = 1000
+
+// replay delivers the revocations in force, in order of expiry, a chunk
+// at a time. Each chunk starts at the last score read, past the members
+// already read at that score: one that expires meanwhile shifts the
+// offset, which can only skip others that expired, and one added
+// meanwhile is delivered by the stream.
+func (s *Store) replay(ctx context.Context, c rueidis.Client, deliver func(bearer.Revocation)) error {
+	from, offset := "("+strconv.FormatInt(time.Now().UnixMilli(), 10), int64(0)
+	for {
+		chunk, err := c.Do(ctx, c.B().Zrange().Key(s.keys.revocations).Min(from).Max("+inf").Byscore().
+			Limit(offset, replayChunk).Withscores().Build()).AsZScores()
+		if err != nil {
+			return err
+		}
+		for _, z := range chunk {
+			s.deliver(z.Member, deliver)
+		}
+		if len(chunk) < replayChunk {
+			return nil
+		}
+		last := chunk[len(chunk)-1].Score
+		if next := strconv.FormatFloat(last, 'f', -1, 64); next != from {
+			from, offset = next, 0
+		}
+		for _, z := range chunk {
+			if z.Score == last {
+				offset++
+			}
 		}
 	}
 }

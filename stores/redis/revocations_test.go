@@ -3,7 +3,9 @@ package redis
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
@@ -102,4 +104,37 @@ func TestRedisRestartedEmpty(t *testing.T) {
 	two := replica(t, a, newStore(t, r))
 	eventuallyRevoked(t, two, tok)
 	eventuallyRevoked(t, one, tok)
+}
+
+// TestReplayInChunks: a replica started late receives every revocation in
+// force, however many, and many expiring in the same millisecond.
+func TestReplayInChunks(t *testing.T) {
+	r := startRedis(t)
+	s := newStore(t, r)
+	waitConnected(t, s)
+	ctx := context.Background()
+	const n = 2*replayChunk + 500
+	exp := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	for i := range n {
+		e := exp
+		if i%2 == 0 {
+			e = exp.Add(time.Duration(i) * time.Millisecond) // every other one on its own
+		}
+		if err := s.Revoke(ctx, bearer.Revocation{SessionID: "s-" + strconv.Itoa(i), Expires: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late := newStore(t, r)
+	waitConnected(t, late)
+	got := make(map[string]bool)
+	c, err := late.conn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := late.replay(ctx, c, func(r bearer.Revocation) { got[r.SessionID] = true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Errorf("replayed %d revocations, want %d", len(got), n)
+	}
 }
