@@ -58,21 +58,29 @@ func (s *Store) Revoke(ctx context.Context, r bearer.Revocation) error {
 func (s *Store) remember(member string, exp int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now().UnixMilli()
-	if len(s.known) >= maxKnown {
-		for m, e := range s.known {
-			if e <= now {
-				delete(s.known, m)
-				delete(s.queued, m)
-			}
-		}
-	}
+	s.forgetExpired()
 	if len(s.known) < maxKnown {
 		s.known[member] = exp
 	}
 	if len(s.queued) < maxKnown {
 		s.queued[member] = exp
 	}
+}
+
+// forgetExpired drops the expired revocations from known and queued, once
+// known has doubled since it last did. s.mu is held.
+func (s *Store) forgetExpired() {
+	if len(s.known) < s.forgetAt {
+		return
+	}
+	now := time.Now().UnixMilli()
+	for m, e := range s.known {
+		if e <= now {
+			delete(s.known, m)
+			delete(s.queued, m)
+		}
+	}
+	s.forgetAt = max(2*len(s.known), 1024)
 }
 
 // publish adds member to the sorted set and, if live or if the set did
@@ -232,6 +240,7 @@ func (s *Store) deliver(member string, deliver func(bearer.Revocation)) {
 		return
 	}
 	s.mu.Lock()
+	s.forgetExpired()
 	if _, ok := s.known[member]; !ok && len(s.known) < maxKnown {
 		s.known[member] = r.Expires.UnixMilli()
 	}

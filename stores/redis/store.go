@@ -82,8 +82,9 @@ type Store struct {
 	// known holds every revocation in force this Store has seen, by
 	// member, with its expiry in Unix ms, so that a Redis that comes back
 	// empty is filled again. queued holds those not yet published.
-	known  map[string]int64
-	queued map[string]int64
+	known    map[string]int64
+	queued   map[string]int64
+	forgetAt int // size of known at which expired ones are dropped
 }
 
 // keys are the names of the Store's keys and channels.
@@ -147,17 +148,18 @@ func New(o Options) (*Store, error) {
 	opt.Dialer = net.Dialer{Timeout: 2 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{
-		opt:     opt,
-		keys:    newKeys(o.Prefix),
-		log:     o.Logger,
-		timeout: o.Timeout,
-		local:   newLocalTier(o.LocalCacheSize),
-		ctx:     ctx,
-		cancel:  cancel,
-		kick:    make(chan struct{}, 1),
-		upc:     make(chan struct{}),
-		known:   make(map[string]int64),
-		queued:  make(map[string]int64),
+		opt:      opt,
+		keys:     newKeys(o.Prefix),
+		log:      o.Logger,
+		timeout:  o.Timeout,
+		local:    newLocalTier(o.LocalCacheSize),
+		ctx:      ctx,
+		cancel:   cancel,
+		kick:     make(chan struct{}, 1),
+		upc:      make(chan struct{}),
+		known:    make(map[string]int64),
+		queued:   make(map[string]int64),
+		forgetAt: 1024,
 	}
 	s.wg.Add(2)
 	go s.monitor()
