@@ -17,9 +17,10 @@ import (
 // replicas subscribed. The member of both is the revocation's JSON, so a
 // revocation published twice is stored once.
 
-// streamLength bounds the stream, roughly: a subscriber reads each entry
-// within milliseconds of its addition, and one that falls further behind
-// than this replays the sorted set when it subscribes again.
+// streamLength bounds the stream, roughly. A subscriber reads each entry
+// within milliseconds of its addition, and one that was disconnected
+// replays the sorted set instead: only one that stayed connected yet fell
+// this far behind would miss entries.
 const streamLength = 10000
 
 // maxKnown bounds the revocations a Store remembers to fill an emptied
@@ -147,6 +148,7 @@ func (s *Store) republish(ctx context.Context, c rueidis.Client, all bool) error
 // delivers again what is in force, so that nothing revoked meanwhile is
 // missed; it returns only when ctx ends.
 func (s *Store) Subscribe(ctx context.Context, deliver func(bearer.Revocation)) error {
+	pause := time.Second
 	for s.waitUp(ctx) {
 		c, err := s.conn()
 		if err == nil {
@@ -156,6 +158,21 @@ func (s *Store) Subscribe(ctx context.Context, deliver func(bearer.Revocation)) 
 			break
 		}
 		s.failed(err)
+		if _, down := s.conn(); down != nil {
+			continue // waitUp waits for the monitor
+		}
+		// Redis is up but refused: a key of another type under the
+		// prefix, say. Try again later rather than in a loop.
+		s.log.Warn("bearer/redis: reading revocations failed; trying again", "error", err, "in", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		case <-s.ctx.Done():
+			t.Stop()
+		}
+		pause = min(2*pause, 30*time.Second)
 	}
 	return nil
 }

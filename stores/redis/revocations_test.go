@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,4 +138,40 @@ func TestReplayInChunks(t *testing.T) {
 	if len(got) != n {
 		t.Errorf("replayed %d revocations, want %d", len(got), n)
 	}
+}
+
+// TestSubscribeRefused: a key of another type where the stream should be
+// makes Subscribe try again after a pause, not in a loop, and it delivers
+// once the key is fixed.
+func TestSubscribeRefused(t *testing.T) {
+	r := startRedis(t)
+	r.do("SET", "test:revocations-stream", "not a stream")
+	a := bearertest.New(t)
+	s1, s2 := newStore(t, r), newStore(t, r)
+	one, two := replica(t, a, s1), replica(t, a, s2)
+	waitConnected(t, s1)
+	tok := a.Token(claims(bearertest.Claims{"sid": "s-5"}))
+	time.Sleep(300 * time.Millisecond) // two's subscription fails meanwhile
+	before, _ := r.do("INFO", "stats").ToString()
+	time.Sleep(500 * time.Millisecond)
+	after, _ := r.do("INFO", "stats").ToString()
+	if n := commands(after) - commands(before); n > 20 {
+		t.Errorf("%d commands in 0.5 s while the stream key is wrong: a loop", n)
+	}
+	r.do("DEL", "test:revocations-stream")
+	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-5"}); err != nil && !errors.Is(err, ErrQueued) {
+		t.Fatal(err)
+	}
+	eventuallyRevoked(t, two, tok)
+}
+
+// commands reads total_commands_processed from INFO stats.
+func commands(info string) int {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
