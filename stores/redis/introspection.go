@@ -97,5 +97,15 @@ func (s *Store) listen() {
 			return
 		}
 		s.failed(err)
+		if _, down := s.conn(); down == nil {
+			// Redis is up and ended the subscription: not in a loop.
+			t := time.NewTimer(time.Second)
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
 	}
 }
