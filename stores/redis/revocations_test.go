@@ -63,6 +63,30 @@ func TestRevocationWhileRedisDown(t *testing.T) {
 	eventuallyRevoked(t, two, tok)
 }
 
+// TestDisconnectedReplica: a replica cut off from Redis while the others
+// stay connected misses nothing: it receives what was revoked meanwhile
+// when it reconnects.
+func TestDisconnectedReplica(t *testing.T) {
+	r := startRedis(t)
+	px := startProxy(t, redisAddr(r.URL()))
+	a := bearertest.New(t)
+	s1, s2 := newStore(t, r), newStore(t, r, func(o *Options) { o.URL = px.URL() })
+	one, two := replica(t, a, s1), replica(t, a, s2)
+	waitConnected(t, s1)
+	waitConnected(t, s2)
+	tok := a.Token(claims(bearertest.Claims{"sid": "s-7"}))
+	mustValid(t, two, tok)
+
+	px.setCut(true)
+	waitFor(t, func() bool { _, err := s2.conn(); return err != nil })
+	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-7"}); err != nil {
+		t.Fatalf("Revoke on a connected replica: %v", err)
+	}
+	mustValid(t, two, tok) // cut off: it cannot know yet
+	px.setCut(false)
+	eventuallyRevoked(t, two, tok)
+}
+
 // TestRedisDownAtStart: a Store starts without Redis; revocations made
 // meanwhile are published once it answers, to replicas started later too.
 func TestRedisDownAtStart(t *testing.T) {
