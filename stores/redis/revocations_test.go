@@ -17,7 +17,9 @@ import (
 func TestRevocationReachesReplicas(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
-	one, two := replica(t, a, newStore(t, r)), replica(t, a, newStore(t, r))
+	s1 := newStore(t, r)
+	one, two := replica(t, a, s1), replica(t, a, newStore(t, r))
+	waitConnected(t, s1)
 	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
 	ref := a.ReferenceToken(claims(bearertest.Claims{"sub": "bob"}))
 	mustValid(t, two, tok)
