@@ -220,6 +220,13 @@ func (s *Store) failed(err error) error {
 	if _, ok := rueidis.IsRedisErr(err); ok {
 		return err
 	}
+	s.markDown(err)
+	return err
+}
+
+// markDown records that Redis cannot be used, logging it once, and wakes
+// the monitor.
+func (s *Store) markDown(err error) {
 	s.mu.Lock()
 	if s.up {
 		s.up = false
@@ -231,7 +238,6 @@ func (s *Store) failed(err error) error {
 	}
 	s.mu.Unlock()
 	s.wake()
-	return err
 }
 
 // wake makes the monitor look at the Store's state.
@@ -250,7 +256,9 @@ func (s *Store) monitor() {
 	backoff := 50 * time.Millisecond
 	for {
 		if err := s.reconnect(); err != nil {
-			s.failed(err)
+			// Whatever the reason (a wrong password, a refused TLS
+			// handshake, a Redis that is not there), it is logged once.
+			s.markDown(err)
 			t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
 			backoff = min(2*backoff, 2*time.Second)
 			select {

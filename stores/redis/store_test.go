@@ -66,7 +66,10 @@ func TestPassword(t *testing.T) {
 	r := startRedis(t, "--requirepass", "s3cret")
 	good := newStore(t, r, func(o *Options) { o.URL = strings.Replace(r.URL(), "redis://", "redis://:s3cret@", 1) })
 	waitConnected(t, good)
-	bad := newStore(t, r, func(o *Options) { o.URL = strings.Replace(r.URL(), "redis://", "redis://:wrong@", 1) })
+	logs := &logCounter{counts: map[slog.Level]int{}}
+	bad := newStore(t, r, func(o *Options) {
+		o.URL, o.Logger = strings.Replace(r.URL(), "redis://", "redis://:wrong@", 1), slog.New(logs)
+	})
 	ctx := context.Background()
 	if first, err := good.FirstSeen(ctx, "id", time.Now().Add(time.Minute)); err != nil || !first {
 		t.Fatalf("FirstSeen with the password: %v, %v", first, err)
@@ -74,6 +77,7 @@ func TestPassword(t *testing.T) {
 	if _, err := bad.FirstSeen(ctx, "id", time.Now().Add(time.Minute)); err == nil {
 		t.Error("FirstSeen with a wrong password succeeded")
 	}
+	waitFor(t, func() bool { return logs.get(slog.LevelWarn) == 1 }) // the wrong password is told
 }
 
 // logCounter counts the records logged at each level.
