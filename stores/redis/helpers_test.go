@@ -65,6 +65,16 @@ func replica(t *testing.T, a *bearertest.Authority, s *Store, edit ...func(*bear
 	return v
 }
 
+// connectedReplica is a replica with a Store of its own on r, once that
+// Store has reached Redis.
+func connectedReplica(t *testing.T, a *bearertest.Authority, r *redisServer, edit ...func(*Options)) (*bearer.Validator, *Store) {
+	t.Helper()
+	s := newStore(t, r, edit...)
+	v := replica(t, a, s)
+	waitConnected(t, s)
+	return v, s
+}
+
 func claims(extra bearertest.Claims) bearertest.Claims {
 	c := bearertest.Claims{"aud": "api"}
 	for k, v := range extra {

@@ -19,9 +19,8 @@ func TestIntrospectionShared(t *testing.T) {
 	a := bearertest.New(t)
 	var replicas []*bearer.Validator
 	for range 3 {
-		s := newStore(t, r)
-		waitConnected(t, s)
-		replicas = append(replicas, replica(t, a, s))
+		v, _ := connectedReplica(t, a, r)
+		replicas = append(replicas, v)
 	}
 	tok := a.ReferenceToken(claims(nil))
 	a.ResetHits()
@@ -85,10 +84,8 @@ func TestIntrospectionDeleteReachesReplicas(t *testing.T) {
 func TestIntrospectionSlowRedis(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
-	s1, s2 := newStore(t, r), newStore(t, r, func(o *Options) { o.Timeout = 50 * time.Millisecond })
-	waitConnected(t, s1)
-	waitConnected(t, s2)
-	one, two := replica(t, a, s1), replica(t, a, s2)
+	one, _ := connectedReplica(t, a, r)
+	two, _ := connectedReplica(t, a, r, func(o *Options) { o.Timeout = 50 * time.Millisecond })
 	tok := a.ReferenceToken(claims(nil))
 	mustValid(t, one, tok)
 	a.ResetHits()

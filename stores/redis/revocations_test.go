@@ -17,9 +17,8 @@ import (
 func TestRevocationReachesReplicas(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
-	s1 := newStore(t, r)
-	one, two := replica(t, a, s1), replica(t, a, newStore(t, r))
-	waitConnected(t, s1)
+	one, _ := connectedReplica(t, a, r)
+	two := replica(t, a, newStore(t, r))
 	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
 	ref := a.ReferenceToken(claims(bearertest.Claims{"sub": "bob"}))
 	mustValid(t, two, tok)
@@ -44,9 +43,8 @@ func TestRevocationReachesReplicas(t *testing.T) {
 func TestRevocationWhileRedisDown(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
-	s1 := newStore(t, r)
-	one, two := replica(t, a, s1), replica(t, a, newStore(t, r))
-	waitConnected(t, s1)
+	one, _ := connectedReplica(t, a, r)
+	two := replica(t, a, newStore(t, r))
 	tok := a.Token(claims(bearertest.Claims{"sub": "carol"}))
 	mustValid(t, two, tok)
 
@@ -114,9 +112,7 @@ func TestRedisDownAtStart(t *testing.T) {
 func TestRedisRestartedEmpty(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
-	s1 := newStore(t, r)
-	one := replica(t, a, s1)
-	waitConnected(t, s1)
+	one, _ := connectedReplica(t, a, r)
 	tok := a.Token(claims(bearertest.Claims{"sid": "s-9"}))
 	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-9"}); err != nil {
 		t.Fatal(err)

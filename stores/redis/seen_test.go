@@ -75,9 +75,7 @@ func TestLogoutWithRedisSlow(t *testing.T) {
 func TestLogoutWithRedisDown(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
-	s := newStore(t, r)
-	v := replica(t, a, s)
-	waitConnected(t, s)
+	v, _ := connectedReplica(t, a, r)
 	srv := httptest.NewServer(v.LogoutHandler())
 	t.Cleanup(srv.Close)
 
