@@ -18,7 +18,8 @@
 //
 // The benchmarks are in bench_test.go (go test -bench), the paired runs in
 // cmd/paired, the HTTP throughput runs in cmd/httpbench, the heap per
-// cached token in cmd/memory; cmd/table summarises go test output. run.sh
+// cached token in cmd/memory, the replicas sharing state on Redis
+// (stores/redis) in cmd/replicas; cmd/table summarises go test output. run.sh
 // runs them all and BENCHMARKS.md at the repository root reports one run.
 // What waits for the core's validated-token cache goes through the hooks
 // in cache.go.

@@ -1,13 +1,17 @@
 module github.com/accesstoken/bearer/bench
 
-go 1.25.0
+go 1.26.0
 
-replace github.com/accesstoken/bearer => ..
+replace (
+	github.com/accesstoken/bearer => ..
+	github.com/accesstoken/bearer/stores/redis => ../stores/redis
+)
 
 require (
 	github.com/MicahParks/jwkset v0.11.3
 	github.com/MicahParks/keyfunc/v3 v3.8.0
 	github.com/accesstoken/bearer v0.0.0-00010101000000-000000000000
+	github.com/accesstoken/bearer/stores/redis v0.0.0-00010101000000-000000000000
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
@@ -25,12 +29,13 @@ require (
 	github.com/lestrrat-go/httpcc v1.0.1 // indirect
 	github.com/lestrrat-go/httprc/v3 v3.0.6 // indirect
 	github.com/lestrrat-go/option/v2 v2.0.0 // indirect
+	github.com/redis/rueidis v1.0.80 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/valyala/fastjson v1.6.10 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 	gopkg.in/go-jose/go-jose.v2 v2.6.3 // indirect
 )

@@ -94,6 +94,9 @@ go run ./cmd/paired -rounds "$ROUNDS" >"$OUT/paired.md"
 echo "bench/run.sh: paired runs, 10 000 revocations against none" >&2
 go run ./cmd/paired -baseline bearer-warm -contenders bearer-revoked -introspection=false -rounds "$ROUNDS" -batch 2000 >"$OUT/paired-revocations.md"
 
+echo "bench/run.sh: replicas on Redis: cache hits paired with in-memory, revocation propagation" >&2
+go run ./cmd/replicas -rounds 400 -batch 500 -n 100 >"$OUT/replicas.md"
+
 echo "bench/run.sh: HTTP throughput" >&2
 go run ./cmd/httpbench -duration "$HTTP_DURATION" "${PIN[@]}" >"$OUT/http.md"
 
@@ -124,6 +127,10 @@ go run ./cmd/memory -n "$MEMORY_TOKENS" >"$OUT/memory.md"
 	cat "$OUT/paired.md"
 	echo
 	cat "$OUT/paired-revocations.md"
+	echo
+	echo "## Replicas on Redis"
+	echo
+	cat "$OUT/replicas.md"
 	echo
 	echo "## HTTP"
 	echo

@@ -7,7 +7,8 @@
 // It has no code of its own, only tests; they start every process they
 // need on free loopback ports and stop them at the end. They need Node.js,
 // the npm packages of examples/authority, examples/spa and this folder,
-// and Debian's chromium: scripts/ci-deps.sh installs them. Without them the
+// and Debian's chromium and redis-server (for the replicas test):
+// scripts/ci-deps.sh installs them. Without them the
 // tests skip, saying what is missing; with CI=true they fail instead.
 //
 //	scripts/ci-deps.sh

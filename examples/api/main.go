@@ -1,11 +1,13 @@
 // Command api is the walkthrough's protected API: GET /values answers two
 // random digits to a caller with a valid token, GET /identity echoes the
-// token's claims, GET /healthz needs no token, and POST
+// token's claims, POST /signout revokes the caller's session, GET /healthz
+// needs no token, and POST
 // /backchannel-logout is where the authority signs a user out (register it
 // as the backchannel_logout_uri of the client -client-id names).
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
+//	go run ./examples/api -redis redis://127.0.0.1:6379/0   # one of several replicas
 //
 // It is the whole setup of an API, in the order it happens, to copy: the
 // Validator (bearer.New), the routes and their guard, a CORS layer in front
@@ -34,6 +36,7 @@ import (
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/middleware"
+	"github.com/accesstoken/bearer/stores/redis"
 )
 
 func main() {
@@ -61,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", "auto", "token validation: `auto|jwt|introspection`")
 	corsOrigins := fs.String("cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
 	leeway := fs.Duration("leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
+	redisURL := fs.String("redis", "", "share revocations, seen logout tokens and introspection answers with the other replicas through the Redis at `URL` (redis://[:password@]host:port/db, rediss:// for TLS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +104,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Mode = bearer.ModeIntrospection
 	default:
 		return fmt.Errorf("-mode %q: want auto, jwt or introspection", *mode)
+	}
+	// With -redis, the replicas share one truth: a revocation made on one
+	// holds on all, and a token introspected by one is known to all. The
+	// Store outlives the Validator: its Close is deferred first.
+	if *redisURL != "" {
+		store, err := redis.New(redis.Options{URL: *redisURL, Prefix: "api"})
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		cfg.RevocationStore, cfg.CacheStore = store, store
 	}
 	// New checks the configuration and returns at once; discovery runs in
 	// the background. Close, deferred, runs after the server has shut down.
@@ -152,7 +167,30 @@ func routes(v *bearer.Validator) http.Handler {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
 	mux.Handle("POST /backchannel-logout", v.LogoutHandler())
+	mux.Handle("POST /signout", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		signOut(w, r, v)
+	})))
 	return mux
+}
+
+// signOut revokes the caller's session (sid), or, for a token without
+// one, every token of its subject issued until now: 204 once every
+// replica knows, 202 when it holds here and reaches the others only when
+// Redis returns (see -redis), 503 if it could not be recorded.
+func signOut(w http.ResponseWriter, r *http.Request, v *bearer.Validator) {
+	claims, _ := bearer.ClaimsFromContext(r.Context())
+	rev := bearer.Revocation{SessionID: claims.SessionID}
+	if rev.SessionID == "" {
+		rev.Subject = claims.Subject
+	}
+	switch err := v.Revoke(r.Context(), rev); {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, redis.ErrQueued):
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		http.Error(w, "sign-out not recorded, try again", http.StatusServiceUnavailable)
+	}
 }
 
 // serve runs srv on l until ctx ends, then shuts it down gracefully:

@@ -1,0 +1,266 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/accesstoken/bearer"
+	"github.com/redis/rueidis"
+)
+
+// Revocations live twice in Redis: in a sorted set scored by their expiry
+// (Unix ms), which holds every one in force for a replica that subscribes
+// late or again, and in a stream, which delivers each new one to the
+// replicas subscribed. The member of both is the revocation's JSON, so a
+// revocation published twice is stored once.
+
+// streamLength bounds the stream, roughly. A subscriber reads each entry
+// within milliseconds of its addition, and one that was disconnected
+// replays the sorted set instead: only one that stayed connected yet fell
+// this far behind would miss entries.
+const streamLength = 10000
+
+// maxKnown bounds the revocations a Store remembers to fill an emptied
+// Redis again, as bearer bounds its own copy.
+const maxKnown = 1 << 20
+
+// Revoke records r in Redis until r.Expires and delivers it to every
+// subscribed replica. While Redis cannot be reached it queues r, to be
+// published when Redis returns, and returns an error matching ErrQueued.
+func (s *Store) Revoke(ctx context.Context, r bearer.Revocation) error {
+	if r.Expires.IsZero() {
+		r.Expires = time.Now().Add(bearer.DefaultMaxTokenLifetime)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	member, exp := string(b), r.Expires.UnixMilli()
+	s.remember(member, exp)
+	c, err := s.conn()
+	if err == nil {
+		err = s.failed(s.publish(ctx, c, member, exp, true))
+	}
+	if err != nil {
+		s.wake()
+		return fmt.Errorf("%w: %w", ErrQueued, err)
+	}
+	s.mu.Lock()
+	delete(s.queued, member)
+	s.mu.Unlock()
+	return nil
+}
+
+// remember keeps member among the revocations known, and queued until
+// published.
+func (s *Store) remember(member string, exp int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetExpired()
+	if len(s.known) < maxKnown {
+		s.known[member] = exp
+	}
+	if len(s.queued) < maxKnown {
+		s.queued[member] = exp
+	}
+}
+
+// forgetExpired drops the expired revocations from known and queued, once
+// known has doubled since it last did. s.mu is held.
+func (s *Store) forgetExpired() {
+	if len(s.known) < s.forgetAt {
+		return
+	}
+	now := time.Now().UnixMilli()
+	for m, e := range s.known {
+		if e <= now {
+			delete(s.known, m)
+			delete(s.queued, m)
+		}
+	}
+	s.forgetAt = max(2*len(s.known), 1024)
+}
+
+// publish adds member to the sorted set and, if live or if the set did
+// not have it (Redis lost it, and a replica may have replayed the set
+// without it), to the stream; and drops what has expired from the set.
+func (s *Store) publish(ctx context.Context, c rueidis.Client, member string, exp int64, live bool) error {
+	added, err := c.Do(ctx, c.B().Zadd().Key(s.keys.revocations).ScoreMember().ScoreMember(float64(exp), member).Build()).AsInt64()
+	if err != nil {
+		return err
+	}
+	cmds := rueidis.Commands{
+		c.B().Zremrangebyscore().Key(s.keys.revocations).Min("-inf").Max("(" + strconv.FormatInt(time.Now().UnixMilli(), 10)).Build(),
+	}
+	if live || added > 0 {
+		cmds = append(cmds, c.B().Xadd().Key(s.keys.stream).Maxlen().Almost().Threshold(strconv.Itoa(streamLength)).Id("*").FieldValue().FieldValue("r", member).Build())
+	}
+	for _, res := range c.DoMulti(ctx, cmds...) {
+		if err := res.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// republish publishes the revocations queued and, if all, writes back the
+// others known, for a Redis that may have lost them.
+func (s *Store) republish(ctx context.Context, c rueidis.Client, all bool) error {
+	s.mu.Lock()
+	now := time.Now().UnixMilli()
+	type entry struct {
+		member string
+		exp    int64
+		live   bool
+	}
+	var entries []entry
+	for m, e := range s.known {
+		if e <= now {
+			delete(s.known, m)
+			delete(s.queued, m)
+			continue
+		}
+		_, q := s.queued[m]
+		if !q && !all {
+			continue
+		}
+		entries = append(entries, entry{m, e, q})
+	}
+	s.mu.Unlock()
+	for _, e := range entries {
+		if err := s.publish(ctx, c, e.member, e.exp, e.live); err != nil {
+			return err
+		}
+		if e.live {
+			s.mu.Lock()
+			delete(s.queued, e.member)
+			s.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// Subscribe delivers every revocation in force, then each new one, until
+// ctx ends. While Redis cannot be reached it waits for it, and then
+// delivers again what is in force, so that nothing revoked meanwhile is
+// missed; it returns only when ctx ends.
+func (s *Store) Subscribe(ctx context.Context, deliver func(bearer.Revocation)) error {
+	pause := time.Second
+	for s.waitUp(ctx) {
+		c, err := s.conn()
+		if err == nil {
+			err = s.follow(ctx, c, deliver)
+		}
+		if ctx.Err() != nil || s.ctx.Err() != nil {
+			break
+		}
+		s.failed(err)
+		if _, down := s.conn(); down != nil {
+			continue // waitUp waits for the monitor
+		}
+		// Redis is up but refused: a key of another type under the
+		// prefix, say. Try again later rather than in a loop.
+		s.log.Warn("bearer/redis: reading revocations failed; trying again", "error", err, "in", pause)
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		case <-s.ctx.Done():
+			t.Stop()
+		}
+		pause = min(2*pause, 30*time.Second)
+	}
+	return nil
+}
+
+// follow replays the sorted set, then reads the stream from where it
+// stood before the replay, so that a revocation added meanwhile is
+// delivered by one or the other.
+func (s *Store) follow(ctx context.Context, c rueidis.Client, deliver func(bearer.Revocation)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	last := "0-0"
+	tail, err := c.Do(ctx, c.B().Xrevrange().Key(s.keys.stream).End("+").Start("-").Count(1).Build()).AsXRange()
+	if err != nil {
+		return err
+	}
+	if len(tail) == 1 {
+		last = tail[0].ID
+	}
+	if err := s.replay(ctx, c, deliver); err != nil {
+		return err
+	}
+	for {
+		// BLOCK is bounded so that an abandoned read ends soon after ctx.
+		streams, err := c.Do(ctx, c.B().Xread().Count(100).Block(5000).Streams().Key(s.keys.stream).Id(last).Build()).AsXRead()
+		if rueidis.IsRedisNil(err) {
+			continue // nothing new within BLOCK
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range streams[s.keys.stream] {
+			s.deliver(e.FieldValues["r"], deliver)
+			last = e.ID
+		}
+	}
+}
+
+// replayChunk is how many revocations one read of the sorted set returns.
+const replayChunk = 1000
+
+// replay delivers the revocations in force, in order of expiry, a chunk
+// at a time. Each chunk starts at the last score read, past the members
+// already read at that score: one that expires meanwhile shifts the
+// offset, which can only skip others that expired, and one added
+// meanwhile is delivered by the stream.
+func (s *Store) replay(ctx context.Context, c rueidis.Client, deliver func(bearer.Revocation)) error {
+	from, offset := "("+strconv.FormatInt(time.Now().UnixMilli(), 10), int64(0)
+	for {
+		chunk, err := c.Do(ctx, c.B().Zrange().Key(s.keys.revocations).Min(from).Max("+inf").Byscore().
+			Limit(offset, replayChunk).Withscores().Build()).AsZScores()
+		if err != nil {
+			return err
+		}
+		for _, z := range chunk {
+			s.deliver(z.Member, deliver)
+		}
+		if len(chunk) < replayChunk {
+			return nil
+		}
+		last := chunk[len(chunk)-1].Score
+		if next := strconv.FormatFloat(last, 'f', -1, 64); next != from {
+			from, offset = next, 0
+		}
+		for _, z := range chunk {
+			if z.Score == last {
+				offset++
+			}
+		}
+	}
+}
+
+// deliver decodes a member, remembers it and passes it on.
+func (s *Store) deliver(member string, deliver func(bearer.Revocation)) {
+	var r bearer.Revocation
+	if err := json.Unmarshal([]byte(member), &r); err != nil {
+		s.log.Warn("bearer/redis: an unreadable revocation in Redis was skipped", "error", err)
+		return
+	}
+	if !time.Now().Before(r.Expires) {
+		return
+	}
+	s.mu.Lock()
+	s.forgetExpired()
+	if _, ok := s.known[member]; !ok && len(s.known) < maxKnown {
+		s.known[member] = r.Expires.UnixMilli()
+	}
+	s.mu.Unlock()
+	deliver(r)
+}
