@@ -193,13 +193,6 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	first, err := v.revocationStore.FirstSeen(ctx, lt.issuer+" "+lt.id, lt.expires.Add(v.s.leeway))
-	if err != nil {
-		return fmt.Errorf("%w: %w", errStoreDown, err)
-	}
-	if !first {
-		return errInvalidToken(errLogoutReplayed)
-	}
 	var revocations []Revocation
 	if lt.session != "" {
 		revocations = append(revocations, Revocation{SessionID: lt.session})
@@ -207,6 +200,11 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 	if lt.subject != "" && (lt.session == "" || !v.s.SessionOnlyLogout) {
 		revocations = append(revocations, Revocation{Subject: lt.subject, IssuedBefore: lt.issuedAt, WithoutSession: lt.session != ""})
 	}
+	// The revocations come before the replay check: a verified logout
+	// token revokes the same tokens however often it comes, so a replay
+	// does no harm, while an authority's retry of a logout whose replay
+	// check timed out after the store recorded its jti would otherwise be
+	// refused as a replay and its revocations never made.
 	var storeErr error
 	now := time.Now()
 	for _, r := range revocations {
@@ -214,6 +212,13 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 			continue
 		}
 		storeErr = errors.Join(storeErr, v.revocationStore.Revoke(ctx, r))
+	}
+	first, err := v.revocationStore.FirstSeen(ctx, lt.issuer+" "+lt.id, lt.expires.Add(v.s.leeway))
+	switch {
+	case err != nil:
+		storeErr = errors.Join(storeErr, err)
+	case !first:
+		return errInvalidToken(errLogoutReplayed)
 	}
 	if storeErr != nil {
 		// The revocations hold here; the other replicas may miss them.

@@ -1,12 +1,15 @@
 package bearer_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,5 +282,64 @@ func TestLogoutResponse(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || e.Error != "invalid_request" || e.Description != "malformed token" ||
 		resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Errorf("%d %v %+v", resp.StatusCode, resp.Header, e)
+	}
+}
+
+// lossyStore records a logout token's jti and then fails to say so once,
+// as a store does whose answer times out after it wrote.
+type lossyStore struct {
+	mu      sync.Mutex
+	seen    map[string]bool
+	failed  bool
+	revoked []bearer.Revocation
+}
+
+func (s *lossyStore) Revoke(_ context.Context, r bearer.Revocation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = append(s.revoked, r)
+	return nil
+}
+
+func (s *lossyStore) Subscribe(ctx context.Context, _ func(bearer.Revocation)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *lossyStore) FirstSeen(_ context.Context, id string, _ time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := !s.seen[id]
+	s.seen[id] = true
+	if !s.failed {
+		s.failed = true
+		return false, errors.New("i/o timeout")
+	}
+	return first, nil
+}
+
+// TestLogoutRetriedAfterLostReplayCheck: a logout whose replay check
+// failed after the store recorded the jti answers 503, and its
+// revocations hold and are published anyway, so the authority's retry,
+// refused as a replay, loses nothing.
+func TestLogoutRetriedAfterLostReplayCheck(t *testing.T) {
+	a := bearertest.New(t)
+	store := &lossyStore{seen: map[string]bool{}}
+	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store, Logger: slog.New(slog.DiscardHandler)}))
+	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	mustValid(t, v, tok)
+	url := logoutURL(t, v)
+	lt := a.LogoutToken(bearertest.Claims{"sid": "s-1"})
+	if status, body := postLogout(t, a, url, lt); status != http.StatusServiceUnavailable {
+		t.Fatalf("logout with the replay check lost: %d %s, want 503", status, body)
+	}
+	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrRevoked)
+	if status, _ := postLogout(t, a, url, lt); status != http.StatusBadRequest {
+		t.Errorf("the retry: %d, want 400 (a replay)", status)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.revoked) == 0 || store.revoked[0].SessionID != "s-1" {
+		t.Errorf("published %+v, want the session's revocation", store.revoked)
 	}
 }
