@@ -77,9 +77,11 @@ func (c *Claims) Map() map[string]any {
 	return c.m
 }
 
-// MarshalJSON writes the claims as they were issued.
+// MarshalJSON writes the claims as they were issued; none, for a nil or
+// hand-made Claims, as {} (a Result made by hand, whose Claims is nil,
+// reaches it through the embedding).
 func (c *Claims) MarshalJSON() ([]byte, error) {
-	if c.raw == "" {
+	if c == nil || c.raw == "" {
 		return []byte("{}"), nil
 	}
 	return []byte(c.raw), nil
