@@ -95,7 +95,7 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
 	obs.lookups, errs[3] = m.Int64Counter("bearer.cache.lookups", metric.WithUnit("{lookup}"),
 		metric.WithDescription("Validations answered from a cache (hit) or not (miss), by token format."))
-	ready, errs[4] = m.Int64ObservableGauge("bearer.ready", metric.WithUnit("1"),
+	ready, errs[4] = m.Int64ObservableGauge("bearer.ready",
 		metric.WithDescription("1 when every watched Validator has discovered its authority and fetched its keys, else 0."))
 	keys, errs[5] = m.Int64ObservableGauge("bearer.jwks.keys", metric.WithUnit("{key}"),
 		metric.WithDescription("Signing keys in use (the fewest of the watched Validators)."))
