@@ -1,11 +1,13 @@
 // Command api is the walkthrough's protected API: GET /values answers two
 // random digits to a caller with a valid token, GET /identity echoes the
-// token's claims, GET /healthz needs no token, and POST
-// /backchannel-logout is where the authority signs a user out (register it
-// as the backchannel_logout_uri of the client -client-id names).
+// token's claims, GET /healthz needs no token, GET /readyz says whether
+// the authority's keys are at hand, and POST /backchannel-logout is where
+// the authority signs a user out (register it as the
+// backchannel_logout_uri of the client -client-id names).
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
+//	go run ./examples/api -metrics prometheus  # OpenTelemetry metrics at GET /metrics
 //
 // It is the whole setup of an API, in the order it happens, to copy: the
 // Validator (bearer.New), the routes and their guard, a CORS layer in front
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", "auto", "token validation: `auto|jwt|introspection`")
 	corsOrigins := fs.String("cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
 	leeway := fs.Duration("leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
+	metricsTo := fs.String("metrics", "", "export OpenTelemetry metrics: `stdout|prometheus` (at GET /metrics); empty: none")
+	metricsInterval := fs.Duration("metrics-interval", time.Minute, "how often -metrics stdout exports")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,6 +105,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("-mode %q: want auto, jwt or introspection", *mode)
 	}
+	// The metrics go on until the Validator is closed: deferred first,
+	// their shutdown runs last, and exports what the last requests did.
+	m, err := newMetrics(*metricsTo, stdout, *metricsInterval)
+	if err != nil {
+		return err
+	}
+	defer m.shutdown(context.Background())
+	if m.observer != nil {
+		cfg.Observer = m.observer
+	}
 	// New checks the configuration and returns at once; discovery runs in
 	// the background. Close, deferred, runs after the server has shut down.
 	v, err := bearer.New(ctx, cfg)
@@ -108,6 +122,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer v.Close()
+	if m.observer != nil {
+		m.observer.Watch(v)
+	}
 
 	// Listen first, so that a bad -addr fails at once.
 	l, err := net.Listen("tcp", *addr)
@@ -117,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Preflights carry no token: the CORS layer answers them in front of
 	// the guards, which refuse every request without one.
 	srv := &http.Server{
-		Handler:           cors(*corsOrigins, routes(v)),
+		Handler:           cors(*corsOrigins, routes(v, m.handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -137,8 +154,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, srv, l)
 }
 
-// routes is the API: every route and the guard in front of it.
-func routes(v *bearer.Validator) http.Handler {
+// routes is the API: every route and the guard in front of it, and
+// metrics, if given, at GET /metrics. (Serve them on an internal port in
+// production: they are not for the API's clients.)
+func routes(v *bearer.Validator, metrics http.Handler) http.Handler {
 	protect := middleware.New(v)
 	mux := http.NewServeMux()
 	mux.Handle("GET /values", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -151,6 +170,18 @@ func routes(v *bearer.Validator) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
+	// A readiness probe: Status never waits on the authority. Not ready
+	// means requests get 503 until discovery succeeds.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		st := v.Status()
+		if !st.Ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		writeJSON(w, map[string]any{"ready": st.Ready, "keys": st.Keys, "introspection_failing": st.IntrospectionFailing})
+	})
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.Handle("POST /backchannel-logout", v.LogoutHandler())
 	return mux
 }
