@@ -65,12 +65,15 @@ func (o *Observer) Introspected(ctx context.Context, c bearer.IntrospectionCall)
 	o.backgroundSpan(ctx, "bearer.introspect", c.Start, c.Duration, c.Err, attrs)
 }
 
-// kinds are the results of a validation, as the RFC 6750 error codes
-// name them where they can.
-var kinds = []struct {
+// named is an error of the core and its name in an attribute.
+type named struct {
 	err  error
 	name string
-}{
+}
+
+// kinds are the results of a validation, as the RFC 6750 error codes
+// name them where they can.
+var kinds = []named{
 	{bearer.ErrNoToken, "no_token"},
 	{bearer.ErrInvalidRequest, "invalid_request"},
 	{bearer.ErrInvalidToken, "invalid_token"},
@@ -79,10 +82,7 @@ var kinds = []struct {
 }
 
 // reasons name why a token is invalid, for error.type.
-var reasons = []struct {
-	err  error
-	name string
-}{
+var reasons = []named{
 	{bearer.ErrMalformed, "malformed"},
 	{bearer.ErrTooLarge, "too_large"},
 	{bearer.ErrAlgorithm, "algorithm"},

@@ -2,80 +2,30 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/accesstoken/bearer/internal/conformance/apicontract"
 )
-
-// syncBuffer is what the program prints, read while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var tokenLine = regexp.MustCompile(`curl -i -H "Authorization: Bearer ([^"]+)" http://\S+/values`)
 
-// startAPI runs the program with args on a free loopback port until stop
-// is called; it returns the base URL, the two tokens it prints (a JWT
-// and a reference token) and its output.
-func startAPI(t *testing.T, args ...string) (base, jwt, ref string, out *syncBuffer, stop func()) {
+// startAPI runs the program with args until stop is called or the test
+// ends; it returns its base URL, the two tokens it prints (a JWT and a
+// reference token) and what it prints.
+func startAPI(t *testing.T, args ...string) (base, jwt, ref string, output func() string, stop func()) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", addr}, args...), out, io.Discard) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(out.String(), "listening") {
-			if c, err := net.Dial("tcp", addr); err == nil {
-				c.Close()
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not listening:\n%s", out.String())
-		}
-	}
-	m := tokenLine.FindAllStringSubmatch(out.String(), -1)
+	base, output, stop = apicontract.Start(t, run, args...)
+	m := tokenLine.FindAllStringSubmatch(output(), -1)
 	if len(m) != 2 {
-		t.Fatalf("want a JWT and a reference token in:\n%s", out.String())
+		t.Fatalf("want a JWT and a reference token in:\n%s", output())
 	}
-	return "http://" + addr, m[0][1], m[1][1], out, stop
+	return base, m[0][1], m[1][1], output, stop
 }
 
 // requests sends what the metrics are checked against: a JWT three times
@@ -169,11 +119,11 @@ func TestMetricsPrometheus(t *testing.T) {
 }
 
 func TestMetricsStdout(t *testing.T) {
-	base, jwt, ref, out, stop := startAPI(t, "-metrics", "stdout", "-metrics-interval", "1h")
+	base, jwt, ref, output, stop := startAPI(t, "-metrics", "stdout", "-metrics-interval", "1h")
 	requests(t, base, jwt, ref)
 	// Shutting down exports what was recorded.
 	stop()
-	printed := out.String()
+	printed := output()
 	i := strings.Index(printed, "\n{")
 	if i < 0 {
 		t.Fatalf("no metrics printed:\n%s", printed)
