@@ -74,7 +74,7 @@ func key(s attribute.Set) string {
 		if out != "" {
 			out += ","
 		}
-		out += string(kv.Key) + "=" + kv.Value.Emit()
+		out += string(kv.Key) + "=" + kv.Value.String()
 	}
 	return out
 }
@@ -263,7 +263,7 @@ func TestNoTokenMaterial(t *testing.T) {
 				t.Errorf("%s: attribute %s", where, kv.Key)
 			}
 			for _, s := range secrets {
-				if s != "" && kv.Value.Emit() == s {
+				if s != "" && kv.Value.String() == s {
 					t.Errorf("%s: %s carries %q", where, kv.Key, s)
 				}
 			}
