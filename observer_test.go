@@ -280,6 +280,13 @@ func TestStatus(t *testing.T) {
 	if v.Status().IntrospectionFailing {
 		t.Error("introspection answering again: still reported failing")
 	}
+
+	if err := v.Revoke(context.Background(), bearer.Revocation{Subject: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.Status().Revocations; n != 1 {
+		t.Errorf("Revocations %d after one Revoke, want 1", n)
+	}
 }
 
 func TestStatusStaticKeys(t *testing.T) {

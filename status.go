@@ -21,12 +21,16 @@ type Status struct {
 	// failed (the endpoint unreachable, failing, or refusing the API's
 	// credentials), so that reference tokens not cached get 503.
 	IntrospectionFailing bool
+	// Revocations is the number of revocations kept (back-channel
+	// logouts, Revoke, RevokeToken), including expired ones not yet
+	// dropped.
+	Revocations int
 }
 
 // Status returns what v knows of its authority now. For a Validator made
 // by NewMulti it describes the authorities of MultiConfig.Authorities
-// together: Ready when all are, the fewest keys, the oldest key set and
-// the first error.
+// together: Ready when all are, the fewest keys, the oldest key set, the
+// first error and all the revocations.
 func (v *Validator) Status() Status {
 	if v.multi != nil {
 		return v.multi.status()
@@ -50,6 +54,9 @@ func (v *Validator) Status() Status {
 	if v.in != nil {
 		st.IntrospectionFailing = v.in.failures.on.Load()
 	}
+	if v.revocations != nil {
+		st.Revocations = v.revocations.len()
+	}
 	return st
 }
 
@@ -68,6 +75,7 @@ func (m *multi) status() Status {
 			st.LastError = s.LastError
 		}
 		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
+		st.Revocations += s.Revocations
 	}
 	return st
 }

@@ -80,9 +80,9 @@ func New(opts ...Option) (*Observer, error) {
 	m := o.meters.Meter(scope)
 	obs := &Observer{tracer: o.tracers.Tracer(scope)}
 	var (
-		errs                 [8]error
-		ready, keys, entries metric.Int64ObservableGauge
-		age                  metric.Float64ObservableGauge
+		errs                              [9]error
+		ready, keys, entries, revocations metric.Int64ObservableGauge
+		age                               metric.Float64ObservableGauge
 	)
 	obs.validation, errs[0] = m.Float64Histogram("bearer.validation.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of token validations, by token format, source and result."),
@@ -103,13 +103,15 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Age of the oldest key set in use, fetched last good."))
 	entries, errs[7] = m.Int64ObservableGauge("bearer.cache.entries", metric.WithUnit("{token}"),
 		metric.WithDescription("Tokens in the validated-token caches of the watched Validators."))
+	revocations, errs[8] = m.Int64ObservableGauge("bearer.revocations", metric.WithUnit("{revocation}"),
+		metric.WithDescription("Revocations kept by the watched Validators (back-channel logouts, Revoke)."))
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	_, err := m.RegisterCallback(func(_ context.Context, r metric.Observer) error {
-		obs.observeStatus(r, ready, keys, age, entries)
+		obs.observeStatus(r, gauges{ready, keys, age, entries, revocations})
 		return nil
-	}, ready, keys, age, entries)
+	}, ready, keys, age, entries, revocations)
 	if err != nil {
 		return nil, err
 	}

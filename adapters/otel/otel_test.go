@@ -185,6 +185,15 @@ func TestMetrics(t *testing.T) {
 	if got := gauge[int64](t, m["bearer.cache.entries"]); got != 2 || v.Stats().Entries != 2 {
 		t.Errorf("bearer.cache.entries = %d (Stats %d), want the 2 JWTs validated", got, v.Stats().Entries)
 	}
+	if got := gauge[int64](t, m["bearer.revocations"]); got != 0 {
+		t.Errorf("bearer.revocations = %d, want 0", got)
+	}
+	if err := v.Revoke(context.Background(), bearer.Revocation{SessionID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := gauge[int64](t, collect(t, reader)["bearer.revocations"]); got != 1 {
+		t.Errorf("bearer.revocations = %d after one Revoke, want 1", got)
+	}
 }
 
 func TestMetricsFailures(t *testing.T) {

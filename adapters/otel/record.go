@@ -147,15 +147,22 @@ func failureType(err error) string {
 	return other
 }
 
+// gauges are the instruments observeStatus reports.
+type gauges struct {
+	ready, keys          metric.Int64Observable
+	age                  metric.Float64Observable
+	entries, revocations metric.Int64Observable
+}
+
 // observeStatus reports the gauges of the watched Validators.
-func (o *Observer) observeStatus(r metric.Observer, ready, keys metric.Int64Observable, age metric.Float64Observable, entries metric.Int64Observable) {
+func (o *Observer) observeStatus(r metric.Observer, g gauges) {
 	o.mu.Lock()
 	watched := append([]*bearer.Validator(nil), o.watched...)
 	o.mu.Unlock()
 	if len(watched) == 0 {
 		return
 	}
-	allReady, fewest, cached := true, -1, 0
+	allReady, fewest, cached, revoked := true, -1, 0, 0
 	var oldest time.Time
 	for _, v := range watched {
 		st := v.Status()
@@ -167,11 +174,13 @@ func (o *Observer) observeStatus(r metric.Observer, ready, keys metric.Int64Obse
 			oldest = st.KeysFetched
 		}
 		cached += v.Stats().Entries
+		revoked += st.Revocations
 	}
-	r.ObserveInt64(ready, map[bool]int64{false: 0, true: 1}[allReady])
-	r.ObserveInt64(keys, int64(fewest))
+	r.ObserveInt64(g.ready, map[bool]int64{false: 0, true: 1}[allReady])
+	r.ObserveInt64(g.keys, int64(fewest))
 	if !oldest.IsZero() {
-		r.ObserveFloat64(age, time.Since(oldest).Seconds())
+		r.ObserveFloat64(g.age, time.Since(oldest).Seconds())
 	}
-	r.ObserveInt64(entries, int64(cached))
+	r.ObserveInt64(g.entries, int64(cached))
+	r.ObserveInt64(g.revocations, int64(revoked))
 }
