@@ -18,6 +18,11 @@
 // claims. The middleware package adapts a Validator to net/http; Validate
 // can be called directly from anywhere else.
 //
+// To operate it, Config.Observer is told of every validation, key fetch
+// and introspection call (the adapters/otel module makes OpenTelemetry
+// metrics and spans of them), and Validator.Status answers readiness
+// probes without waiting: see docs/operations.md.
+//
 // Security properties: the token never chooses how it is verified (the
 // algorithm allow-list and the authority's keys do; jwk, jku, x5u, x5c and
 // crit headers are refused), failures fail closed (an unreachable
