@@ -11,6 +11,7 @@
 #
 #   bench/observer.sh 246bcd0            # 40 rounds of 5 passes of 100 ms
 #   ROUNDS=60 BENCH='Validate/alg=ES256/lib=bearer-warm$' bench/observer.sh 246bcd0
+#   PKG=. BENCH='Validate/(RS256|ES256)/warm$' bench/observer.sh 246bcd0   # the core's own
 set -euo pipefail
 cd "$(dirname "$0")"
 export GOWORK=off
@@ -19,14 +20,15 @@ ROUNDS=${ROUNDS:-40}
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-100ms}
 BENCH=${BENCH:-Validate/alg=(RS256|ES256)/lib=bearer-warm$}
+PKG=${PKG:-bench} # the benchmarks' directory, from the repository's root
 # benchstat, pinned as in run.sh.
 BENCHSTAT=(go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git -C .. archive "$BASE" | tar -x -C "$tmp"
-(cd "$tmp/bench" && go test -c -o "$tmp/before.test")
-go test -c -o "$tmp/after.test"
+(cd "$tmp/$PKG" && go test -c -o "$tmp/before.test")
+(cd "../$PKG" && go test -c -o "$tmp/after.test")
 for i in $(seq "$ROUNDS"); do
 	order=(before after)
 	if ((i % 2 == 0)); then order=(after before); fi
