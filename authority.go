@@ -46,6 +46,7 @@ type provider struct {
 	running   bool
 	lastStart time.Time
 	lastErr   error
+	cause     context.Context // of the request that woke the loop, for an Observer
 }
 
 func newProvider(ctx context.Context, s *settings) (*provider, error) {
@@ -81,6 +82,9 @@ func (p *provider) get(ctx context.Context) (*remote, error) {
 		p.mu.Unlock()
 		return nil, errUnavailable(err, minAttemptSpacing-since)
 	}
+	if p.s.Observer != nil && p.cause == nil {
+		p.cause = causeOf(ctx)
+	}
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -108,12 +112,18 @@ func (p *provider) get(ctx context.Context) (*remote, error) {
 func (p *provider) run() {
 	defer p.wg.Done()
 	backoff := 500 * time.Millisecond
+	trigger := triggerStart
 	for {
 		p.mu.Lock()
 		p.running, p.lastStart = true, time.Now()
+		cause := p.cause
+		if cause != nil && trigger != triggerStart {
+			trigger = triggerRequest
+		}
+		p.cause = nil
 		p.mu.Unlock()
 
-		r, err := p.discover()
+		r, err := p.discover(cause, trigger)
 		if err == nil {
 			// Before waking the waiters, which look for it.
 			p.current.Store(r)
@@ -132,6 +142,7 @@ func (p *provider) run() {
 			return
 		}
 		p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is", "authority", redactURL(p.s.Authority), "error", err)
+		trigger = triggerRetry
 
 		delay := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(2*backoff, maxBackoff)
@@ -159,15 +170,21 @@ func (p *provider) run() {
 
 // discover fetches the metadata (unless Config.JWKSURL stands in for it)
 // and, unless every token is introspected with unsigned responses, the
-// first key set; both must succeed for the authority to be usable.
-func (p *provider) discover() (*remote, error) {
+// first key set; both must succeed for the authority to be usable. cause
+// and trigger are for an Observer: the request that woke the attempt, if
+// one did (nil otherwise), and why it was made.
+func (p *provider) discover(cause context.Context, trigger string) (*remote, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.s.Timeout)
 	defer cancel()
 	// Without a discovery document the configuration names the issuer and
 	// the keys; from here on they are kept exactly as discovered ones.
 	r, jwksURL := &remote{issuer: p.s.issuer}, p.s.JWKSURL
 	if jwksURL == "" {
+		start := time.Now()
 		md, err := discover(ctx, p.s.HTTPClient, p.s.Authority)
+		if p.s.Observer != nil {
+			p.s.Observer.Refreshed(causeOf(cause), Refresh{Document: "discovery", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)})
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +198,7 @@ func (p *provider) discover() (*remote, error) {
 		return nil, errors.New("discovery document has no jwks_uri")
 	}
 	r.keys = newKeySet(jwksURL, p.s, p.ctx, &p.wg)
-	if err := r.keys.refresh(ctx); err != nil {
+	if err := r.keys.refresh(ctx, triggerStart); err != nil {
 		return nil, err
 	}
 	p.wg.Add(1)

@@ -18,6 +18,11 @@
 // claims. The middleware package adapts a Validator to net/http; Validate
 // can be called directly from anywhere else.
 //
+// To operate it, Config.Observer is told of every validation, key fetch
+// and introspection call (the adapters/otel module makes OpenTelemetry
+// metrics and spans of them), and Validator.Status answers readiness
+// probes without waiting: see docs/operations.md.
+//
 // Security properties: the token never chooses how it is verified (the
 // algorithm allow-list and the authority's keys do; jwk, jku, x5u, x5c and
 // crit headers are refused), failures fail closed (an unreachable
@@ -91,17 +96,27 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	if v.multi != nil {
 		return v.multi.validate(ctx, token)
 	}
-	c, err := v.validate(ctx, token)
+	if v.s.Observer != nil {
+		return v.observed(ctx, token)
+	}
+	c, _, err := v.judge(ctx, token)
+	return c, err
+}
+
+// judge is Validate for one authority; it also says where the answer
+// came from, for an Observer.
+func (v *Validator) judge(ctx context.Context, token string) (*Claims, string, error) {
+	c, source, err := v.validate(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, source, err
 	}
 	if err := v.checkRevoked(token, c); err != nil {
-		return nil, err
+		return nil, source, err
 	}
 	if err := v.checkRequired(c); err != nil {
-		return nil, err
+		return nil, source, err
 	}
-	return c, nil
+	return c, source, nil
 }
 
 // checkRequired checks Config.RequiredScopes.
@@ -112,12 +127,12 @@ func (v *Validator) checkRequired(c *Claims) error {
 	return v.s.RequiredScopes.Check(c)
 }
 
-func (v *Validator) validate(ctx context.Context, token string) (*Claims, error) {
+func (v *Validator) validate(ctx context.Context, token string) (*Claims, string, error) {
 	if token == "" {
-		return nil, errNoToken()
+		return nil, sourceNone, errNoToken()
 	}
 	if len(token) > v.s.MaxTokenSize {
-		return nil, errInvalidToken(ErrTooLarge)
+		return nil, sourceNone, errInvalidToken(ErrTooLarge)
 	}
 	// A cached token passed validation as a JWT, so a hit needs no other
 	// look at it: the lookup comes first, before the shape check.
@@ -127,7 +142,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 		if c, ok := v.cache.get(h, time.Now()); ok {
 			// A copy: a handler that changed the cached claims would
 			// change what later requests with this token may do.
-			return c.clone(), nil
+			return c.clone(), sourceCache, nil
 		}
 	}
 	jws := looksLikeJWS(token)
@@ -140,19 +155,19 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, error)
 	// Shape is checked before the authority is consulted: garbage is a
 	// 401 even while the authority is down.
 	if !jws {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, sourceLocal, errInvalidToken(ErrMalformed)
 	}
 	if v.cache != nil {
 		v.cache.miss() // counted here: not every token looked up is a JWT
 	}
 	c, key, err := v.validateLocal(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, sourceLocal, err
 	}
 	if v.cache != nil && v.cache.put(h, c, key, time.Now()) {
-		return c.clone(), nil
+		return c.clone(), sourceLocal, nil
 	}
-	return c, nil
+	return c, sourceLocal, nil
 }
 
 // validateLocal validates a JWS-shaped token locally, without the cache.

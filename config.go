@@ -266,6 +266,11 @@ type Config struct {
 	// received between the replicas of this API; by default they stay in
 	// this process. See RevocationStore.
 	RevocationStore RevocationStore
+
+	// Observer, if set, is told of every validation, fetch of the
+	// authority's metadata or keys, and introspection call, for metrics
+	// and traces (see Observer and the adapters/otel module).
+	Observer Observer
 }
 
 // settings is Config with defaults applied and inputs checked.

@@ -423,25 +423,32 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 // introspect is Introspect without the copy: its Result may be shared
 // with other callers and the cache, and must not be changed or handed out.
 func (in *Introspector) introspect(ctx context.Context, token string) (*Result, error) {
+	r, _, err := in.lookup(ctx, token)
+	return r, err
+}
+
+// lookup is introspect that also reports whether the answer came from the
+// cache, for an Observer.
+func (in *Introspector) lookup(ctx context.Context, token string) (*Result, bool, error) {
 	if token == "" {
-		return nil, errNoToken()
+		return nil, false, errNoToken()
 	}
 	if len(token) > in.s.MaxTokenSize {
-		return nil, errInvalidToken(ErrTooLarge)
+		return nil, false, errInvalidToken(ErrTooLarge)
 	}
 	key := cacheKey(token)
 	if r, ok := in.store.Get(ctx, key); ok {
-		return r, nil
+		return r, true, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, errUnavailable(err, retryAfterIntrospection)
+		return nil, false, errUnavailable(err, retryAfterIntrospection)
 	}
 	c := in.join(ctx, key, token)
 	select {
 	case <-c.done:
-		return c.res, c.err
+		return c.res, false, c.err
 	case <-ctx.Done():
-		return nil, errUnavailable(fmt.Errorf("waiting for introspection: %w", ctx.Err()), retryAfterIntrospection)
+		return nil, false, errUnavailable(fmt.Errorf("waiting for introspection: %w", ctx.Err()), retryAfterIntrospection)
 	}
 }
 
@@ -471,8 +478,12 @@ func (in *Introspector) join(ctx context.Context, key, token string) *call {
 	in.calls[key] = c
 	in.inflight++
 	gen := in.gen.Load()
+	var cause context.Context
+	if in.s.Observer != nil {
+		cause = causeOf(ctx)
+	}
 	in.work(func() {
-		c.res, c.err = in.flight(key, token, gen)
+		c.res, c.err = in.flight(cause, key, token, gen)
 		in.mu.Lock()
 		if in.calls[key] == c {
 			delete(in.calls, key)
@@ -595,8 +606,9 @@ func (in *Introspector) Close() error {
 }
 
 // flight is the one call shared by concurrent Introspects of a token; gen
-// is the Invalidate count when it was started.
-func (in *Introspector) flight(key, token string, gen uint64) (*Result, error) {
+// is the Invalidate count when it was started, cause the first caller's
+// context for an Observer (nil without one).
+func (in *Introspector) flight(cause context.Context, key, token string, gen uint64) (*Result, error) {
 	ctx, cancel := context.WithTimeout(in.ctx, in.s.Timeout)
 	defer cancel()
 	// A caller that missed the cache just as the previous call ended
@@ -604,7 +616,7 @@ func (in *Introspector) flight(key, token string, gen uint64) (*Result, error) {
 	if r, ok := in.store.Get(ctx, key); ok {
 		return r, nil
 	}
-	res, err := in.call(ctx, token)
+	res, err := in.observedCall(ctx, cause, token)
 	if err != nil {
 		return nil, err
 	}
@@ -628,6 +640,21 @@ func (in *Introspector) ttl(res *Result, now time.Time) time.Duration {
 		ttl = min(ttl, res.ExpiresAt.Sub(now))
 	}
 	return ttl
+}
+
+// observedCall is call, reported to the Observer if there is one.
+func (in *Introspector) observedCall(ctx, cause context.Context, token string) (*Result, error) {
+	if in.s.Observer == nil {
+		return in.call(ctx, token)
+	}
+	start := time.Now()
+	res, err := in.call(ctx, token)
+	e := IntrospectionCall{Err: err, Start: start, Duration: time.Since(start)}
+	if err == nil {
+		e.Active = res.Active
+	}
+	in.s.Observer.Introspected(cause, e)
+	return res, err
 }
 
 // call makes one introspection request.

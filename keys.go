@@ -42,6 +42,7 @@ type keySet struct {
 	window  time.Duration
 	ctx     context.Context // ends with the Validator
 	wg      *sync.WaitGroup
+	obs     Observer // nil if none
 
 	keys atomic.Pointer[[]*publicKey]
 
@@ -59,12 +60,18 @@ type keySet struct {
 	// (keyFetchBurst-1)*window.
 	full   time.Time
 	absent map[string]time.Time // kid → when a post-arrival fetch showed it missing
+
+	// For an Observer and Status: what caused the fetch wanted next (the
+	// first to ask for it), and when the keys in use were fetched.
+	trigger string
+	cause   context.Context
+	fetched time.Time
 }
 
 func newKeySet(url string, s *settings, ctx context.Context, wg *sync.WaitGroup) *keySet {
 	return &keySet{
 		url: url, client: s.HTTPClient, log: s.Logger, timeout: s.Timeout, window: s.KeyRefreshWindow,
-		ctx: ctx, wg: wg, ended: make(chan struct{}), kick: make(chan struct{}, 1),
+		ctx: ctx, wg: wg, obs: s.Observer, ended: make(chan struct{}), kick: make(chan struct{}, 1),
 	}
 }
 
@@ -132,7 +139,7 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, er
 		ks.mu.Unlock()
 		return nil, errInvalidToken(ErrUnknownKey)
 	}
-	n := ks.requestLocked(false)
+	n := ks.requestLocked(ctx, triggerUnknownKid)
 	ks.mu.Unlock()
 	if err := ks.await(ctx, n); err != nil {
 		return nil, err
@@ -158,10 +165,11 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, er
 }
 
 // refresh fetches the key set now, not rate-limited, and returns the
-// result of a fetch begun after the call.
-func (ks *keySet) refresh(ctx context.Context) error {
+// result of a fetch begun after the call. trigger says why, for an
+// Observer.
+func (ks *keySet) refresh(ctx context.Context, trigger string) error {
 	ks.mu.Lock()
-	n := ks.requestLocked(true)
+	n := ks.requestLocked(ctx, trigger)
 	ks.mu.Unlock()
 	if err := ks.await(ctx, n); err != nil {
 		return err
@@ -172,11 +180,15 @@ func (ks *keySet) refresh(ctx context.Context) error {
 }
 
 // requestLocked asks for a fetch that begins after now and returns its
-// number, starting the fetch loop if it is not running.
-func (ks *keySet) requestLocked(urgent bool) uint64 {
+// number, starting the fetch loop if it is not running. Only fetches for
+// unknown kids are rate-limited.
+func (ks *keySet) requestLocked(ctx context.Context, trigger string) uint64 {
 	n := ks.started + 1
+	if n > ks.wanted && ks.obs != nil {
+		ks.trigger, ks.cause = trigger, causeOf(ctx)
+	}
 	ks.wanted = max(ks.wanted, n)
-	if urgent {
+	if trigger != triggerUnknownKid {
 		ks.urgent = true
 		select {
 		case ks.kick <- struct{}{}:
@@ -250,19 +262,36 @@ func (ks *keySet) loop() {
 		}
 		ks.urgent = false
 		ks.started++
-		n := ks.started
+		n, trigger, cause := ks.started, ks.trigger, ks.cause
+		ks.cause = nil
 		ks.mu.Unlock()
 
+		start := time.Now()
 		ctx, cancel := context.WithTimeout(ks.ctx, ks.timeout)
 		err := ks.fetch(ctx)
 		cancel()
+		if ks.obs != nil {
+			ks.observe(cause, trigger, err, start)
+		}
 
 		ks.mu.Lock()
 		ks.done, ks.lastErr = n, err
+		if err == nil {
+			ks.fetched = time.Now()
+		}
 		close(ks.ended)
 		ks.ended = make(chan struct{})
 		ks.mu.Unlock()
 	}
+}
+
+// observe reports a fetch that began at start to the Observer.
+func (ks *keySet) observe(cause context.Context, trigger string, err error, start time.Time) {
+	e := Refresh{Document: "jwks", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)}
+	if err == nil {
+		e.Keys = len(*ks.keys.Load())
+	}
+	ks.obs.Refreshed(causeOf(cause), e)
 }
 
 // earliestLimitedLocked is when the rate limit lets the next fetch caused
@@ -344,7 +373,7 @@ func (ks *keySet) refreshEvery(interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		err := ks.refresh(ks.ctx)
+		err := ks.refresh(ks.ctx, triggerInterval)
 		delay, retry = nextRefresh(interval, retry, err != nil && ks.ctx.Err() == nil)
 	}
 }

@@ -20,9 +20,9 @@ func (v *Validator) startIntrospection() {
 // introspect validates a token at the introspection endpoint, then checks
 // the answer as it would a JWT's claims: the endpoint vouches for the
 // token, not for its being meant for this API now.
-func (v *Validator) introspect(ctx context.Context, token string) (*Claims, error) {
+func (v *Validator) introspect(ctx context.Context, token string) (*Claims, string, error) {
 	if !alphabet.IsB64Token(token) {
-		return nil, errInvalidToken(ErrMalformed)
+		return nil, sourceIntrospection, errInvalidToken(ErrMalformed)
 	}
 	// Without credentials there is no one to ask: a token that is not a
 	// JWT is then not one this API can accept.
@@ -32,14 +32,18 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 				"set Config.ClientID (and ClientSecret) to accept reference tokens, or ModeJWT to refuse them without this warning",
 				"token", Fingerprint(token))
 		})
-		return nil, errInvalidToken(ErrNoIntrospection)
+		return nil, sourceIntrospection, errInvalidToken(ErrNoIntrospection)
 	}
-	res, err := v.in.introspect(ctx, token)
+	res, cached, err := v.in.lookup(ctx, token)
+	source := sourceIntrospection
+	if cached {
+		source = sourceCache
+	}
 	if err != nil {
-		return nil, err
+		return nil, source, err
 	}
 	if !res.Active {
-		return nil, errInvalidToken(ErrInactive)
+		return nil, source, errInvalidToken(ErrInactive)
 	}
 	c := res.Claims
 	// The same rules as for a JWT's claims, but that exp may be absent: a
@@ -47,16 +51,16 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 	// a token that is not valid yet.
 	now := time.Now()
 	if res.hasExp && !now.Before(c.ExpiresAt.Add(v.s.leeway)) {
-		return nil, errInvalidToken(ErrExpired)
+		return nil, source, errInvalidToken(ErrExpired)
 	}
 	if err := v.checkNotBefore(c, now); err != nil {
-		return nil, err
+		return nil, source, err
 	}
 	if !res.accessToken() {
-		return nil, errInvalidToken(ErrTokenType)
+		return nil, source, errInvalidToken(ErrTokenType)
 	}
 	if c.Issuer != "" && !v.isIssuer(c.Issuer) {
-		return nil, errInvalidToken(ErrIssuer)
+		return nil, source, errInvalidToken(ErrIssuer)
 	}
 	// With Audience configured, aud must name this API, as in a JWT: an
 	// answer without aud is refused, since nothing then says the token
@@ -64,10 +68,10 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 	// authority. For an authority whose answers carry no aud, configure
 	// RequiredScopes instead of Audience.
 	if err := v.checkAudience(c.Audience); err != nil {
-		return nil, err
+		return nil, source, err
 	}
 	// res is shared with the cache and other callers.
-	return c.clone(), nil
+	return c.clone(), source, nil
 }
 
 // isIssuer reports whether iss names the authority: exactly the discovered

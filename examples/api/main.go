@@ -1,13 +1,15 @@
 // Command api is the walkthrough's protected API: GET /values answers two
 // random digits to a caller with a valid token, GET /identity echoes the
 // token's claims, POST /signout revokes the caller's session, GET /healthz
-// needs no token, and POST
-// /backchannel-logout is where the authority signs a user out (register it
-// as the backchannel_logout_uri of the client -client-id names).
+// needs no token, GET /readyz says whether the authority's keys are at
+// hand, and POST /backchannel-logout is where the authority signs a user
+// out (register it as the backchannel_logout_uri of the client -client-id
+// names).
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
 //	go run ./examples/api -redis redis://127.0.0.1:6379/0   # one of several replicas
+//	go run ./examples/api -metrics prometheus  # OpenTelemetry metrics at GET /metrics
 //
 // It is the whole setup of an API, in the order it happens, to copy: the
 // Validator (bearer.New), the routes and their guard, a CORS layer in front
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
 	leeway := fs.Duration("leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
 	redisURL := fs.String("redis", "", "share revocations, seen logout tokens and introspection answers with the other replicas through the Redis at `URL` (redis://[:password@]host:port/db, rediss:// for TLS)")
+	metricsTo := fs.String("metrics", "", "export OpenTelemetry metrics: `stdout|prometheus` (at GET /metrics); empty: none")
+	metricsInterval := fs.Duration("metrics-interval", time.Minute, "how often -metrics stdout exports")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +109,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("-mode %q: want auto, jwt or introspection", *mode)
 	}
+	// The metrics go on until the Validator is closed: deferred first,
+	// their shutdown runs last, and exports what the last requests did.
+	m, err := newMetrics(*metricsTo, stdout, *metricsInterval)
+	if err != nil {
+		return err
+	}
+	defer m.shutdown(context.Background())
+	if m.observer != nil {
+		cfg.Observer = m.observer
+	}
 	// With -redis, the replicas share one truth: a revocation made on one
 	// holds on all, and a token introspected by one is known to all. The
 	// Store outlives the Validator: its Close is deferred first.
@@ -123,6 +137,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer v.Close()
+	if m.observer != nil {
+		m.observer.Watch(v)
+	}
 
 	// Listen first, so that a bad -addr fails at once.
 	l, err := net.Listen("tcp", *addr)
@@ -132,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Preflights carry no token: the CORS layer answers them in front of
 	// the guards, which refuse every request without one.
 	srv := &http.Server{
-		Handler:           cors(*corsOrigins, routes(v)),
+		Handler:           cors(*corsOrigins, routes(v, m.handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -152,8 +169,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, srv, l)
 }
 
-// routes is the API: every route and the guard in front of it.
-func routes(v *bearer.Validator) http.Handler {
+// routes is the API: every route and the guard in front of it, and
+// metrics, if given, at GET /metrics. (Serve them on an internal port in
+// production: they are not for the API's clients.)
+func routes(v *bearer.Validator, metrics http.Handler) http.Handler {
 	protect := middleware.New(v)
 	mux := http.NewServeMux()
 	mux.Handle("GET /values", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -166,6 +185,18 @@ func routes(v *bearer.Validator) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
+	// A readiness probe: Status never waits on the authority. Not ready
+	// means requests get 503 until discovery succeeds.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		st := v.Status()
+		if !st.Ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		writeJSON(w, map[string]any{"ready": st.Ready, "keys": st.Keys, "introspection_failing": st.IntrospectionFailing})
+	})
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.Handle("POST /backchannel-logout", v.LogoutHandler())
 	mux.Handle("POST /signout", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		signOut(w, r, v)

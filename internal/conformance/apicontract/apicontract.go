@@ -48,9 +48,25 @@ func Run(t *testing.T, run RunFunc) {
 	})
 }
 
+// Start runs the program with args on a free loopback port and waits
+// until it listens. output returns what it has printed; stop ends it and
+// waits for it, as the test's end does if stop was not called. An
+// example's tests of its own features start it so.
+func Start(t *testing.T, run RunFunc, args ...string) (base string, output func() string, stop func()) {
+	t.Helper()
+	base, out, stop := startStoppable(t, run, args...)
+	return base, out.String, stop
+}
+
 // start runs the program on a free loopback port until the test ends and
 // waits until it prints "listening"; it returns what it printed so far.
 func start(t *testing.T, run RunFunc, args ...string) (base string, out *testlog.Buffer) {
+	t.Helper()
+	base, out, _ = startStoppable(t, run, args...)
+	return base, out
+}
+
+func startStoppable(t *testing.T, run RunFunc, args ...string) (base string, out *syncBuffer, stop func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,12 +78,16 @@ func start(t *testing.T, run RunFunc, args ...string) (base string, out *testlog
 	out = &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"-addr", addr}, args...), out, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "listening"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not listening:\n%s", out.String())
@@ -84,7 +104,7 @@ func start(t *testing.T, run RunFunc, args ...string) (base string, out *testlog
 			t.Fatal(err)
 		}
 	}
-	return "http://" + addr, out
+	return "http://" + addr, out, stop
 }
 
 func send(t *testing.T, method, url string, header http.Header) (*http.Response, []byte) {

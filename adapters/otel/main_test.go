@@ -1,0 +1,13 @@
+package otelbearer_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package if any goroutine is left when its tests are
+// done: every validator, server and test authority is closed by then.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}

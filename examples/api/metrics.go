@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	otelbearer "github.com/accesstoken/bearer/adapters/otel"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	promexporter "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// metrics is where the Validator's metrics go: nowhere, stdout or
+// Prometheus, as -metrics says.
+type metrics struct {
+	observer *otelbearer.Observer // nil without -metrics
+	handler  http.Handler         // GET /metrics, for Prometheus
+	shutdown func(context.Context) error
+}
+
+// newMetrics sets up the OpenTelemetry meter provider for kind ("",
+// "stdout" or "prometheus") and the Observer that feeds it.
+func newMetrics(kind string, stdout io.Writer, interval time.Duration) (*metrics, error) {
+	var reader sdkmetric.Reader
+	m := &metrics{shutdown: func(context.Context) error { return nil }}
+	switch kind {
+	case "":
+		return m, nil
+	case "stdout":
+		exp, err := stdoutmetric.New(stdoutmetric.WithWriter(stdout))
+		if err != nil {
+			return nil, err
+		}
+		// Exported every interval, and once more at shutdown.
+		reader = sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(interval))
+	case "prometheus":
+		// A registry of our own: only what this program exports.
+		registry := prometheus.NewRegistry()
+		exp, err := promexporter.New(promexporter.WithRegisterer(registry))
+		if err != nil {
+			return nil, err
+		}
+		reader = exp
+		m.handler = promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
+	default:
+		return nil, fmt.Errorf("-metrics %q: want stdout or prometheus", kind)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	m.shutdown = mp.Shutdown
+	obs, err := otelbearer.New(otelbearer.WithMeterProvider(mp))
+	if err != nil {
+		return nil, err
+	}
+	m.observer = obs
+	return m, nil
+}

@@ -1,0 +1,81 @@
+package bearer
+
+import "time"
+
+// Status is what a Validator knows of its authority at a moment, for
+// readiness probes and dashboards. Reading it never waits on the network.
+type Status struct {
+	// Ready reports that the authority's metadata and keys have been
+	// fetched: Ready would return at once, and tokens are judged.
+	Ready bool
+	// Keys is the number of signing keys in use.
+	Keys int
+	// KeysFetched is when the keys in use were fetched, and so how old
+	// they are; zero for static keys, and before the first fetch.
+	KeysFetched time.Time
+	// LastError is why the latest attempt to discover the authority, or
+	// to fetch its keys, failed; nil if it succeeded. After a failed key
+	// refresh the last good keys stay in use: Ready stays true.
+	LastError error
+	// IntrospectionFailing reports that the latest introspection call
+	// failed (the endpoint unreachable, failing, or refusing the API's
+	// credentials), so that reference tokens not cached get 503.
+	IntrospectionFailing bool
+	// Revocations is the number of revocations kept (back-channel
+	// logouts, Revoke, RevokeToken), including expired ones not yet
+	// dropped.
+	Revocations int
+}
+
+// Status returns what v knows of its authority now. For a Validator made
+// by NewMulti it describes the authorities of MultiConfig.Authorities
+// together: Ready when all are, the fewest keys, the oldest key set, the
+// first error and all the revocations.
+func (v *Validator) Status() Status {
+	if v.multi != nil {
+		return v.multi.status()
+	}
+	var st Status
+	p := v.p
+	p.mu.Lock()
+	st.LastError = p.lastErr
+	p.mu.Unlock()
+	if r := p.current.Load(); r != nil {
+		st.Ready = true
+		if ks := r.keys; ks != nil {
+			if keys := ks.keys.Load(); keys != nil {
+				st.Keys = len(*keys)
+			}
+			ks.mu.Lock()
+			st.KeysFetched, st.LastError = ks.fetched, ks.lastErr
+			ks.mu.Unlock()
+		}
+	}
+	if v.in != nil {
+		st.IntrospectionFailing = v.in.failures.on.Load()
+	}
+	if v.revocations != nil {
+		st.Revocations = v.revocations.len()
+	}
+	return st
+}
+
+func (m *multi) status() Status {
+	st := Status{Ready: true}
+	for i, iss := range m.order {
+		s := m.fixed[issuerKey(iss)].Status()
+		st.Ready = st.Ready && s.Ready
+		if i == 0 || s.Keys < st.Keys {
+			st.Keys = s.Keys
+		}
+		if st.KeysFetched.IsZero() || (!s.KeysFetched.IsZero() && s.KeysFetched.Before(st.KeysFetched)) {
+			st.KeysFetched = s.KeysFetched
+		}
+		if st.LastError == nil {
+			st.LastError = s.LastError
+		}
+		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
+		st.Revocations += s.Revocations
+	}
+	return st
+}
