@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func start(t *testing.T, run RunFunc, args ...string) (base string, out *testlog
 	return base, out
 }
 
-func startStoppable(t *testing.T, run RunFunc, args ...string) (base string, out *syncBuffer, stop func()) {
+func startStoppable(t *testing.T, run RunFunc, args ...string) (base string, out *testlog.Buffer, stop func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
