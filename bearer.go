@@ -44,6 +44,7 @@ type Validator struct {
 
 	revocations     *revocationIndex // see revocation.go
 	revocationStore RevocationStore
+	dpop            *dpopSettings // see dpop.go; nil for NewMulti's
 
 	multi *multi       // set by NewMulti, with none of the above
 	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
@@ -60,11 +61,15 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	d, err := cfg.DPoP.settings(s.leeway, cfg.RevocationStore)
+	if err != nil {
+		return nil, err
+	}
 	p, err := newProvider(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{s: s, p: p, cache: newTokenCache(s)}
+	v := &Validator{s: s, p: p, cache: newTokenCache(s), dpop: d}
 	v.startIntrospection()
 	v.startRevocations()
 	return v, nil
@@ -72,8 +77,16 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 
 // Validate validates token and checks Config.RequiredScopes. On failure the
 // error is an *Error that matches one of ErrNoToken, ErrInvalidToken,
-// ErrInsufficientScope or ErrUnavailable with errors.Is.
+// ErrInsufficientScope or ErrUnavailable with errors.Is. A token bound to
+// a DPoP key or a client certificate (cnf) is refused (ErrBinding): its
+// binding can only be checked with ValidatePresentation.
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	return v.ValidatePresentation(ctx, Presentation{Token: token})
+}
+
+// validateToken is Validate without a look at how the token was
+// presented.
+func (v *Validator) validateToken(ctx context.Context, token string) (*Claims, error) {
 	if v.multi != nil {
 		return v.multi.validate(ctx, token)
 	}

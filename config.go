@@ -266,6 +266,12 @@ type Config struct {
 	// received between the replicas of this API; by default they stay in
 	// this process. See RevocationStore.
 	RevocationStore RevocationStore
+
+	// DPoP says how DPoP-bound tokens (RFC 9449) are accepted; the zero
+	// value accepts them with proofs, and unbound tokens as Bearer
+	// tokens. See DPoPConfig. Certificate-bound tokens (RFC 8705) need no
+	// setting: see Presentation.ClientCertificate.
+	DPoP DPoPConfig
 }
 
 // settings is Config with defaults applied and inputs checked.

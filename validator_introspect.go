@@ -67,7 +67,9 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, erro
 		return nil, err
 	}
 	// res is shared with the cache and other callers.
-	return c.clone(), nil
+	c = c.clone()
+	c.dpopType = strings.EqualFold(res.TokenType, "DPoP")
+	return c, nil
 }
 
 // isIssuer reports whether iss names the authority: exactly the discovered

@@ -1,0 +1,115 @@
+package bearer
+
+import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/big"
+)
+
+// proofKey is the public key a DPoP proof embeds (RFC 9449 §4.2).
+type proofKey struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+}
+
+// privateMembers are the JWK members of private and symmetric keys (RFC
+// 7518 §6): a proof's key must have none (§4.3 point 7).
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// b64url refuses what a canonical encoding would not produce, so that one
+// key has one thumbprint.
+var b64url = base64.RawURLEncoding.Strict()
+
+var errProofKey = errors.New("unusable DPoP proof key")
+
+// parseProofKey reads the jwk header of a proof and returns the key and
+// its RFC 7638 SHA-256 thumbprint, base64url-encoded.
+func parseProofKey(raw json.RawMessage) (any, string, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return nil, "", errProofKey
+	}
+	for _, name := range privateMembers {
+		if _, ok := members[name]; ok {
+			return nil, "", errProofKey
+		}
+	}
+	var k proofKey
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return nil, "", errProofKey
+	}
+	var key any
+	var canonical string // RFC 7638 §3.2: required members, in order, no white space
+	switch k.Kty {
+	case "EC":
+		curve, size := ecCurve(k.Crv)
+		x, errX := b64url.DecodeString(k.X)
+		y, errY := b64url.DecodeString(k.Y)
+		if curve == nil || errX != nil || errY != nil || len(x) != size || len(y) != size {
+			return nil, "", errProofKey
+		}
+		// ecdh refuses points off the curve.
+		if _, err := ecdhCurve(k.Crv).NewPublicKey(append(append([]byte{4}, x...), y...)); err != nil {
+			return nil, "", errProofKey
+		}
+		key = &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+		canonical = `{"crv":"` + k.Crv + `","kty":"EC","x":"` + k.X + `","y":"` + k.Y + `"}`
+	case "RSA":
+		n, errN := b64url.DecodeString(k.N)
+		e, errE := b64url.DecodeString(k.E)
+		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 || n[0] == 0 || e[0] == 0 {
+			return nil, "", errProofKey
+		}
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		// As for the authority's keys: no RSA key under 2048 bits.
+		if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
+			return nil, "", errProofKey
+		}
+		key = pub
+		canonical = `{"e":"` + k.E + `","kty":"RSA","n":"` + k.N + `"}`
+	case "OKP":
+		x, err := b64url.DecodeString(k.X)
+		if k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
+			return nil, "", errProofKey
+		}
+		key = ed25519.PublicKey(x)
+		canonical = `{"crv":"Ed25519","kty":"OKP","x":"` + k.X + `"}`
+	default:
+		return nil, "", errProofKey
+	}
+	sum := sha256.Sum256([]byte(canonical))
+	return key, base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+func ecCurve(crv string) (elliptic.Curve, int) {
+	switch crv {
+	case "P-256":
+		return elliptic.P256(), 32
+	case "P-384":
+		return elliptic.P384(), 48
+	case "P-521":
+		return elliptic.P521(), 66
+	}
+	return nil, 0
+}
+
+func ecdhCurve(crv string) ecdh.Curve {
+	switch crv {
+	case "P-384":
+		return ecdh.P384()
+	case "P-521":
+		return ecdh.P521()
+	}
+	return ecdh.P256()
+}
