@@ -145,7 +145,7 @@ func (g *guard) fail(ctx context.Context, method, token string, err error) (meta
 	if code == codes.Unavailable {
 		md.Set("retry-after", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	} else {
-		md.Set("www-authenticate", e.Challenge(g.realm))
+		md.Set("www-authenticate", e.Challenges(g.realm)...)
 	}
 	msg := e.Description
 	if e.Scope != "" {
