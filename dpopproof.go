@@ -188,9 +188,18 @@ func normalURI(raw string) (string, bool) {
 		p = "/"
 	}
 	// Decoding and encoding again normalises percent-encoding.
-	// An encoded slash stays encoded: it is not the same as a slash.
+	// An encoded slash stays encoded, since it is not a slash: such a
+	// path only has its escapes in upper case.
 	if dec, err := url.PathUnescape(p); err == nil && !strings.Contains(strings.ToUpper(p), "%2F") {
 		p = (&url.URL{Path: dec}).EscapedPath()
+	} else {
+		b := []byte(p)
+		for i := range b {
+			if i >= 1 && (b[i-1] == '%' || (i >= 2 && b[i-2] == '%')) && b[i] >= 'a' && b[i] <= 'f' {
+				b[i] -= 'a' - 'A'
+			}
+		}
+		p = string(b)
 	}
 	if clean := path.Clean(p); clean != p {
 		if strings.HasSuffix(p, "/") && clean != "/" {
