@@ -13,7 +13,9 @@ import (
 	"math/big"
 )
 
-// proofKey is the public key a DPoP proof embeds (RFC 9449 §4.2).
+// proofKey is the public key a DPoP proof embeds (RFC 9449 §4.2), and
+// the members of private and symmetric keys (RFC 7518 §6), of which it
+// must have none (§4.3 point 7).
 type proofKey struct {
 	Kty string `json:"kty"`
 	Crv string `json:"crv"`
@@ -21,11 +23,20 @@ type proofKey struct {
 	Y   string `json:"y"`
 	N   string `json:"n"`
 	E   string `json:"e"`
+
+	D   json.RawMessage `json:"d"`
+	P   json.RawMessage `json:"p"`
+	Q   json.RawMessage `json:"q"`
+	DP  json.RawMessage `json:"dp"`
+	DQ  json.RawMessage `json:"dq"`
+	QI  json.RawMessage `json:"qi"`
+	Oth json.RawMessage `json:"oth"`
+	K   json.RawMessage `json:"k"`
 }
 
-// privateMembers are the JWK members of private and symmetric keys (RFC
-// 7518 §6): a proof's key must have none (§4.3 point 7).
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+func (k *proofKey) private() bool {
+	return k.D != nil || k.P != nil || k.Q != nil || k.DP != nil || k.DQ != nil || k.QI != nil || k.Oth != nil || k.K != nil
+}
 
 // b64url refuses what a canonical encoding would not produce, so that one
 // key has one thumbprint.
@@ -36,17 +47,8 @@ var errProofKey = errors.New("unusable DPoP proof key")
 // parseProofKey reads the jwk header of a proof and returns the key and
 // its RFC 7638 SHA-256 thumbprint, base64url-encoded.
 func parseProofKey(raw json.RawMessage) (any, string, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
-		return nil, "", errProofKey
-	}
-	for _, name := range privateMembers {
-		if _, ok := members[name]; ok {
-			return nil, "", errProofKey
-		}
-	}
 	var k proofKey
-	if err := json.Unmarshal(raw, &k); err != nil {
+	if raw == nil || json.Unmarshal(raw, &k) != nil || k.private() {
 		return nil, "", errProofKey
 	}
 	var key any
