@@ -109,7 +109,8 @@ func (o *options) clientCertificate(r *http.Request) *x509.Certificate {
 		if v == "" {
 			return nil
 		}
-		text, err := url.QueryUnescape(v)
+		// Path unescaping: a "+" of the base64 stays a "+".
+		text, err := url.PathUnescape(v)
 		if err != nil {
 			return nil
 		}

@@ -294,13 +294,13 @@ func dpopCases(add func(ref string, cs ...Case)) {
 		Case{Name: "mTLS §3: certificate-bound token without a certificate", Guard: global, Token: certBound, Authorization: auth,
 			Want: invalidToken("certificate-bound token without a client certificate")},
 		Case{Name: "mTLS §3: certificate from a trusted field", Guard: Guard{Scope: Global, ClientCertificateHeader: "X-Client-Cert"}, Token: certBound, Authorization: auth,
-			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.QueryEscape(clientCertPEM())}}}, Want: ok(subAlice)},
+			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.PathEscape(clientCertPEM())}}}, Want: ok(subAlice)},
 		Case{Name: "mTLS §3: another certificate in the trusted field", Guard: Guard{Scope: Global, ClientCertificateHeader: "X-Client-Cert"}, Token: certBound, Authorization: auth,
-			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.QueryEscape(otherCertPEM())}}}, Want: invalidToken("client certificate does not match the token")},
+			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.PathEscape(otherCertPEM())}}}, Want: invalidToken("client certificate does not match the token")},
 		Case{Name: "mTLS §3: certificate field not trusted", Guard: global, Token: certBound, Authorization: auth,
-			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.QueryEscape(clientCertPEM())}}}, Want: invalidToken("certificate-bound token without a client certificate")},
+			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.PathEscape(clientCertPEM())}}}, Want: invalidToken("certificate-bound token without a client certificate")},
 		Case{Name: "mTLS §3: unbound token with a certificate", Guard: Guard{Scope: Global, ClientCertificateHeader: "X-Client-Cert"}, Token: valid, Authorization: auth,
-			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.QueryEscape(clientCertPEM())}}}, Want: ok(subAlice)},
+			HTTP: &HTTP{Header: http.Header{"X-Client-Cert": {url.PathEscape(clientCertPEM())}}}, Want: ok(subAlice)},
 	)
 }
 
