@@ -20,11 +20,23 @@ import (
 // token to it (cnf.jkt in a JWT, cnf in the introspection answer).
 func (a *authority) dpopToken(key *bearertest.DPoPKey, scope, resource string) string {
 	a.t.Helper()
+	tok, typ := a.boundToken("svc-es256", scope, resource, "DPoP", key.Proof(http.MethodPost, a.Issuer+"/token", ""))
+	if typ != "DPoP" {
+		a.t.Fatalf("token_type %q, want DPoP", typ)
+	}
+	return tok
+}
+
+// boundToken gets a client_credentials token for client with the
+// request field name set to value, which binds it; it returns the token
+// and its token_type.
+func (a *authority) boundToken(client, scope, resource, name, value string) (token, tokenType string) {
+	a.t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}, "resource": {resource}}
 	req, _ := http.NewRequest(http.MethodPost, a.Issuer+"/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("DPoP", key.Proof(http.MethodPost, a.Issuer+"/token", ""))
-	req.SetBasicAuth("svc-es256", svcSecret)
+	req.Header.Set(name, value)
+	req.SetBasicAuth(client, svcSecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
@@ -35,10 +47,10 @@ func (a *authority) dpopToken(key *bearertest.DPoPKey, scope, resource string) s
 		AccessToken string `json:"access_token"`
 		TokenType   string `json:"token_type"`
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.TokenType != "DPoP" {
-		a.t.Fatalf("DPoP token: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.AccessToken == "" {
+		a.t.Fatalf("%s token: %d %s", client, resp.StatusCode, body)
 	}
-	return out.AccessToken
+	return out.AccessToken, out.TokenType
 }
 
 // dpopCall calls the API presenting token with the DPoP scheme and the

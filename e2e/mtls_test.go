@@ -4,14 +4,12 @@ package e2e
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/accesstoken/bearer/internal/conformance"
@@ -24,24 +22,9 @@ import (
 // X-Client-Cert.
 func (a *authority) mtlsToken(cert tls.Certificate, resource string) string {
 	a.t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api"}, "resource": {resource}}
-	req, _ := http.NewRequest(http.MethodPost, a.Issuer+"/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Client-Cert", url.PathEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}))))
-	req.SetBasicAuth("svc-mtls", svcSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.AccessToken == "" {
-		a.t.Fatalf("certificate-bound token: %d %s", resp.StatusCode, body)
-	}
-	return out.AccessToken
+	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	tok, _ := a.boundToken("svc-mtls", "api", resource, "X-Client-Cert", url.PathEscape(string(pemCert)))
+	return tok
 }
 
 // TestCertificateBoundTokens: node-oidc-provider binds tokens, JWT and
