@@ -86,3 +86,24 @@ func TestDPoPNonces(t *testing.T) {
 		t.Error("a short secret was accepted")
 	}
 }
+
+// TestDPoPProofMembersOnce: a proof whose header or claims name a member
+// twice, in any case encoding/json would fold together, is malformed, so
+// that no reader could see another value.
+func TestDPoPProofMembersOnce(t *testing.T) {
+	for _, obj := range []string{
+		`{"htu":"a","htu":"b"}`,
+		`{"htu":"a","HTU":"b"}`,
+		`{"s":"a","ſ":"b"}`,
+		`{"typ":"dpop+jwt","Typ":"JWT"}`,
+	} {
+		var c proofClaims
+		if decodeSegmentJSON(b64url.EncodeToString([]byte(obj)), &c) == nil {
+			t.Errorf("%s accepted", obj)
+		}
+	}
+	var c proofClaims
+	if err := decodeSegmentJSON(b64url.EncodeToString([]byte(`{"htu":"a","x":{"htu":"b"}}`)), &c); err != nil || c.HTU != "a" {
+		t.Errorf("nested member of the same name: %v, htu %q", err, c.HTU)
+	}
+}

@@ -142,10 +142,13 @@ func decodeSegmentJSON(seg string, v any) error {
 	for dec.More() {
 		t, err := dec.Token()
 		name, ok := t.(string)
-		if err != nil || !ok || seen[strings.ToLower(name)] {
+		// Folded as encoding/json matches names: "HTU" or "htſ" would be
+		// read as htu.
+		key := foldName([]byte(name))
+		if err != nil || !ok || seen[key] {
 			return errProofJSON
 		}
-		seen[strings.ToLower(name)] = true
+		seen[key] = true
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
 			return errProofJSON
