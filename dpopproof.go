@@ -1,7 +1,6 @@
 package bearer
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -68,6 +67,9 @@ func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confi
 	}
 	// Points 6 and 7: signed by the embedded public key, which has no
 	// private part.
+	if h.JWK != nil && uniqueMembers(string(h.JWK)) != nil {
+		return errDPoPProof("DPoP proof key unusable")
+	}
 	key, thumbprint, err := parseProofKey(h.JWK)
 	if err != nil {
 		return errDPoPProof("DPoP proof key unusable")
@@ -131,31 +133,52 @@ var errProofJSON = errors.New("malformed DPoP proof")
 // see other values), nothing after the object.
 func decodeSegmentJSON(seg string, v any) error {
 	b, err := b64url.DecodeString(seg)
-	if err != nil || !utf8.Valid(b) || !isObject(b) {
+	if err != nil || !utf8.Valid(b) || uniqueMembers(string(b)) != nil || json.Unmarshal(b, v) != nil {
 		return errProofJSON
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil {
-		return errProofJSON
+	return nil
+}
+
+// uniqueMembers checks that obj is one JSON object whose members' names
+// all differ when case is folded, as encoding/json folds them to match
+// fields: "HTU" would be read as htu. Nested values are skipped: those
+// read into fields (the jwk) are checked on their own.
+func uniqueMembers(obj string) error {
+	sc := newScanner(obj)
+	s := &sc
+	if err := s.expect('{'); err != nil {
+		return err
 	}
-	seen := make(map[string]bool)
-	for dec.More() {
-		t, err := dec.Token()
-		name, ok := t.(string)
-		// Folded as encoding/json matches names: "HTU" or "htſ" would be
-		// read as htu.
-		key := foldName([]byte(name))
-		if err != nil || !ok || seen[key] {
-			return errProofJSON
+	var buf [8][]byte
+	names, fresh := nameSet{list: buf[:0]}, false
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			name, err := s.name()
+			if err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			if err := s.skip(0); err != nil {
+				return err
+			}
+			if names, fresh = names.add(name); !fresh {
+				return errDuplicateMember
+			}
+			if s.peek() != ',' {
+				break
+			}
+			s.i++
 		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return errProofJSON
+		if err := s.expect('}'); err != nil {
+			return err
 		}
 	}
-	if json.Unmarshal(b, v) != nil {
-		return errProofJSON
+	if s.ws(); s.i != len(s.b) {
+		return errJSON
 	}
 	return nil
 }
