@@ -141,46 +141,13 @@ func decodeSegmentJSON(seg string, v any) error {
 
 // uniqueMembers checks that obj is one JSON object whose members' names
 // all differ when case is folded, as encoding/json folds them to match
-// fields: "HTU" would be read as htu. Nested values are skipped: those
+// fields ("HTU" would be read as htu), with the reader of access-token
+// payloads, which also refuses escaped lone surrogates and registered
+// claims (iat, jti, …) of the wrong type. Nested values are skipped: those
 // read into fields (the jwk) are checked on their own.
 func uniqueMembers(obj string) error {
-	sc := newScanner(obj)
-	s := &sc
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	var buf [8][]byte
-	names, fresh := nameSet{list: buf[:0]}, false
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			name, err := s.name()
-			if err != nil {
-				return err
-			}
-			if err := s.expect(':'); err != nil {
-				return err
-			}
-			if err := s.skip(0); err != nil {
-				return err
-			}
-			if names, fresh = names.add(name); !fresh {
-				return errDuplicateMember
-			}
-			if s.peek() != ',' {
-				break
-			}
-			s.i++
-		}
-		if err := s.expect('}'); err != nil {
-			return err
-		}
-	}
-	if s.ws(); s.i != len(s.b) {
-		return errJSON
-	}
-	return nil
+	var w wireClaims
+	return decodeObject(obj, &w, nil)
 }
 
 // sameHTU reports whether a proof's htu names the request's URI, both
