@@ -190,7 +190,14 @@ func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*
 		return nil, d.refuse(err, dpop)
 	}
 	if v.multi != nil && c.by != nil && c.by.dpop != nil {
+		// Several authorities: the token named its own, whose mode rules.
 		d = c.by.dpop
+		switch {
+		case dpop && d.mode == DPoPDisabled:
+			return nil, errNoToken()
+		case !dpop && d.mode == DPoPRequired:
+			return nil, d.refuse(errBinding("DPoP required"), true)
+		}
 	}
 	cnf, err := readConfirmation(c)
 	if err != nil {

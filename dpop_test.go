@@ -164,3 +164,27 @@ func TestNewRefusesDPoPConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestDPoPWithSeveralAuthorities: with NewMulti, each authority's
+// DPoPConfig rules its tokens, once the token named it.
+func TestDPoPWithSeveralAuthorities(t *testing.T) {
+	a, b := bearertest.New(t), bearertest.New(t)
+	v := newMulti(t, bearer.MultiConfig{Authorities: []bearer.Config{
+		{Authority: a.Issuer(), Audience: []string{"api"}, Logger: quiet, DPoP: bearer.DPoPConfig{Mode: bearer.DPoPRequired}},
+		{Authority: b.Issuer(), Audience: []string{"api"}, Logger: quiet, DPoP: bearer.DPoPConfig{Mode: bearer.DPoPDisabled}},
+	}})
+	key := bearertest.NewDPoPKey("ES256")
+	ctx := context.Background()
+	plainA, boundA := a.Token(claims(nil)), a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	plainB, boundB := b.Token(claims(nil)), b.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	for range 2 { // validated, then from the shared cache
+		mustFail(t, v, plainA, bearer.ErrInvalidToken, bearer.ErrBinding)
+		if _, err := v.ValidatePresentation(ctx, dpopRequest(key, boundA, nil)); err != nil {
+			t.Errorf("a, DPoP: %v", err)
+		}
+		mustValid(t, v, plainB)
+		if _, err := v.ValidatePresentation(ctx, dpopRequest(key, boundB, nil)); !errors.Is(err, bearer.ErrNoToken) {
+			t.Errorf("b, DPoP scheme where it is disabled: %v", err)
+		}
+	}
+}
