@@ -81,7 +81,8 @@ var (
 // reasons are the reasons above, which NewError accepts as kinds.
 var reasons = []error{
 	ErrMalformed, ErrTooLarge, ErrAlgorithm, ErrHeader, ErrTokenType, ErrUnknownKey, ErrSignature,
-	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive, ErrNoIntrospection, ErrBinding, ErrDPoPProof, ErrDPoPNonce,
+	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive, ErrNoIntrospection,
+	ErrBinding, ErrDPoPProof, ErrDPoPNonce,
 }
 
 // RFC 6750 §3.1 error codes.
