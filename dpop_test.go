@@ -188,3 +188,21 @@ func TestDPoPWithSeveralAuthorities(t *testing.T) {
 		}
 	}
 }
+
+// TestNewErrorDPoPReasons: adapters build DPoP refusals with NewError and
+// get the RFC 9449 codes.
+func TestNewErrorDPoPReasons(t *testing.T) {
+	for reason, code := range map[error]string{
+		bearer.ErrDPoPProof: "invalid_dpop_proof",
+		bearer.ErrDPoPNonce: "use_dpop_nonce",
+		bearer.ErrBinding:   "invalid_token",
+	} {
+		e := bearer.NewError(reason, "")
+		if e.Status != 401 || e.Code != code || !errors.Is(e, bearer.ErrInvalidToken) || !errors.Is(e, reason) {
+			t.Errorf("NewError(%v) = %d %q", reason, e.Status, e.Code)
+		}
+		if got := e.Challenges("api"); len(got) != 1 || got[0] != e.Challenge("api") {
+			t.Errorf("NewError(%v).Challenges = %q", reason, got)
+		}
+	}
+}
