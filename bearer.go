@@ -54,6 +54,7 @@ type Validator struct {
 
 	revocations     *revocationIndex // see revocation.go
 	revocationStore RevocationStore
+	dpop            *dpopSettings // see dpop.go; nil for NewMulti's
 
 	multi *multi       // set by NewMulti, with none of the above
 	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
@@ -76,11 +77,15 @@ func newValidator(ctx context.Context, cfg Config, ownCache bool) (*Validator, e
 	if err != nil {
 		return nil, err
 	}
+	d, err := cfg.DPoP.settings(s.leeway, cfg.RevocationStore)
+	if err != nil {
+		return nil, err
+	}
 	p, err := newProvider(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{s: s, p: p}
+	v := &Validator{s: s, p: p, dpop: d}
 	if ownCache {
 		v.cache = newTokenCache(s)
 	}
@@ -91,16 +96,22 @@ func newValidator(ctx context.Context, cfg Config, ownCache bool) (*Validator, e
 
 // Validate validates token and checks Config.RequiredScopes. On failure the
 // error is an *Error that matches one of ErrNoToken, ErrInvalidToken,
-// ErrInsufficientScope or ErrUnavailable with errors.Is.
+// ErrInsufficientScope or ErrUnavailable with errors.Is. A token bound to
+// a DPoP key or a client certificate (cnf) is refused (ErrBinding): its
+// binding can only be checked with ValidatePresentation.
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	return v.ValidatePresentation(ctx, Presentation{Token: token})
+}
+
+// validateToken is Validate without a look at how the token was
+// presented; it also says where the answer came from (none for several
+// authorities, which report to no Observer).
+func (v *Validator) validateToken(ctx context.Context, token string) (*Claims, string, error) {
 	if v.multi != nil {
-		return v.multi.validate(ctx, token)
+		c, err := v.multi.validate(ctx, token)
+		return c, sourceNone, err
 	}
-	if v.s.Observer != nil {
-		return v.observed(ctx, token)
-	}
-	c, _, err := v.judge(ctx, token)
-	return c, err
+	return v.judge(ctx, token)
 }
 
 // judge is Validate for one authority; it also says where the answer

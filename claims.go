@@ -41,6 +41,9 @@ type Claims struct {
 	mapOnce sync.Once
 	m       map[string]any
 	by      *Validator // the authority's Validator that accepted the token, if known
+	// dpopType: an introspection answer's token_type was DPoP, so the
+	// token is DPoP-bound even if the answer omits cnf (RFC 9449 §6.2).
+	dpopType bool
 }
 
 // Authority returns the issuer identifier of the authority that accepted
@@ -160,6 +163,7 @@ func (c *Claims) cloneInto(b *claimsBlock) *Claims {
 		SessionID: c.SessionID,
 		raw:       c.raw,
 		by:        c.by,
+		dpopType:  c.dpopType,
 	}
 	d := &b.Claims
 	d.Audience = copyInto(b.aud[:], c.Audience)

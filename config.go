@@ -267,6 +267,12 @@ type Config struct {
 	// this process. See RevocationStore.
 	RevocationStore RevocationStore
 
+	// DPoP says how DPoP-bound tokens (RFC 9449) are accepted; the zero
+	// value accepts them with proofs, and unbound tokens as Bearer
+	// tokens. See DPoPConfig. Certificate-bound tokens (RFC 8705) need no
+	// setting: see Presentation.ClientCertificate.
+	DPoP DPoPConfig
+
 	// Observer, if set, is told of every validation, fetch of the
 	// authority's metadata or keys, and introspection call, for metrics
 	// and traces (see Observer and the adapters/otel module).

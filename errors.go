@@ -65,12 +65,24 @@ var (
 	// ErrNoIntrospection: the token is not a JWT, and without
 	// Config.ClientID the Validator cannot introspect it (ModeAuto).
 	ErrNoIntrospection = errors.New("introspection not configured")
+	// ErrBinding: the token is bound to a key or a certificate (cnf) that
+	// the request did not show: a DPoP-bound token presented as Bearer, a
+	// certificate-bound one without that certificate.
+	ErrBinding = errors.New("token binding not met")
+	// ErrDPoPProof: the DPoP proof is missing, malformed, replayed or does
+	// not match the request or the token (RFC 9449 §4.3):
+	// invalid_dpop_proof.
+	ErrDPoPProof = errors.New("invalid DPoP proof")
+	// ErrDPoPNonce: the DPoP proof lacks a nonce this API issued, or its
+	// nonce is stale (RFC 9449 §9): use_dpop_nonce.
+	ErrDPoPNonce = errors.New("DPoP nonce required")
 )
 
 // reasons are the reasons above, which NewError accepts as kinds.
 var reasons = []error{
 	ErrMalformed, ErrTooLarge, ErrAlgorithm, ErrHeader, ErrTokenType, ErrUnknownKey, ErrSignature,
 	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive, ErrNoIntrospection,
+	ErrBinding, ErrDPoPProof, ErrDPoPNonce,
 }
 
 // RFC 6750 §3.1 error codes.
@@ -97,9 +109,15 @@ type Error struct {
 	Scope string
 	// RetryAfter is how long a client should wait after a 503.
 	RetryAfter time.Duration
+	// DPoPNonce is the nonce a client must put in its next DPoP proof
+	// (RFC 9449 §9), sent in the DPoP-Nonce field; empty unless the
+	// Validator issues nonces.
+	DPoPNonce string
 
-	kind  error
-	cause error
+	kind      error
+	cause     error
+	challenge challengeSchemes // which schemes the challenges name; see Challenges
+	algs      string           // the DPoP algorithms, for a DPoP challenge
 }
 
 // Error says each thing once: the kind, the description unless the kind
@@ -141,7 +159,7 @@ func errInvalidRequest(description string) *Error {
 // errInvalidToken wraps a reason; the reason's text becomes the description,
 // so reasons must be fixed phrases, never formatted with token content.
 func errInvalidToken(reason error) *Error {
-	return &Error{Status: http.StatusUnauthorized, Code: codeInvalidToken, Description: reason.Error(), kind: ErrInvalidToken, cause: reason}
+	return &Error{Status: http.StatusUnauthorized, Code: tokenErrorCode(reason), Description: reason.Error(), kind: ErrInvalidToken, cause: reason}
 }
 
 func errInsufficientScope(scope string) *Error {
@@ -215,7 +233,9 @@ func WriteError(w http.ResponseWriter, realm string, err error, params ...Challe
 	if e == nil {
 		e = errUnavailable(nil, 0)
 	}
-	refusal.SetHeaders(w.Header(), e.Status, e.Challenge(realm, params...), e.RetryAfter)
+	challenges := e.Challenges(realm, params...)
+	refusal.SetHeaders(w.Header(), e.Status, challenges[0], e.RetryAfter)
+	refusal.AddDPoP(w.Header(), e.Status, challenges[1:], e.DPoPNonce)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.Status)
 	body, _ := json.Marshal(struct {
@@ -230,8 +250,14 @@ func WriteError(w http.ResponseWriter, realm string, err error, params ...Challe
 // `Bearer realm="api", error="invalid_token", error_description="token expired"`,
 // followed by params, such as ResourceMetadata, in their order.
 func (e *Error) Challenge(realm string, params ...ChallengeParam) string {
+	return e.render("Bearer", "", realm, params)
+}
+
+// render writes the challenge of scheme for e; algs, if set, comes first
+// (DPoP's list of proof algorithms).
+func (e *Error) render(scheme, algs, realm string, params []ChallengeParam) string {
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(scheme)
 	sep := " "
 	param := func(name, value string) {
 		if value == "" {
@@ -244,6 +270,7 @@ func (e *Error) Challenge(realm string, params ...ChallengeParam) string {
 		b.WriteString(`"`)
 		sep = ", "
 	}
+	param("algs", algs)
 	param("realm", realm)
 	param("error", e.Code)
 	if e.Code != "" {

@@ -100,14 +100,14 @@ const (
 
 // observed is Validate with an Observer: it times the validation and
 // reports it.
-func (v *Validator) observed(ctx context.Context, token string) (*Claims, error) {
+func (v *Validator) observed(ctx context.Context, p Presentation) (*Claims, error) {
 	start := time.Now()
-	c, source, err := v.judge(ctx, token)
+	c, source, err := v.present(ctx, p)
 	format := "opaque"
 	switch {
-	case token == "":
+	case p.Token == "":
 		format = ""
-	case looksLikeJWS(token):
+	case looksLikeJWS(p.Token):
 		format = "jwt"
 	}
 	v.s.Observer.Validated(ctx, Validation{Format: format, Source: source, Err: err, Start: start, Duration: time.Since(start)})

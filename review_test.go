@@ -105,11 +105,11 @@ func TestReview4_TypedClaimsAndDecodeAgree(t *testing.T) {
 		})
 	}
 	// The same name in different objects is no duplicate.
-	c := mustValid(t, v, signRaw(a, stdHeader, `{"iss":"{iss}","aud":"api","exp":{exp},"sub":"alice","subject":"x","cnf":{"jkt":"t"},"x":[{"a":1},{"a":2}]}`))
+	c := mustValid(t, v, signRaw(a, stdHeader, `{"iss":"{iss}","aud":"api","exp":{exp},"sub":"alice","subject":"x","cnf":{"kid":"t"},"x":[{"a":1},{"a":2}]}`))
 	var d struct {
 		Sub string `json:"sub"`
 		Cnf struct {
-			JKT string `json:"jkt"`
+			JKT string `json:"kid"`
 		} `json:"cnf"`
 	}
 	if err := c.Decode(&d); err != nil || d.Sub != c.Subject || d.Sub != "alice" || d.Cnf.JKT != "t" || c.Map()["sub"] != c.Subject {
@@ -212,7 +212,7 @@ func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
 		"(c) Keycloak ID":        {bearertest.Claims{"typ": "ID"}, bearer.ErrTokenType},
 		"(c) Bearer":             {bearertest.Claims{"token_type": "Bearer"}, nil},
 		"(c) bearer":             {bearertest.Claims{"token_type": "bearer"}, nil},
-		"(c) DPoP":               {bearertest.Claims{"token_type": "DPoP"}, nil},
+		"(c) DPoP":               {bearertest.Claims{"token_type": "DPoP"}, bearer.ErrBinding}, // bound: Validate cannot check a proof
 		"(c) access_token":       {bearertest.Claims{"token_type": "access_token"}, nil},
 		"(c) RFC 8693 access":    {bearertest.Claims{"token_type": "urn:ietf:params:oauth:token-type:access_token"}, nil},
 		"(c) Hydra access":       {bearertest.Claims{"token_use": "access_token"}, nil},
@@ -543,7 +543,7 @@ func TestIssue17_IntrospectionOutageLoggedAsTransitions(t *testing.T) {
 func TestReview9_CachedClaimsNotShared(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}}))
-	c := bearertest.Claims{"aud": "api", "sub": "alice", "scope": "api read", "cnf": map[string]string{"jkt": "thumb"}}
+	c := bearertest.Claims{"aud": "api", "sub": "alice", "scope": "api read", "cnf": map[string]string{"kid": "thumb"}}
 	tamper := func(c *bearer.Claims) {
 		c.Scopes = append(c.Scopes, "admin")
 		c.Scopes[0] = "admin"
@@ -556,7 +556,7 @@ func TestReview9_CachedClaimsNotShared(t *testing.T) {
 	check := func(t *testing.T, c *bearer.Claims) {
 		t.Helper()
 		if c.Subject != "alice" || !slices.Equal(c.Scopes, []string{"api", "read"}) || !slices.Equal(c.Audience, []string{"api"}) ||
-			string(c.Confirmation) != `{"jkt":"thumb"}` || c.Map()["sub"] != "alice" || bearer.AllOf("admin").Check(c) == nil {
+			string(c.Confirmation) != `{"kid":"thumb"}` || c.Map()["sub"] != "alice" || bearer.AllOf("admin").Check(c) == nil {
 			t.Errorf("claims changed by an earlier request: %+v, map %v", c, c.Map())
 		}
 	}

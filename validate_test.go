@@ -35,7 +35,7 @@ func TestClaimsAreTyped(t *testing.T) {
 	tok := a.Token(bearertest.Claims{
 		"aud": []string{"other", "api"}, "scope": "api read", "scp": []string{"write", "api"},
 		"exp": exp, "nbf": time.Now().Add(-time.Minute), "client_id": "spa", "sid": "s1",
-		"jti": "j1", "cnf": map[string]any{"jkt": "thumb"}, "tenant": "t9",
+		"jti": "j1", "cnf": map[string]any{"kid": "thumb"}, "tenant": "t9",
 	})
 	c := mustValid(t, v, tok)
 	if !c.ExpiresAt.Equal(exp) || c.NotBefore.IsZero() || c.IssuedAt.IsZero() {
@@ -47,7 +47,7 @@ func TestClaimsAreTyped(t *testing.T) {
 	if strings.Join(c.Scopes, " ") != "api read write" {
 		t.Errorf("Scopes = %v", c.Scopes)
 	}
-	if c.ClientID != "spa" || c.SessionID != "s1" || c.ID != "j1" || string(c.Confirmation) != `{"jkt":"thumb"}` {
+	if c.ClientID != "spa" || c.SessionID != "s1" || c.ID != "j1" || string(c.Confirmation) != `{"kid":"thumb"}` {
 		t.Errorf("claims = %+v", c)
 	}
 	var ext struct {

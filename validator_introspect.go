@@ -71,7 +71,9 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, stri
 		return nil, source, err
 	}
 	// res is shared with the cache and other callers.
-	return c.clone(), source, nil
+	c = c.clone()
+	c.dpopType = strings.EqualFold(res.TokenType, "DPoP")
+	return c, source, nil
 }
 
 // isIssuer reports whether iss names the authority: exactly the discovered

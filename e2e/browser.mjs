@@ -4,6 +4,11 @@
 //
 //   SPA_URL, AUTHORITY, API_URL, CHROMIUM, SCREENSHOTS, ACCESS_TOKEN_TTL
 //
+// With DPOP=true (TestBrowserWalkthroughDPoP) the SPA gets DPoP-bound
+// tokens and sends proofs (oidc-client-ts's DPoP support): the run stops
+// after the API accepted its call and refused the same token replayed as
+// a Bearer token (RFC 9449 §7.2).
+//
 // Each step prints one line and saves a screenshot; the first failed check
 // saves failure.png and exits 1. Tokens are never printed. Besides the
 // SPA's own calls, the test replays the SPA's access token itself, from
@@ -25,6 +30,7 @@ const authority = env('AUTHORITY');
 const apiURL = env('API_URL');
 const shots = env('SCREENSHOTS');
 const ttl = Number(env('ACCESS_TOKEN_TTL')) * 1000;
+const dpop = process.env.DPOP === 'true';
 const started = Date.now();
 
 const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)}s]`, ...a);
@@ -147,77 +153,91 @@ try {
   check(user.sub === 'alice' && user.email === 'alice@example.com', 'user data shows alice', JSON.stringify(user));
   await shot('signed-in');
 
-  log('3. Call API with the access token');
+  log(`3. Call API with the access token${dpop ? ' and a DPoP proof' : ''}`);
   result = await callAPI();
   check(twoDigits.test(result), 'Call API shows two digits', result);
-  await shot('api-values');
+  await shot(dpop ? 'dpop-api-values' : 'api-values');
 
-  log(`4. silent renew: the first access token lives ${ttl / 1000}s`);
-  const first = JSON.parse(await text('token'));
-  const firstExpiry = Date.parse(first.expires_at);
-  // Wait until the first token has expired and a renewed one has arrived.
-  await page.waitForFunction(
-    ({ firstExpiry }) => {
-      const t = JSON.parse(document.getElementById('token').textContent || '{}');
-      return Date.now() > firstExpiry + 500 && Date.parse(t.expires_at) > firstExpiry;
-    },
-    { firstExpiry },
-    { timeout: ttl * 3, polling: 250 },
-  );
-  const renewed = JSON.parse(await text('token'));
-  check(Date.now() > firstExpiry, `first token expired at ${first.expires_at}`);
-  check(renewed.renewals > first.renewals, `renewed silently ${renewed.renewals - first.renewals} time(s), new token expires at ${renewed.expires_at}`);
-  result = await callAPI();
-  check(twoDigits.test(result), 'Call API after the first token expired shows two digits', result);
-  await shot('after-silent-renew');
+  if (dpop) {
+    log('4. the token is DPoP-bound: replayed by the test as a Bearer token, it is refused');
+    const token = await accessToken();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+    check(typeof claims.cnf?.jkt === 'string', 'the SPA holds a DPoP-bound JWT (cnf.jkt)');
+    const replayed = await replay(token);
+    check(replayed.status === 401 && /error="invalid_token", error_description="DPoP-bound token presented as Bearer"/.test(replayed.challenge ?? ''),
+      'replayed as Bearer: 401 invalid_token "DPoP-bound token presented as Bearer"', JSON.stringify(replayed));
+    await showReplay('Replayed by the test: the DPoP-bound token, as a Bearer token', replayed);
+    await shot('dpop-replay-as-bearer-401');
+    result = await callAPI();
+    check(twoDigits.test(result), 'Call API again, with a new proof, shows two digits', result);
+  } else {
+    log(`4. silent renew: the first access token lives ${ttl / 1000}s`);
+    const first = JSON.parse(await text('token'));
+    const firstExpiry = Date.parse(first.expires_at);
+    // Wait until the first token has expired and a renewed one has arrived.
+    await page.waitForFunction(
+      ({ firstExpiry }) => {
+        const t = JSON.parse(document.getElementById('token').textContent || '{}');
+        return Date.now() > firstExpiry + 500 && Date.parse(t.expires_at) > firstExpiry;
+      },
+      { firstExpiry },
+      { timeout: ttl * 3, polling: 250 },
+    );
+    const renewed = JSON.parse(await text('token'));
+    check(Date.now() > firstExpiry, `first token expired at ${first.expires_at}`);
+    check(renewed.renewals > first.renewals, `renewed silently ${renewed.renewals - first.renewals} time(s), new token expires at ${renewed.expires_at}`);
+    result = await callAPI();
+    check(twoDigits.test(result), 'Call API after the first token expired shows two digits', result);
+    await shot('after-silent-renew');
 
-  log('5. the test takes the access token the SPA calls the API with, and replays it itself');
-  // Fresh from a renewal, so that it outlives the steps below (the API
-  // allows no leeway): an expired token would be refused as expired.
-  const renewals = JSON.parse(await text('token')).renewals;
-  await page.waitForFunction(
-    (n) => JSON.parse(document.getElementById('token').textContent || '{}').renewals > n,
-    renewals,
-    { timeout: ttl * 2, polling: 100 },
-  );
-  const token = await accessToken();
-  check(typeof token === 'string' && token.split('.').length === 3, 'the SPA holds a JWT access token');
-  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
-  check(typeof claims.sid === 'string' && claims.sid !== '', 'it carries the sign-in session\'s sid');
-  result = await replay(token);
-  check(result.status === 200, 'replayed by the test before logout: 200', JSON.stringify(result));
-  await showReplay('Replayed by the test: the access token, before logout', result);
-  await shot('replay-before-logout-200');
+    log('5. the test takes the access token the SPA calls the API with, and replays it itself');
+    // Fresh from a renewal, so that it outlives the steps below (the API
+    // allows no leeway): an expired token would be refused as expired.
+    const renewals = JSON.parse(await text('token')).renewals;
+    await page.waitForFunction(
+      (n) => JSON.parse(document.getElementById('token').textContent || '{}').renewals > n,
+      renewals,
+      { timeout: ttl * 2, polling: 100 },
+    );
+    const token = await accessToken();
+    check(typeof token === 'string' && token.split('.').length === 3, 'the SPA holds a JWT access token');
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+    check(typeof claims.sid === 'string' && claims.sid !== '', 'it carries the sign-in session\'s sid');
+    result = await replay(token);
+    check(result.status === 200, 'replayed by the test before logout: 200', JSON.stringify(result));
+    await showReplay('Replayed by the test: the access token, before logout', result);
+    await shot('replay-before-logout-200');
 
-  log('6. logout at the authority, which posts a logout token to the API');
-  await page.click('#logout');
-  await page.waitForURL((u) => u.href.startsWith(authority));
-  await page.waitForSelector('button[value=yes]');
-  await shot('logout-confirm');
-  // The authority answers the confirmation once it has posted the logout
-  // token to every client of the session, the API among them.
-  const confirmed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/session/end/confirm'));
-  const loggedOutAt = Date.now();
-  await page.click('button[value=yes]');
-  await confirmed;
-  const replayed = await replay(token);
-  const refusedAfter = Date.now() - loggedOutAt;
-  check(replayed.status === 401 && /error="invalid_token", error_description="token revoked"/.test(replayed.challenge ?? ''),
-    'the same access token, replayed at once, gets 401 invalid_token "token revoked"', JSON.stringify(replayed));
-  check(refusedAfter <= 1000, `refused ${refusedAfter} ms after Logout was confirmed (at most 1000 ms)`);
-  await home();
-  check((await text('user')) === '', 'user data is gone');
-  result = await callAPI();
-  check(/"status": 401/.test(result), 'Call API after logout shows 401 (the SPA has no token any more)', result);
-  await showReplay('Replayed by the test right after logout: the same access token', { ...replayed, ms_after_logout_confirmed: refusedAfter });
-  await shot('after-logout-replay-revoked');
+    log('6. logout at the authority, which posts a logout token to the API');
+    await page.click('#logout');
+    await page.waitForURL((u) => u.href.startsWith(authority));
+    await page.waitForSelector('button[value=yes]');
+    await shot('logout-confirm');
+    // The authority answers the confirmation once it has posted the logout
+    // token to every client of the session, the API among them.
+    const confirmed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/session/end/confirm'));
+    const loggedOutAt = Date.now();
+    await page.click('button[value=yes]');
+    await confirmed;
+    const replayed = await replay(token);
+    const refusedAfter = Date.now() - loggedOutAt;
+    check(replayed.status === 401 && /error="invalid_token", error_description="token revoked"/.test(replayed.challenge ?? ''),
+      'the same access token, replayed at once, gets 401 invalid_token "token revoked"', JSON.stringify(replayed));
+    check(refusedAfter <= 1000, `refused ${refusedAfter} ms after Logout was confirmed (at most 1000 ms)`);
+    await home();
+    check((await text('user')) === '', 'user data is gone');
+    result = await callAPI();
+    check(/"status": 401/.test(result), 'Call API after logout shows 401 (the SPA has no token any more)', result);
+    await showReplay('Replayed by the test right after logout: the same access token', { ...replayed, ms_after_logout_confirmed: refusedAfter });
+    await shot('after-logout-replay-revoked');
 
-  log('7. the authority session is over: Login asks for credentials again');
-  await page.click('#login');
-  await page.waitForURL((u) => u.href.startsWith(authority));
-  await page.waitForSelector('input[name=login]');
-  check(true, 'login form shown again');
-  await shot('login-again');
+    log('7. the authority session is over: Login asks for credentials again');
+    await page.click('#login');
+    await page.waitForURL((u) => u.href.startsWith(authority));
+    await page.waitForSelector('input[name=login]');
+    check(true, 'login form shown again');
+    await shot('login-again');
+  }
 
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 } catch (err) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -28,7 +29,16 @@ const (
 // sign-out, replayed by the test, is refused as revoked within a second.
 // browser.mjs drives the browser and saves a screenshot of each step in
 // e2e/screenshots/.
-func TestBrowserWalkthrough(t *testing.T) {
+func TestBrowserWalkthrough(t *testing.T) { browserWalkthrough(t, false) }
+
+// TestBrowserWalkthroughDPoP runs the walkthrough's first steps with
+// DPoP: oidc-client-ts binds the tokens to a key the browser holds and
+// sends a proof with every call; the API accepts the calls, and refuses
+// the same token replayed by the test as a Bearer token (RFC 9449 §7.2).
+// Screenshots: e2e/screenshots/dpop/.
+func TestBrowserWalkthroughDPoP(t *testing.T) { browserWalkthrough(t, true) }
+
+func browserWalkthrough(t *testing.T, dpop bool) {
 	node := requireNode(t)
 	requireNodeModule(t, "examples/authority", "oidc-provider")
 	requireNodeModule(t, "examples/spa", "oidc-client-ts")
@@ -54,10 +64,14 @@ func TestBrowserWalkthrough(t *testing.T) {
 		"AUTHORITY=" + a.Issuer,
 		"API_URL=http://" + apiAddr + "/values",
 		"RENEW_BEFORE=" + itoa(int(renewBefore/time.Second)),
+		"DPOP=" + strconv.FormatBool(dpop),
 	}, node, "server.js")
 	waitHTTP(t, spa, spaURL+"/index.html", 20*time.Second)
 
 	screenshots := filepath.Join(root, "e2e", "screenshots")
+	if dpop {
+		screenshots = filepath.Join(screenshots, "dpop")
+	}
 	if err := os.MkdirAll(screenshots, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +82,7 @@ func TestBrowserWalkthrough(t *testing.T) {
 		"CHROMIUM=" + chromium,
 		"SCREENSHOTS=" + screenshots,
 		"ACCESS_TOKEN_TTL=" + itoa(int(accessTokenTTL/time.Second)),
+		"DPOP=" + strconv.FormatBool(dpop),
 	}, node, "browser.mjs")
 	select {
 	case <-driver.done:

@@ -30,8 +30,12 @@ func twoWays() error {
 // place holds no token at all; err is for a token presented wrongly.
 type source func(w http.ResponseWriter, r *http.Request) (token string, found bool, err error)
 
-// fromHeader reads "Authorization: Bearer <token>" (RFC 6750 §2.1).
+// fromHeader reads "Authorization: Bearer <token>" (RFC 6750 §2.1) or
+// "Authorization: DPoP <token>" (RFC 9449 §7.1).
 func fromHeader(_ http.ResponseWriter, r *http.Request) (string, bool, error) {
+	if token, ok := dpopHeader(r.Header.Values("Authorization")); ok {
+		return token, token != "", nil
+	}
 	token, err := TokenFromAuthorization(r.Header.Values("Authorization"))
 	return token, token != "", err
 }

@@ -101,8 +101,9 @@ func staticValidator(f *testing.F, env *conformance.Env) *bearer.Validator {
 }
 
 // challenge is the grammar of the challenges the middleware writes
-// (RFC 6750 §3): quoted values hold no quote, backslash or control.
-var challenge = regexp.MustCompile(`^Bearer realm="api"(, (error|error_description|scope)="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$`)
+// (RFC 6750 §3, RFC 9449 §7.1): quoted values hold no quote, backslash or
+// control.
+var challenge = regexp.MustCompile(`^(Bearer realm="api"|DPoP algs="[0-9A-Za-z ]+", realm="api")(, (error|error_description|scope)="[\x20\x21\x23-\x5b\x5d-\x7e]*")*$`)
 
 // FuzzMiddleware sends the middleware, with every token source on,
 // arbitrary Authorization fields, queries, form bodies and cookies. It
@@ -147,8 +148,10 @@ func FuzzMiddleware(f *testing.F) {
 		default:
 			t.Fatalf("status %d (body %q)", rec.Code, rec.Body)
 		}
-		if c := rec.Header().Get("WWW-Authenticate"); !challenge.MatchString(c) {
-			t.Fatalf("challenge %q", c)
+		for _, c := range rec.Header().Values("WWW-Authenticate") {
+			if !challenge.MatchString(c) {
+				t.Fatalf("challenge %q", c)
+			}
 		}
 		if !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("body %q", rec.Body)

@@ -48,18 +48,20 @@ func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
 				return
 			}
 			var claims *bearer.Claims
+			p := o.presentation(r, token)
 			if err == nil {
-				claims, err = v.Validate(r.Context(), token)
-			}
-			for _, req := range o.require {
-				if err != nil {
-					break
-				}
-				err = req.Check(claims)
+				claims, err = v.ValidatePresentation(r.Context(), p)
 			}
 			if err != nil {
 				o.fail(w, r, token, err)
 				return
+			}
+			if p.Scheme == "DPoP" {
+				// RFC 9449 §9: the nonce for the client's next proof.
+				if nonce := v.DPoPNonce(); nonce != "" {
+					w.Header().Set("DPoP-Nonce", nonce)
+					w.Header().Add("Access-Control-Expose-Headers", "DPoP-Nonce")
+				}
 			}
 			if o.onValidated != nil {
 				o.onValidated(r, claims)
@@ -89,7 +91,9 @@ func (o *options) fail(w http.ResponseWriter, r *http.Request, token string, err
 		bearer.WriteError(w, o.realm, e, o.challenge...)
 		return
 	}
-	refusal.SetHeaders(w.Header(), e.Status, e.Challenge(o.realm, o.challenge...), e.RetryAfter)
+	challenges := e.Challenges(o.realm, o.challenge...)
+	refusal.SetHeaders(w.Header(), e.Status, challenges[0], e.RetryAfter)
+	refusal.AddDPoP(w.Header(), e.Status, challenges[1:], e.DPoPNonce)
 	rw := &renderWriter{ResponseWriter: w}
 	o.render(rw, r, e)
 	if !rw.wrote {

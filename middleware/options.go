@@ -24,6 +24,8 @@ type options struct {
 	render      func(http.ResponseWriter, *http.Request, *bearer.Error)
 	logger      *slog.Logger
 	challenge   []bearer.ChallengeParam // added to every challenge
+	forwarded   []string                // trusted fields for a DPoP proof's htu: see TrustForwarded
+	certHeader  string                  // trusted field with the client certificate: see ClientCertificateHeader
 }
 
 // DefaultRealm is the realm named in challenges unless Realm is given.

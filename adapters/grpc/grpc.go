@@ -21,10 +21,16 @@
 // error's fixed description (and, for insufficient scope, the scopes
 // required); the RFC 6750 challenge goes in the "www-authenticate" header
 // metadata and, for Unavailable, "retry-after" in seconds.
+//
+// A token bound to a client certificate (cnf x5t#S256, RFC 8705) is
+// accepted only on a TLS connection with that certificate. DPoP (RFC 9449)
+// binds a proof to an HTTP method and URI, which gRPC calls do not have:
+// a DPoP-bound token is refused (invalid_token), as a Bearer token would be.
 package grpcbearer
 
 import (
 	"context"
+	"crypto/x509"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -32,7 +38,9 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/accesstoken/bearer"
@@ -105,7 +113,10 @@ func (g *guard) check(ctx context.Context, method string) (context.Context, meta
 	}
 	var claims *bearer.Claims
 	if err == nil {
-		claims, err = g.v.Validate(ctx, token)
+		// A certificate-bound token (RFC 8705) needs the TLS client
+		// certificate; DPoP has no place in gRPC, so a DPoP-bound token is
+		// refused as a Bearer token would be (RFC 9449 §7.2).
+		claims, err = g.v.ValidatePresentation(ctx, bearer.Presentation{Token: token, ClientCertificate: peerCertificate(ctx)})
 	}
 	for _, req := range g.require[method] {
 		if err != nil {
@@ -121,6 +132,19 @@ func (g *guard) check(ctx context.Context, method string) (context.Context, meta
 		g.onValidated(ctx, method, claims)
 	}
 	return bearer.NewContext(ctx, claims), nil, nil
+}
+
+// peerCertificate returns the client certificate of the call's TLS
+// connection, or nil.
+func peerCertificate(ctx context.Context) *x509.Certificate {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	if info, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(info.State.PeerCertificates) > 0 {
+		return info.State.PeerCertificates[0]
+	}
+	return nil
 }
 
 // fail logs and reports a refused call, and turns err into a status.
@@ -144,7 +168,7 @@ func (g *guard) fail(ctx context.Context, method, token string, err error) (meta
 	if code == codes.Unavailable {
 		md.Set("retry-after", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	} else {
-		md.Set("www-authenticate", e.Challenge(g.realm))
+		md.Set("www-authenticate", e.Challenges(g.realm)...)
 	}
 	msg := e.Description
 	if e.Scope != "" {

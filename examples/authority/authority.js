@@ -75,6 +75,7 @@ const accessTokenAlg = {
   'svc-ps256': 'PS256',
   'svc-es256': 'ES256',
   'svc-eddsa': 'EdDSA',
+  'svc-mtls': 'ES256',
 };
 
 // People who can sign in with the development form. Any other login works
@@ -158,13 +159,15 @@ const configuration = {
       backchannel_logout_uri: env.apiLogoutURL,
       backchannel_logout_session_required: env.apiLogoutSessionRequired,
     },
-    // Machine clients (client_credentials), one per signing algorithm.
+    // Machine clients (client_credentials), one per signing algorithm;
+    // svc-mtls's tokens are bound to its client certificate (RFC 8705).
     ...Object.keys(accessTokenAlg).map((id) => ({
       client_id: id,
       client_secret: env.svcSecret,
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
+      tls_client_certificate_bound_access_tokens: id === 'svc-mtls',
     })),
   ],
   jwks: { keys: loadKeys() },
@@ -207,6 +210,19 @@ const configuration = {
       allowedPolicy: (ctx, client, token) => client.clientId === 'api' || token.clientId === client.clientId,
     },
     revocation: { enabled: true },
+    // Certificate-bound access tokens (RFC 8705 §3). This authority
+    // listens on plain HTTP on the loopback, as if behind a TLS-terminating
+    // proxy that forwards the client certificate, URL-encoded PEM, in
+    // X-Client-Cert (nginx's $ssl_client_escaped_cert). Trusting that
+    // header is fine only behind such a proxy, which overwrites it.
+    mTLS: {
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      getCertificate(ctx) {
+        const cert = ctx.get('x-client-cert');
+        return cert ? decodeURIComponent(cert) : undefined;
+      },
+    },
     rpInitiatedLogout: { enabled: true },
     backchannelLogout: { enabled: true },
     resourceIndicators: {

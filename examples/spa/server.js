@@ -6,7 +6,8 @@
 //
 // Environment: PORT (8080), HOST (127.0.0.1), AUTHORITY
 // (http://127.0.0.1:4000), API_URL (http://127.0.0.1:5000/values),
-// RENEW_BEFORE (seconds before expiry to renew the access token, 60).
+// RENEW_BEFORE (seconds before expiry to renew the access token, 60),
+// DPOP (true: DPoP-bound tokens; false).
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,6 +19,8 @@ const config = {
   authority: process.env.AUTHORITY ?? 'http://127.0.0.1:4000',
   apiURL: process.env.API_URL ?? 'http://127.0.0.1:5000/values',
   renewBefore: Number(process.env.RENEW_BEFORE ?? 60),
+  // DPoP-bound tokens (RFC 9449) instead of bearer tokens.
+  dpop: process.env.DPOP === 'true',
 };
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));

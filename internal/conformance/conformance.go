@@ -83,6 +83,12 @@ type Guard struct {
 	// ErrorHandler, if set, renders refusals (middleware.ErrorHandler).
 	// Cases with one are HTTP-only.
 	ErrorHandler func(http.ResponseWriter, *http.Request, *bearer.Error)
+	// TrustForwarded names the forwarded fields trusted for a DPoP
+	// proof's htu (middleware.TrustForwarded). HTTP-only.
+	TrustForwarded []string
+	// ClientCertificateHeader names the field a proxy forwards the client
+	// certificate in (middleware.ClientCertificateHeader). HTTP-only.
+	ClientCertificateHeader string
 }
 
 // quiet drops logs: refusals are the point of the table, not news.
@@ -117,6 +123,12 @@ func (g Guard) Options() []middleware.Option {
 	}
 	if g.ErrorHandler != nil {
 		opts = append(opts, middleware.ErrorHandler(g.ErrorHandler))
+	}
+	if g.TrustForwarded != nil {
+		opts = append(opts, middleware.TrustForwarded(g.TrustForwarded...))
+	}
+	if g.ClientCertificateHeader != "" {
+		opts = append(opts, middleware.ClientCertificateHeader(g.ClientCertificateHeader))
 	}
 	return opts
 }
@@ -169,7 +181,14 @@ type Case struct {
 	Authorization []string
 	// HTTP holds what only HTTP has; a case with HTTP set is HTTP-only.
 	HTTP *HTTP
-	Want Want
+	// Proof, if set, makes the values of the DPoP field (RFC 9449) for the
+	// request's method, URL (without query) and token, with the case's
+	// validator at hand for nonces. Cases with one set HTTP.
+	Proof func(v *bearer.Validator, method, url, token string) []string
+	// Replay sends the request twice, the same proofs with both: Want is
+	// the answer to the second.
+	Replay bool
+	Want   Want
 }
 
 // HTTP is the HTTP-only part of a request.
@@ -183,8 +202,8 @@ type HTTP struct {
 }
 
 // Want is the expected response. Header holds the expected value of each
-// of CheckedHeaders (several values joined with ", "); a name that is
-// missing must be absent from the response. "{issuer}" in Body stands for
+// of CheckedHeaders (several values joined with ", "), AnyValue for any
+// value but none; a name that is missing must be absent from the response. "{issuer}" in Body stands for
 // the Env authority's issuer.
 type Want struct {
 	Status int
@@ -205,7 +224,12 @@ var CheckedHeaders = []string{
 	"Access-Control-Allow-Headers",
 	"Access-Control-Max-Age",
 	"Allow",
+	"DPoP-Nonce",
 }
+
+// AnyValue in Want.Header stands for any value, of a field that must be
+// there: a DPoP nonce, which is unpredictable.
+const AnyValue = "{any}"
 
 // Path returns the request path of c.
 func (c Case) Path() string {

@@ -62,7 +62,16 @@ const (
 	// NoIntrospection is Env.Authority in ModeAuto without a ClientID:
 	// reference tokens cannot be introspected.
 	NoIntrospection
+	// DPoPRequired is Env.Authority with DPoPRequired.
+	DPoPRequired
+	// DPoPDisabled is Env.Authority with DPoPDisabled.
+	DPoPDisabled
+	// DPoPNonces is Env.Authority issuing DPoP nonces (DPoPNonceSecret).
+	DPoPNonces
 )
+
+// DPoPNonceSecret is the nonce secret of the DPoPNonces setup.
+var DPoPNonceSecret = []byte("conformance-dpop-nonce-secret-of-32-bytes")
 
 // setupTimeout is Config.Timeout for the setups that wait on a failing
 // authority: long enough for loopback, short enough for the table.
@@ -158,7 +167,7 @@ func (e *Env) extras() *extras {
 		if err != nil {
 			e.t.Errorf("conformance: %v", err)
 			x = &extras{tenant: e.Authority, validators: map[Setup]*bearer.Validator{}}
-			for s := Introspecting; s <= NoIntrospection; s++ {
+			for s := Introspecting; s <= DPoPNonces; s++ {
 				x.validators[s] = e.Down
 			}
 		}
@@ -226,6 +235,9 @@ func (e *Env) makeExtras() (*extras, error) {
 		{HugeJWKS, bearer.Config{Authority: fake.URL + "/huge", Timeout: setupTimeout}, false},
 		{SlowJWKS, bearer.Config{Authority: fake.URL + "/slow", Timeout: setupTimeout}, false},
 		{NoIntrospection, bearer.Config{Authority: e.Authority.Issuer()}, true},
+		{DPoPRequired, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Mode: bearer.DPoPRequired}}, true},
+		{DPoPDisabled, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Mode: bearer.DPoPDisabled}}, true},
+		{DPoPNonces, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{NonceSecret: DPoPNonceSecret}}, true},
 	} {
 		if err := start(su.s, su.cfg, su.wait); err != nil {
 			return nil, err

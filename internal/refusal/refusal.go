@@ -26,3 +26,18 @@ func SetHeaders(h http.Header, status int, challenge string, retryAfter time.Dur
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 }
+
+// AddDPoP adds to h what a refusal owes a DPoP client (RFC 9449 §7.1,
+// §9): the challenges after the first, and the nonce to use next, both
+// exposed to CORS so that browser apps can read them.
+func AddDPoP(h http.Header, status int, challenges []string, nonce string) {
+	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusBadRequest {
+		for _, c := range challenges {
+			h.Add("WWW-Authenticate", c)
+		}
+	}
+	if nonce != "" {
+		h.Set("DPoP-Nonce", nonce)
+		h.Add("Access-Control-Expose-Headers", "DPoP-Nonce")
+	}
+}

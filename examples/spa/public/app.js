@@ -29,6 +29,10 @@ const manager = new oidc.UserManager({
   // does not: there, a session ended at the authority shows at the next
   // silent renew, which fails with login_required.
   monitorSession: true,
+  // With DPOP=true (server.js), tokens are bound to a key the browser
+  // keeps, non-extractable, in IndexedDB (RFC 9449): the token request and
+  // every API call carry a proof signed with it.
+  ...(cfg.dpop ? { dpop: { store: new oidc.IndexedDbDPoPStore() } } : {}),
 });
 
 const $ = (id) => document.getElementById(id);
@@ -64,6 +68,10 @@ async function callAPI() {
   const headers = {};
   if (user && !user.expired && user.access_token) {
     headers.Authorization = `Bearer ${user.access_token}`;
+    if (cfg.dpop) {
+      headers.Authorization = `DPoP ${user.access_token}`;
+      headers.DPoP = await manager.dpopProof(cfg.apiURL, user, 'GET');
+    }
   }
   try {
     const res = await fetch(cfg.apiURL, { headers });
@@ -71,11 +79,13 @@ async function callAPI() {
       show('api-result', await res.json());
       return;
     }
-    // The middleware explains a refusal in WWW-Authenticate (RFC 6750).
+    // The middleware explains a refusal in WWW-Authenticate (RFC 6750;
+    // RFC 9449 §7.1 for DPoP, with a DPoP-Nonce when it asks for one).
     show('api-result', {
       status: res.status,
       statusText: res.statusText,
       challenge: res.headers.get('WWW-Authenticate'),
+      dpop_nonce: res.headers.get('DPoP-Nonce') ?? undefined,
     });
   } catch (err) {
     show('api-result', { error: String(err) });

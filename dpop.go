@@ -1,0 +1,319 @@
+package bearer
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accesstoken/bearer/internal/alphabet"
+)
+
+// DPoPMode says whether an API accepts DPoP (RFC 9449) and plain Bearer
+// tokens. Whatever the mode, a token bound to a key (cnf.jkt) is never
+// accepted without a proof by that key (RFC 9449 §7.2).
+type DPoPMode int
+
+const (
+	// DPoPAllowed, the default, accepts DPoP-bound tokens with their
+	// proofs and unbound tokens as Bearer tokens.
+	DPoPAllowed DPoPMode = iota
+	// DPoPRequired accepts only DPoP: every token with a proof by the key
+	// it is bound to.
+	DPoPRequired
+	// DPoPDisabled accepts Bearer tokens only: the DPoP scheme is not
+	// read, and DPoP-bound tokens are therefore refused.
+	DPoPDisabled
+)
+
+// DefaultDPoPAlgorithms are the proof algorithms accepted unless
+// DPoPConfig.Algorithms says otherwise: asymmetric ones only (RFC 9449
+// §4.3 point 5).
+var DefaultDPoPAlgorithms = []string{"ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"}
+
+// DefaultDPoPProofAge is how old a proof's iat may be, beyond
+// Config.Leeway, unless DPoPConfig.ProofAge says otherwise.
+const DefaultDPoPProofAge = time.Minute
+
+// DPoPConfig configures DPoP (RFC 9449). Its zero value is DPoPAllowed
+// with the default algorithms, proofs up to a minute old, no server
+// nonces, and replayed proofs remembered in this process (or in
+// Config.RevocationStore when it is set).
+type DPoPConfig struct {
+	// Mode is DPoPAllowed (zero), DPoPRequired or DPoPDisabled.
+	Mode DPoPMode
+	// Algorithms are the proof algorithms accepted; default
+	// DefaultDPoPAlgorithms. HS* and none are refused by New.
+	Algorithms []string
+	// ProofAge is how long after its iat a proof is accepted (plus
+	// Config.Leeway, which also applies to an iat in the future); zero
+	// means DefaultDPoPProofAge. A proof's jti is remembered that long.
+	ProofAge time.Duration
+	// NonceSecret, at least 32 bytes, turns server nonces on (§9): every
+	// proof must then carry a nonce this API issued less than NonceLifetime
+	// ago, and responses to DPoP requests carry the next one in
+	// DPoP-Nonce. Nonces are stateless (a time and random bytes under an
+	// HMAC with this secret), so every replica sharing the secret accepts
+	// those of the others.
+	NonceSecret []byte
+	// NonceLifetime is how long an issued nonce is accepted; zero means
+	// DefaultDPoPNonceLifetime.
+	NonceLifetime time.Duration
+	// ReplayStore remembers the proofs seen, so that each is accepted
+	// once. By default it is Config.RevocationStore when that is set, so
+	// replicas sharing it refuse a proof any of them has seen; otherwise a
+	// bounded memory of this process.
+	ReplayStore ReplayStore
+}
+
+// ReplayStore remembers identifiers for a while, for refusing what was
+// seen before. RevocationStore implementations satisfy it.
+type ReplayStore interface {
+	// FirstSeen records id until expires and reports whether it was not
+	// recorded already, in one atomic step (Redis's SET id 1 NX PXAT).
+	FirstSeen(ctx context.Context, id string, expires time.Time) (bool, error)
+}
+
+// dpopSettings is DPoPConfig checked, with its defaults.
+type dpopSettings struct {
+	mode       DPoPMode
+	algorithms []string
+	algs       string // for the challenge: the algorithms, space-separated
+	proofAge   time.Duration
+	leeway     time.Duration
+	nonces     *nonces // nil when nonces are off
+	replay     ReplayStore
+}
+
+func (c DPoPConfig) settings(leeway time.Duration, revocations RevocationStore) (*dpopSettings, error) {
+	d := &dpopSettings{mode: c.Mode, algorithms: c.Algorithms, proofAge: c.ProofAge, leeway: leeway, replay: c.ReplayStore}
+	if c.Mode < DPoPAllowed || c.Mode > DPoPDisabled {
+		return nil, fmt.Errorf("bearer: unknown Config.DPoP.Mode %d", int(c.Mode))
+	}
+	if len(d.algorithms) == 0 {
+		d.algorithms = DefaultDPoPAlgorithms
+	}
+	for _, alg := range d.algorithms {
+		if !slices.Contains(DefaultDPoPAlgorithms, alg) {
+			return nil, fmt.Errorf("bearer: Config.DPoP.Algorithms: %q is not an asymmetric algorithm this package verifies", alg)
+		}
+	}
+	d.algs = strings.Join(d.algorithms, " ")
+	switch {
+	case d.proofAge < 0:
+		return nil, errors.New("bearer: Config.DPoP.ProofAge is negative")
+	case d.proofAge == 0:
+		d.proofAge = DefaultDPoPProofAge
+	}
+	if c.NonceSecret != nil || c.NonceLifetime != 0 {
+		n, err := newNonces(c.NonceSecret, c.NonceLifetime, leeway)
+		if err != nil {
+			return nil, err
+		}
+		d.nonces = n
+	}
+	if d.replay == nil {
+		d.replay = revocations
+	}
+	if d.replay == nil {
+		d.replay = newMemoryRevocations()
+	}
+	return d, nil
+}
+
+// defaultDPoP serves Validators made without a Config of their own
+// (NewMulti's) until a token names its authority.
+var defaultDPoP, _ = DPoPConfig{}.settings(DefaultLeeway, nil)
+
+// Presentation is an access token as a request presented it: what
+// sender-constrained tokens are checked against. The middleware fills it
+// in from the request; other transports fill in what they have.
+type Presentation struct {
+	// Scheme is the Authorization scheme, "Bearer" or "DPoP" in any case;
+	// "" means Bearer (a token from a query, form or cookie).
+	Scheme string
+	// Token is the access token.
+	Token string
+	// DPoP holds the values of the request's DPoP header fields: exactly
+	// one proof is accepted.
+	DPoP []string
+	// Method is the request's method, which a proof's htm must equal.
+	Method string
+	// URL is the absolute URL the client sent the request to (scheme,
+	// host, path; a query is ignored), which a proof's htu must equal.
+	URL string
+	// ClientCertificate is the request's TLS client certificate, for
+	// certificate-bound tokens (RFC 8705 §3); nil if none.
+	ClientCertificate *x509.Certificate
+	// Require lists requirements of the route, checked after
+	// Config.RequiredScopes and after the binding, so that a refusal names
+	// the scheme the request used.
+	Require []Requirement
+}
+
+// ValidatePresentation validates p.Token as Validate does, then the way it
+// was presented: a DPoP proof (RFC 9449 §4.3, §7) for the DPoP scheme or a
+// DPoP-bound token, a client certificate for a certificate-bound token
+// (RFC 8705 §3). Refusals of a DPoP request carry the DPoP challenge (see
+// Error.Challenges) and, with nonces on, a nonce in Error.DPoPNonce.
+func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*Claims, error) {
+	if v.multi == nil && v.s.Observer != nil {
+		return v.observed(ctx, p)
+	}
+	c, _, err := v.present(ctx, p)
+	return c, err
+}
+
+// present is ValidatePresentation; it also says where the answer came
+// from, for an Observer.
+func (v *Validator) present(ctx context.Context, p Presentation) (*Claims, string, error) {
+	d := v.dpopSettings()
+	dpop := strings.EqualFold(p.Scheme, "DPoP")
+	switch {
+	case dpop && d.mode == DPoPDisabled:
+		return nil, sourceNone, errNoToken()
+	case !dpop && p.Scheme != "" && !strings.EqualFold(p.Scheme, "Bearer"):
+		return nil, sourceNone, d.refuse(errInvalidRequest("unknown authorization scheme"), false)
+	case dpop && p.Token != "" && !alphabet.IsB64Token(p.Token):
+		return nil, sourceNone, d.refuse(errInvalidToken(ErrMalformed), true)
+	case !dpop && d.mode == DPoPRequired:
+		if p.Token == "" {
+			return nil, sourceNone, d.refuse(errNoToken(), true)
+		}
+		return nil, sourceNone, d.refuse(errBinding("DPoP required"), true)
+	case dpop && len(p.DPoP) != 1:
+		// §4.3 point 1: one DPoP field, holding one proof.
+		return nil, sourceNone, d.refuse(errDPoPProof("not exactly one DPoP proof"), true)
+	case !dpop && len(p.DPoP) > 0 && d.mode != DPoPDisabled:
+		// A proof with a Bearer token: the client means DPoP, but the
+		// scheme says otherwise (§7.2).
+		return nil, sourceNone, d.refuse(errInvalidRequest("DPoP proof with a Bearer token"), false)
+	}
+	c, source, err := v.validateToken(ctx, p.Token)
+	if err != nil {
+		return nil, source, d.refuse(err, dpop)
+	}
+	if v.multi != nil && c.by != nil && c.by.dpop != nil {
+		// Several authorities: the token named its own, whose mode rules.
+		d = c.by.dpop
+		switch {
+		case dpop && d.mode == DPoPDisabled:
+			return nil, source, errNoToken()
+		case !dpop && d.mode == DPoPRequired:
+			return nil, source, d.refuse(errBinding("DPoP required"), true)
+		}
+	}
+	cnf, err := readConfirmation(c)
+	if err != nil {
+		return nil, source, d.refuse(err, dpop)
+	}
+	if err := checkCertificate(cnf, p.ClientCertificate); err != nil {
+		return nil, source, d.refuse(err, dpop)
+	}
+	if !dpop {
+		if cnf.jkt != "" || cnf.dpopType {
+			// §7.2: a DPoP-bound token is refused as a Bearer token, with
+			// the DPoP challenge alongside to say what would work.
+			return nil, source, d.refuse(errBinding("DPoP-bound token presented as Bearer"), false, true)
+		}
+	} else if err := d.checkProof(ctx, p, cnf); err != nil {
+		return nil, source, d.refuse(err, true)
+	}
+	for _, r := range p.Require {
+		if err := r.Check(c); err != nil {
+			return nil, source, d.refuse(err, dpop)
+		}
+	}
+	return c, source, nil
+}
+
+// dpopSettings returns v's DPoP settings.
+func (v *Validator) dpopSettings() *dpopSettings {
+	if v.dpop != nil {
+		return v.dpop
+	}
+	return defaultDPoP
+}
+
+// DPoPNonce returns a fresh nonce for the DPoP-Nonce field of a response
+// (RFC 9449 §9), or "" when nonces are off. The middleware sends one with
+// every response to a DPoP request.
+func (v *Validator) DPoPNonce() string {
+	d := v.dpopSettings()
+	if d.nonces == nil {
+		return ""
+	}
+	return d.nonces.issue(time.Now())
+}
+
+// refuse sets on e the challenges of the refusal: that of the scheme the
+// request used (dpop) comes first and carries the error; the other
+// scheme's follows when both are accepted. In DPoPAllowed mode a Bearer
+// request's refusal names DPoP too only when the token was DPoP-bound
+// (dpopBound), so that clients of plain Bearer APIs see what they always
+// have.
+func (d *dpopSettings) refuse(err error, dpop bool, dpopBound ...bool) *Error {
+	e := AsError(err)
+	if e.Status != 400 && e.Status != 401 && e.Status != 403 {
+		return e
+	}
+	e = e.copy()
+	switch {
+	case d.mode == DPoPDisabled:
+		return e
+	case d.mode == DPoPRequired:
+		e.challenge = challengeDPoP
+	case dpop:
+		e.challenge = challengeDPoPThenBearer
+	case len(dpopBound) > 0:
+		e.challenge = challengeBearerThenDPoP
+	default:
+		return e
+	}
+	e.algs = d.algs
+	if d.nonces != nil {
+		e.DPoPNonce = d.nonces.issue(time.Now())
+	}
+	return e
+}
+
+// confirmation is what a token's cnf (RFC 7800) binds it to.
+type confirmation struct {
+	jkt      string // RFC 9449 §6: the SHA-256 thumbprint of the DPoP key
+	x5t      string // RFC 8705 §3.1: x5t#S256, the certificate's SHA-256 thumbprint
+	dpopType bool   // an introspection answer's token_type is DPoP
+}
+
+// readConfirmation reads c's cnf. A cnf that is not an object, or whose
+// jkt or x5t#S256 is not a string, binds the token to nothing anyone could
+// show: it is refused rather than ignored.
+func readConfirmation(c *Claims) (confirmation, error) {
+	cnf := confirmation{dpopType: c.dpopType}
+	if c.Confirmation == nil {
+		return cnf, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(c.Confirmation, &m); err != nil {
+		return cnf, errInvalidToken(ErrMalformed)
+	}
+	for name, dst := range map[string]*string{"jkt": &cnf.jkt, "x5t#S256": &cnf.x5t} {
+		if raw, ok := m[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil || *dst == "" {
+				return cnf, errInvalidToken(ErrMalformed)
+			}
+		}
+	}
+	return cnf, nil
+}
+
+// accessTokenHash is ath: the base64url SHA-256 of the token (§4.2).
+func accessTokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
