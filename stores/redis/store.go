@@ -307,13 +307,14 @@ func (s *Store) reconnect() error {
 		return err
 	}
 	s.mu.Lock()
-	s.up = true
-	close(s.upc)
-	wasDown := s.down
-	s.down = false
-	s.mu.Unlock()
-	if wasDown {
+	defer s.mu.Unlock()
+	if s.down {
+		// Logged before up is announced: whoever waits for it sees the
+		// line already written. State changes are rare; the lock is fine.
 		s.log.Info("bearer/redis: Redis reachable again")
 	}
+	s.down = false
+	s.up = true
+	close(s.upc)
 	return nil
 }
