@@ -39,11 +39,13 @@ type Claims struct {
 
 	raw     string // the JSON object the claims were read from
 	mapOnce sync.Once
-	m       map[string]any
-	by      *Validator // the authority's Validator that accepted the token, if known
 	// dpopType: an introspection answer's token_type was DPoP, so the
 	// token is DPoP-bound even if the answer omits cnf (RFC 9449 §6.2).
+	// Beside mapOnce, in its padding: a cache hit copies Claims, and one
+	// more word would put the copy in a larger size class.
 	dpopType bool
+	m        map[string]any
+	by       *Validator // the authority's Validator that accepted the token, if known
 }
 
 // Authority returns the issuer identifier of the authority that accepted

@@ -294,10 +294,15 @@ type confirmation struct {
 // jkt or x5t#S256 is not a string, binds the token to nothing anyone could
 // show: it is refused rather than ignored.
 func readConfirmation(c *Claims) (confirmation, error) {
-	cnf := confirmation{dpopType: c.dpopType}
 	if c.Confirmation == nil {
-		return cnf, nil
+		// Most tokens: nothing to read, and nothing allocated on the way.
+		return confirmation{dpopType: c.dpopType}, nil
 	}
+	return parseConfirmation(c)
+}
+
+func parseConfirmation(c *Claims) (confirmation, error) {
+	cnf := confirmation{dpopType: c.dpopType}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(c.Confirmation, &m); err != nil {
 		return cnf, errInvalidToken(ErrMalformed)
