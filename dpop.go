@@ -166,13 +166,13 @@ func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*
 	if v.multi == nil && v.s.Observer != nil {
 		return v.observed(ctx, p)
 	}
-	c, _, err := v.present(ctx, p)
+	c, _, err := v.present(ctx, &p)
 	return c, err
 }
 
 // present is ValidatePresentation; it also says where the answer came
 // from, for an Observer.
-func (v *Validator) present(ctx context.Context, p Presentation) (*Claims, string, error) {
+func (v *Validator) present(ctx context.Context, p *Presentation) (*Claims, string, error) {
 	d := v.dpopSettings()
 	dpop := strings.EqualFold(p.Scheme, "DPoP")
 	switch {
@@ -209,6 +209,9 @@ func (v *Validator) present(ctx context.Context, p Presentation) (*Claims, strin
 			return nil, source, d.refuse(errBinding("DPoP required"), true)
 		}
 	}
+	if !dpop && c.Confirmation == nil && !c.dpopType && len(p.Require) == 0 {
+		return c, source, nil // a Bearer token bound to nothing: most requests
+	}
 	cnf, err := readConfirmation(c)
 	if err != nil {
 		return nil, source, d.refuse(err, dpop)
@@ -222,7 +225,7 @@ func (v *Validator) present(ctx context.Context, p Presentation) (*Claims, strin
 			// the DPoP challenge alongside to say what would work.
 			return nil, source, d.refuse(errBinding("DPoP-bound token presented as Bearer"), false, true)
 		}
-	} else if err := d.checkProof(ctx, p, cnf); err != nil {
+	} else if err := d.checkProof(ctx, *p, cnf); err != nil {
 		return nil, source, d.refuse(err, true)
 	}
 	for _, r := range p.Require {
