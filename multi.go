@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,7 @@ type multi struct {
 	max       int
 	maxSize   int
 	cache     *tokenCache
+	client    *http.Client // for the authorities whose Config names none
 	log       *slog.Logger
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -93,7 +95,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	if len(cfg.Authorities) == 0 && cfg.Resolve == nil {
 		return nil, errors.New("bearer: MultiConfig needs Authorities or Resolve")
 	}
-	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, resolved: make(map[string]*Validator)}
+	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, resolved: make(map[string]*Validator), client: safeClient(nil)}
 	if m.max <= 0 {
 		m.max = DefaultMaxResolved
 	}
@@ -110,7 +112,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	stop := context.AfterFunc(ctx, m.cancel)
 	v := &Validator{multi: m}
 	for i, c := range cfg.Authorities {
-		child, err := newChild(m.ctx, c)
+		child, err := m.newChild(c)
 		if err != nil {
 			stop()
 			v.Close()
@@ -145,9 +147,15 @@ func orDefault[T int | time.Duration](v, def T) T {
 func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
 
 // newChild is one authority of a multi Validator: a Validator of its own
-// whose validated JWTs go to the shared cache instead of its own.
-func newChild(ctx context.Context, c Config) (*Validator, error) {
-	return newValidator(ctx, c, false)
+// whose validated JWTs go to the shared cache instead of its own, and
+// which, unless its Config names an HTTPClient, shares the multi
+// Validator's: tenants of one identity service reuse its connections, and
+// a hundred authorities do not each keep a transport alive.
+func (m *multi) newChild(c Config) (*Validator, error) {
+	if c.HTTPClient == nil {
+		c.HTTPClient = m.client
+	}
+	return newValidator(m.ctx, c, false)
 }
 
 func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
@@ -246,7 +254,7 @@ func (m *multi) authority(iss string) (*Validator, error) {
 	if m.ctx.Err() != nil {
 		return nil, errUnavailable(m.ctx.Err(), time.Second)
 	}
-	child, err := newChild(m.ctx, cfg)
+	child, err := m.newChild(cfg)
 	if err != nil {
 		m.log.Error("bearer: Resolve returned an unusable Config; token refused", "iss", iss, "error", err)
 		return nil, errUnavailable(err, time.Second)
@@ -308,6 +316,9 @@ func (m *multi) close() {
 		v.Close()
 	}
 	m.closing.Wait()
+	// Idle keep-alive connections would otherwise keep two goroutines
+	// each alive for the transport's IdleConnTimeout.
+	m.client.CloseIdleConnections()
 }
 
 // invalidate forgets token everywhere it may be cached.
