@@ -19,7 +19,8 @@ import (
 type MultiConfig struct {
 	// Authorities are the authorities known in advance, each a complete
 	// Config (Authority, Audience, RequiredScopes, …). Their issuers must
-	// differ.
+	// differ. Those (and the resolved ones) whose Config names no
+	// HTTPClient share one, made as a single Validator's would be.
 	Authorities []Config
 
 	// Resolve, if set, is asked about a token whose iss names none of
