@@ -49,11 +49,14 @@ func BenchmarkDPoP(b *testing.B) {
 	bound := a.TokenWith("ES256", nil, boundClaims)
 
 	jwk := key.JWK()
-	coord := func(name string) *big.Int {
+	coord := func(name string) []byte {
 		b, _ := base64.RawURLEncoding.DecodeString(jwk[name].(string))
-		return new(big.Int).SetBytes(b)
+		return b
 	}
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: coord("x"), Y: coord("y")}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, coord("x")...), coord("y")...))
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	const batch = 200
 	var bearerNs, dpopNs, verifyNs, ratio []float64
