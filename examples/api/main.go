@@ -162,10 +162,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cancel()
 
+	// The address bound, which -addr :0 lets the system choose.
+	bound := l.Addr().String()
 	if embedded != nil {
-		printTryLines(stdout, embedded, cfg, *scopes, *audience, *addr)
+		printTryLines(stdout, embedded, cfg, *scopes, *audience, bound)
 	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", *addr)
+	fmt.Fprintf(stdout, "listening on http://%s\n", bound)
 	return serve(ctx, srv, l)
 }
 
