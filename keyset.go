@@ -40,17 +40,7 @@ type keyCheckKey struct{}
 
 func (k validatorKeys) VerifySignature(ctx context.Context, token string) ([]byte, error) {
 	if m := k.v.multi; m != nil {
-		if len(token) > m.maxSize {
-			return nil, errInvalidToken(ErrTooLarge)
-		}
-		if !looksLikeJWS(token) {
-			return nil, errInvalidToken(ErrMalformed)
-		}
-		iss, err := peekIssuer(token)
-		if err != nil {
-			return nil, err
-		}
-		child, err := m.authority(iss)
+		child, err := m.authorityOf(token)
 		if err != nil {
 			return nil, err
 		}

@@ -112,18 +112,10 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 // Validator of several authorities the one its iss names, as for access
 // tokens (the iss is trusted only once that authority's keys verify it).
 func (v *Validator) logoutAuthority(token string) (*Validator, error) {
-	m := v.multi
-	if m == nil {
+	if v.multi == nil {
 		return v, nil
 	}
-	if !looksLikeJWS(token) {
-		return nil, errInvalidToken(ErrMalformed)
-	}
-	iss, err := peekIssuer(token)
-	if err != nil {
-		return nil, err
-	}
-	return m.authority(iss)
+	return v.multi.authorityOf(token)
 }
 
 // maxTokenSize and logger are Config's, or MultiConfig's.

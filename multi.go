@@ -184,11 +184,7 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 		}
 		return m.reference.Validate(ctx, token)
 	}
-	iss, err := peekIssuer(token)
-	if err != nil {
-		return nil, err
-	}
-	child, err := m.authority(iss)
+	child, err := m.authorityOf(token)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +215,23 @@ func (v *Validator) finish(token string, c *Claims) (*Claims, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// authorityOf returns the authority a JWS-shaped token names in its iss,
+// read unverified only to choose it: that authority's keys verify it.
+// Validate, KeySet and LogoutHandler all choose so.
+func (m *multi) authorityOf(token string) (*Validator, error) {
+	if len(token) > m.maxSize {
+		return nil, errInvalidToken(ErrTooLarge)
+	}
+	if !looksLikeJWS(token) {
+		return nil, errInvalidToken(ErrMalformed)
+	}
+	iss, err := peekIssuer(token)
+	if err != nil {
+		return nil, err
+	}
+	return m.authority(iss)
 }
 
 // authority returns the authority for iss: a fixed one, or one Resolve
