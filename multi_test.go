@@ -351,3 +351,19 @@ func TestMultiLogoutByIssuer(t *testing.T) {
 	mustFail(t, v, fromA, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	mustValid(t, v, fromB)
 }
+
+// TestMultiKeySetRefusesUnreadableTokens: before any authority is chosen,
+// a token too large or not shaped like a JWS is refused, as by Validate.
+func TestMultiKeySetRefusesUnreadableTokens(t *testing.T) {
+	v, _, _ := twoAuthorities(t)
+	keys := v.KeySet()
+	ctx := context.Background()
+	if _, err := keys.VerifySignature(ctx, strings.Repeat("a", bearer.DefaultMaxTokenSize+1)); !errors.Is(err, bearer.ErrTooLarge) {
+		t.Errorf("a token over MaxTokenSize: %v", err)
+	}
+	for _, tok := range []string{"opaque-reference-token", "a.!!!.c"} {
+		if _, err := keys.VerifySignature(ctx, tok); !errors.Is(err, bearer.ErrMalformed) {
+			t.Errorf("%q: %v", tok, err)
+		}
+	}
+}
