@@ -10,8 +10,8 @@ replace (
 require (
 	github.com/MicahParks/jwkset v0.11.3
 	github.com/MicahParks/keyfunc/v3 v3.8.0
-	github.com/accesstoken/bearer v0.0.0-00010101000000-000000000000
-	github.com/accesstoken/bearer/stores/redis v0.0.0-00010101000000-000000000000
+	github.com/accesstoken/bearer v0.1.0
+	github.com/accesstoken/bearer/stores/redis v0.1.0
 	github.com/auth0/go-jwt-middleware/v2 v2.3.1
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/golang-jwt/jwt/v5 v5.3.1

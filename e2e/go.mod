@@ -4,7 +4,7 @@ go 1.25.0
 
 replace github.com/accesstoken/bearer => ..
 
-require github.com/accesstoken/bearer v0.0.0-00010101000000-000000000000
+require github.com/accesstoken/bearer v0.1.0
 
 require (
 	github.com/MicahParks/jwkset v0.11.3 // indirect

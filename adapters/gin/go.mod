@@ -3,7 +3,7 @@ module github.com/accesstoken/bearer/adapters/gin
 go 1.25.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
+	github.com/accesstoken/bearer v0.1.0
 	github.com/gin-gonic/gin v1.12.0
 	go.uber.org/goleak v1.3.0
 )

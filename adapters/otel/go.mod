@@ -3,7 +3,7 @@ module github.com/accesstoken/bearer/adapters/otel
 go 1.26.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
+	github.com/accesstoken/bearer v0.1.0
 	go.opentelemetry.io/otel v1.45.0
 	go.opentelemetry.io/otel/metric v1.45.0
 	go.opentelemetry.io/otel/sdk v1.45.0

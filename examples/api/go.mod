@@ -3,9 +3,9 @@ module github.com/accesstoken/bearer/examples/api
 go 1.26.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
-	github.com/accesstoken/bearer/adapters/otel v0.0.0
-	github.com/accesstoken/bearer/stores/redis v0.0.0
+	github.com/accesstoken/bearer v0.1.0
+	github.com/accesstoken/bearer/adapters/otel v0.1.0
+	github.com/accesstoken/bearer/stores/redis v0.1.0
 	github.com/prometheus/client_golang v1.25.0
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0
 	go.opentelemetry.io/otel/exporters/stdout/stdoutmetric v1.47.0

@@ -3,8 +3,8 @@ module github.com/accesstoken/bearer/examples/chi
 go 1.25.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
-	github.com/accesstoken/bearer/adapters/chi v0.0.0
+	github.com/accesstoken/bearer v0.1.0
+	github.com/accesstoken/bearer/adapters/chi v0.1.0
 	github.com/go-chi/chi/v5 v5.5.0
 )
 

@@ -3,8 +3,8 @@ module github.com/accesstoken/bearer/examples/echo
 go 1.25.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
-	github.com/accesstoken/bearer/adapters/echo v0.0.0
+	github.com/accesstoken/bearer v0.1.0
+	github.com/accesstoken/bearer/adapters/echo v0.1.0
 	github.com/labstack/echo/v4 v4.16.0
 )
 

@@ -3,8 +3,8 @@ module github.com/accesstoken/bearer/examples/gin
 go 1.25.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
-	github.com/accesstoken/bearer/adapters/gin v0.0.0
+	github.com/accesstoken/bearer v0.1.0
+	github.com/accesstoken/bearer/adapters/gin v0.1.0
 	github.com/gin-gonic/gin v1.12.0
 )
 

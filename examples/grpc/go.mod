@@ -3,8 +3,8 @@ module github.com/accesstoken/bearer/examples/grpc
 go 1.26.0
 
 require (
-	github.com/accesstoken/bearer v0.0.0
-	github.com/accesstoken/bearer/adapters/grpc v0.0.0
+	github.com/accesstoken/bearer v0.1.0
+	github.com/accesstoken/bearer/adapters/grpc v0.1.0
 	google.golang.org/grpc v1.85.0
 )
 

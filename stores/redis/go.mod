@@ -5,7 +5,7 @@ go 1.26.0
 replace github.com/accesstoken/bearer => ../..
 
 require (
-	github.com/accesstoken/bearer v0.0.0-00010101000000-000000000000
+	github.com/accesstoken/bearer v0.1.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/redis/rueidis v1.0.80
 	go.uber.org/goleak v1.3.0
