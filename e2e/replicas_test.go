@@ -18,11 +18,18 @@ import (
 // until it answers PING.
 func redisProcess(t *testing.T, port int) *process {
 	t.Helper()
+	return redisServer(t, port, "--port", itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+}
+
+// redisServer runs redis-server with args, which make it listen on port,
+// and waits until it answers PING there.
+func redisServer(t *testing.T, port int, args ...string) *process {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		need(t, "redis-server (Debian package redis-server)")
 	}
-	p := start(t, "redis", ".", nil, bin, "--port", itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	p := start(t, "redis", ".", nil, append([]string{bin}, args...)...)
 	deadline := time.Now().Add(10 * time.Second)
 	for !redisAnswers(port) {
 		if p.exited() || time.Now().After(deadline) {

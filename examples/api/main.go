@@ -8,8 +8,13 @@
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
-//	go run ./examples/api -redis redis://127.0.0.1:6379/0   # one of several replicas
 //	go run ./examples/api -metrics prometheus  # OpenTelemetry metrics at GET /metrics
+//
+// Several replicas on one Redis share one authority (docs/replicas.md):
+//
+//	go run ./examples/api -authority-only -addr 127.0.0.1:5400   # the test authority alone
+//	go run ./examples/api -addr 127.0.0.1:5001 -authority http://127.0.0.1:5400 \
+//		-client-id api -client-secret secret -redis redis://127.0.0.1:6379/0
 //
 // It is the whole setup of an API, in the order it happens, to copy: the
 // Validator (bearer.New), the routes and their guard, a CORS layer in front
@@ -59,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:5000", "listen address `HOST:PORT`")
 	authority := fs.String("authority", "", "issuer `URL` of the authority; empty starts an embedded test authority")
+	authorityOnly := fs.Bool("authority-only", false, "serve only the embedded test authority, at -addr, and print a token: replicas started with -authority share it (docs/replicas.md)")
 	audience := fs.String("audience", "", "accepted `aud` value (empty: not checked, scopes bind tokens to this API)")
 	clientID := fs.String("client-id", "", "the API's client `ID` at the introspection endpoint")
 	clientSecret := fs.String("client-secret", "", "the API's client `secret` at the introspection endpoint")
@@ -74,6 +80,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if *authorityOnly {
+		if *authority != "" || *redisURL != "" || *metricsTo != "" {
+			return errors.New("-authority-only serves the test authority alone: -authority, -redis and -metrics are for the replicas")
+		}
+		return serveAuthority(ctx, *addr, *clientID, *clientSecret, *scopes, stdout)
 	}
 
 	// Without -authority, an authority of our own on loopback issues the
