@@ -5,7 +5,8 @@
 // in every 401, and accepts only tokens of its authority issued for it
 // (aud is the server's URL) with the mcp:tools scope.
 //
-//	go run ./examples/mcp    # embedded test authority; prints a token and two curl lines
+//	go run ./examples/mcp    # embedded test authority; prints a token, two curl lines and a client command
+//	go run ./examples/mcp/client -url http://127.0.0.1:5100/mcp TOKEN   # initialize, tools/list, call whoami
 //	go run ./examples/mcp -authority https://login.example.com -resource https://mcp.example.com/mcp
 package main
 
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "try:\n  curl -i %s\n", *resourceURL)
 		fmt.Fprintf(stdout, "  curl -i %s -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '%s'\n",
 			*resourceURL, token, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`)
+		fmt.Fprintf(stdout, "and the whole way to the tool (initialize, tools/list, tools/call whoami) with the Go SDK's client:\n  go run ./examples/mcp/client -url %s %s\n", *resourceURL, token)
 	}
 	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "listening on http://%s\n", *addr)

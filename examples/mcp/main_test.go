@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -207,6 +210,58 @@ func TestAuthorityDown(t *testing.T) {
 	}
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("WWW-Authenticate") != "" {
 		t.Errorf("%d, Retry-After %q, challenge %q", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("WWW-Authenticate"))
+	}
+}
+
+var printedClient = regexp.MustCompile(`(?m)^  go run \./examples/mcp/client (.+)$`)
+
+// TestPrintedClientCommand: the client command the program prints reaches
+// the tool (initialize, tools/list, tools/call whoami), run as a user runs
+// it, a process of its own; with a token for another server it prints the
+// refusal and its challenge, and fails.
+func TestPrintedClientCommand(t *testing.T) {
+	endpoint, printed := start(t)
+	m, authority := printedClient.FindStringSubmatch(printed), printedAuthority.FindStringSubmatch(printed)
+	if m == nil || authority == nil {
+		t.Fatalf("no client command in:\n%s", printed)
+	}
+	args := strings.Fields(m[1])
+	if len(args) != 3 || args[0] != "-url" || args[1] != endpoint {
+		t.Fatalf("client command %q, want -url %s TOKEN", m[1], endpoint)
+	}
+	bin := filepath.Join(t.TempDir(), "client")
+	if out, err := exec.Command("go", "build", "-o", bin, "./client").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./client: %v\n%s", err, out)
+	}
+	client := func(args ...string) (stdout, stderr string, err error) {
+		var out, errb bytes.Buffer
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err = cmd.Run()
+		return out.String(), errb.String(), err
+	}
+
+	stdout, stderr, err := client(args...)
+	if err != nil {
+		t.Fatalf("client: %v\n%s%s", err, stdout, stderr)
+	}
+	for _, want := range []string{
+		"initialize: bearer-example 1.0.0, protocol ",
+		"tools/list:\n  whoami: Tells who the access token says the caller is.\n",
+		`"subject": "alice"`,
+		`"user_id": "` + authority[1] + `#alice"`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("client printed no %q:\n%s", want, stdout)
+		}
+	}
+
+	a := bearertest.New(t)
+	stdout, stderr, err = client("-url", endpoint, a.Token(bearertest.Claims{"aud": endpoint, "scope": "mcp:tools"}))
+	refused := `client: initialize: the server answered 401 Unauthorized, WWW-Authenticate: Bearer realm="api", error="invalid_token", `
+	if err == nil || stdout != "" || !strings.HasPrefix(stderr, refused) || strings.Count(stderr, "\n") != 1 ||
+		!strings.HasSuffix(stderr, `resource_metadata="`+metadataURL(endpoint)+`"`+"\n") {
+		t.Errorf("a token of another authority: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
 	}
 }
 
