@@ -19,8 +19,16 @@
 // out of shell history and process listings. "bearer COMMAND -h" prints a
 // command's usage and flags.
 //
-// Exit status: 0 valid or active, 1 invalid or inactive, 2 usage error,
-// 3 the authority could not be reached or did not answer properly.
+// Each command ends with one line on standard error that says the
+// outcome: "valid", "active", or why not and what an API would answer
+// ("invalid token: token expired (an API answers 401 invalid_token)").
+// The library's own logs are shown only with -v.
+//
+// Exit status: 0 valid or active, 1 refused (invalid, inactive or
+// insufficient scope), 2 usage error, 3 the authority could not be reached
+// or did not answer properly (the token was not judged). "go run" exits 1
+// whatever the command's status: build the command once
+// ("go build -o bearer ./cmd/bearer") where the status matters.
 package main
 
 import (
@@ -39,6 +47,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +57,7 @@ import (
 // Exit statuses.
 const (
 	exitValid       = 0
-	exitInvalid     = 1
+	exitInvalid     = 1 // the token was judged and refused
 	exitUsage       = 2
 	exitUnavailable = 3
 )
@@ -77,7 +86,8 @@ after "--". TOKEN "-" reads the token from standard input. The client
 secret is read from $BEARER_CLIENT_SECRET unless -client-secret is given.
 Run "bearer COMMAND -h" for a command's flags.
 
-exit status: 0 valid/active, 1 invalid/inactive, 2 usage, 3 authority unavailable
+exit status: 0 valid/active, 1 refused, 2 usage, 3 authority unavailable
+("go run" exits 1 whatever the status: build once, go build -o bearer ./cmd/bearer)
 `
 
 func main() {
@@ -185,11 +195,17 @@ func parse(fs *flag.FlagSet, args []string, stdin io.Reader, stdout, stderr io.W
 	return token, -1
 }
 
-// logger passes on only the library's errors, such as refused
-// credentials; the command prints every failure itself.
-func logger(stderr io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+// logger passes on the library's logs with -v, and nothing without: the
+// command says every outcome itself, once.
+func logger(stderr io.Writer, verbose bool) *slog.Logger {
+	if !verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// verboseUsage is the -v flag's help.
+const verboseUsage = "also print the library's logs (discovery, key fetches, refused credentials)"
 
 func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("introspect", introspectUsage, "Asks the authority's introspection endpoint (RFC 7662) whether TOKEN is active\nand prints its answer as JSON.")
@@ -202,6 +218,7 @@ func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	keyID := fs.String("key-id", "", "with -auth private_key_jwt: the `kid` of the key, if the authority needs one")
 	signed := fs.Bool("jwt", false, "ask for a signed JWT response (RFC 9701) and verify it with the authority's keys")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the authority")
+	verbose := fs.Bool("v", false, verboseUsage)
 	token, code := parse(fs, args, stdin, stdout, stderr)
 	if code >= 0 {
 		return code
@@ -213,7 +230,7 @@ func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ClientSecret:          *secret,
 		IntrospectionJWT:      *signed,
 		Timeout:               *timeout,
-		Logger:                logger(stderr),
+		Logger:                logger(stderr, *verbose),
 	}
 	switch *auth {
 	case "basic", "client_secret_basic":
@@ -271,9 +288,10 @@ func introspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, "introspect", err)
 	}
 	if !res.Active {
-		fmt.Fprintln(stderr, "bearer introspect: the token is not active")
+		fmt.Fprintln(stderr, "bearer introspect: not active (an API answers 401 invalid_token)")
 		return exitInvalid
 	}
+	fmt.Fprintln(stderr, "bearer introspect: active")
 	return exitValid
 }
 
@@ -328,6 +346,7 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&audience, "audience", "an accepted `audience`; repeat for several (default: any, see above)")
 	scopes := fs.String("scopes", "", "space-separated `scopes`, at least one of which the token must have")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the authority")
+	verbose := fs.Bool("v", false, verboseUsage)
 	token, code := parse(fs, args, stdin, stdout, stderr)
 	if code >= 0 {
 		return code
@@ -345,8 +364,9 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		RequiredScopes: bearer.AnyOf(*scopes),
 		Mode:           bearer.ModeJWT,
 		Timeout:        *timeout,
-		Logger:         logger(stderr),
+		Logger:         logger(stderr, *verbose),
 	}
+	valid := "valid"
 	if len(cfg.Audience) == 0 && cfg.RequiredScopes.IsZero() {
 		// The library insists on binding tokens to an API; a person at a
 		// terminal may want to check everything else. The token's own aud,
@@ -356,7 +376,7 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, "validate", usageError{"give -audience or -scopes: " + err.Error()})
 		}
 		cfg.Audience = aud
-		fmt.Fprintf(stderr, "bearer validate: no -audience or -scopes: accepting the token's own aud %q\n", aud)
+		valid = fmt.Sprintf("valid, for the audience it names %q (give -audience or -scopes to check it is meant for your API)", aud)
 	}
 	v, err := bearer.New(context.Background(), cfg)
 	if err != nil {
@@ -379,6 +399,7 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := printJSON(stdout, raw); err != nil {
 		return fail(stderr, "validate", err)
 	}
+	fmt.Fprintln(stderr, "bearer validate: "+valid)
 	return exitValid
 }
 
@@ -470,28 +491,65 @@ func printJSON(w io.Writer, raw []byte) error {
 	return err
 }
 
-// fail prints err and returns the exit status for it.
+// fail prints the one line that says why err ended the command, and
+// returns the exit status for it.
 func fail(stderr io.Writer, cmd string, err error) int {
 	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "bearer %s: %v\n", cmd, ue)
-		return exitUsage
-	}
 	var e *bearer.Error
-	if !errors.As(err, &e) {
-		fmt.Fprintf(stderr, "bearer %s: %v\n", cmd, err)
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "bearer %s: %s\n", cmd, oneLine(strings.TrimPrefix(ue.msg, "bearer: ")))
+		return exitUsage
+	case errors.As(err, &e):
+		fmt.Fprintf(stderr, "bearer %s: %s\n", cmd, refusal(e))
+		if errors.Is(err, bearer.ErrUnavailable) {
+			return exitUnavailable
+		}
+		return exitInvalid
+	default:
+		fmt.Fprintf(stderr, "bearer %s: %s\n", cmd, oneLine(err.Error()))
 		return exitUnavailable
 	}
-	code := e.Code
-	if code == "" {
-		code = "no code" // a missing token, an unreachable authority
+}
+
+// refusal says why the library refused, then what an API would answer:
+// "invalid token: token expired (an API answers 401 invalid_token)".
+func refusal(e *bearer.Error) string {
+	var why string
+	switch {
+	case errors.Is(e, bearer.ErrInsufficientScope):
+		if scopes := strings.Fields(e.Scope); len(scopes) == 1 {
+			why = "insufficient scope: needs " + scopes[0]
+		} else {
+			why = "insufficient scope: needs one of " + strings.Join(scopes, ", ")
+		}
+	case errors.Is(e, bearer.ErrUnavailable):
+		// The cause, which Error would prefix with the kind again.
+		why = e.Description
+		for _, err := range e.Unwrap() {
+			if err != bearer.ErrUnavailable {
+				why += ": " + err.Error()
+			}
+		}
+	case errors.Is(e, bearer.ErrInvalidToken):
+		why = "invalid token: " + e.Description
+	default:
+		why = e.Description
 	}
-	fmt.Fprintf(stderr, "bearer %s: %d %s: %v\n", cmd, e.Status, code, err)
-	if e.Scope != "" {
-		fmt.Fprintf(stderr, "bearer %s: required scope: %s\n", cmd, e.Scope)
+	answer := strconv.Itoa(e.Status)
+	if e.Code != "" {
+		answer += " " + e.Code
 	}
-	if errors.Is(err, bearer.ErrUnavailable) {
-		return exitUnavailable
+	return oneLine(why) + " (an API answers " + answer + ")"
+}
+
+// oneLine joins the lines of s (errors.Join makes several) with "; ".
+func oneLine(s string) string {
+	var lines []string
+	for line := range strings.Lines(s) {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
 	}
-	return exitInvalid
+	return strings.Join(lines, "; ")
 }
