@@ -299,13 +299,19 @@ func printTryLines(out io.Writer, a *bearertest.Authority, cfg bearer.Config, sc
 	fmt.Fprintf(out, "embedded test authority at %s (use -authority for a real one)\n", a.URL)
 	fmt.Fprintf(out, "  the API's client at its introspection endpoint: id %q, secret %q\n", cfg.ClientID, cfg.ClientSecret)
 	fmt.Fprintf(out, "try:\n  curl -i -H \"Authorization: Bearer %s\" http://%s/values\n", jwt, addr)
-	fmt.Fprintf(out, "  go run ./cmd/bearer validate -authority %s %s %s\n", a.Issuer(), aud, jwt)
+	// Built once, not go run: go run exits 1 whatever the command's
+	// exit status (docs/cli.md).
+	fmt.Fprintf(out, "  %s\n", buildBearer)
+	fmt.Fprintf(out, "  ./bearer validate -authority %s %s %s\n", a.Issuer(), aud, jwt)
 	if cfg.Mode != bearer.ModeJWT {
 		ref := a.ReferenceToken(claims)
 		fmt.Fprintf(out, "or, with a reference token (introspected):\n  curl -i -H \"Authorization: Bearer %s\" http://%s/values\n", ref, addr)
-		fmt.Fprintf(out, "  BEARER_CLIENT_SECRET=%s go run ./cmd/bearer introspect -authority %s -client-id %s %s\n", quote(cfg.ClientSecret), a.Issuer(), quote(cfg.ClientID), ref)
+		fmt.Fprintf(out, "  BEARER_CLIENT_SECRET=%s ./bearer introspect -authority %s -client-id %s %s\n", quote(cfg.ClientSecret), a.Issuer(), quote(cfg.ClientID), ref)
 	}
 }
+
+// buildBearer builds the bearer command once, in the repository's root.
+const buildBearer = `go build -o bearer ./cmd/bearer   # once, at the repository's root: "go run" would exit 1 for every failure`
 
 // quote makes s one shell word.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -151,7 +151,9 @@ func demoCalls(ctx context.Context, addr string, a *bearertest.Authority, claims
 	defer conn.Close()
 
 	user := a.Token(claims)
-	fmt.Fprintf(out, "the bearer command checks a token as the service does:\n  go run ./cmd/bearer validate -authority %s -scopes '%s' %s\n", a.Issuer(), claims["scope"], user)
+	// Built once, not go run: go run exits 1 whatever the command's exit
+	// status (docs/cli.md).
+	fmt.Fprintf(out, "the bearer command checks a token as the service does:\n  go build -o bearer ./cmd/bearer   # once, at the repository's root\n  ./bearer validate -authority %s -scopes '%s' %s\n", a.Issuer(), claims["scope"], user)
 	admin := a.Token(merge(claims, bearertest.Claims{"scope": claims["scope"].(string) + " values:admin"}))
 	for _, c := range []struct{ method, token string }{
 		{"/values.Values/Get", ""},

@@ -72,7 +72,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	// The bearer command line names the authority and a token it accepts.
-	m := regexp.MustCompile(`go run \./cmd/bearer validate -authority (\S+) -scopes 'api' (\S+)`).FindStringSubmatch(out.String())
+	m := regexp.MustCompile(`  go build -o bearer \./cmd/bearer .*\n  \./bearer validate -authority (\S+) -scopes 'api' (\S+)`).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no bearer command line:\n%s", out.String())
 	}

@@ -183,15 +183,20 @@ func testCurlLine(t *testing.T, run RunFunc) {
 	}
 }
 
-var cliLine = regexp.MustCompile(`(?m)^  ((?:BEARER_CLIENT_SECRET=\S+ )?)go run \./cmd/bearer (.+)$`)
+var (
+	cliLine   = regexp.MustCompile(`(?m)^  ((?:BEARER_CLIENT_SECRET=\S+ )?)\./bearer (.+)$`)
+	buildLine = regexp.MustCompile(`(?m)^  go build -o bearer \./cmd/bearer( .*)?\n  \./bearer validate `)
+)
 
 // testCLILines runs the bearer command lines the program prints, with the
-// command built from this checkout: each must accept its token.
+// command built from this checkout: each must accept its token, exit 0
+// and say so in one line. The lines follow the command they need built
+// once, not go run, whose exit status is 1 for every failure.
 func testCLILines(t *testing.T, run RunFunc) {
 	_, out := start(t, run)
 	lines := cliLine.FindAllStringSubmatch(out.String(), -1)
-	if len(lines) != 2 {
-		t.Fatalf("want a bearer validate and a bearer introspect line, got:\n%s", out.String())
+	if len(lines) != 2 || !buildLine.MatchString(out.String()) {
+		t.Fatalf("want go build -o bearer ./cmd/bearer, then a bearer validate and a bearer introspect line, got:\n%s", out.String())
 	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
@@ -205,7 +210,8 @@ func testCLILines(t *testing.T, run RunFunc) {
 		cmd := exec.Command("sh", "-c", m[1]+bin+" "+m[2])
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), `"sub": "alice"`) {
+		verdict := regexp.MustCompile(`^bearer (validate: valid|introspect: active)\n$`)
+		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), `"sub": "alice"`) || !verdict.MatchString(stderr.String()) {
 			t.Errorf("%s: %v\nstdout:\n%s\nstderr:\n%s", m[0], err, &stdout, &stderr)
 		}
 	}
