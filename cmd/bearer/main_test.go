@@ -212,8 +212,8 @@ func TestUsage(t *testing.T) {
 // flags on stdout, and exits 0.
 func TestHelpOfEveryCommand(t *testing.T) {
 	for cmd, flags := range map[string][]string{
-		"introspect": {"-authority URL", "-endpoint URL", "-client-id ID", "-client-secret secret", "-auth method", "-key file", "-key-id kid", "-jwt", "-timeout duration"},
-		"validate":   {"-authority URL", "-audience audience", "-scopes scopes", "-timeout duration"},
+		"introspect": {"-authority URL", "-endpoint URL", "-client-id ID", "-client-secret secret", "-auth method", "-key file", "-key-id kid", "-jwt", "-timeout duration", "-v\t" + verboseUsage},
+		"validate":   {"-authority URL", "-audience audience", "-scopes scopes", "-timeout duration", "-v\t" + verboseUsage},
 		"decode":     nil,
 	} {
 		for _, h := range []string{"-h", "-help", "--help"} {
