@@ -1,0 +1,33 @@
+package main
+
+import (
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+// TestMistakes: no token, two tokens or a server that is not there end
+// the client with an error that names what went wrong.
+func TestMistakes(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + l.Addr().String() + "/mcp"
+	l.Close()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "want exactly one TOKEN argument"},
+		{[]string{"a", "b"}, "want exactly one TOKEN argument"},
+		{[]string{"-nope", "a"}, "flag provided but not defined"},
+		{[]string{"-url", gone, "a"}, "initialize: "},
+	} {
+		err := run(t.Context(), c.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run(%q): %v, want %q", c.args, err, c.want)
+		}
+	}
+}
