@@ -102,13 +102,39 @@ func newKeys(prefix string) keys {
 	}
 }
 
+// parseURL is rueidis.ParseURL with errors that never quote the password.
+// Its errors quote the URL, or a piece of it; and a password with an
+// unencoded /, ? or # ends the host early, so that what follows is read,
+// and quoted, as a port, a database number or a path. So an error is that
+// of the same URL with everything before the last @ of its authority, as
+// a person reads it, replaced, or a fixed phrase if that URL parses: the
+// password was at fault.
+func parseURL(raw string) (rueidis.ClientOption, error) {
+	opt, err := rueidis.ParseURL(raw)
+	if err == nil {
+		return opt, nil
+	}
+	scheme, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return opt, fmt.Errorf("redis: Options.URL: %w", err)
+	}
+	if _, err := rueidis.ParseURL(scheme + "xxxxx@" + rest[at+1:]); err != nil {
+		return opt, fmt.Errorf("redis: Options.URL: %w", err)
+	}
+	return opt, errors.New("redis: Options.URL does not parse: percent-encode any /, ?, #, @ and % in its user name and password")
+}
+
 // New returns a Store for the Redis at o.URL. It checks o and returns at
 // once: the connection is made in the background, and made again whenever
 // it is lost, so an API starts while Redis is down.
 func New(o Options) (*Store, error) {
-	opt, err := rueidis.ParseURL(o.URL)
+	opt, err := parseURL(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("redis: Options.URL: %w", err)
+		return nil, err
 	}
 	if o.TLSConfig != nil {
 		if opt.TLSConfig == nil {

@@ -36,6 +36,31 @@ func TestNewChecksOptions(t *testing.T) {
 	}
 }
 
+// TestNewKeepsPasswordOutOfErrors: a URL that does not parse, for a
+// password with an unencoded /, ? or #, or a bad escape, is refused
+// without any piece of the password in the error, which ends up in logs.
+func TestNewKeepsPasswordOutOfErrors(t *testing.T) {
+	for _, tc := range []struct{ url, secret string }{
+		{"redis://default:hunter2#Zq9@redis.example:6379", "hunter2"}, // read as a port
+		{"redis://:ab/cdXY@127.0.0.1:6379", "cdXY"},                   // quoted in the whole URL
+		{"redis://u:6380/pQ7wX@redis.example", "pQ7wX"},               // read as a database number
+		{"redis://u:6380/pQ7wX/zz@redis.example", "pQ7wX"},            // read as a path
+		{"rediss://u:pw%zzW9k@redis.example:6380", "W9k"},             // a bad escape
+		{"redis://admin:s3cr3t@[::1:6379/0", "s3cr3t"},                // not the password's fault
+		{"user:hunter2@redis.example:6379", "hunter2"},                // no scheme
+	} {
+		s, err := New(Options{URL: tc.url})
+		if err == nil {
+			s.Close()
+			t.Errorf("New(%q) succeeded", tc.url)
+			continue
+		}
+		if strings.Contains(err.Error(), tc.secret) {
+			t.Errorf("New(%q): %v: names the password", tc.url, err)
+		}
+	}
+}
+
 // TestUseAfterClose: a Validator closed after its Store (the wrong
 // order) finds Redis unavailable, and nothing panics.
 func TestUseAfterClose(t *testing.T) {
