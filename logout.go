@@ -43,9 +43,10 @@ var (
 // It takes a POST of an application/x-www-form-urlencoded logout_token,
 // verifies it with go-oidc's VerifyLogout over the Validator's own keys
 // (see KeySet), and then requires what VerifyLogout leaves out: typ
-// logout+jwt or none, iat not in the future and exp not past (each with
-// Leeway), events holding the back-channel logout event as an object, a
-// jti not seen before, and no member named twice or in another case. It
+// logout+jwt, JWT or none, iat not in the future and exp not past (each
+// with Leeway), events holding the back-channel logout event as an
+// object, a jti not seen before, and no member named twice or in another
+// case. It
 // then revokes the tokens of the session the logout token names (sid)
 // and, unless Config.SessionOnlyLogout, those of its subject (sub) that
 // carry no sid and were issued at or before it; a logout token without
@@ -233,9 +234,7 @@ func (v *Validator) verifyLogout(ctx context.Context, raw string) (*logoutToken,
 	if err != nil {
 		return nil, err
 	}
-	// RFC 8725 §3.11: an access token (at+jwt) or an ID token (JWT) is
-	// not a logout token, even when the rest of it would pass.
-	if t := strings.ToLower(h.Typ); t != "" && t != "logout+jwt" && t != "application/logout+jwt" {
+	if !logoutTypOK(h.Typ) {
 		return nil, errInvalidToken(ErrTokenType)
 	}
 	algs := v.s.asymmetricAlgorithms()
@@ -271,6 +270,22 @@ func (v *Validator) verifyLogout(ctx context.Context, raw string) (*logoutToken,
 		return nil, errInvalidToken(errLogoutRefused)
 	}
 	return lt, nil
+}
+
+// logoutTypOK reports whether typ, a media type compared
+// case-insensitively (RFC 7515 §4.1.9), may head a logout token:
+// logout+jwt, which Back-Channel Logout 1.0 §2.4 only recommends, JWT,
+// which Keycloak before 25 and Authentik before 2025.12 send, or none.
+// Any other explicit type (at+jwt, id_token+jwt, …) names another kind of
+// JWT and is refused (RFC 8725 §3.11). A typ JWT leaves an ID token to
+// the §4.1 defence, which checkLogoutClaims applies: the logout event
+// required, a nonce refused.
+func logoutTypOK(typ string) bool {
+	switch strings.ToLower(typ) {
+	case "", "logout+jwt", "application/logout+jwt", "jwt", "application/jwt":
+		return true
+	}
+	return false
 }
 
 // logoutMembers are the claims a logout token's rules read. A member whose

@@ -213,6 +213,12 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "subject logged out, no sid", Token: logoutToken(nil), Want: loggedOut()},
 		LogoutCase{Name: "no typ", Token: logoutHeaded("RS256", map[string]any{"typ": nil}, bearertest.Claims{"sid": "s"}), Want: loggedOut()},
 		LogoutCase{Name: "typ application/logout+jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "application/logout+jwt"}, nil), Want: loggedOut()},
+		// §2.4 only recommends logout+jwt; Keycloak before 25 and
+		// Authentik before 2025.12 send JWT. events and no nonce (§4.1)
+		// keep ID tokens out.
+		LogoutCase{Name: "typ JWT", Token: logoutHeaded("RS256", map[string]any{"typ": "JWT"}, nil), Want: loggedOut()},
+		LogoutCase{Name: "typ application/jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "application/jwt"}, nil), Want: loggedOut()},
+		LogoutCase{Name: "typ Logout+JWT", Token: logoutHeaded("RS256", map[string]any{"typ": "Logout+JWT"}, nil), Want: loggedOut()},
 		LogoutCase{Name: "signed with ES256", Token: logoutHeaded("ES256", nil, nil), Want: loggedOut()},
 		LogoutCase{Name: "no sub nor sid", Token: logoutToken(bearertest.Claims{"sub": nil}), Want: badLogout("malformed token")},
 		LogoutCase{Name: "no jti", Token: logoutToken(bearertest.Claims{"jti": nil}), Want: badLogout("malformed token")},
@@ -227,10 +233,14 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "an access token", Token: func(a *bearertest.Authority) string {
 			return a.TokenWith("RS256", map[string]any{"typ": nil}, bearertest.Claims{"aud": "api", "sid": "s"})
 		}, Want: badLogout("not a logout token")},
+		LogoutCase{Name: "an ID token, typ JWT", Token: func(a *bearertest.Authority) string {
+			return a.TokenWith("RS256", map[string]any{"typ": "JWT"}, bearertest.Claims{"aud": "api", "sid": "s", "nonce": "n-0S6_WzA2Mj"})
+		}, Want: badLogout("not a logout token")},
 	)
 	add("RFC 8725 §3.11",
 		LogoutCase{Name: "typ at+jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "at+jwt"}, nil), Want: badLogout("token type not accepted")},
-		LogoutCase{Name: "typ JWT, as an ID token's", Token: logoutHeaded("RS256", map[string]any{"typ": "JWT"}, nil), Want: badLogout("token type not accepted")},
+		LogoutCase{Name: "typ id_token+jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "id_token+jwt"}, nil), Want: badLogout("token type not accepted")},
+		LogoutCase{Name: "typ secevent+jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "secevent+jwt"}, nil), Want: badLogout("token type not accepted")},
 	)
 	add("OIDC Back-Channel Logout 1.0 §2.6",
 		LogoutCase{Name: "other issuer", Token: logoutToken(bearertest.Claims{"iss": "https://evil.example"}), Want: badLogout("issuer mismatch")},
