@@ -60,6 +60,7 @@ type Validator struct {
 	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
 
 	noIntrospection sync.Once // warns of the first reference token refused for want of a ClientID
+	logoutRefusals  episode   // logout tokens refused unverified, logged as a run (see logLogoutRefused)
 }
 
 // New checks cfg and returns a Validator. It does not wait for the

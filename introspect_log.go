@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// logEvery is how often a run of failed or refused introspection calls is
-// logged again, with a count, while it lasts.
+// logEvery is how often a run of failed or refused introspection calls,
+// or of logout tokens refused unverified, is logged again, with a count,
+// while it lasts.
 const logEvery = time.Minute
 
 // episode turns a run of like events, such as the failed calls of an

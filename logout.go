@@ -92,7 +92,7 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 		log = target.s.Logger
 	}
 	if err != nil {
-		log.WarnContext(r.Context(), "bearer: back-channel logout refused", "token", Fingerprint(token), "error", err)
+		v.logLogoutRefused(r.Context(), log, token, err)
 		e := AsError(err)
 		switch {
 		case errors.Is(err, errStoreDown):
@@ -107,6 +107,32 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 	log.InfoContext(r.Context(), "bearer: back-channel logout", "token", Fingerprint(token))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+}
+
+// verifiedRefusal is the refusal of a logout token that the authority's
+// keys verified: only the authority can cause one.
+type verifiedRefusal struct{ error }
+
+func (e verifiedRefusal) Unwrap() error { return e.error }
+
+// logLogoutRefused logs a refused logout token. One the authority's keys
+// verified, or a store failure, is worth a warning each time. Any other
+// may be anyone's garbage, so a warning names the first of a run and then,
+// at most once per logEvery, the one at hand with how many were refused
+// since the last line; the rest are debug lines: a flood of made-up POSTs
+// costs a few lines, while a misconfigured authority is still told.
+func (v *Validator) logLogoutRefused(ctx context.Context, log *slog.Logger, token string, err error) {
+	var verified verifiedRefusal
+	if errors.As(err, &verified) || errors.Is(err, errStoreDown) {
+		log.WarnContext(ctx, "bearer: back-channel logout refused", "token", Fingerprint(token), "error", err)
+		return
+	}
+	if first, n, _ := v.logoutRefusals.event(time.Now()); first || n > 0 {
+		log.WarnContext(ctx, "bearer: back-channel logout refused unverified (such refusals are told at most once a minute, with a count)",
+			"token", Fingerprint(token), "error", err, "refused", n)
+		return
+	}
+	log.DebugContext(ctx, "bearer: back-channel logout refused unverified", "token", Fingerprint(token), "error", err)
 }
 
 // logoutAuthority is the Validator that judges a logout token: v, or on a
@@ -211,7 +237,7 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 	case err != nil:
 		storeErr = errors.Join(storeErr, err)
 	case !first:
-		return errInvalidToken(errLogoutReplayed)
+		return verifiedRefusal{errInvalidToken(errLogoutReplayed)}
 	}
 	if storeErr != nil {
 		// The revocations hold here; the other replicas may miss them.
@@ -263,11 +289,11 @@ func (v *Validator) verifyLogout(ctx context.Context, raw string) (*logoutToken,
 	}
 	lt, err := v.checkLogoutClaims(string(check.payload), r.issuer, time.Now())
 	if err != nil {
-		return nil, err
+		return nil, verifiedRefusal{err}
 	}
 	if oidcErr != nil {
 		v.s.Logger.WarnContext(ctx, "bearer: go-oidc refused a logout token that passed the other checks", "token", Fingerprint(raw), "error", oidcErr)
-		return nil, errInvalidToken(errLogoutRefused)
+		return nil, verifiedRefusal{errInvalidToken(errLogoutRefused)}
 	}
 	return lt, nil
 }

@@ -251,6 +251,53 @@ func TestLogoutLogsNoToken(t *testing.T) {
 	}
 }
 
+// TestIssue26_GarbageLogoutsLoggedAsARun: 1 000 POSTs of logout tokens
+// that no key of the authority verifies make one warning, naming the
+// first refusal, and one more per minute at most; a verified token
+// refused, and a store failure, are still a warning each.
+func TestIssue26_GarbageLogoutsLoggedAsARun(t *testing.T) {
+	a := bearertest.New(t)
+	var logs logBuffer
+	store := &lossyStore{seen: map[string]bool{}} // fails its first replay check
+	v := newValidator(t, a, logoutConfig(bearer.Config{Logger: logs.logger(), RevocationStore: store}))
+	url := logoutURL(t, v)
+	forged := func(c bearertest.Claims) string {
+		real, other := strings.Split(a.LogoutToken(nil), "."), strings.Split(a.LogoutToken(c), ".")
+		return other[0] + "." + other[1] + "." + real[2]
+	}
+	garbage := []string{
+		"2YotnFZFEjr1zCsicMWpAA",
+		forged(bearertest.Claims{"sub": "mallory"}),
+		a.LogoutTokenWith("RS256", map[string]any{"typ": "at+jwt"}, nil),
+		a.LogoutTokenWith("RS256", map[string]any{"alg": "none"}, nil),
+	}
+	start := time.Now()
+	for i := range 1000 {
+		if status, body := postLogout(t, a, url, garbage[i%len(garbage)]); status != http.StatusBadRequest {
+			t.Fatalf("garbage %d: %d %s", i, status, body)
+		}
+	}
+	warnings := strings.Count(logs.String(), "level=WARN")
+	if limit := 1 + int(time.Since(start)/time.Minute); warnings < 1 || warnings > limit {
+		t.Errorf("1000 unverified logout tokens made %d warnings, want 1 to %d:\n%s", warnings, limit, logs.String())
+	}
+	if !strings.Contains(logs.String(), "malformed token") || !strings.Contains(logs.String(), "refused=1") {
+		t.Errorf("the first warning does not name the refusal and its count:\n%s", logs.String())
+	}
+
+	for _, verified := range []string{
+		a.LogoutToken(bearertest.Claims{"sid": "s-1"}), // the store fails
+		a.LogoutToken(bearertest.Claims{"aud": "another-client"}),
+		a.LogoutToken(bearertest.Claims{"sid": "s-1", "nonce": "n"}),
+	} {
+		before := strings.Count(logs.String(), "level=WARN")
+		postLogout(t, a, url, verified)
+		if after := strings.Count(logs.String(), "level=WARN"); after != before+1 {
+			t.Errorf("a verified logout token refused made %d warnings, want 1:\n%s", after-before, logs.String())
+		}
+	}
+}
+
 // TestLogoutResponse: 200 with Cache-Control no-store and no body; a
 // refusal is the JSON error of §2.8.
 func TestLogoutResponse(t *testing.T) {
