@@ -24,6 +24,16 @@ const (
 	maxAbsentKid = 1024
 )
 
+// maxKeyWaiters bounds the requests that wait at once for a fetch of the
+// keys because their tokens name a kid not yet known; beyond it they get
+// 503 at once. They all wait for the same fetch, so a rotation seldom
+// brings more, while tokens with made-up kids, each new, would otherwise
+// hold requests, and their memory, without bound.
+const maxKeyWaiters = 256
+
+// errKeyWaiters is the cause of a 503 for a request beyond maxKeyWaiters.
+var errKeyWaiters = errors.New("too many requests waiting for the authority's keys")
+
 // keySet holds the authority's signing keys: a snapshot replaced whole on
 // each successful fetch, so readers never lock. The last good snapshot
 // stays in use while the JWKS endpoint fails or serves no usable key.
@@ -58,8 +68,10 @@ type keySet struct {
 	// full is when the rate limit's bucket is full again (a GCRA): a
 	// limited fetch may start once full-now is at most
 	// (keyFetchBurst-1)*window.
-	full   time.Time
-	absent map[string]time.Time // kid → when a post-arrival fetch showed it missing
+	full    time.Time
+	absent  map[string]time.Time // kid → when a post-arrival fetch showed it missing
+	waiters int                  // lookups waiting for a fetch, at most maxKeyWaiters
+	crowded episode              // lookups refused at maxKeyWaiters, logged as a run
 
 	// For an Observer and Status: what caused the fetch wanted next (the
 	// first to ask for it), and when the keys in use were fetched.
@@ -124,7 +136,7 @@ func (ks *keySet) published(kid string) bool {
 // key published a moment ago verifies the very token that revealed it.
 // Concurrent callers share that fetch. A caller that cannot get one
 // within Timeout (the authority slow, or the rate limit) gets 503: its
-// token was not judged.
+// token was not judged; so does one that comes while maxKeyWaiters wait.
 func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, error) {
 	if c := ks.candidates(kid, alg); len(c) > 0 {
 		return c, nil
@@ -139,9 +151,30 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, er
 		ks.mu.Unlock()
 		return nil, errInvalidToken(ErrUnknownKey)
 	}
+	if ks.waiters >= maxKeyWaiters {
+		retry := time.Until(ks.earliestLimitedLocked())
+		ks.mu.Unlock()
+		if first, n, since := ks.crowded.event(time.Now()); first || n > 0 {
+			ks.log.WarnContext(ctx, "bearer: too many requests wait for the authority's keys; more tokens with unknown kids get 503",
+				"url", redactURL(ks.url), "limit", maxKeyWaiters, "refused", n, "since", since)
+		}
+		return nil, errUnavailable(errKeyWaiters, retry)
+	}
+	ks.waiters++
 	n := ks.requestLocked(ctx, triggerUnknownKid)
 	ks.mu.Unlock()
-	if err := ks.await(ctx, n); err != nil {
+	err := ks.await(ctx, n)
+	ks.mu.Lock()
+	ks.waiters--
+	idle := ks.waiters == 0
+	ks.mu.Unlock()
+	if idle {
+		if total, since, ok := ks.crowded.end(); ok {
+			ks.log.InfoContext(ctx, "bearer: no request waits for the authority's keys any more",
+				"url", redactURL(ks.url), "limit", maxKeyWaiters, "refused", total, "since", since)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	if c := ks.candidates(kid, alg); len(c) > 0 {

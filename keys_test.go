@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -278,5 +279,59 @@ func TestCloseIsNoFailure(t *testing.T) {
 	<-done
 	if out := logs.String(); strings.Contains(out, "WARN") || strings.Contains(out, "ERROR") {
 		t.Errorf("Close logged a failure:\n%s", out)
+	}
+}
+
+// TestIssue26_UnknownKidWaitersBounded: while the JWKS endpoint hangs,
+// tokens with made-up kids wait for its answer up to the documented 256 at
+// once (Status.KeyWaiters); the others get 503 with Retry-After at once,
+// never 401, and never a wait.
+func TestIssue26_UnknownKidWaitersBounded(t *testing.T) {
+	const bound, extra = 256, 50
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Timeout: 5 * time.Minute})
+	a.SetDelay(bearertest.JWKS, time.Hour)
+	// The kid is looked up before the signature is checked: a made-up
+	// header on a real token's payload and signature is enough.
+	rest := strings.SplitN(a.Token(claims(nil)), ".", 2)[1]
+	madeUp := func(i int) string {
+		header := fmt.Sprintf(`{"alg":"RS256","typ":"at+jwt","kid":"made-up-%d"}`, i)
+		return base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + rest
+	}
+
+	errs := make(chan error, bound+extra)
+	var wg sync.WaitGroup
+	for i := range bound + extra {
+		wg.Go(func() {
+			_, err := v.Validate(context.Background(), madeUp(i))
+			errs <- err
+		})
+	}
+	// The JWKS hangs: only requests refused at the bound come back.
+	var refused []error
+	for deadline := time.Now().Add(time.Minute); len(refused) < extra || v.Status().KeyWaiters < bound; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests came back and %d wait, want %d and %d: %v", len(refused), v.Status().KeyWaiters, extra, bound, refused)
+		}
+		select {
+		case err := <-errs:
+			refused = append(refused, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if len(refused) != extra || v.Status().KeyWaiters != bound {
+		t.Errorf("%d requests came back and %d wait, want %d and %d", len(refused), v.Status().KeyWaiters, extra, bound)
+	}
+	for _, err := range refused {
+		e := bearer.AsError(err)
+		if !errors.Is(err, bearer.ErrUnavailable) || e.Status != http.StatusServiceUnavailable || e.RetryAfter < time.Second {
+			t.Fatalf("a request beyond the bound: %v (status %d, Retry-After %v), want 503 with Retry-After", err, e.Status, e.RetryAfter)
+		}
+	}
+
+	v.Close() // ends the wait of the others
+	wg.Wait()
+	if n := v.Status().KeyWaiters; n != 0 {
+		t.Errorf("KeyWaiters = %d once every request came back", n)
 	}
 }

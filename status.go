@@ -21,6 +21,11 @@ type Status struct {
 	// failed (the endpoint unreachable, failing, or refusing the API's
 	// credentials), so that reference tokens not cached get 503.
 	IntrospectionFailing bool
+	// KeyWaiters is the number of requests waiting now for a fetch of the
+	// authority's keys, their tokens naming a key not yet known. At most
+	// 256 wait; more get 503 with Retry-After, so that tokens with made-up
+	// key IDs cannot hold requests without bound.
+	KeyWaiters int
 	// Revocations is the number of revocations kept (back-channel
 	// logouts, Revoke, RevokeToken), including expired ones not yet
 	// dropped.
@@ -30,7 +35,7 @@ type Status struct {
 // Status returns what v knows of its authority now. For a Validator made
 // by NewMulti it describes the authorities of MultiConfig.Authorities
 // together: Ready when all are, the fewest keys, the oldest key set, the
-// first error and all the revocations.
+// first error, and all the key waiters and revocations.
 func (v *Validator) Status() Status {
 	if v.multi != nil {
 		return v.multi.status()
@@ -47,7 +52,7 @@ func (v *Validator) Status() Status {
 				st.Keys = len(*keys)
 			}
 			ks.mu.Lock()
-			st.KeysFetched, st.LastError = ks.fetched, ks.lastErr
+			st.KeysFetched, st.LastError, st.KeyWaiters = ks.fetched, ks.lastErr, ks.waiters
 			ks.mu.Unlock()
 		}
 	}
@@ -75,6 +80,7 @@ func (m *multi) status() Status {
 			st.LastError = s.LastError
 		}
 		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
+		st.KeyWaiters += s.KeyWaiters
 		st.Revocations += s.Revocations
 	}
 	return st
