@@ -3,9 +3,19 @@
 package e2e
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +37,9 @@ type logoutAPI struct {
 	mu      sync.Mutex
 	handler http.Handler
 	tokens  []string
+	// rewrite, if set, replaces each logout token before the handler
+	// sees it, to stand for another authority's.
+	rewrite func(token string) string
 }
 
 func newLogoutAPI(t testing.TB) *logoutAPI {
@@ -34,9 +47,15 @@ func newLogoutAPI(t testing.TB) *logoutAPI {
 	api := &logoutAPI{}
 	api.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/backchannel-logout" {
+			token := r.PostFormValue("logout_token")
 			api.mu.Lock()
-			api.tokens = append(api.tokens, r.PostFormValue("logout_token"))
+			api.tokens = append(api.tokens, token)
+			rewrite := api.rewrite
 			api.mu.Unlock()
+			if rewrite != nil {
+				body := url.Values{"logout_token": {rewrite(token)}}.Encode()
+				r.Body, r.ContentLength, r.Form, r.PostForm = io.NopCloser(strings.NewReader(body)), int64(len(body)), nil, nil
+			}
 		}
 		api.mu.Lock()
 		h := api.handler
@@ -141,4 +160,108 @@ func TestBackchannelLogout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBackchannelLogoutTypJWT: Keycloak before 25 and Authentik before
+// 2025.12 head their logout tokens typ JWT, which Back-Channel Logout 1.0
+// §2.4 allows. node-oidc-provider always sends logout+jwt, so the API's
+// front re-signs the logout token of a real sign-out under typ JWT with the
+// authority's own published key, as such an authority would have sent it:
+// the API accepts it, and the session's access token is refused at once.
+func TestBackchannelLogoutTypJWT(t *testing.T) {
+	api := newLogoutAPI(t)
+	a := startAuthority(t, authorityOptions{LogoutURL: api.LogoutURL})
+	retyped := make(chan string, 1)
+	api.rewrite = func(token string) string {
+		lt, err := a.resign(token, "JWT")
+		if err != nil {
+			t.Errorf("re-signing the logout token: %v", err)
+			return token
+		}
+		select {
+		case retyped <- lt:
+		default:
+		}
+		return lt
+	}
+	api.serve(a.validator(withIntrospection(time.Minute)))
+
+	s, token := a.signIn(t, "alice", apiResource)
+	wantStatus(t, "signed in", call(t, api.ValuesURL, token), http.StatusOK, "")
+	s.signOut(t)
+	r := call(t, api.ValuesURL, token)
+	wantStatus(t, "the same token after a sign-out with a logout token of typ JWT", r, http.StatusUnauthorized, "invalid_token")
+	if !strings.Contains(r.Challenge, `error_description="token revoked"`) {
+		t.Errorf("the same token after sign-out: %q, want token revoked", r.Challenge)
+	}
+	select {
+	case lt := <-retyped:
+		header, _ := base64.RawURLEncoding.DecodeString(strings.Split(lt, ".")[0])
+		if !strings.Contains(string(header), `"typ":"JWT"`) {
+			t.Errorf("the API got a logout token headed %s, want typ JWT", header)
+		}
+	default:
+		t.Error("no logout token was re-signed")
+	}
+}
+
+// resign signs the header and payload of a JWS signed RS256 by the
+// authority again, with the same key from its JWKS file, under typ.
+func (a *authority) resign(token, typ string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("not a JWS")
+	}
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return "", err
+	}
+	var h struct{ Alg, Kid string }
+	if err := json.Unmarshal(header, &h); err != nil {
+		return "", err
+	}
+	if h.Alg != "RS256" {
+		return "", fmt.Errorf("signed %s, want RS256", h.Alg)
+	}
+	key, err := a.privateRSAKey(h.Kid)
+	if err != nil {
+		return "", err
+	}
+	header, _ = json.Marshal(map[string]string{"alg": h.Alg, "kid": h.Kid, "typ": typ})
+	input := base64.RawURLEncoding.EncodeToString(header) + "." + parts[1]
+	digest := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	if err != nil {
+		return "", err
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// privateRSAKey reads the RSA key kid from the authority's JWKS file.
+func (a *authority) privateRSAKey(kid string) (*rsa.PrivateKey, error) {
+	raw, err := os.ReadFile(a.jwks)
+	if err != nil {
+		return nil, err
+	}
+	var set struct{ Keys []map[string]string }
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, err
+	}
+	for _, k := range set.Keys {
+		if k["kid"] != kid || k["kty"] != "RSA" {
+			continue
+		}
+		n := map[string]*big.Int{}
+		for _, name := range []string{"n", "e", "d", "p", "q"} {
+			b, err := base64.RawURLEncoding.DecodeString(k[name])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			n[name] = new(big.Int).SetBytes(b)
+		}
+		key := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: n["n"], E: int(n["e"].Int64())}, D: n["d"], Primes: []*big.Int{n["p"], n["q"]}}
+		key.Precompute()
+		return key, key.Validate()
+	}
+	return nil, fmt.Errorf("no RSA key %q in %s", kid, a.jwks)
 }

@@ -36,10 +36,10 @@ func TestNewChecksOptions(t *testing.T) {
 	}
 }
 
-// TestNewKeepsPasswordOutOfErrors: a URL that does not parse, for a
+// TestIssue26_NewKeepsPasswordOutOfErrors: a URL that does not parse, for a
 // password with an unencoded /, ? or #, or a bad escape, is refused
 // without any piece of the password in the error, which ends up in logs.
-func TestNewKeepsPasswordOutOfErrors(t *testing.T) {
+func TestIssue26_NewKeepsPasswordOutOfErrors(t *testing.T) {
 	for _, tc := range []struct{ url, secret string }{
 		{"redis://default:hunter2#Zq9@redis.example:6379", "hunter2"}, // read as a port
 		{"redis://:ab/cdXY@127.0.0.1:6379", "cdXY"},                   // quoted in the whole URL
