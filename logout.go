@@ -57,7 +57,8 @@ var (
 // here, 400 with a JSON error invalid_request otherwise (§2.8), 405 to
 // another method, and 503 with Retry-After when the authority's keys or
 // Config.RevocationStore cannot be reached. It never logs the token, only
-// its Fingerprint. Without Config.ClientID, every logout token is refused.
+// its Fingerprint, and logs refusals of tokens no key verifies as a run, a
+// warning at most once a minute, since anyone can post them. Without Config.ClientID, every logout token is refused.
 // On a Validator of several authorities (NewMulti), the logout token's
 // iss chooses the authority that judges it and whose tokens it revokes.
 func (v *Validator) LogoutHandler() http.Handler {
