@@ -56,8 +56,17 @@ type Validator struct {
 	revocationStore RevocationStore
 	dpop            *dpopSettings // see dpop.go; nil for NewMulti's
 
-	multi *multi       // set by NewMulti, with none of the above
-	used  atomic.Int64 // for a resolved authority of a multi Validator: when last used
+	multi *multi // set by NewMulti, with none of the above
+
+	// For an authority of a Validator of several: the Validator it serves,
+	// which keeps its revocations (see revocationissuers.go), and, for a
+	// resolved one, when it was last used, whether it has verified a
+	// token, and whether it was closed to make room (its cached tokens
+	// are then judged again by the issuer's current authority).
+	parent  *multi
+	used    atomic.Int64
+	proven  atomic.Bool
+	evicted atomic.Bool
 
 	noIntrospection sync.Once // warns of the first reference token refused for want of a ClientID
 	logoutRefusals  episode   // logout tokens refused unverified, logged as a run (see logLogoutRefused)
@@ -68,17 +77,22 @@ type Validator struct {
 // succeeds (see Ready). Background work ends with Close, or when ctx is
 // done.
 func New(ctx context.Context, cfg Config) (*Validator, error) {
-	return newValidator(ctx, cfg, true)
+	return newValidator(ctx, cfg, nil, nil)
 }
 
-// newValidator is New; an authority of a multi Validator has no token
-// cache of its own (ownCache false), since they share one.
-func newValidator(ctx context.Context, cfg Config, ownCache bool) (*Validator, error) {
+// newValidator is New, or with parent set an authority of a Validator of
+// several: it has no token cache, revocations or store of its own, but
+// the parent's, and its issuer's revocations st, which outlive it.
+func newValidator(ctx context.Context, cfg Config, parent *multi, st *issuerState) (*Validator, error) {
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
-	d, err := cfg.DPoP.settings(s.leeway, cfg.RevocationStore)
+	var replay ReplayStore = cfg.RevocationStore
+	if parent != nil {
+		replay = parent.replay
+	}
+	d, err := cfg.DPoP.settings(s.leeway, replay)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +101,12 @@ func newValidator(ctx context.Context, cfg Config, ownCache bool) (*Validator, e
 		return nil, err
 	}
 	v := &Validator{s: s, p: p, dpop: d}
-	if ownCache {
-		v.cache = newTokenCache(s)
-	}
 	v.startIntrospection()
+	if parent != nil {
+		v.parent, v.revocations, v.revocationStore = parent, st.revocations, parent.store
+		return v, nil
+	}
+	v.cache = newTokenCache(s)
 	v.startRevocations()
 	return v, nil
 }

@@ -397,6 +397,18 @@ func (c Config) checkDependencies() error {
 	return nil
 }
 
+// leeway is Leeway with its default: zero means DefaultLeeway, a
+// negative one none.
+func (c Config) leeway() time.Duration {
+	switch {
+	case c.Leeway == 0:
+		return DefaultLeeway
+	case c.Leeway < 0:
+		return 0
+	}
+	return c.Leeway
+}
+
 // baseSettings applies what a Validator and a standalone Introspector
 // share; settings adds what only a Validator needs.
 func (c Config) baseSettings() (*settings, error) {
@@ -423,13 +435,7 @@ func (c Config) baseSettings() (*settings, error) {
 	if len(s.algorithms) == 0 {
 		s.algorithms = DefaultAlgorithms
 	}
-	s.leeway = c.Leeway
-	switch {
-	case s.leeway == 0:
-		s.leeway = DefaultLeeway
-	case s.leeway < 0:
-		s.leeway = 0
-	}
+	s.leeway = c.leeway()
 	if s.MaxTokenSize == 0 {
 		s.MaxTokenSize = DefaultMaxTokenSize
 	}

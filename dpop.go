@@ -91,7 +91,9 @@ type dpopSettings struct {
 	replay     ReplayStore
 }
 
-func (c DPoPConfig) settings(leeway time.Duration, revocations RevocationStore) (*dpopSettings, error) {
+// settings checks c; replay remembers the proofs when c names no
+// ReplayStore (nil: a memory of its own).
+func (c DPoPConfig) settings(leeway time.Duration, replay ReplayStore) (*dpopSettings, error) {
 	d := &dpopSettings{mode: c.Mode, algorithms: c.Algorithms, proofAge: c.ProofAge, leeway: leeway, replay: c.ReplayStore}
 	if c.Mode < DPoPAllowed || c.Mode > DPoPDisabled {
 		return nil, fmt.Errorf("bearer: unknown Config.DPoP.Mode %d", int(c.Mode))
@@ -119,7 +121,7 @@ func (c DPoPConfig) settings(leeway time.Duration, revocations RevocationStore) 
 		d.nonces = n
 	}
 	if d.replay == nil {
-		d.replay = revocations
+		d.replay = replay
 	}
 	if d.replay == nil {
 		d.replay = newMemoryRevocations()

@@ -87,6 +87,9 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		r = r.WithContext(ctx)
 		err = target.logout(ctx, token)
+		if err == nil && target.parent != nil {
+			target.parent.proven(target)
+		}
 	}
 	log := v.logger()
 	if target != nil {
@@ -215,10 +218,10 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 	}
 	var revocations []Revocation
 	if lt.session != "" {
-		revocations = append(revocations, Revocation{SessionID: lt.session})
+		revocations = append(revocations, Revocation{Issuer: lt.issuer, SessionID: lt.session})
 	}
 	if lt.subject != "" && (lt.session == "" || !v.s.SessionOnlyLogout) {
-		revocations = append(revocations, Revocation{Subject: lt.subject, IssuedBefore: lt.issuedAt, WithoutSession: lt.session != ""})
+		revocations = append(revocations, Revocation{Issuer: lt.issuer, Subject: lt.subject, IssuedBefore: lt.issuedAt, WithoutSession: lt.session != ""})
 	}
 	// The revocations come before the replay check: a verified logout
 	// token revokes the same tokens however often it comes, so a replay

@@ -32,11 +32,20 @@ type MultiConfig struct {
 	// lazily and kept while used.
 	Resolve func(iss string) (Config, bool)
 
-	// MaxResolved bounds the authorities Resolve may add; when it is
-	// reached, the least recently used one is closed to make room. Default
-	// DefaultMaxResolved; at most DefaultResolveBurst new ones start at once,
-	// then 10 a second, so a flood of tenant names cannot hammer the
-	// authorities' discovery (requests beyond that get 503).
+	// MaxResolved bounds the resolved authorities that have verified a
+	// token; when it is reached, the least recently used of them is closed
+	// to make room for another that has. Those that have not verified one
+	// yet (a new tenant, or a made-up name) are kept apart, at most
+	// DefaultResolveBurst of them (MaxResolved if fewer), the least
+	// recently used closed first: they never push out a tenant in use.
+	// Default DefaultMaxResolved. At most DefaultResolveBurst new
+	// authorities start at once, then 10 a second, so a flood of tenant
+	// names cannot hammer the authorities' discovery (requests beyond
+	// that get 503); issuers that verified tokens before have a budget of
+	// their own, so a flood never delays a real tenant's return, and an
+	// issuer whose discovery failed gets 503 for a while after its
+	// authority was closed instead of taking a place again. Closing an
+	// authority forgets none of its revocations: see RevocationStore.
 	MaxResolved int
 
 	// CacheSize and CacheDuration size the validated-JWT cache that all
@@ -52,6 +61,16 @@ type MultiConfig struct {
 	// Logger receives the logs about resolved authorities; default
 	// slog.Default(). Each authority logs to its own Config.Logger.
 	Logger *slog.Logger
+
+	// RevocationStore, if set, carries the revocations of every authority
+	// (each names its issuer), the logout tokens seen and, unless an
+	// authority's DPoPConfig.ReplayStore says otherwise, the DPoP proofs
+	// seen between the replicas of this API, as Config.RevocationStore
+	// does for one authority; the Configs of the authorities name none.
+	// By default they stay in this process. Either way the Validator keeps
+	// the revocations of each issuer itself, whichever authority object
+	// serves the issuer now, until they expire.
+	RevocationStore RevocationStore
 }
 
 // Bounds on resolved authorities.
@@ -76,10 +95,16 @@ type multi struct {
 	cancel    context.CancelFunc
 	closing   sync.WaitGroup
 
-	tick     atomic.Int64 // a logical clock for least-recently-used
-	mu       sync.Mutex
-	resolved map[string]*Validator
-	full     time.Time // rate limit of new resolved authorities (GCRA)
+	// What every authority shares and outlives them (revocationissuers.go).
+	store  RevocationStore // MultiConfig's, or a memory of the logout tokens seen
+	replay ReplayStore     // the DPoP proofs seen, unless an authority's DPoPConfig names a ReplayStore
+
+	tick atomic.Int64 // a logical clock for least-recently-used
+	mu   sync.Mutex
+	// issuers holds, by issuer without a trailing slash, the revocations
+	// of every issuer (fixed, resolved, or revoked while closed).
+	issuers map[string]*issuerState
+	resolved
 }
 
 // NewMulti returns a Validator for several authorities. A token's iss is
@@ -96,7 +121,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	if len(cfg.Authorities) == 0 && cfg.Resolve == nil {
 		return nil, errors.New("bearer: MultiConfig needs Authorities or Resolve")
 	}
-	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, resolved: make(map[string]*Validator), client: safeClient(nil)}
+	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, client: safeClient(nil)}
 	if m.max <= 0 {
 		m.max = DefaultMaxResolved
 	}
@@ -106,6 +131,12 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	if m.log == nil {
 		m.log = slog.Default()
 	}
+	m.issuers = make(map[string]*issuerState)
+	m.resolved.init()
+	m.store, m.replay = cfg.RevocationStore, cfg.RevocationStore
+	if m.store == nil {
+		m.store, m.replay = newMemoryRevocations(), newMemoryRevocations()
+	}
 	// The shared cache serves a token no later than its exp: a token within
 	// an authority's leeway past exp is validated by that authority again.
 	m.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, DefaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, DefaultCacheDuration)}})
@@ -113,24 +144,33 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	stop := context.AfterFunc(ctx, m.cancel)
 	v := &Validator{multi: m}
 	for i, c := range cfg.Authorities {
-		child, err := m.newChild(c)
+		key := issuerKey(c.Authority)
+		if _, dup := m.fixed[key]; dup {
+			stop()
+			v.Close()
+			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: authority %q is listed twice", i, c.Authority)
+		}
+		child, err := m.newChild(c, m.newIssuerLocked(key, c))
 		if err != nil {
 			stop()
 			v.Close()
 			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: %w", i, err)
 		}
-		key := issuerKey(c.Authority)
-		if _, dup := m.fixed[key]; dup {
-			child.Close()
-			stop()
-			v.Close()
-			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: authority %q is listed twice", i, c.Authority)
-		}
+		child.proven.Store(true)
 		m.fixed[key] = child
 		m.order = append(m.order, c.Authority)
 		if m.reference == nil && child.in != nil {
 			m.reference = child
 		}
+	}
+	if cfg.RevocationStore != nil {
+		// One subscription for every authority, each revocation applied to
+		// its issuer's.
+		m.closing.Add(1)
+		go func() {
+			defer m.closing.Done()
+			subscribe(m.ctx, m.store, m.log, m.deliver)
+		}()
 	}
 	return v, nil
 }
@@ -148,15 +188,19 @@ func orDefault[T int | time.Duration](v, def T) T {
 func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
 
 // newChild is one authority of a multi Validator: a Validator of its own
-// whose validated JWTs go to the shared cache instead of its own, and
-// which, unless its Config names an HTTPClient, shares the multi
-// Validator's: tenants of one identity service reuse its connections, and
-// a hundred authorities do not each keep a transport alive.
-func (m *multi) newChild(c Config) (*Validator, error) {
+// whose validated JWTs go to the shared cache instead of its own, whose
+// revocations are its issuer's st, kept by m, and which, unless its Config
+// names an HTTPClient, shares the multi Validator's: tenants of one
+// identity service reuse its connections, and a hundred authorities do
+// not each keep a transport alive.
+func (m *multi) newChild(c Config, st *issuerState) (*Validator, error) {
+	if c.RevocationStore != nil {
+		return nil, errors.New("bearer: the authorities of NewMulti share MultiConfig.RevocationStore; their Configs name none")
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = m.client
 	}
-	return newValidator(m.ctx, c, false)
+	return newValidator(m.ctx, c, m, st)
 }
 
 func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
@@ -170,12 +214,17 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	if m.cache != nil {
 		h = tokenHash(token)
 		if c, ok := m.cache.get(h, time.Now()); ok {
-			// A load first: a store on every hit would make the cores fight
-			// over the authority's cache line.
-			if t := m.tick.Load(); c.by.used.Load() != t {
-				c.by.used.Store(t)
+			if !c.by.evicted.Load() {
+				// A load first: a store on every hit would make the cores
+				// fight over the authority's cache line.
+				if t := m.tick.Load(); c.by.used.Load() != t {
+					c.by.used.Store(t)
+				}
+				return c.by.finish(token, c.clone())
 			}
-			return c.by.finish(token, c.clone())
+			// Its authority was closed: the issuer's current one judges
+			// the token again, with the keys and rules it has now.
+			m.cache.lru.remove(h)
 		}
 	}
 	if !looksLikeJWS(token) {
@@ -189,7 +238,11 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 		return nil, err
 	}
 	if child.s.Mode == ModeIntrospection {
-		return child.Validate(ctx, token)
+		c, err := child.Validate(ctx, token)
+		if err == nil && !child.proven.Load() {
+			m.proven(child)
+		}
+		return c, err
 	}
 	if m.cache != nil {
 		m.cache.miss()
@@ -197,6 +250,9 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	c, key, err := child.validateLocal(ctx, token)
 	if err != nil {
 		return nil, err
+	}
+	if !child.proven.Load() {
+		m.proven(child)
 	}
 	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(h, c, key, time.Now()) {
 		c = c.clone() // the cached one stays the cache's own
@@ -234,77 +290,6 @@ func (m *multi) authorityOf(token string) (*Validator, error) {
 	return m.authority(iss)
 }
 
-// authority returns the authority for iss: a fixed one, or one Resolve
-// allows, made on first use within the rate limit.
-func (m *multi) authority(iss string) (*Validator, error) {
-	key := issuerKey(iss)
-	if v, ok := m.fixed[key]; ok {
-		return v, nil
-	}
-	if m.resolve == nil || iss == "" {
-		return nil, errInvalidToken(ErrIssuer)
-	}
-	now := m.tick.Add(1)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.resolved[key]; ok {
-		v.used.Store(now)
-		return v, nil
-	}
-	cfg, ok := m.resolve(iss)
-	if !ok {
-		return nil, errInvalidToken(ErrIssuer)
-	}
-	if cfg.Authority == "" {
-		cfg.Authority = iss
-	}
-	if issuerKey(cfg.Authority) != key {
-		m.log.Error("bearer: Resolve returned a Config for another authority; token refused", "iss", iss, "authority", cfg.Authority)
-		return nil, errInvalidToken(ErrIssuer)
-	}
-	if wait := time.Until(m.full.Add(-(DefaultResolveBurst - 1) * resolveInterval)); wait > 0 {
-		return nil, errUnavailable(errors.New("too many new authorities at once"), wait)
-	}
-	if m.ctx.Err() != nil {
-		return nil, errUnavailable(m.ctx.Err(), time.Second)
-	}
-	child, err := m.newChild(cfg)
-	if err != nil {
-		m.log.Error("bearer: Resolve returned an unusable Config; token refused", "iss", iss, "error", err)
-		return nil, errUnavailable(err, time.Second)
-	}
-	if now := time.Now(); m.full.Before(now) {
-		m.full = now
-	}
-	m.full = m.full.Add(resolveInterval)
-	if len(m.resolved) >= m.max {
-		m.evictLocked()
-	}
-	child.used.Store(now)
-	m.resolved[key] = child
-	return child, nil
-}
-
-// evictLocked closes the least recently used resolved authority. Its
-// background work ends in the background, so the request that made room
-// does not wait for it.
-func (m *multi) evictLocked() {
-	var oldest string
-	var used int64
-	for k, v := range m.resolved {
-		if u := v.used.Load(); oldest == "" || u < used {
-			oldest, used = k, u
-		}
-	}
-	v := m.resolved[oldest]
-	delete(m.resolved, oldest)
-	m.closing.Add(1)
-	go func() {
-		defer m.closing.Done()
-		v.Close()
-	}()
-}
-
 // ready waits for every fixed authority.
 func (m *multi) ready(ctx context.Context) error {
 	for _, v := range m.fixed {
@@ -318,11 +303,11 @@ func (m *multi) ready(ctx context.Context) error {
 func (m *multi) close() {
 	m.cancel()
 	m.mu.Lock()
-	all := make([]*Validator, 0, len(m.fixed)+len(m.resolved))
+	all := make([]*Validator, 0, len(m.fixed)+len(m.resolved.by))
 	for _, v := range m.fixed {
 		all = append(all, v)
 	}
-	for _, v := range m.resolved {
+	for _, v := range m.resolved.by {
 		all = append(all, v)
 	}
 	m.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -21,11 +23,20 @@ const DefaultMaxTokenLifetime = 24 * time.Hour
 // Revocation refuses the access tokens it matches before they expire.
 // Exactly one of SessionID, Subject, TokenID and TokenHash is set. A
 // revocation holds for JWTs and introspected tokens alike, wherever their
-// validation comes from (a cache or not), until Expires.
+// validation comes from (a cache or not), until Expires, and only for
+// the tokens of the authority Issuer names.
 //
 // It is what a RevocationStore carries between replicas, and survives
 // encoding/json.
 type Revocation struct {
+	// Issuer is the issuer identifier of the authority whose tokens the
+	// revocation refuses (a trailing slash aside): the same sid or sub at
+	// another authority is someone else's. Revoke fills it in on a
+	// Validator of one authority; on a Validator of several (NewMulti) it
+	// must name one of them. A revocation without it, as made before it
+	// existed, holds for every authority of a Validator that receives it.
+	Issuer string `json:"iss,omitempty"`
+
 	// SessionID refuses every token whose sid is this.
 	SessionID string `json:"sid,omitempty"`
 
@@ -79,14 +90,22 @@ func (r *Revocation) key() (revocationKey, error) {
 
 // Revoke refuses, from now on, every access token r matches: it answers
 // 401 invalid_token, "token revoked". The revocation holds in this
-// Validator at once, then r goes to Config.RevocationStore for the other
-// replicas; the error, if any, is the store's.
+// Validator at once, then r goes to Config.RevocationStore (or
+// MultiConfig.RevocationStore) for the other replicas; the error, if any,
+// is the store's. On a Validator of several authorities, r.Issuer names
+// the authority whose tokens it refuses.
 //
 //	// sign alice out of every session that started before now
 //	err := v.Revoke(ctx, bearer.Revocation{Subject: "alice"})
 func (v *Validator) Revoke(ctx context.Context, r Revocation) error {
 	if v.multi != nil {
-		return errMultiRevoke
+		return v.multi.revoke(ctx, r)
+	}
+	switch {
+	case r.Issuer == "":
+		r.Issuer = v.s.Authority
+	case issuerKey(r.Issuer) != issuerKey(v.s.Authority):
+		return fmt.Errorf("bearer: Revocation.Issuer %q is not this Validator's authority", r.Issuer)
 	}
 	if _, err := v.applyRevocation(&r, time.Now()); err != nil {
 		return err
@@ -94,27 +113,41 @@ func (v *Validator) Revoke(ctx context.Context, r Revocation) error {
 	return v.revocationStore.Revoke(ctx, r)
 }
 
-// errMultiRevoke: revocations belong to one authority.
-var errMultiRevoke = errors.New("bearer: Revoke and RevokeToken are not supported on a Validator of several authorities yet")
-
 // RevokeToken refuses token from now on, whatever it is (a JWT or a
 // reference token, valid or not), and forgets what is cached about it. See
-// Revoke.
+// Revoke. On a Validator of several authorities the revocation is the
+// authority's that would judge the token: the one its iss names, or for a
+// reference token the one that introspects them.
 func (v *Validator) RevokeToken(ctx context.Context, token string) error {
 	if token == "" {
 		return errors.New("bearer: RevokeToken of an empty token")
 	}
+	r := Revocation{TokenHash: cacheKey(token)}
 	if v.multi != nil {
-		return errMultiRevoke
+		iss, err := v.multi.judgeOf(token)
+		if err != nil {
+			return err
+		}
+		r.Issuer = iss
 	}
 	defer v.Invalidate(token)
-	return v.Revoke(ctx, Revocation{TokenHash: cacheKey(token)})
+	return v.Revoke(ctx, r)
 }
 
 // applyRevocation completes r (IssuedBefore, Expires) and adds it to the
-// Validator's own copy. It reports false for a revocation that has
-// expired.
+// revocations of its issuer: the Validator's own, or for an authority of
+// a Validator of several, the parent's. It reports false for a
+// revocation that has expired.
 func (v *Validator) applyRevocation(r *Revocation, now time.Time) (bool, error) {
+	if v.parent != nil {
+		return v.parent.applyRevocation(r, now)
+	}
+	return applyRevocation(v.revocations, v.s.revocationLimit(), r, now)
+}
+
+// applyRevocation completes r and adds it to x. limit is how long after
+// the latest a matching token can have been issued r may hold.
+func applyRevocation(x *revocationIndex, limit time.Duration, r *Revocation, now time.Time) (bool, error) {
 	key, err := r.key()
 	if err != nil {
 		return false, err
@@ -126,9 +159,8 @@ func (v *Validator) applyRevocation(r *Revocation, now time.Time) (bool, error) 
 		}
 		latest = r.IssuedBefore
 	}
-	limit := latest.Add(v.s.maxTokenLifetime() + 2*v.s.leeway)
-	if r.Expires.IsZero() || r.Expires.After(limit) {
-		r.Expires = limit
+	if end := latest.Add(limit); r.Expires.IsZero() || r.Expires.After(end) {
+		r.Expires = end
 	}
 	if !now.Before(r.Expires) {
 		return false, nil
@@ -143,7 +175,7 @@ func (v *Validator) applyRevocation(r *Revocation, now time.Time) (bool, error) 
 			e.before = before
 		}
 	}
-	v.revocations.add(key, e, now)
+	x.add(key, e, now)
 	return true, nil
 }
 
@@ -160,11 +192,14 @@ func (v *Validator) checkRevoked(token string, c *Claims) error {
 	return errInvalidToken(ErrRevoked)
 }
 
-func (s *settings) maxTokenLifetime() time.Duration {
-	if s.MaxTokenLifetime > 0 {
-		return s.MaxTokenLifetime
+// revocationLimit is how long after the latest a matching token can have
+// been issued a revocation is kept: MaxTokenLifetime, and twice Leeway.
+func (s *settings) revocationLimit() time.Duration {
+	lifetime := s.MaxTokenLifetime
+	if lifetime <= 0 {
+		lifetime = DefaultMaxTokenLifetime
 	}
-	return DefaultMaxTokenLifetime
+	return lifetime + 2*s.leeway
 }
 
 // startRevocations sets up the Validator's copy of the revocations and,
@@ -177,27 +212,38 @@ func (v *Validator) startRevocations() {
 	}
 	v.revocationStore = v.s.RevocationStore
 	v.p.wg.Add(1)
-	go v.subscribe()
+	go func() {
+		defer v.p.wg.Done()
+		subscribe(v.p.ctx, v.revocationStore, v.s.Logger, v.deliver)
+	}()
 }
 
-// subscribe delivers the store's revocations to this Validator until
-// Close, subscribing again after a pause when the store fails.
-func (v *Validator) subscribe() {
-	defer v.p.wg.Done()
-	ctx := v.p.ctx
+// deliver applies a revocation from the store if it is this authority's:
+// one store may carry those of other authorities too.
+func (v *Validator) deliver(r Revocation) error {
+	if r.Issuer != "" && issuerKey(r.Issuer) != issuerKey(v.s.Authority) {
+		return nil
+	}
+	_, err := v.applyRevocation(&r, time.Now())
+	return err
+}
+
+// subscribe gives the store's revocations to apply until ctx ends,
+// subscribing again after a pause when the store fails.
+func subscribe(ctx context.Context, store RevocationStore, log *slog.Logger, apply func(Revocation) error) {
 	deliver := func(r Revocation) {
-		if _, err := v.applyRevocation(&r, time.Now()); err != nil {
-			v.s.Logger.WarnContext(ctx, "bearer: the revocation store delivered an unusable revocation", "error", err)
+		if err := apply(r); err != nil {
+			log.WarnContext(ctx, "bearer: the revocation store delivered an unusable revocation", "error", err)
 		}
 	}
 	backoff := time.Second
 	for {
 		start := time.Now()
-		err := v.revocationStore.Subscribe(ctx, deliver)
+		err := store.Subscribe(ctx, deliver)
 		if ctx.Err() != nil {
 			return
 		}
-		v.s.Logger.WarnContext(ctx, "bearer: revocation store subscription ended; revocations of other replicas are missed until it resumes", "error", err)
+		log.WarnContext(ctx, "bearer: revocation store subscription ended; revocations of other replicas are missed until it resumes", "error", err)
 		if time.Since(start) > maxBackoff {
 			backoff = time.Second
 		}

@@ -239,6 +239,15 @@ func (x *revocationIndex) kindBits() uint32 {
 	return b
 }
 
+// live drops the entries expired by now, as far as expire can, and
+// returns how many are left.
+func (x *revocationIndex) live(now time.Time) int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.expire(now.UnixNano())
+	return len(x.entries)
+}
+
 // len returns the number of entries, expired ones not yet dropped included.
 func (x *revocationIndex) len() int {
 	x.mu.Lock()

@@ -35,7 +35,7 @@ type Status struct {
 // Status returns what v knows of its authority now. For a Validator made
 // by NewMulti it describes the authorities of MultiConfig.Authorities
 // together: Ready when all are, the fewest keys, the oldest key set, the
-// first error, and all the key waiters and revocations.
+// first error, all the key waiters, and the revocations of every issuer.
 func (v *Validator) Status() Status {
 	if v.multi != nil {
 		return v.multi.status()
@@ -81,7 +81,7 @@ func (m *multi) status() Status {
 		}
 		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
 		st.KeyWaiters += s.KeyWaiters
-		st.Revocations += s.Revocations
 	}
+	st.Revocations = m.revocationCount()
 	return st
 }
