@@ -120,11 +120,14 @@ func (m *multi) authority(iss string) (*Validator, error) {
 	child.used.Store(tick)
 	// Recreating a proven issuer's authority: it is no stranger.
 	child.proven.Store(proven)
-	m.makeRoomLocked(proven, now)
+	evicted := m.makeRoomLocked(proven, now)
 	if !proven {
 		m.resolved.probation++
 	}
 	m.resolved.by[key] = child
+	if evicted {
+		m.forgetLocked(now)
+	}
 	return child, nil
 }
 
@@ -176,20 +179,26 @@ func (m *multi) proven(v *Validator) {
 	if m.resolved.by[key] != v {
 		return // closed meanwhile
 	}
-	m.makeRoomLocked(true, time.Now())
+	now := time.Now()
+	evicted := m.makeRoomLocked(true, now) // before v counts among the proven
 	v.proven.Store(true)
 	m.resolved.probation--
+	if evicted {
+		m.forgetLocked(now)
+	}
 }
 
 // makeRoomLocked closes the least recently used resolved authority of a
-// class, proven or on probation, if the class is full.
-func (m *multi) makeRoomLocked(proven bool, now time.Time) {
+// class, proven or on probation, if the class is full, and reports
+// whether it did. The states of issuers left without an authority are
+// the caller's to forget, once the new authority is in place.
+func (m *multi) makeRoomLocked(proven bool, now time.Time) bool {
 	n, limit := m.resolved.probation, m.maxProbation()
 	if proven {
 		n, limit = len(m.resolved.by)-m.resolved.probation, m.max
 	}
 	if n < limit {
-		return
+		return false
 	}
 	var oldest string
 	var used int64
@@ -202,6 +211,7 @@ func (m *multi) makeRoomLocked(proven bool, now time.Time) {
 		}
 	}
 	m.evictLocked(oldest, now)
+	return true
 }
 
 // evictLocked closes a resolved authority. Its tokens in the shared cache
@@ -224,7 +234,6 @@ func (m *multi) evictLocked(key string, now time.Time) {
 			m.rememberFailedLocked(key, now)
 		}
 	}
-	m.forgetLocked(now)
 	m.closing.Add(1)
 	go func() {
 		defer m.closing.Done()
