@@ -180,6 +180,7 @@ func TestIssue26_1_DPoPProofsOutliveTheirAuthority(t *testing.T) {
 		t.Fatalf("DPoP: %v", err)
 	}
 	mustValid(t, v, two.Token(claims(nil))) // one's authority is closed
+	v.Invalidate(tok)                       // and the cache let the token go
 	if _, err := v.ValidatePresentation(context.Background(), req); !errors.Is(err, bearer.ErrDPoPProof) {
 		t.Errorf("the proof replayed to one's new authority: %v", err)
 	}
