@@ -104,6 +104,7 @@ type multi struct {
 	// issuers holds, by issuer without a trailing slash, the revocations
 	// of every issuer (fixed, resolved, or revoked while closed).
 	issuers map[string]*issuerState
+	tidyAt  int // len(issuers) at which to look them over again
 	resolved
 }
 

@@ -31,8 +31,15 @@ type issuerState struct {
 }
 
 // newIssuerLocked makes the state of the issuer whose authority cfg
-// configures.
+// configures. Each time the states have doubled since they were last
+// looked over, those no longer needed are let go first, so that states
+// made by revocations (from the store, for issuers never seen here) go
+// too when no authority is ever closed.
 func (m *multi) newIssuerLocked(key string, cfg Config) *issuerState {
+	if len(m.issuers) >= m.tidyAt {
+		m.forgetLocked(time.Now())
+		m.tidyAt = 2*len(m.issuers) + 64
+	}
 	st := &issuerState{revocations: newRevocationIndex(m.log, maxRevocations)}
 	st.configure(cfg)
 	m.issuers[key] = st
