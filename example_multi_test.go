@@ -2,6 +2,7 @@ package bearer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -48,4 +49,34 @@ func ExampleNewMulti() {
 	// Output:
 	// ops true
 	// alice true
+}
+
+func ExampleValidator_Revoke_severalAuthorities() {
+	a, b := bearertest.NewAuthority(), bearertest.NewAuthority()
+	defer a.Close()
+	defer b.Close()
+	v, err := bearer.NewMulti(context.Background(), bearer.MultiConfig{Authorities: []bearer.Config{
+		{Authority: a.Issuer(), Audience: []string{"api"}},
+		{Authority: b.Issuer(), Audience: []string{"api"}},
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	tokens := []string{
+		a.Token(bearertest.Claims{"aud": "api", "sub": "alice"}),
+		b.Token(bearertest.Claims{"aud": "api", "sub": "alice"}),
+	}
+	// alice at a is not alice at b: a revocation names its authority.
+	if err := v.Revoke(context.Background(), bearer.Revocation{Issuer: a.Issuer(), Subject: "alice"}); err != nil {
+		log.Fatal(err)
+	}
+	for _, token := range tokens {
+		_, err := v.Validate(context.Background(), token)
+		fmt.Println(errors.Is(err, bearer.ErrRevoked))
+	}
+	// Output:
+	// true
+	// false
 }
