@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accesstoken/bearer/bearertest"
 )
@@ -49,7 +50,8 @@ func TestIssue26_1_MemoryBoundedUnderFlood(t *testing.T) {
 	if limit := m.max + m.maxProbation(); authorities > limit || issuers > limit || probation > m.maxProbation() {
 		t.Errorf("%d authorities (%d on probation), %d issuer states; want at most %d, %d on probation", authorities, probation, issuers, limit, m.maxProbation())
 	}
-	if _, err := v.Validate(context.Background(), a.Token(bearertest.Claims{"aud": "api"})); !errors.Is(err, ErrRevoked) {
+	signedOut := a.Token(bearertest.Claims{"aud": "api", "iat": time.Now().Add(-time.Minute)})
+	if _, err := v.Validate(context.Background(), signedOut); !errors.Is(err, ErrRevoked) {
 		t.Errorf("the real tenant's token after the flood: %v, want revoked", err)
 	}
 }
