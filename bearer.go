@@ -68,7 +68,7 @@ type Validator struct {
 	proven  atomic.Bool
 	evicted atomic.Bool
 
-	noIntrospection sync.Once // warns of the first reference token refused for want of a ClientID
+	noIntrospection sync.Once // notes the first token refused for want of a ClientID to introspect it
 	logoutRefusals  episode   // logout tokens refused unverified, logged as a run (see logLogoutRefused)
 }
 

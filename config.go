@@ -180,7 +180,8 @@ type Config struct {
 	// ClientID and ClientSecret are this API's own credentials at the
 	// authority's introspection endpoint (RFC 7662 §2.1). A ClientID turns
 	// introspection on: without one, ModeAuto refuses every token that is
-	// not a JWT (ErrNoIntrospection) and ModeIntrospection is refused.
+	// not a JWT as malformed (ErrMalformed) and ModeIntrospection is
+	// refused.
 	// ClientSecret is required with ClientSecretBasic and ClientSecretPost,
 	// and refused without ClientID or with PrivateKeyJWT.
 	ClientID     string

@@ -36,7 +36,8 @@ var (
 // *Error that also matches ErrInvalidToken.
 var (
 	// ErrMalformed: not a compact JWS, bad base64url or JSON, wrong claim
-	// types, or a required claim (exp) missing.
+	// types, or a required claim (exp) missing. A token that is not a JWS
+	// is malformed too unless it is introspected (Config.ClientID).
 	ErrMalformed = errors.New("malformed token")
 	// ErrTooLarge: longer than Config.MaxTokenSize; rejected before parsing.
 	ErrTooLarge = errors.New("token too large")
@@ -62,9 +63,6 @@ var (
 	ErrIssuedInFuture = errors.New("token issued in the future")
 	// ErrInactive: the introspection endpoint says the token is not active.
 	ErrInactive = errors.New("token not active")
-	// ErrNoIntrospection: the token is not a JWT, and without
-	// Config.ClientID the Validator cannot introspect it (ModeAuto).
-	ErrNoIntrospection = errors.New("introspection not configured")
 	// ErrBinding: the token is bound to a key or a certificate (cnf) that
 	// the request did not show: a DPoP-bound token presented as Bearer, a
 	// certificate-bound one without that certificate.
@@ -81,7 +79,7 @@ var (
 // reasons are the reasons above, which NewError accepts as kinds.
 var reasons = []error{
 	ErrMalformed, ErrTooLarge, ErrAlgorithm, ErrHeader, ErrTokenType, ErrUnknownKey, ErrSignature,
-	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive, ErrNoIntrospection,
+	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive,
 	ErrBinding, ErrDPoPProof, ErrDPoPNonce,
 }
 

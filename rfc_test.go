@@ -133,15 +133,15 @@ func TestOtherKindsOfJWT(t *testing.T) {
 }
 
 // TestJWERefusedUnopened: RFC 7516 §9 tells a JWE by its five segments.
-// Without introspection it is refused (malformed in ModeJWT, not
-// introspectable in ModeAuto without ClientID), and nothing is fetched or
+// Without introspection it is refused as malformed (in ModeJWT, and in
+// ModeAuto without ClientID), and nothing is fetched or
 // decrypted; with introspection it is the authority's to judge.
 func TestJWERefusedUnopened(t *testing.T) {
 	a, v := attackSetup(t)
 	jwtOnly := newValidator(t, a, bearer.Config{Mode: bearer.ModeJWT})
 	jwe := enc.EncodeToString([]byte(`{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"`+a.KeyID("RS256")+`"}`)) + ".AAAA.AAAA.AAAA.AAAA"
 	a.ResetHits()
-	mustFail(t, v, jwe, bearer.ErrInvalidToken, bearer.ErrNoIntrospection)
+	mustFail(t, v, jwe, bearer.ErrInvalidToken, bearer.ErrMalformed)
 	mustFail(t, jwtOnly, jwe, bearer.ErrInvalidToken, bearer.ErrMalformed)
 	if n := a.Hits(bearertest.JWKS) + a.Hits(bearertest.Introspection); n != 0 {
 		t.Errorf("a JWE caused %d requests to the authority", n)

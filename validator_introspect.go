@@ -25,14 +25,15 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, stri
 		return nil, sourceIntrospection, errInvalidToken(ErrMalformed)
 	}
 	// Without credentials there is no one to ask: a token that is not a
-	// JWT is then not one this API can accept.
+	// JWT is then as malformed as in ModeJWT, and a client is told no more
+	// (how this API is configured is not its business). One line at debug
+	// says why, for an operator who expected reference tokens to work.
 	if v.in == nil {
 		v.noIntrospection.Do(func() {
-			v.s.Logger.WarnContext(ctx, "bearer: a token that is not a JWT was refused: introspection is not configured; "+
-				"set Config.ClientID (and ClientSecret) to accept reference tokens, or ModeJWT to refuse them without this warning",
-				"token", Fingerprint(token))
+			v.s.Logger.DebugContext(ctx, "bearer: a token that is not a JWT was refused as malformed: introspection is not configured; "+
+				"set Config.ClientID and ClientSecret to accept reference tokens", "token", Fingerprint(token))
 		})
-		return nil, sourceIntrospection, errInvalidToken(ErrNoIntrospection)
+		return nil, sourceLocal, errInvalidToken(ErrMalformed)
 	}
 	res, cached, err := v.in.lookup(ctx, token)
 	source := sourceIntrospection

@@ -96,7 +96,6 @@ var reasons = []named{
 	{bearer.ErrNotYetValid, "not_yet_valid"},
 	{bearer.ErrIssuedInFuture, "issued_in_future"},
 	{bearer.ErrInactive, "inactive"},
-	{bearer.ErrNoIntrospection, "no_introspection"},
 	{bearer.ErrRevoked, "revoked"},
 }
 

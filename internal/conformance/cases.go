@@ -513,7 +513,7 @@ func Cases() []Case {
 		Case{Name: "introspection: active missing", Guard: global, Setup: Canned, Token: cannedToken("active-missing"), Authorization: auth, Want: inactive},
 	)
 	add("RFC 6750 §3.1",
-		Case{Name: "no introspection: reference token", Guard: global, Setup: NoIntrospection, Token: reference, Authorization: auth, Want: invalidToken("introspection not configured")},
+		Case{Name: "no introspection: reference token is malformed", Guard: global, Setup: NoIntrospection, Token: reference, Authorization: auth, Want: malformed},
 		Case{Name: "no introspection: JWT validated locally", Guard: global, Setup: NoIntrospection, Token: valid, Authorization: auth, Want: ok(subAlice)},
 	)
 	add("RFC 7516 §9", Case{Name: "introspection: a JWE is the authority's to judge", Guard: global, Setup: Introspecting, Token: jwe, Authorization: auth, Want: inactive})
