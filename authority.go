@@ -14,7 +14,13 @@ import (
 type remote struct {
 	issuer        string
 	introspectURL string
-	keys          *keySet
+	keys          *keySet // nil only if every token is introspected and no jwks_uri is known
+
+	// idle: the keys were not fetched with the metadata, since every
+	// token is introspected with unsigned answers; they are fetched when
+	// first needed (a logout token, KeySet), and refreshed from then on.
+	idle    bool
+	refresh sync.Once
 }
 
 // Retry timing for discovery while the authority is down.
@@ -190,8 +196,14 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 		}
 		r, jwksURL = &remote{issuer: md.Issuer, introspectURL: md.IntrospectionEndpoint}, md.JWKSURI
 	}
-	// Signed introspection responses (RFC 9701) need the keys too.
+	// Every token introspected, with unsigned answers: the keys judge no
+	// access token, only logout tokens, so they wait for the first one
+	// rather than hold up readiness or cost a fetch an API never uses.
+	// Signed introspection responses (RFC 9701) need them now.
 	if p.s.Mode == ModeIntrospection && !p.s.IntrospectionJWT {
+		if jwksURL != "" {
+			r.keys, r.idle = newKeySet(jwksURL, p.s, p.ctx, &p.wg), true
+		}
 		return r, nil
 	}
 	if jwksURL == "" {
@@ -204,6 +216,22 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 	p.wg.Add(1)
 	go r.keys.refreshEvery(p.s.KeyRefreshInterval)
 	return r, nil
+}
+
+// keysOf returns r's keys for a use other than an access token's (a
+// logout token, KeySet). Keys left idle by discovery start their
+// background refresh here, once; the first lookup finds the set empty
+// and fetches it.
+func (p *provider) keysOf(r *remote) *keySet {
+	if r.idle {
+		r.refresh.Do(func() {
+			if p.ctx.Err() == nil {
+				p.wg.Add(1)
+				go r.keys.refreshEvery(p.s.KeyRefreshInterval)
+			}
+		})
+	}
+	return r.keys
 }
 
 // waitReady blocks until the authority is discovered or ctx ends.

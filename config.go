@@ -104,8 +104,9 @@ type Config struct {
 
 	// Mode selects local validation (ModeJWT), introspection
 	// (ModeIntrospection) or each by the token's shape (ModeAuto, the default).
-	// In ModeJWT the introspection fields are unused. NewIntrospector
-	// introspects every token: it refuses ModeJWT.
+	// In ModeJWT the introspection fields are unused (ClientID still names
+	// the API to LogoutHandler). NewIntrospector introspects every token:
+	// it refuses ModeJWT.
 	Mode Mode
 
 	// Algorithms is the JWS algorithm allow-list; default DefaultAlgorithms.
@@ -181,9 +182,11 @@ type Config struct {
 	// authority's introspection endpoint (RFC 7662 §2.1). A ClientID turns
 	// introspection on: without one, ModeAuto refuses every token that is
 	// not a JWT as malformed (ErrMalformed) and ModeIntrospection is
-	// refused.
-	// ClientSecret is required with ClientSecretBasic and ClientSecretPost,
-	// and refused without ClientID or with PrivateKeyJWT.
+	// refused. ClientID is also the aud of the logout tokens LogoutHandler
+	// accepts. ClientSecret is required with ClientSecretBasic and
+	// ClientSecretPost, except in ModeJWT, which introspects nothing: a
+	// JWT-only API that receives sign-outs sets ClientID alone. It is
+	// refused without ClientID or with PrivateKeyJWT.
 	ClientID     string
 	ClientSecret string
 

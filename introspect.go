@@ -337,12 +337,18 @@ func (s *settings) checkIntrospection() error {
 	if s.ClientID == "" {
 		return nil
 	}
+	// In ModeJWT a ClientID is only the aud of logout tokens: nothing is
+	// introspected, so no credentials are needed.
+	introspects := s.Mode != ModeJWT
 	if s.ClientAuth == PrivateKeyJWT {
-		if _, err := assertionMethod(s.ClientKey); err != nil {
-			return err
+		if s.ClientKey != nil || introspects {
+			if _, err := assertionMethod(s.ClientKey); err != nil {
+				return err
+			}
 		}
-	} else if s.ClientSecret == "" {
-		return fmt.Errorf("bearer: Config.ClientSecret is required with %v", s.ClientAuth)
+	} else if s.ClientSecret == "" && introspects {
+		return fmt.Errorf("bearer: Config.ClientSecret is required with %v: Config.ClientID turns introspection on "+
+			"(an API that only needs ClientID as the audience of logout tokens sets Mode ModeJWT and no secret)", s.ClientAuth)
 	}
 	if s.IntrospectionEndpoint != "" {
 		if err := checkEndpoint(s.IntrospectionEndpoint, isHTTPS(s.Authority)); err != nil {

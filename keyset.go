@@ -78,8 +78,9 @@ func (v *Validator) verifyJWS(ctx context.Context, token string) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if r.keys == nil {
-		// ModeIntrospection fetches no keys unless answers are signed.
+	ks := v.p.keysOf(r)
+	if ks == nil {
+		// ModeIntrospection, and the authority publishes no jwks_uri.
 		return nil, errInvalidToken(ErrUnknownKey)
 	}
 	dot1 := strings.IndexByte(token, '.')
@@ -88,7 +89,7 @@ func (v *Validator) verifyJWS(ctx context.Context, token string) ([]byte, error)
 	if err != nil {
 		return nil, errInvalidToken(ErrMalformed)
 	}
-	keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
+	keys, err := ks.lookup(ctx, h.Kid, h.Alg)
 	if err != nil {
 		return nil, err
 	}

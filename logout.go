@@ -58,12 +58,17 @@ var (
 // another method, and 503 with Retry-After when the authority's keys or
 // Config.RevocationStore cannot be reached. It never logs the token, only
 // its Fingerprint, and logs refusals of tokens no key verifies as a run, a
-// warning at most once a minute, since anyone can post them. Without Config.ClientID, every logout token is refused.
+// warning at most once a minute, since anyone can post them. Without
+// Config.ClientID, every logout token is refused; a JWT-only API sets
+// ClientID with ModeJWT, and needs no ClientSecret. In ModeIntrospection
+// without IntrospectionJWT the authority's keys judge only logout tokens:
+// the first one fetches them, and they are refreshed from then on.
 // On a Validator of several authorities (NewMulti), the logout token's
 // iss chooses the authority that judges it and whose tokens it revokes.
 func (v *Validator) LogoutHandler() http.Handler {
 	if v.multi == nil && v.s.ClientID == "" {
-		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority")
+		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority "+
+			"(a JWT-only API sets ClientID with Mode ModeJWT, and no secret)")
 	}
 	return http.HandlerFunc(v.serveLogout)
 }
