@@ -67,7 +67,7 @@ var (
 // iss chooses the authority that judges it and whose tokens it revokes.
 func (v *Validator) LogoutHandler() http.Handler {
 	if v.multi == nil && v.s.ClientID == "" {
-		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority "+
+		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority " +
 			"(a JWT-only API sets ClientID with Mode ModeJWT, and no secret)")
 	}
 	return http.HandlerFunc(v.serveLogout)
