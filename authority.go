@@ -53,6 +53,8 @@ type provider struct {
 	lastStart time.Time
 	lastErr   error
 	cause     context.Context // of the request that woke the loop, for an Observer
+
+	outage episode // failed attempts, logged as one run (see introspect_log.go)
 }
 
 func newProvider(ctx context.Context, s *settings) (*provider, error) {
@@ -142,12 +144,13 @@ func (p *provider) run() {
 		p.mu.Unlock()
 		if err == nil {
 			close(p.ready)
+			p.reachable()
 			return
 		}
 		if p.ctx.Err() != nil {
 			return
 		}
-		p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is", "authority", redactURL(p.s.Authority), "error", err)
+		p.unreachable(err)
 		trigger = triggerRetry
 
 		delay := backoff/2 + rand.N(backoff/2+1)
@@ -171,6 +174,27 @@ func (p *provider) run() {
 				}
 			}
 		}
+	}
+}
+
+// unreachable logs a failed attempt to discover the authority if it is
+// the first, or if logEvery has passed since the last line, with the
+// number of attempts since then: retries with backoff would otherwise
+// log a line a second while the authority is down.
+func (p *provider) unreachable(err error) {
+	first, n, since := p.outage.event(time.Now())
+	if !first && n == 0 {
+		return
+	}
+	p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is",
+		"authority", redactURL(p.s.Authority), "error", err, "failures", n, "since", since)
+}
+
+// reachable logs the end of an outage, if attempts failed before this one.
+func (p *provider) reachable() {
+	if total, since, ok := p.outage.end(); ok {
+		p.s.Logger.InfoContext(p.ctx, "bearer: authority reachable",
+			"authority", redactURL(p.s.Authority), "failures", total, "since", since, "lasted", time.Since(since).Round(time.Millisecond))
 	}
 }
 

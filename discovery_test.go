@@ -165,3 +165,32 @@ func TestReadyAndCloseWithCancelledContext(t *testing.T) {
 	}
 	_ = errors.New
 }
+
+// TestDiscoveryOutageLoggedOnce: while the authority is down, discovery is
+// retried with backoff, but the outage is one warning (then one a minute,
+// with a count), not a line per attempt; the recovery is one line too.
+func TestDiscoveryOutageLoggedOnce(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetDown(true)
+	var logs logBuffer
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Logger: logs.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	// Three attempts or more, each asking both metadata locations.
+	for deadline := time.Now().Add(20 * time.Second); a.Hits(bearertest.Metadata) < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d attempts in 20 s", a.Hits(bearertest.Metadata))
+		}
+	}
+	a.SetDown(false)
+	mustRecover(t, v, a.Token(claims(nil))) // a request wakes the retry loop
+	out := logs.String()
+	if n := strings.Count(out, "authority not reachable"); n != 1 || strings.Count(out, "level=WARN") != 1 {
+		t.Errorf("%d lines say the authority is not reachable, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "msg=\"bearer: authority reachable\""); n != 1 || !strings.Contains(out, "failures=") {
+		t.Errorf("%d lines say the authority is reachable again, want 1 with the count:\n%s", n, out)
+	}
+}
