@@ -68,6 +68,11 @@ type Validator struct {
 	proven  atomic.Bool
 	evicted atomic.Bool
 
+	// obs is told of validations: Config.Observer, or MultiConfig's. An
+	// authority of a multi Validator has none, since the multi Validator
+	// reports each validation once, whichever authority judged it.
+	obs Observer
+
 	noIntrospection sync.Once // notes the first token refused for want of a ClientID to introspect it
 	logoutRefusals  episode   // logout tokens refused unverified, logged as a run (see logLogoutRefused)
 }
@@ -107,6 +112,7 @@ func newValidator(ctx context.Context, cfg Config, parent *multi, st *issuerStat
 		return v, nil
 	}
 	v.cache = newTokenCache(s)
+	v.obs = s.Observer
 	v.startRevocations()
 	return v, nil
 }

@@ -165,7 +165,7 @@ type Presentation struct {
 // (RFC 8705 §3). Refusals of a DPoP request carry the DPoP challenge (see
 // Error.Challenges) and, with nonces on, a nonce in Error.DPoPNonce.
 func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*Claims, error) {
-	if v.multi == nil && v.s.Observer != nil {
+	if v.obs != nil {
 		return v.observed(ctx, p)
 	}
 	c, _, err := v.present(ctx, &p)

@@ -71,6 +71,13 @@ type MultiConfig struct {
 	// the revocations of each issuer itself, whichever authority object
 	// serves the issuer now, until they expire.
 	RevocationStore RevocationStore
+
+	// Observer, if set, is told of every validation, once, whichever
+	// authority judged the token; and of the fetches and introspection
+	// calls of each authority whose Config names no Observer of its own.
+	// An authority's own Config.Observer is told of its fetches and calls
+	// only.
+	Observer Observer
 }
 
 // Bounds on resolved authorities.
@@ -90,6 +97,7 @@ type multi struct {
 	maxSize   int
 	cache     *tokenCache
 	client    *http.Client // for the authorities whose Config names none
+	obs       Observer     // likewise
 	log       *slog.Logger
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -122,7 +130,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	if len(cfg.Authorities) == 0 && cfg.Resolve == nil {
 		return nil, errors.New("bearer: MultiConfig needs Authorities or Resolve")
 	}
-	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, client: safeClient(nil)}
+	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, client: safeClient(nil), obs: cfg.Observer}
 	if m.max <= 0 {
 		m.max = DefaultMaxResolved
 	}
@@ -143,7 +151,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	m.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, DefaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, DefaultCacheDuration)}})
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, m.cancel)
-	v := &Validator{multi: m}
+	v := &Validator{multi: m, obs: cfg.Observer}
 	for i, c := range cfg.Authorities {
 		key := issuerKey(c.Authority)
 		if _, dup := m.fixed[key]; dup {
@@ -193,13 +201,17 @@ func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
 // revocations are its issuer's st, kept by m, and which, unless its Config
 // names an HTTPClient, shares the multi Validator's: tenants of one
 // identity service reuse its connections, and a hundred authorities do
-// not each keep a transport alive.
+// not each keep a transport alive. It reports to MultiConfig.Observer
+// likewise, unless its Config names an Observer.
 func (m *multi) newChild(c Config, st *issuerState) (*Validator, error) {
 	if c.RevocationStore != nil {
 		return nil, errors.New("bearer: the authorities of NewMulti share MultiConfig.RevocationStore; their Configs name none")
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = m.client
+	}
+	if c.Observer == nil {
+		c.Observer = m.obs
 	}
 	return newValidator(m.ctx, c, m, st)
 }

@@ -2,6 +2,7 @@ package bearer
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -16,8 +17,9 @@ import (
 // token, no claim and no URL, so that nothing a client chose ends up as
 // a label.
 type Observer interface {
-	// Validated is called at the end of each Validate, with the request's
-	// ctx.
+	// Validated is called at the end of each Validate or
+	// ValidatePresentation, with the request's ctx. A Validator of several
+	// authorities reports to MultiConfig.Observer, once per validation.
 	Validated(ctx context.Context, v Validation)
 	// Refreshed is called when a fetch of the discovery document or of
 	// the JWK Set ends. ctx carries the values (a trace span, say) of the
@@ -35,6 +37,9 @@ type Validation struct {
 	// Format is "jwt" for a token shaped like a JWS, "opaque" for any other
 	// (a reference token), and empty when there was no token.
 	Format string
+	// Scheme is "DPoP" for a token presented with the DPoP scheme (RFC
+	// 9449), with a proof, and "Bearer" for any other.
+	Scheme string
 	// Source is where the answer came from: "cache" (a JWT validated
 	// before, or a cached introspection answer), "local" (the signature
 	// and claims checked here) or "introspection" (the endpoint asked, or
@@ -110,7 +115,11 @@ func (v *Validator) observed(ctx context.Context, p Presentation) (*Claims, erro
 	case looksLikeJWS(p.Token):
 		format = "jwt"
 	}
-	v.s.Observer.Validated(ctx, Validation{Format: format, Source: source, Err: err, Start: start, Duration: time.Since(start)})
+	scheme := "Bearer"
+	if strings.EqualFold(p.Scheme, "DPoP") {
+		scheme = "DPoP"
+	}
+	v.obs.Validated(ctx, Validation{Format: format, Scheme: scheme, Source: source, Err: err, Start: start, Duration: time.Since(start)})
 	return c, err
 }
 
