@@ -78,6 +78,18 @@ func (m *memoryStore) Delete(_ context.Context, key string) {
 	m.lru.Remove(key)
 }
 
+// entries is the number of answers in the in-memory cache; zero when
+// there is none (no introspection, caching off, or a CacheStore).
+func (in *Introspector) entries() int {
+	if in == nil {
+		return 0
+	}
+	if m, ok := in.store.(*memoryStore); ok {
+		return m.lru.Len()
+	}
+	return 0
+}
+
 // noStore keeps nothing: Config.CacheSize < 0 turns caching off.
 type noStore struct{}
 

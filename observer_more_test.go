@@ -40,6 +40,9 @@ func TestObserverMulti(t *testing.T) {
 			t.Fatalf("Validate: %v, want %v", err, tc.err)
 		}
 	}
+	if st := v.Stats(); st.IntrospectionEntries != 1 || st.Entries != 2 {
+		t.Errorf("Stats %+v, want the two JWTs and the one introspection answer", st)
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	own.mu.Lock()

@@ -95,7 +95,8 @@ func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now ti
 	return true
 }
 
-// Stats are counters of the validated-token cache.
+// Stats are counters of the validated-token cache, and the size of the
+// introspection cache.
 type Stats struct {
 	// Hits counts JWTs served from the cache, without a signature check.
 	Hits uint64
@@ -103,15 +104,26 @@ type Stats struct {
 	Misses uint64
 	// Entries is the number of tokens cached now.
 	Entries int
+	// IntrospectionEntries is the number of introspection answers held
+	// in memory now, expired ones not yet dropped included; zero with a
+	// Config.CacheStore, which keeps them elsewhere.
+	IntrospectionEntries int
 }
 
-// Stats reports the validated-token cache's counters; all zero when
-// caching is off.
+// Stats reports the caches' counters; all zero when caching is off. For
+// a Validator of several authorities, the shared validated-token cache
+// and the introspection caches of MultiConfig.Authorities.
 func (v *Validator) Stats() Stats {
 	if v.multi != nil {
-		return v.multi.cache.stats()
+		st := v.multi.cache.stats()
+		for _, child := range v.multi.fixed {
+			st.IntrospectionEntries += child.in.entries()
+		}
+		return st
 	}
-	return v.cache.stats()
+	st := v.cache.stats()
+	st.IntrospectionEntries = v.in.entries()
+	return st
 }
 
 func (tc *tokenCache) stats() Stats {

@@ -169,12 +169,16 @@ func TestCacheOff(t *testing.T) {
 			if n := a.Hits(bearertest.Introspection) - hits; n != 3 {
 				t.Errorf("%d introspection calls for 3 requests with caching off", n)
 			}
+			if s := ref.Stats(); s != (bearer.Stats{}) {
+				t.Errorf("Stats = %+v with caching off", s)
+			}
 		})
 	}
 }
 
 // The cache is looked up before a token's shape is checked, but only JWTs
 // count as misses: reference tokens and garbage are not the JWT cache's.
+// Reference tokens' answers are counted apart, in IntrospectionEntries.
 func TestCacheCountsOnlyJWTMisses(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{})) // ModeAuto
@@ -182,8 +186,12 @@ func TestCacheCountsOnlyJWTMisses(t *testing.T) {
 	for range 2 {
 		mustValid(t, v, ref)
 	}
-	if s := v.Stats(); s != (bearer.Stats{}) {
-		t.Errorf("after reference tokens: Stats = %+v, want zero", s)
+	if s := v.Stats(); s != (bearer.Stats{IntrospectionEntries: 1}) {
+		t.Errorf("after a reference token twice: Stats = %+v, want one introspection answer and nothing else", s)
+	}
+	v.Invalidate(ref)
+	if s := v.Stats(); s.IntrospectionEntries != 0 {
+		t.Errorf("after Invalidate: %d introspection answers held", s.IntrospectionEntries)
 	}
 	jwt := a.Token(claims(nil))
 	mustValid(t, v, jwt)
