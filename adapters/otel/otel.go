@@ -6,7 +6,7 @@
 //	if err != nil { … }
 //	v, err := bearer.New(ctx, bearer.Config{Authority: …, Audience: …, Observer: obs})
 //	if err != nil { … }
-//	obs.Watch(v) // gauges: readiness, keys and their age, cached tokens
+//	obs.Watch(v) // gauges: readiness, keys and their age, cached tokens and answers
 //
 // Every attribute has a closed set of values (see docs/operations.md):
 // never a token, a subject, a token ID or a URL.
@@ -80,9 +80,9 @@ func New(opts ...Option) (*Observer, error) {
 	m := o.meters.Meter(scope)
 	obs := &Observer{tracer: o.tracers.Tracer(scope)}
 	var (
-		errs                              [9]error
-		ready, keys, entries, revocations metric.Int64ObservableGauge
-		age                               metric.Float64ObservableGauge
+		errs                                            [10]error
+		ready, keys, entries, introspected, revocations metric.Int64ObservableGauge
+		age                                             metric.Float64ObservableGauge
 	)
 	obs.validation, errs[0] = m.Float64Histogram("bearer.validation.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of token validations, by token format, source and result."),
@@ -105,13 +105,15 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Tokens in the validated-token caches of the watched Validators."))
 	revocations, errs[8] = m.Int64ObservableGauge("bearer.revocations", metric.WithUnit("{revocation}"),
 		metric.WithDescription("Revocations kept by the watched Validators (back-channel logouts, Revoke)."))
+	introspected, errs[9] = m.Int64ObservableGauge("bearer.introspection.cache.entries", metric.WithUnit("{answer}"),
+		metric.WithDescription("Introspection answers held in memory by the watched Validators."))
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	_, err := m.RegisterCallback(func(_ context.Context, r metric.Observer) error {
-		obs.observeStatus(r, gauges{ready, keys, age, entries, revocations})
+		obs.observeStatus(r, gauges{ready, keys, age, entries, introspected, revocations})
 		return nil
-	}, ready, keys, age, entries, revocations)
+	}, ready, keys, age, entries, introspected, revocations)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +132,7 @@ func (o *Observer) Watch(v *bearer.Validator) {
 // Attribute keys. Each has a closed set of values.
 const (
 	keyFormat   = attribute.Key("bearer.token.format")
+	keyScheme   = attribute.Key("bearer.scheme")
 	keySource   = attribute.Key("bearer.source")
 	keyResult   = attribute.Key("bearer.result")
 	keyDocument = attribute.Key("bearer.document")

@@ -149,13 +149,13 @@ func TestMetrics(t *testing.T) {
 
 	m := collect(t, reader)
 	equal(t, "bearer.validation.duration", histogramCounts(t, m["bearer.validation.duration"]), map[string]uint64{
-		"bearer.result=success,bearer.source=local,bearer.token.format=jwt":                                      2,
-		"bearer.result=success,bearer.source=cache,bearer.token.format=jwt":                                      2,
-		"bearer.result=success,bearer.source=introspection,bearer.token.format=opaque":                           1,
-		"bearer.result=success,bearer.source=cache,bearer.token.format=opaque":                                   1,
-		"bearer.result=no_token,error.type=no_token":                                                             1,
-		"bearer.result=invalid_token,bearer.source=local,bearer.token.format=jwt,error.type=audience":            1,
-		"bearer.result=invalid_token,bearer.source=introspection,bearer.token.format=opaque,error.type=inactive": 1,
+		"bearer.result=success,bearer.scheme=bearer,bearer.source=local,bearer.token.format=jwt":                                      2,
+		"bearer.result=success,bearer.scheme=bearer,bearer.source=cache,bearer.token.format=jwt":                                      2,
+		"bearer.result=success,bearer.scheme=bearer,bearer.source=introspection,bearer.token.format=opaque":                           1,
+		"bearer.result=success,bearer.scheme=bearer,bearer.source=cache,bearer.token.format=opaque":                                   1,
+		"bearer.result=no_token,bearer.scheme=bearer,error.type=no_token":                                                             1,
+		"bearer.result=invalid_token,bearer.scheme=bearer,bearer.source=local,bearer.token.format=jwt,error.type=audience":            1,
+		"bearer.result=invalid_token,bearer.scheme=bearer,bearer.source=introspection,bearer.token.format=opaque,error.type=inactive": 1,
 	})
 	equal(t, "bearer.cache.lookups", sums(t, m["bearer.cache.lookups"]), map[string]int64{
 		"bearer.cache.result=hit,bearer.token.format=jwt":     2,
@@ -185,6 +185,9 @@ func TestMetrics(t *testing.T) {
 	if got := gauge[int64](t, m["bearer.cache.entries"]); got != 2 || v.Stats().Entries != 2 {
 		t.Errorf("bearer.cache.entries = %d (Stats %d), want the 2 JWTs validated", got, v.Stats().Entries)
 	}
+	if got := gauge[int64](t, m["bearer.introspection.cache.entries"]); got != 2 || v.Stats().IntrospectionEntries != 2 {
+		t.Errorf("bearer.introspection.cache.entries = %d (Stats %d), want the 2 reference tokens' answers", got, v.Stats().IntrospectionEntries)
+	}
 	if got := gauge[int64](t, m["bearer.revocations"]); got != 0 {
 		t.Errorf("bearer.revocations = %d, want 0", got)
 	}
@@ -207,8 +210,8 @@ func TestMetricsFailures(t *testing.T) {
 
 	m := collect(t, reader)
 	equal(t, "bearer.validation.duration", histogramCounts(t, m["bearer.validation.duration"]), map[string]uint64{
-		"bearer.result=unavailable,bearer.source=introspection,bearer.token.format=opaque,error.type=unavailable": 1,
-		"bearer.result=unavailable,bearer.source=local,bearer.token.format=jwt,error.type=unavailable":            1,
+		"bearer.result=unavailable,bearer.scheme=bearer,bearer.source=introspection,bearer.token.format=opaque,error.type=unavailable": 1,
+		"bearer.result=unavailable,bearer.scheme=bearer,bearer.source=local,bearer.token.format=jwt,error.type=unavailable":            1,
 	})
 	equal(t, "bearer.introspection.duration", histogramCounts(t, m["bearer.introspection.duration"]), map[string]uint64{
 		"bearer.result=failure,error.type=_OTHER": 1,
@@ -221,6 +224,32 @@ func TestMetricsFailures(t *testing.T) {
 	if got := gauge[int64](t, m["bearer.ready"]); got != 1 {
 		t.Errorf("bearer.ready = %d, want 1", got)
 	}
+}
+
+// TestMetricsDPoP: DPoP requests are told from Bearer ones, and each
+// refusal of a proof or a binding has its error.type.
+func TestMetricsDPoP(t *testing.T) {
+	a := bearertest.New(t)
+	v, reader, _, _ := setup(t, a, bearer.Config{})
+	ctx := context.Background()
+	const url = "https://api.example/values"
+	key := bearertest.NewDPoPKey("ES256")
+	bound := a.Token(bearertest.Claims{"aud": "api", "cnf": key.Confirmation()})
+	dpop := func(proof string) bearer.Presentation {
+		return bearer.Presentation{Scheme: "DPoP", Token: bound, Method: "GET", URL: url, DPoP: []string{proof}}
+	}
+	for _, p := range []bearer.Presentation{
+		dpop(key.Proof("GET", url, bound)),
+		dpop(key.Proof("POST", url, bound)),
+		{Scheme: "Bearer", Token: bound},
+	} {
+		_, _ = v.ValidatePresentation(ctx, p)
+	}
+	equal(t, "bearer.validation.duration", histogramCounts(t, collect(t, reader)["bearer.validation.duration"]), map[string]uint64{
+		"bearer.result=success,bearer.scheme=dpop,bearer.source=local,bearer.token.format=jwt":                             1,
+		"bearer.result=invalid_token,bearer.scheme=dpop,bearer.source=cache,bearer.token.format=jwt,error.type=dpop_proof": 1,
+		"bearer.result=invalid_token,bearer.scheme=bearer,bearer.source=cache,bearer.token.format=jwt,error.type=binding":  1,
+	})
 }
 
 func TestMetricsNotReady(t *testing.T) {
@@ -265,7 +294,7 @@ func TestNoTokenMaterial(t *testing.T) {
 	parent.End()
 	secrets := []string{jwt, ref, "alice-subject", "the-jti", a.URL, "garbage"}
 	check := func(where string, attrs []attribute.KeyValue) {
-		allowed := map[attribute.Key]bool{"bearer.token.format": true, "bearer.source": true, "bearer.result": true,
+		allowed := map[attribute.Key]bool{"bearer.token.format": true, "bearer.scheme": true, "bearer.source": true, "bearer.result": true,
 			"bearer.document": true, "bearer.trigger": true, "bearer.cache.result": true, "error.type": true}
 		for _, kv := range attrs {
 			if !allowed[kv.Key] {

@@ -14,10 +14,11 @@ import (
 // span if the request's own span is sampled.
 func (o *Observer) Validated(ctx context.Context, v bearer.Validation) {
 	res, errType := validationResult(v.Err)
-	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs := make([]attribute.KeyValue, 0, 5)
 	if v.Format != "" {
 		attrs = append(attrs, keyFormat.String(v.Format))
 	}
+	attrs = append(attrs, keyScheme.String(scheme(v.Scheme)))
 	if v.Source != "" {
 		attrs = append(attrs, keySource.String(v.Source))
 	}
@@ -97,6 +98,17 @@ var reasons = []named{
 	{bearer.ErrIssuedInFuture, "issued_in_future"},
 	{bearer.ErrInactive, "inactive"},
 	{bearer.ErrRevoked, "revoked"},
+	{bearer.ErrBinding, "binding"},
+	{bearer.ErrDPoPProof, "dpop_proof"},
+	{bearer.ErrDPoPNonce, "dpop_nonce"},
+}
+
+// scheme is bearer.scheme: "dpop" or "bearer", whatever the case.
+func scheme(s string) string {
+	if s == "DPoP" {
+		return "dpop"
+	}
+	return "bearer"
 }
 
 // other is error.type for a failure none of the names above fits, as the
@@ -148,9 +160,9 @@ func failureType(err error) string {
 
 // gauges are the instruments observeStatus reports.
 type gauges struct {
-	ready, keys          metric.Int64Observable
-	age                  metric.Float64Observable
-	entries, revocations metric.Int64Observable
+	ready, keys                        metric.Int64Observable
+	age                                metric.Float64Observable
+	entries, introspected, revocations metric.Int64Observable
 }
 
 // observeStatus reports the gauges of the watched Validators.
@@ -161,7 +173,7 @@ func (o *Observer) observeStatus(r metric.Observer, g gauges) {
 	if len(watched) == 0 {
 		return
 	}
-	allReady, fewest, cached, revoked := true, -1, 0, 0
+	allReady, fewest, cached, introspected, revoked := true, -1, 0, 0, 0
 	var oldest time.Time
 	for _, v := range watched {
 		st := v.Status()
@@ -172,7 +184,9 @@ func (o *Observer) observeStatus(r metric.Observer, g gauges) {
 		if !st.KeysFetched.IsZero() && (oldest.IsZero() || st.KeysFetched.Before(oldest)) {
 			oldest = st.KeysFetched
 		}
-		cached += v.Stats().Entries
+		stats := v.Stats()
+		cached += stats.Entries
+		introspected += stats.IntrospectionEntries
 		revoked += st.Revocations
 	}
 	r.ObserveInt64(g.ready, map[bool]int64{false: 0, true: 1}[allReady])
@@ -181,5 +195,6 @@ func (o *Observer) observeStatus(r metric.Observer, g gauges) {
 		r.ObserveFloat64(g.age, time.Since(oldest).Seconds())
 	}
 	r.ObserveInt64(g.entries, int64(cached))
+	r.ObserveInt64(g.introspected, int64(introspected))
 	r.ObserveInt64(g.revocations, int64(revoked))
 }
