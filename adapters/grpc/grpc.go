@@ -115,14 +115,10 @@ func (g *guard) check(ctx context.Context, method string) (context.Context, meta
 	if err == nil {
 		// A certificate-bound token (RFC 8705) needs the TLS client
 		// certificate; DPoP has no place in gRPC, so a DPoP-bound token is
-		// refused as a Bearer token would be (RFC 9449 §7.2).
-		claims, err = g.v.ValidatePresentation(ctx, bearer.Presentation{Token: token, ClientCertificate: peerCertificate(ctx)})
-	}
-	for _, req := range g.require[method] {
-		if err != nil {
-			break
-		}
-		err = req.Check(claims)
+		// refused as a Bearer token would be (RFC 9449 §7.2). The method's
+		// requirements are checked there too, so that an Observer counts
+		// their refusals.
+		claims, err = g.v.ValidatePresentation(ctx, bearer.Presentation{Token: token, ClientCertificate: peerCertificate(ctx), Require: g.require[method]})
 	}
 	if err != nil {
 		md, err := g.fail(ctx, method, token, err)
