@@ -133,6 +133,8 @@ func (p *provider) run() {
 
 		r, err := p.discover(cause, trigger)
 		if err == nil {
+			// Before the first request served says so.
+			p.reachable()
 			// Before waking the waiters, which look for it.
 			p.current.Store(r)
 		}
@@ -144,7 +146,6 @@ func (p *provider) run() {
 		p.mu.Unlock()
 		if err == nil {
 			close(p.ready)
-			p.reachable()
 			return
 		}
 		if p.ctx.Err() != nil {
