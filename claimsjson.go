@@ -769,3 +769,71 @@ func decodeHeader(header string) (jwsHeader, error) {
 	}
 	return h, nil
 }
+
+// readObject reads src, which must be one JSON object and nothing else,
+// under this file's rules, for the signed JSON read member by member
+// rather than into wireClaims (DPoP proofs and their keys). read is given
+// each member's exact name, with s at its value, and reports whether it
+// read the value; the values it does not read are checked and skipped.
+// Two names equal when case is folded are refused (errDuplicateMember),
+// and so is a name that equals one of known only when case is folded
+// (errMemberCase): another reader would take it for that member.
+func readObject(src string, known []string, read func(s *jsonScanner, name []byte) (bool, error)) error {
+	sc := newScanner(src)
+	s := &sc
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	var buf [8][]byte
+	names, fresh := nameSet{list: buf[:0]}, false
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			name, err := s.name()
+			if err != nil {
+				return err
+			}
+			if names, fresh = names.add(name); !fresh {
+				return errDuplicateMember
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			done, err := read(s, name)
+			switch {
+			case err != nil:
+				return err
+			case done:
+			case variantOf(name, known):
+				return errMemberCase
+			default:
+				if err := s.skip(0); err != nil {
+					return err
+				}
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+				continue
+			case '}':
+				s.i++
+			default:
+				return errJSON
+			}
+			break
+		}
+	}
+	if s.ws(); s.i != len(s.b) {
+		return errJSON
+	}
+	return nil
+}
+
+// rawValue skips the value at s and returns it as JSON.
+func (s *jsonScanner) rawValue() (string, error) {
+	s.ws()
+	start := s.i
+	err := s.skip(0)
+	return s.src[start:s.i], err
+}

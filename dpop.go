@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -65,15 +66,34 @@ type DPoPConfig struct {
 	// NonceLifetime is how long an issued nonce is accepted; zero means
 	// DefaultDPoPNonceLifetime.
 	NonceLifetime time.Duration
+	// Origins are the API's public origins, such as
+	// "https://api.example.com": scheme, host and a port other than the
+	// default, nothing else. When set, a proof's htu must name one of
+	// them, with the request's path: the Host the request carries (or a
+	// proxy forwards) is not looked at, so a proof made for another origin
+	// is refused however the request names its host. When empty, htu must
+	// name the request's own scheme and host (Presentation.URL), which the
+	// client chooses. Set it whenever the API has known names.
+	Origins []string
 	// ReplayStore remembers the proofs seen, so that each is accepted
 	// once. By default it is Config.RevocationStore when that is set, so
-	// replicas sharing it refuse a proof any of them has seen; otherwise a
-	// bounded memory of this process.
+	// replicas sharing it refuse a proof any of them has seen; otherwise
+	// the memory of this process (see ReplayStore).
 	ReplayStore ReplayStore
 }
 
 // ReplayStore remembers identifiers for a while, for refusing what was
 // seen before. RevocationStore implementations satisfy it.
+//
+// Its security property: an id recorded is never forgotten before it
+// expires, so a proof is accepted at most once however many others are
+// sent meanwhile. A store that cannot record one more id (full, or
+// unreachable) returns an error, and the request is refused with 503 and
+// Retry-After rather than admitted unchecked. The default memory of a
+// process holds 65 536 ids: beyond that many proofs within
+// DPoPConfig.ProofAge (plus twice Config.Leeway), new proofs are refused
+// until the oldest expire. Redis (stores/redis) must likewise never evict
+// them: see docs/replicas.md.
 type ReplayStore interface {
 	// FirstSeen records id until expires and reports whether it was not
 	// recorded already, in one atomic step (Redis's SET id 1 NX PXAT).
@@ -88,6 +108,7 @@ type dpopSettings struct {
 	proofAge   time.Duration
 	leeway     time.Duration
 	nonces     *nonces // nil when nonces are off
+	origins    []string // normalised; nil for the request's own
 	replay     ReplayStore
 }
 
@@ -119,6 +140,13 @@ func (c DPoPConfig) settings(leeway time.Duration, replay ReplayStore) (*dpopSet
 			return nil, err
 		}
 		d.nonces = n
+	}
+	for _, o := range c.Origins {
+		origin, path, ok := normalURI(o)
+		if u, _ := url.Parse(o); !ok || path != "/" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+			return nil, fmt.Errorf("bearer: Config.DPoP.Origins: %q is not an http or https origin (scheme://host[:port])", o)
+		}
+		d.origins = append(d.origins, origin)
 	}
 	if d.replay == nil {
 		d.replay = replay

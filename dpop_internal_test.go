@@ -1,7 +1,6 @@
 package bearer
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 )
@@ -30,7 +29,7 @@ func TestDPoPHTUNormalisation(t *testing.T) {
 		{"/values", "https://api.example/values", false},
 		{"ftp://api.example/values", "ftp://api.example/values", false},
 	} {
-		if got := sameHTU(tc.htu, tc.request); got != tc.same {
+		if got := defaultDPoP.sameHTU(tc.htu, tc.request); got != tc.same {
 			t.Errorf("sameHTU(%q, %q) = %v, want %v", tc.htu, tc.request, got, tc.same)
 		}
 	}
@@ -39,7 +38,7 @@ func TestDPoPHTUNormalisation(t *testing.T) {
 // TestDPoPThumbprintRFC7638: the example of RFC 7638 §3.1.
 func TestDPoPThumbprintRFC7638(t *testing.T) {
 	jwk := `{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}`
-	_, thumbprint, err := parseProofKey(json.RawMessage(jwk))
+	_, thumbprint, err := parseProofKey(jwk)
 	if err != nil || thumbprint != "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs" {
 		t.Errorf("thumbprint %q, %v", thumbprint, err)
 	}
@@ -97,13 +96,44 @@ func TestDPoPProofMembersOnce(t *testing.T) {
 		`{"s":"a","ſ":"b"}`,
 		`{"typ":"dpop+jwt","Typ":"JWT"}`,
 	} {
-		var c proofClaims
-		if decodeSegmentJSON(b64url.EncodeToString([]byte(obj)), &c) == nil {
-			t.Errorf("%s accepted", obj)
+		seg := b64url.EncodeToString([]byte(obj))
+		if _, err := readProofClaims(seg); err == nil {
+			t.Errorf("claims %s accepted", obj)
+		}
+		if _, err := readProofHeader(seg); err == nil {
+			t.Errorf("header %s accepted", obj)
 		}
 	}
-	var c proofClaims
-	if err := decodeSegmentJSON(b64url.EncodeToString([]byte(`{"htu":"a","x":{"htu":"b"}}`)), &c); err != nil || c.HTU != "a" {
-		t.Errorf("nested member of the same name: %v, htu %q", err, c.HTU)
+	c, err := readProofClaims(b64url.EncodeToString([]byte(`{"htu":"a","x":{"htu":"b"}}`)))
+	if err != nil || c.htu != "a" {
+		t.Errorf("nested member of the same name: %v, htu %q", err, c.htu)
+	}
+}
+
+// TestIssue26_5_ProofNamesExact: proof header, claim and key members are
+// read by their exact names (RFC 7515 §4, RFC 7519 §4), as access tokens
+// are: a name that equals one of them only when case is folded is
+// refused, never read as that member, as encoding/json would.
+func TestIssue26_5_ProofNamesExact(t *testing.T) {
+	for _, obj := range []string{`{"Typ":"dpop+jwt"}`, `{"ALG":"ES256"}`, `{"Jwk":{}}`, `{"cRit":["x"]}`} {
+		if h, err := readProofHeader(b64url.EncodeToString([]byte(obj))); err == nil {
+			t.Errorf("header %s read as %+v", obj, h)
+		}
+	}
+	for _, obj := range []string{`{"Htm":"GET"}`, `{"HTU":"https://api.example/"}`, `{"Jti":"x"}`, `{"IAT":1}`, `{"Ath":"x"}`, `{"Nonce":"x"}`} {
+		if c, err := readProofClaims(b64url.EncodeToString([]byte(obj))); err == nil {
+			t.Errorf("claims %s read as %+v", obj, c)
+		}
+	}
+	for _, jwk := range []string{
+		`{"Kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`,
+		`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","D":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}`,
+	} {
+		if _, _, err := parseProofKey(jwk); err == nil {
+			t.Errorf("jwk %s accepted", jwk)
+		}
+	}
+	if _, _, err := parseProofKey(`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`); err != nil {
+		t.Errorf("RFC 8037 key refused: %v", err)
 	}
 }

@@ -8,35 +8,27 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"math/big"
+	"math/bits"
 )
 
-// proofKey is the public key a DPoP proof embeds (RFC 9449 §4.2), and
-// the members of private and symmetric keys (RFC 7518 §6), of which it
-// must have none (§4.3 point 7).
+// proofKey is the public key a DPoP proof embeds (RFC 9449 §4.2), as
+// sent: its members are checked and its thumbprint computed before the
+// key is made, so that a proof by a key other than the token's is refused
+// for the price of a hash.
 type proofKey struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-
-	D   json.RawMessage `json:"d"`
-	P   json.RawMessage `json:"p"`
-	Q   json.RawMessage `json:"q"`
-	DP  json.RawMessage `json:"dp"`
-	DQ  json.RawMessage `json:"dq"`
-	QI  json.RawMessage `json:"qi"`
-	Oth json.RawMessage `json:"oth"`
-	K   json.RawMessage `json:"k"`
+	kty, crv, x, y, n, e string
 }
 
-func (k *proofKey) private() bool {
-	return k.D != nil || k.P != nil || k.Q != nil || k.DP != nil || k.DQ != nil || k.QI != nil || k.Oth != nil || k.K != nil
-}
+// jwkMembers are the members of a proof's jwk that are read: the public
+// ones, and those of private and symmetric keys (RFC 7518 §6), of which
+// it must have none (§4.3 point 7).
+var jwkMembers = []string{"kty", "crv", "x", "y", "n", "e", "d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// maxProofRSABits bounds the modulus of an RSA proof key: verifying with
+// a key of 20 000 bits costs a hundred times a valid proof.
+const maxProofRSABits = 4096
 
 // b64url refuses what a canonical encoding would not produce, so that one
 // key has one thumbprint.
@@ -44,54 +36,101 @@ var b64url = base64.RawURLEncoding.Strict()
 
 var errProofKey = errors.New("unusable DPoP proof key")
 
-// parseProofKey reads the jwk header of a proof and returns the key and
-// its RFC 7638 SHA-256 thumbprint, base64url-encoded.
-func parseProofKey(raw json.RawMessage) (any, string, error) {
+// parseProofKey reads the jwk header of a proof, as JSON, and returns the
+// key's members and its RFC 7638 SHA-256 thumbprint, base64url-encoded.
+// It checks what costs no arithmetic: the members, their encodings and
+// sizes; publicKey does the rest.
+func parseProofKey(raw string) (proofKey, string, error) {
 	var k proofKey
-	if raw == nil || json.Unmarshal(raw, &k) != nil || k.private() {
-		return nil, "", errProofKey
+	private := false
+	err := readObject(raw, jwkMembers, func(s *jsonScanner, name []byte) (bool, error) {
+		var dst *string
+		switch string(name) {
+		case "kty":
+			dst = &k.kty
+		case "crv":
+			dst = &k.crv
+		case "x":
+			dst = &k.x
+		case "y":
+			dst = &k.y
+		case "n":
+			dst = &k.n
+		case "e":
+			dst = &k.e
+		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
+			private = true
+			return false, nil
+		default:
+			return false, nil
+		}
+		v, err := s.str()
+		*dst = v
+		return true, err
+	})
+	if err != nil || private {
+		return k, "", errProofKey
 	}
-	var key any
 	var canonical string // RFC 7638 §3.2: required members, in order, no white space
-	switch k.Kty {
+	switch k.kty {
 	case "EC":
-		curve, size := ecCurve(k.Crv)
-		x, errX := b64url.DecodeString(k.X)
-		y, errY := b64url.DecodeString(k.Y)
-		if curve == nil || errX != nil || errY != nil || len(x) != size || len(y) != size {
-			return nil, "", errProofKey
+		_, size := ecCurve(k.crv)
+		if size == 0 || b64url.DecodedLen(len(k.x)) != size || b64url.DecodedLen(len(k.y)) != size || !canonicalB64(k.x) || !canonicalB64(k.y) {
+			return k, "", errProofKey
 		}
-		// ecdh refuses points off the curve.
-		if _, err := ecdhCurve(k.Crv).NewPublicKey(append(append([]byte{4}, x...), y...)); err != nil {
-			return nil, "", errProofKey
-		}
-		key = &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-		canonical = `{"crv":"` + k.Crv + `","kty":"EC","x":"` + k.X + `","y":"` + k.Y + `"}`
+		canonical = `{"crv":"` + k.crv + `","kty":"EC","x":"` + k.x + `","y":"` + k.y + `"}`
 	case "RSA":
-		n, errN := b64url.DecodeString(k.N)
-		e, errE := b64url.DecodeString(k.E)
-		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 || n[0] == 0 || e[0] == 0 {
-			return nil, "", errProofKey
+		n, errN := b64url.DecodeString(k.n)
+		e, errE := b64url.DecodeString(k.e)
+		// As for the authority's keys, no modulus under 2048 bits; and none
+		// over maxProofRSABits, nor an exponent of more than 32 bits.
+		if len(k.n) > (maxProofRSABits/8*4+2)/3 || errN != nil || errE != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 || n[0] == 0 || e[0] == 0 {
+			return k, "", errProofKey
 		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-		// As for the authority's keys: no RSA key under 2048 bits.
-		if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
-			return nil, "", errProofKey
+		if size := (len(n)-1)*8 + bits.Len8(n[0]); size < 2048 || size > maxProofRSABits || e[len(e)-1]%2 == 0 || len(e) == 1 && e[0] < 3 {
+			return k, "", errProofKey
 		}
-		key = pub
-		canonical = `{"e":"` + k.E + `","kty":"RSA","n":"` + k.N + `"}`
+		canonical = `{"e":"` + k.e + `","kty":"RSA","n":"` + k.n + `"}`
 	case "OKP":
-		x, err := b64url.DecodeString(k.X)
-		if k.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
-			return nil, "", errProofKey
+		if k.crv != "Ed25519" || b64url.DecodedLen(len(k.x)) != ed25519.PublicKeySize || !canonicalB64(k.x) {
+			return k, "", errProofKey
 		}
-		key = ed25519.PublicKey(x)
-		canonical = `{"crv":"Ed25519","kty":"OKP","x":"` + k.X + `"}`
+		canonical = `{"crv":"Ed25519","kty":"OKP","x":"` + k.x + `"}`
 	default:
-		return nil, "", errProofKey
+		return k, "", errProofKey
 	}
 	sum := sha256.Sum256([]byte(canonical))
-	return key, base64.RawURLEncoding.EncodeToString(sum[:]), nil
+	return k, base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// canonicalB64 reports whether s is base64url as b64url decodes it.
+func canonicalB64(s string) bool {
+	_, err := b64url.DecodeString(s)
+	return err == nil
+}
+
+// publicKey makes the key that parseProofKey checked: for EC, the point
+// must be on the curve.
+func (k *proofKey) publicKey() (any, error) {
+	switch k.kty {
+	case "EC":
+		curve, _ := ecCurve(k.crv)
+		x, _ := b64url.DecodeString(k.x)
+		y, _ := b64url.DecodeString(k.y)
+		// ecdh refuses points off the curve.
+		if _, err := ecdhCurve(k.crv).NewPublicKey(append(append([]byte{4}, x...), y...)); err != nil {
+			return nil, errProofKey
+		}
+		return &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}, nil
+	case "RSA":
+		n, _ := b64url.DecodeString(k.n)
+		e, _ := b64url.DecodeString(k.e)
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, nil
+	case "OKP":
+		x, _ := b64url.DecodeString(k.x)
+		return ed25519.PublicKey(x), nil
+	}
+	return nil, errProofKey
 }
 
 func ecCurve(crv string) (elliptic.Curve, int) {

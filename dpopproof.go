@@ -4,14 +4,11 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/json"
-	"errors"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // maxProofSize bounds a DPoP proof before any parsing: a proof holds a
@@ -19,25 +16,30 @@ import (
 const maxProofSize = 8 << 10
 
 // proofHeader and proofClaims are the members of a proof that are read
-// (RFC 9449 §4.2).
+// (RFC 9449 §4.2), by their exact names.
 type proofHeader struct {
-	Typ  string          `json:"typ"`
-	Alg  string          `json:"alg"`
-	JWK  json.RawMessage `json:"jwk"`
-	Crit json.RawMessage `json:"crit"`
+	typ, alg string
+	jwk      string // the key, as JSON; "" if absent or null
+	crit     bool
 }
 
 type proofClaims struct {
-	JTI   string   `json:"jti"`
-	HTM   string   `json:"htm"`
-	HTU   string   `json:"htu"`
-	IAT   *float64 `json:"iat"`
-	ATH   string   `json:"ath"`
-	Nonce *string  `json:"nonce"`
+	jti, htm, htu, ath string
+	iat                numericDate
+	nonce              *string
 }
 
+var (
+	proofHeaderMembers = []string{"typ", "alg", "jwk", "crit"}
+	proofClaimMembers  = []string{"jti", "htm", "htu", "iat", "ath", "nonce"}
+)
+
 // checkProof checks p's one proof as RFC 9449 §4.3 lists, against the
-// token's binding cnf; then that it was not seen before.
+// token's binding cnf; then that it was not seen before. What costs no
+// arithmetic comes first, the key's thumbprint against cnf.jkt among it,
+// so that a refused proof costs no more than a valid one: the signature is
+// checked last, with a key of bounded size, and only a proof that passed
+// everything else is remembered.
 func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confirmation) error {
 	if cnf.jkt == "" {
 		// §7.1: the DPoP scheme is for tokens bound to a key.
@@ -49,76 +51,77 @@ func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confi
 		return errDPoPProof("malformed DPoP proof")
 	}
 	segs := strings.SplitN(proof, ".", 3)
-	var h proofHeader
-	var c proofClaims
-	if decodeSegmentJSON(segs[0], &h) != nil || decodeSegmentJSON(segs[1], &c) != nil {
+	h, errH := readProofHeader(segs[0])
+	c, errC := readProofClaims(segs[1])
+	if errH != nil || errC != nil {
 		return errDPoPProof("malformed DPoP proof")
 	}
 	// Point 4: typ.
-	if h.Typ != "dpop+jwt" {
+	if h.typ != "dpop+jwt" {
 		return errDPoPProof("DPoP proof typ is not dpop+jwt")
 	}
 	// Point 5: an asymmetric algorithm this API accepts.
-	if !slices.Contains(d.algorithms, h.Alg) {
+	if !slices.Contains(d.algorithms, h.alg) {
 		return errDPoPProof("DPoP proof algorithm not allowed")
 	}
-	if h.Crit != nil {
+	if h.crit {
 		return errDPoPProof("DPoP proof has crit")
 	}
-	// Points 6 and 7: signed by the embedded public key, which has no
-	// private part.
-	if h.JWK != nil && uniqueMembers(string(h.JWK)) != nil {
-		return errDPoPProof("DPoP proof key unusable")
-	}
-	key, thumbprint, err := parseProofKey(h.JWK)
+	// Point 7: a public key, of a size this API verifies.
+	key, thumbprint, err := parseProofKey(h.jwk)
 	if err != nil {
 		return errDPoPProof("DPoP proof key unusable")
-	}
-	sig, err := b64url.DecodeString(segs[2])
-	if err != nil || verifySignature(h.Alg, proof[:len(segs[0])+1+len(segs[1])], sig, key) != nil {
-		return errDPoPProof("DPoP proof signature invalid")
-	}
-	// Point 3: the claims.
-	if c.JTI == "" || c.HTM == "" || c.HTU == "" || c.IAT == nil || len(c.JTI) > 256 {
-		return errDPoPProof("DPoP proof claims missing")
-	}
-	// Point 8: htm.
-	if c.HTM != p.Method {
-		return errDPoPProof("DPoP proof htm does not match the method")
-	}
-	// Point 9: htu.
-	if !sameHTU(c.HTU, p.URL) {
-		return errDPoPProof("DPoP proof htu does not match the URI")
-	}
-	// Point 11: iat within the window.
-	now := time.Now()
-	iat := time.Unix(0, 0).Add(time.Duration(*c.IAT * float64(time.Second)))
-	if iat.After(now.Add(d.leeway)) || iat.Before(now.Add(-d.proofAge-d.leeway)) {
-		return errDPoPProof("DPoP proof iat outside the accepted window")
-	}
-	// Point 12: ath is the token's hash.
-	if !hmac.Equal([]byte(c.ATH), []byte(accessTokenHash(p.Token))) {
-		return errDPoPProof("DPoP proof ath does not match the token")
 	}
 	// The binding: the proof's key is the token's (§6.1).
 	if !hmac.Equal([]byte(thumbprint), []byte(cnf.jkt)) {
 		return errDPoPProof("DPoP proof key does not match the token")
 	}
+	// Point 3: the claims.
+	if c.jti == "" || c.htm == "" || c.htu == "" || !c.iat.set || len(c.jti) > 256 {
+		return errDPoPProof("DPoP proof claims missing")
+	}
+	// Point 8: htm.
+	if c.htm != p.Method {
+		return errDPoPProof("DPoP proof htm does not match the method")
+	}
+	// Point 9: htu.
+	if !d.sameHTU(c.htu, p.URL) {
+		return errDPoPProof("DPoP proof htu does not match the URI")
+	}
+	// Point 11: iat within the window.
+	now := time.Now()
+	iat := c.iat.t
+	if iat.After(now.Add(d.leeway)) || iat.Before(now.Add(-d.proofAge-d.leeway)) {
+		return errDPoPProof("DPoP proof iat outside the accepted window")
+	}
+	// Point 12: ath is the token's hash.
+	if !hmac.Equal([]byte(c.ath), []byte(accessTokenHash(p.Token))) {
+		return errDPoPProof("DPoP proof ath does not match the token")
+	}
 	// Point 10: a nonce this API issued, when it issues them (§9, §11.3).
-	if d.nonces != nil && (c.Nonce == nil || !d.nonces.valid(*c.Nonce, now)) {
+	if d.nonces != nil && (c.nonce == nil || !d.nonces.valid(*c.nonce, now)) {
 		e := errInvalidToken(ErrDPoPNonce)
-		if c.Nonce != nil {
+		if c.nonce != nil {
 			e.Description = "DPoP nonce stale or unknown"
 		}
 		return e
 	}
+	// Point 6: signed by the embedded key.
+	pub, err := key.publicKey()
+	if err != nil {
+		return errDPoPProof("DPoP proof key unusable")
+	}
+	sig, err := b64url.DecodeString(segs[2])
+	if err != nil || verifySignature(h.alg, proof[:len(segs[0])+1+len(segs[1])], sig, pub) != nil {
+		return errDPoPProof("DPoP proof signature invalid")
+	}
 	// Point 11 again: each proof once (§11.1). The id is a hash: jti is the
 	// client's, never stored or logged as sent.
-	sum := sha256.Sum256([]byte(thumbprint + " " + c.JTI))
+	sum := sha256.Sum256([]byte(thumbprint + " " + c.jti))
 	first, err := d.replay.FirstSeen(ctx, "dpop "+b64url.EncodeToString(sum[:]), iat.Add(d.proofAge+2*d.leeway))
 	if err != nil {
 		// Fail closed: without the memory a replay would pass.
-		return errUnavailable(err, time.Second)
+		return errUnavailable(err, retryAfterOf(err))
 	}
 	if !first {
 		return errDPoPProof("DPoP proof replayed")
@@ -126,49 +129,111 @@ func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confi
 	return nil
 }
 
-var errProofJSON = errors.New("malformed DPoP proof")
-
-// decodeSegmentJSON decodes a base64url segment holding a JSON object
-// into v: UTF-8, no member named twice (so that no other reader could
-// see other values), nothing after the object.
-func decodeSegmentJSON(seg string, v any) error {
-	b, err := b64url.DecodeString(seg)
-	if err != nil || !utf8.Valid(b) || uniqueMembers(string(b)) != nil || json.Unmarshal(b, v) != nil {
-		return errProofJSON
+// readProofHeader reads a proof's header, a base64url segment, with the
+// strict reader of access tokens (see claimsjson.go): UTF-8, exact names,
+// none twice nor in another case, nothing after the object.
+func readProofHeader(seg string) (proofHeader, error) {
+	var h proofHeader
+	src, err := segmentJSON(seg)
+	if err != nil {
+		return h, err
 	}
-	return nil
+	err = readObject(src, proofHeaderMembers, func(s *jsonScanner, name []byte) (bool, error) {
+		var err error
+		switch string(name) {
+		case "typ":
+			h.typ, err = s.optString()
+		case "alg":
+			h.alg, err = s.optString()
+		case "jwk":
+			if !s.isNull() {
+				h.jwk, err = s.rawValue()
+			}
+		case "crit":
+			// Whatever its value: no extension is understood here.
+			h.crit = true
+			err = s.skip(0)
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+	return h, err
 }
 
-// uniqueMembers checks that obj is one JSON object whose members' names
-// all differ when case is folded, as encoding/json folds them to match
-// fields ("HTU" would be read as htu), with the reader of access-token
-// payloads, which also refuses escaped lone surrogates and registered
-// claims (iat, jti, …) of the wrong type. Nested values are skipped: those
-// read into fields (the jwk) are checked on their own.
-func uniqueMembers(obj string) error {
-	var w wireClaims
-	return decodeObject(obj, &w, nil)
+// readProofClaims reads a proof's claims as readProofHeader its header.
+func readProofClaims(seg string) (proofClaims, error) {
+	var c proofClaims
+	src, err := segmentJSON(seg)
+	if err != nil {
+		return c, err
+	}
+	err = readObject(src, proofClaimMembers, func(s *jsonScanner, name []byte) (bool, error) {
+		var err error
+		switch string(name) {
+		case "jti":
+			c.jti, err = s.optString()
+		case "htm":
+			c.htm, err = s.optString()
+		case "htu":
+			c.htu, err = s.optString()
+		case "ath":
+			c.ath, err = s.optString()
+		case "iat":
+			err = s.date(&c.iat)
+		case "nonce":
+			if !s.isNull() {
+				var v string
+				v, err = s.str()
+				c.nonce = &v
+			}
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+	return c, err
+}
+
+// segmentJSON decodes a base64url segment.
+func segmentJSON(seg string) (string, error) {
+	b, err := b64url.DecodeString(seg)
+	if err != nil {
+		return "", errJSON
+	}
+	return stringOf(b), nil
 }
 
 // sameHTU reports whether a proof's htu names the request's URI, both
 // without query and fragment and after RFC 3986 §6.2.2 normalisation:
 // scheme and host in lower case, default ports dropped, percent-encoding
 // in upper case and unreserved characters decoded, dot-segments removed,
-// an empty path as "/".
-func sameHTU(htu, request string) bool {
-	a, okA := normalURI(htu)
-	b, okB := normalURI(request)
-	return okA && okB && a == b
+// an empty path as "/". With DPoPConfig.Origins, the request's scheme and
+// host are not looked at: htu must name one of the origins.
+func (d *dpopSettings) sameHTU(htu, request string) bool {
+	origin, path, ok := normalURI(htu)
+	if !ok {
+		return false
+	}
+	if d.origins != nil {
+		u, err := url.Parse(request)
+		return err == nil && slices.Contains(d.origins, origin) && path == normalPath(u)
+	}
+	reqOrigin, reqPath, ok := normalURI(request)
+	return ok && origin == reqOrigin && path == reqPath
 }
 
-func normalURI(raw string) (string, bool) {
+// normalURI returns raw's origin (scheme://host[:port]) and path,
+// normalised; ok is false unless raw is an absolute http or https URI
+// without user information.
+func normalURI(raw string) (origin, path string, ok bool) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" || u.User != nil {
-		return "", false
+		return "", "", false
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" || u.Host == "" {
-		return "", false
+		return "", "", false
 	}
 	host := strings.ToLower(u.Hostname())
 	if port := u.Port(); port != "" && !(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
@@ -176,6 +241,11 @@ func normalURI(raw string) (string, bool) {
 	} else if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
+	return scheme + "://" + host, normalPath(u), true
+}
+
+// normalPath returns u's path, normalised as sameHTU says.
+func normalPath(u *url.URL) string {
 	p := u.EscapedPath()
 	if p == "" {
 		p = "/"
@@ -200,5 +270,5 @@ func normalURI(raw string) (string, bool) {
 		}
 		p = clean
 	}
-	return scheme + "://" + host + p, true
+	return p
 }

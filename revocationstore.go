@@ -1,7 +1,9 @@
 package bearer
 
 import (
+	"container/heap"
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -39,19 +41,21 @@ type RevocationStore interface {
 
 // memoryRevocations is the default RevocationStore. The Validator's own
 // copy is the only record of revocations a single replica needs, so it
-// keeps only the logout tokens seen: at most maxSeenLogouts, the oldest
-// forgotten first (a logout token replayed after that only revokes again
-// what it revoked the first time).
+// keeps only the ids seen (logout tokens, DPoP proofs): at most maxSeen,
+// each until it expires and never less, since an id forgotten early is a
+// replay accepted. When all of them are unexpired, FirstSeen refuses to
+// record more (errSeenFull) until the first expires.
 type memoryRevocations struct {
-	mu    sync.Mutex
-	seen  map[string]time.Time
-	order []string // ids in the order seen
+	mu      sync.Mutex
+	seen    map[string]time.Time
+	expiry  seenHeap // the ids of seen, soonest to expire first
+	maxSeen int
 }
 
-const maxSeenLogouts = 1 << 16
+const maxSeenIDs = 1 << 16
 
 func newMemoryRevocations() *memoryRevocations {
-	return &memoryRevocations{seen: make(map[string]time.Time)}
+	return &memoryRevocations{seen: make(map[string]time.Time), maxSeen: maxSeenIDs}
 }
 
 func (*memoryRevocations) Revoke(context.Context, Revocation) error { return nil }
@@ -66,20 +70,52 @@ func (m *memoryRevocations) FirstSeen(_ context.Context, id string, expires time
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
-	for len(m.order) > 0 {
-		oldest := m.order[0]
-		if exp, ok := m.seen[oldest]; ok && now.Before(exp) && len(m.order) < maxSeenLogouts {
-			break
-		}
-		delete(m.seen, oldest)
-		m.order = m.order[1:]
+	for len(m.expiry) > 0 && !now.Before(m.expiry[0].expires) {
+		delete(m.seen, heap.Pop(&m.expiry).(seenID).id)
 	}
-	if exp, ok := m.seen[id]; ok && now.Before(exp) {
+	if _, ok := m.seen[id]; ok {
 		return false, nil
 	}
-	if _, ok := m.seen[id]; !ok {
-		m.order = append(m.order, id)
+	if len(m.seen) >= m.maxSeen {
+		return false, &errSeenFull{retry: m.expiry[0].expires.Sub(now)}
 	}
 	m.seen[id] = expires
+	heap.Push(&m.expiry, seenID{id: id, expires: expires})
 	return true, nil
+}
+
+// errSeenFull is FirstSeen's answer when the memory holds as many
+// unexpired ids as it may: retry is when the first expires.
+type errSeenFull struct{ retry time.Duration }
+
+func (e *errSeenFull) Error() string {
+	return "bearer: the memory of ids seen is full of unexpired ones"
+}
+
+// retryAfterOf says when a store that failed may have room again.
+func retryAfterOf(err error) time.Duration {
+	var full *errSeenFull
+	if errors.As(err, &full) {
+		return full.retry
+	}
+	return time.Second
+}
+
+// seenHeap is a min-heap of ids by expiry (container/heap).
+type seenHeap []seenID
+
+type seenID struct {
+	id      string
+	expires time.Time
+}
+
+func (h seenHeap) Len() int           { return len(h) }
+func (h seenHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h seenHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *seenHeap) Push(x any)        { *h = append(*h, x.(seenID)) }
+func (h *seenHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
