@@ -107,7 +107,7 @@ type dpopSettings struct {
 	algs       string // for the challenge: the algorithms, space-separated
 	proofAge   time.Duration
 	leeway     time.Duration
-	nonces     *nonces // nil when nonces are off
+	nonces     *nonces  // nil when nonces are off
 	origins    []string // normalised; nil for the request's own
 	replay     ReplayStore
 }
@@ -185,6 +185,12 @@ type Presentation struct {
 	// Config.RequiredScopes and after the binding, so that a refusal names
 	// the scheme the request used.
 	Require []Requirement
+	// Err is a refusal the transport decided before the token could be
+	// read (two Authorization fields, a token sent two ways, malformed
+	// credentials). ValidatePresentation returns it, with the challenges
+	// of its DPoP mode: an API that requires DPoP names DPoP in every
+	// refusal (RFC 9449 §7.1).
+	Err error
 }
 
 // ValidatePresentation validates p.Token as Validate does, then the way it
@@ -206,6 +212,8 @@ func (v *Validator) present(ctx context.Context, p *Presentation) (*Claims, stri
 	d := v.dpopSettings()
 	dpop := strings.EqualFold(p.Scheme, "DPoP")
 	switch {
+	case p.Err != nil:
+		return nil, sourceNone, d.refuse(p.Err, dpop)
 	case dpop && d.mode == DPoPDisabled:
 		return nil, sourceNone, errNoToken()
 	case !dpop && p.Scheme != "" && !strings.EqualFold(p.Scheme, "Bearer"):

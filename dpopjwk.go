@@ -80,11 +80,14 @@ func parseProofKey(raw string) (proofKey, string, error) {
 		}
 		canonical = `{"crv":"` + k.crv + `","kty":"EC","x":"` + k.x + `","y":"` + k.y + `"}`
 	case "RSA":
-		n, errN := b64url.DecodeString(k.n)
-		e, errE := b64url.DecodeString(k.e)
 		// As for the authority's keys, no modulus under 2048 bits; and none
 		// over maxProofRSABits, nor an exponent of more than 32 bits.
-		if len(k.n) > (maxProofRSABits/8*4+2)/3 || errN != nil || errE != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 || n[0] == 0 || e[0] == 0 {
+		if len(k.n) > (maxProofRSABits/8*4+2)/3 || len(k.e) > 6 {
+			return k, "", errProofKey
+		}
+		n, errN := b64url.DecodeString(k.n)
+		e, errE := b64url.DecodeString(k.e)
+		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 || n[0] == 0 || e[0] == 0 {
 			return k, "", errProofKey
 		}
 		if size := (len(n)-1)*8 + bits.Len8(n[0]); size < 2048 || size > maxProofRSABits || e[len(e)-1]%2 == 0 || len(e) == 1 && e[0] < 3 {

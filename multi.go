@@ -244,14 +244,14 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 		if m.reference == nil {
 			return nil, errInvalidToken(ErrMalformed)
 		}
-		return m.reference.Validate(ctx, token)
+		return m.judge(ctx, m.reference, token)
 	}
 	child, err := m.authorityOf(token)
 	if err != nil {
 		return nil, err
 	}
 	if child.s.Mode == ModeIntrospection {
-		c, err := child.Validate(ctx, token)
+		c, err := m.judge(ctx, child, token)
 		if err == nil && !child.proven.Load() {
 			m.proven(child)
 		}
@@ -271,6 +271,19 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 		c = c.clone() // the cached one stays the cache's own
 	}
 	return child.finish(token, c)
+}
+
+// judge validates token with child alone, leaving its binding (cnf) to
+// ValidatePresentation, which checks it against the request with child's
+// DPoP settings: child.Validate would refuse every bound token, for want
+// of the proof.
+func (m *multi) judge(ctx context.Context, child *Validator, token string) (*Claims, error) {
+	c, _, err := child.judge(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	c.by = child
+	return c, nil
 }
 
 // finish applies, to claims from the shared cache or just validated, the

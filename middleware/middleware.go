@@ -47,11 +47,11 @@ func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			var claims *bearer.Claims
+			// A request refused already goes to the Validator too, which
+			// gives the refusal the challenges of its DPoP mode.
 			p := o.presentation(r, token)
-			if err == nil {
-				claims, err = v.ValidatePresentation(r.Context(), p)
-			}
+			p.Err = err
+			claims, err := v.ValidatePresentation(r.Context(), p)
 			if err != nil {
 				o.fail(w, r, token, err)
 				return
