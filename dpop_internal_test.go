@@ -110,11 +110,11 @@ func TestDPoPProofMembersOnce(t *testing.T) {
 	}
 }
 
-// TestIssue26_5_ProofNamesExact: proof header, claim and key members are
+// TestIssue26_5_ProofReaderExactNames: proof header, claim and key members are
 // read by their exact names (RFC 7515 §4, RFC 7519 §4), as access tokens
 // are: a name that equals one of them only when case is folded is
 // refused, never read as that member, as encoding/json would.
-func TestIssue26_5_ProofNamesExact(t *testing.T) {
+func TestIssue26_5_ProofReaderExactNames(t *testing.T) {
 	for _, obj := range []string{`{"Typ":"dpop+jwt"}`, `{"ALG":"ES256"}`, `{"Jwk":{}}`, `{"cRit":["x"]}`} {
 		if h, err := readProofHeader(b64url.EncodeToString([]byte(obj))); err == nil {
 			t.Errorf("header %s read as %+v", obj, h)
