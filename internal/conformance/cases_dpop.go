@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/binary"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net/http"
@@ -290,6 +291,7 @@ func dpopCases(add func(ref string, cs ...Case)) {
 				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Claims{"nonce": otherNonce()})}
 			}, Want: withNonceHeaders(dpopRefused(401, "use_dpop_nonce", "DPoP nonce stale or unknown"))},
 	)
+	dpopIssue26Cases(add)
 	add("RFC 8705 §3",
 		Case{Name: "mTLS §3: certificate-bound token without a certificate", Guard: global, Token: certBound, Authorization: auth,
 			Want: invalidToken("certificate-bound token without a client certificate")},
@@ -368,4 +370,95 @@ func selfSigned(name string) tls.Certificate {
 
 func certPEM(c tls.Certificate) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}))
+}
+
+// The big RSA key of the cases: a random odd modulus of 4104 bits, which
+// no one holds the private key of.
+var bigRSA = sync.OnceValue(func() map[string]any {
+	n := make([]byte, 4104/8)
+	_, _ = rand.Read(n)
+	n[0] |= 0x80
+	n[len(n)-1] |= 1
+	return map[string]any{"kty": "RSA", "e": "AQAB", "n": b64(n)}
+})
+
+// thumbprintOf is the RFC 7638 thumbprint of an RSA JWK.
+func thumbprintOf(jwk map[string]any) string {
+	sum := sha256.Sum256([]byte(`{"e":"` + jwk["e"].(string) + `","kty":"RSA","n":"` + jwk["n"].(string) + `"}`))
+	return b64(sum[:])
+}
+
+// unsigned makes a proof, otherwise good, whose header embeds jwk for alg
+// and whose signature no key made.
+func unsigned(alg string, jwk func() map[string]any) func(*bearer.Validator, string, string, string) []string {
+	return func(_ *bearer.Validator, method, u, token string) []string {
+		header, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": alg, "jwk": jwk()})
+		ath := sha256.Sum256([]byte(token))
+		claims, _ := json.Marshal(map[string]any{"jti": rand.Text(), "htm": method, "htu": u, "iat": time.Now().Unix(), "ath": b64(ath[:])})
+		sig := make([]byte, 64)
+		_, _ = rand.Read(sig)
+		return []string{b64(header) + "." + b64(claims) + "." + b64(sig)}
+	}
+}
+
+// dpopIssue26Cases are the wire rules of issue 26 §5: DPoP cheap to
+// refuse, impossible to flush, strict to read.
+func dpopIssue26Cases(add func(ref string, cs ...Case)) {
+	global := Guard{Scope: Global}
+	dpop := []string{"DPoP {token}"}
+	h := &HTTP{}
+	good := proof(nil, nil)
+	boundTk := bound(nil)
+	bigBound := token(bearertest.Claims{"scope": "read", "cnf": map[string]any{"jkt": thumbprintOf(bigRSA())}})
+	requiredRefused := func(status int, code, description string) Want {
+		return refused(status, dpopChallenge+`, error="`+code+`", error_description="`+description+`"`,
+			`{"error":"`+code+`","error_description":"`+description+`"}`)
+	}
+	add("RFC 9449 §4.3 (2), RFC 7515 §4",
+		Case{Name: "DPoP §4.3: proof header names Typ, not typ", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
+			Proof: proof(map[string]any{"typ": nil, "Typ": "dpop+jwt"}, nil), Want: badProof("malformed DPoP proof")},
+		Case{Name: "DPoP §4.3: proof header names Jwk, not jwk", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
+			Proof: proof(map[string]any{"jwk": nil, "Jwk": clientKey().JWK()}, nil), Want: badProof("malformed DPoP proof")},
+		Case{Name: "DPoP §4.3: proof claims name Htm, not htm", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
+			Proof: proof(nil, bearertest.Claims{"htm": nil, "Htm": "GET"}), Want: badProof("malformed DPoP proof")},
+	)
+	add("RFC 9449 §4.3 (6), §11.2",
+		Case{Name: "DPoP §4.3: proof by another key, refused before its signature", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
+			Proof: unsigned("ES256", otherKey().JWK), Want: badProof("DPoP proof key does not match the token")},
+		Case{Name: "DPoP §4.3: proof key RSA over 4096 bits, the token's", Guard: global, Token: bigBound, Authorization: dpop, HTTP: h,
+			Proof: unsigned("RS256", bigRSA), Want: badProof("DPoP proof key unusable")},
+	)
+	add("RFC 9449 §11.1",
+		Case{Name: "DPoP §11.1: replay memory full, 503", Guard: global, Setup: DPoPReplayFull, Token: boundTk, Authorization: dpop, HTTP: h, Proof: good,
+			Want: unavailableAfter("1")},
+	)
+	add("RFC 9449 §4.3 (9), §11.1",
+		Case{Name: "DPoP §4.3: htu names the public origin", Guard: global, Setup: DPoPOrigins, Token: boundTk, Authorization: dpop, HTTP: h,
+			Proof: changeURL(func(u *url.URL) { u.Scheme, u.Host = "https", "api.example" }), Want: ok(subAlice)},
+		Case{Name: "DPoP §4.3: htu names the request's host, not the public origin", Guard: global, Setup: DPoPOrigins, Token: boundTk, Authorization: dpop, HTTP: h,
+			Proof: good, Want: badProof("DPoP proof htu does not match the URI")},
+		Case{Name: "DPoP §4.3: public origin, forwarded host not looked at", Guard: Guard{Scope: Global, TrustForwarded: []string{"X-Forwarded-Proto", "X-Forwarded-Host"}}, Setup: DPoPOrigins,
+			Token: boundTk, Authorization: dpop, HTTP: &HTTP{Header: http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"other.example"}}},
+			Proof: changeURL(func(u *url.URL) { u.Scheme, u.Host = "https", "other.example" }), Want: badProof("DPoP proof htu does not match the URI")},
+	)
+	add("RFC 9449 §7.1 (DPoP required), RFC 6750 §2",
+		Case{Name: "DPoP required: two Authorization fields, DPoP challenge", Guard: global, Setup: DPoPRequired, Token: boundTk, Authorization: []string{"DPoP {token}", "DPoP {token}"}, HTTP: h, Proof: good,
+			Want: requiredRefused(400, "invalid_request", "more than one Authorization field")},
+		Case{Name: "DPoP required: malformed Bearer token, DPoP challenge", Guard: global, Setup: DPoPRequired, Token: valid, Authorization: []string{"Bearer {token}{"}, HTTP: h,
+			Want: requiredRefused(401, "invalid_token", "malformed token")},
+		Case{Name: "DPoP required: token in header and query, DPoP challenge", Guard: global, Setup: DPoPRequired, Token: boundTk, Authorization: dpop, HTTP: &HTTP{Query: "access_token=x"}, Proof: good,
+			Want: requiredRefused(400, "invalid_request", "token presented in more than one way")},
+		Case{Name: "DPoP: token in header and query, DPoP challenge first", Guard: global, Token: boundTk, Authorization: dpop, HTTP: &HTTP{Query: "access_token=x"}, Proof: good,
+			Want: dpopRefused(400, "invalid_request", "token presented in more than one way")},
+	)
+	add("RFC 9449 §6.2, several authorities",
+		Case{Name: "DPoP §6.2: several authorities, introspected bound token with its proof", Guard: global, Setup: DPoPSeveral, Authorization: dpop, HTTP: h, Proof: good,
+			Token: func(a *bearertest.Authority) string {
+				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
+			}, Want: ok(subAlice)},
+		Case{Name: "DPoP §6.2: several authorities, introspected bound token, proof by another key", Guard: global, Setup: DPoPSeveral, Authorization: dpop, HTTP: h, Proof: proofBy(otherKey, nil, nil),
+			Token: func(a *bearertest.Authority) string {
+				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
+			}, Want: badProof("DPoP proof key does not match the token")},
+	)
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +69,27 @@ const (
 	DPoPDisabled
 	// DPoPNonces is Env.Authority issuing DPoP nonces (DPoPNonceSecret).
 	DPoPNonces
+	// DPoPReplayFull is Env.Authority whose DPoP replay store cannot
+	// record one more proof, as a memory full of unexpired ones.
+	DPoPReplayFull
+	// DPoPOrigins is Env.Authority whose DPoPConfig.Origins names
+	// PublicOrigin alone: htu must name it, whatever host the request
+	// names.
+	DPoPOrigins
+	// DPoPSeveral is NewMulti with Env.Authority alone, in ModeAuto with
+	// the client its introspection endpoint accepts.
+	DPoPSeveral
 )
+
+// PublicOrigin is the origin of the DPoPOrigins setup.
+const PublicOrigin = "https://api.example"
+
+// fullReplays is a ReplayStore that records nothing more.
+type fullReplays struct{}
+
+func (fullReplays) FirstSeen(context.Context, string, time.Time) (bool, error) {
+	return false, errors.New("conformance: the replay memory is full")
+}
 
 // DPoPNonceSecret is the nonce secret of the DPoPNonces setup.
 var DPoPNonceSecret = []byte("conformance-dpop-nonce-secret-of-32-bytes")
@@ -167,7 +188,7 @@ func (e *Env) extras() *extras {
 		if err != nil {
 			e.t.Errorf("conformance: %v", err)
 			x = &extras{tenant: e.Authority, validators: map[Setup]*bearer.Validator{}}
-			for s := Introspecting; s <= DPoPNonces; s++ {
+			for s := Introspecting; s <= DPoPSeveral; s++ {
 				x.validators[s] = e.Down
 			}
 		}
@@ -238,10 +259,25 @@ func (e *Env) makeExtras() (*extras, error) {
 		{DPoPRequired, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Mode: bearer.DPoPRequired}}, true},
 		{DPoPDisabled, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Mode: bearer.DPoPDisabled}}, true},
 		{DPoPNonces, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{NonceSecret: DPoPNonceSecret}}, true},
+		{DPoPReplayFull, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{ReplayStore: fullReplays{}}}, true},
+		{DPoPOrigins, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Origins: []string{PublicOrigin}}}, true},
 	} {
 		if err := start(su.s, su.cfg, su.wait); err != nil {
 			return nil, err
 		}
+	}
+	several, err := bearer.NewMulti(context.Background(), bearer.MultiConfig{Logger: e.logger, Authorities: []bearer.Config{{
+		Authority: e.Authority.Issuer(), Audience: []string{"api"}, ClientID: specialClientID, ClientSecret: specialClientSecret, Logger: e.logger,
+	}}})
+	if err != nil {
+		return nil, fmt.Errorf("setup %d: %v", DPoPSeveral, err)
+	}
+	e.t.Cleanup(func() { several.Close() })
+	x.validators[DPoPSeveral] = several
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := several.Ready(ctx); err != nil {
+		return nil, fmt.Errorf("setup %d: Ready: %v", DPoPSeveral, err)
 	}
 	// The tenant's keys are fetched: now its JWKS endpoint fails, for the
 	// Tenant validator and for one that starts only now.
