@@ -43,9 +43,9 @@ var DefaultDPoPAlgorithms = []string{"ES256", "ES384", "ES512", "PS256", "PS384"
 const DefaultDPoPProofAge = time.Minute
 
 // DPoPConfig configures DPoP (RFC 9449). Its zero value is DPoPAllowed
-// with the default algorithms, proofs up to a minute old, no server
-// nonces, and replayed proofs remembered in this process (or in
-// Config.RevocationStore when it is set).
+// with the default algorithms, proofs up to a minute old for the origin
+// the request names, no server nonces, and replayed proofs remembered in
+// this process (or in Config.RevocationStore when it is set).
 type DPoPConfig struct {
 	// Mode is DPoPAllowed (zero), DPoPRequired or DPoPDisabled.
 	Mode DPoPMode
@@ -177,6 +177,7 @@ type Presentation struct {
 	Method string
 	// URL is the absolute URL the client sent the request to (scheme,
 	// host, path; a query is ignored), which a proof's htu must equal.
+	// With DPoPConfig.Origins only its path is read.
 	URL string
 	// ClientCertificate is the request's TLS client certificate, for
 	// certificate-bound tokens (RFC 8705 §3); nil if none.
