@@ -75,6 +75,8 @@ type Validator struct {
 
 	noIntrospection sync.Once // notes the first token refused for want of a ClientID to introspect it
 	logoutRefusals  episode   // logout tokens refused unverified, logged as a run (see logLogoutRefused)
+
+	revSync *revocationSync // whether the store has delivered the revocations in force (revocationsync.go); a parent's is shared
 }
 
 // New checks cfg and returns a Validator. It does not wait for the
@@ -108,7 +110,7 @@ func newValidator(ctx context.Context, cfg Config, parent *multi, st *issuerStat
 	v := &Validator{s: s, p: p, dpop: d}
 	v.startIntrospection()
 	if parent != nil {
-		v.parent, v.revocations, v.revocationStore = parent, st.revocations, parent.store
+		v.parent, v.revocations, v.revocationStore, v.revSync = parent, st.revocations, parent.store, parent.revSync
 		return v, nil
 	}
 	v.cache = newTokenCache(s)
@@ -225,7 +227,10 @@ func (v *Validator) validateLocal(ctx context.Context, token string) (*Claims, *
 
 // Ready waits until the authority's metadata and keys have been fetched,
 // or ctx ends; then it returns ctx's error joined with the last failure.
-// Use it to fail fast at start-up:
+// With a Config.RevocationStore it also waits for the revocations in
+// force there (see Config.RevocationSyncTimeout), so that a replica that
+// starts does not accept tokens the others refuse. Use it to fail fast at
+// start-up:
 //
 //	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 //	defer cancel()
@@ -234,7 +239,10 @@ func (v *Validator) Ready(ctx context.Context) error {
 	if v.multi != nil {
 		return v.multi.ready(ctx)
 	}
-	return v.p.waitReady(ctx)
+	if err := v.p.waitReady(ctx); err != nil {
+		return err
+	}
+	return v.revSync.wait(ctx, v.s.Logger)
 }
 
 // Close stops background work (discovery retries, key refreshes) and

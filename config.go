@@ -271,6 +271,23 @@ type Config struct {
 	// this process. See RevocationStore.
 	RevocationStore RevocationStore
 
+	// RevocationSyncTimeout bounds how long Ready waits for the
+	// RevocationStore to deliver the revocations in force when the
+	// Validator started; until they arrive, a token revoked on another
+	// replica is accepted here (Status.RevocationsSynced says whether they
+	// have). Once it passes, Ready returns and the replica serves with what
+	// it holds, unless RequireRevocationSync. Zero means
+	// DefaultRevocationSyncTimeout; a negative value, no wait.
+	RevocationSyncTimeout time.Duration
+
+	// RequireRevocationSync, with a RevocationStore, fails closed until the
+	// store has delivered the revocations in force: every token that
+	// would be accepted gets 503 (ErrUnavailable, Retry-After), and Ready
+	// waits for them as long as its context allows. No replica then
+	// accepts a token the others refuse, but one that starts while the
+	// store is down serves nothing until it is back. See docs/replicas.md.
+	RequireRevocationSync bool
+
 	// DPoP says how DPoP-bound tokens (RFC 9449) are accepted; the zero
 	// value accepts them with proofs, and unbound tokens as Bearer
 	// tokens. See DPoPConfig. Certificate-bound tokens (RFC 8705) need no
@@ -344,8 +361,8 @@ func (c Config) checkIntrospectorFields() error {
 		return errors.New("bearer: NewIntrospector takes no Config.SharedSecret: signed responses are verified with the authority's public keys")
 	case c.StrictTokenType:
 		return errors.New("bearer: NewIntrospector takes no Config.StrictTokenType: it checks no access token's typ")
-	case c.RevocationStore != nil, c.SessionOnlyLogout, c.MaxTokenLifetime > 0:
-		return errors.New("bearer: NewIntrospector takes no Config.RevocationStore, SessionOnlyLogout or MaxTokenLifetime: revocations are a Validator's")
+	case c.RevocationStore != nil, c.SessionOnlyLogout, c.MaxTokenLifetime > 0, c.RevocationSyncTimeout != 0, c.RequireRevocationSync:
+		return errors.New("bearer: NewIntrospector takes no Config.RevocationStore, SessionOnlyLogout, MaxTokenLifetime, RevocationSyncTimeout or RequireRevocationSync: revocations are a Validator's")
 	}
 	return nil
 }

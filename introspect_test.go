@@ -859,14 +859,16 @@ func TestIntrospectorConfigErrors(t *testing.T) {
 func TestIntrospectorRefusesValidatorFields(t *testing.T) {
 	base := bearer.Config{IntrospectionEndpoint: "https://login.example/introspect", ClientID: "api", ClientSecret: "s"}
 	for name, edit := range map[string]func(*bearer.Config){
-		"Audience":          func(c *bearer.Config) { c.Audience = []string{"api"} },
-		"RequiredScopes":    func(c *bearer.Config) { c.RequiredScopes = bearer.AnyOf("api") },
-		"ModeJWT":           func(c *bearer.Config) { c.Mode = bearer.ModeJWT },
-		"SharedSecret":      func(c *bearer.Config) { c.SharedSecret = []byte(strings.Repeat("s", 32)) },
-		"StrictTokenType":   func(c *bearer.Config) { c.StrictTokenType = true },
-		"RevocationStore":   func(c *bearer.Config) { c.RevocationStore = blockedStore{} },
-		"SessionOnlyLogout": func(c *bearer.Config) { c.SessionOnlyLogout = true },
-		"MaxTokenLifetime":  func(c *bearer.Config) { c.MaxTokenLifetime = time.Hour },
+		"Audience":              func(c *bearer.Config) { c.Audience = []string{"api"} },
+		"RequiredScopes":        func(c *bearer.Config) { c.RequiredScopes = bearer.AnyOf("api") },
+		"ModeJWT":               func(c *bearer.Config) { c.Mode = bearer.ModeJWT },
+		"SharedSecret":          func(c *bearer.Config) { c.SharedSecret = []byte(strings.Repeat("s", 32)) },
+		"StrictTokenType":       func(c *bearer.Config) { c.StrictTokenType = true },
+		"RevocationStore":       func(c *bearer.Config) { c.RevocationStore = blockedStore{} },
+		"SessionOnlyLogout":     func(c *bearer.Config) { c.SessionOnlyLogout = true },
+		"MaxTokenLifetime":      func(c *bearer.Config) { c.MaxTokenLifetime = time.Hour },
+		"RevocationSyncTimeout": func(c *bearer.Config) { c.RevocationSyncTimeout = time.Second },
+		"RequireRevocationSync": func(c *bearer.Config) { c.RequireRevocationSync = true },
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := base

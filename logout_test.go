@@ -348,7 +348,8 @@ func (s *lossyStore) Revoke(_ context.Context, r bearer.Revocation) error {
 	return nil
 }
 
-func (s *lossyStore) Subscribe(ctx context.Context, _ func(bearer.Revocation)) error {
+func (s *lossyStore) Subscribe(ctx context.Context, _ func(bearer.Revocation), synced func()) error {
+	synced()
 	<-ctx.Done()
 	return ctx.Err()
 }

@@ -72,6 +72,13 @@ type MultiConfig struct {
 	// serves the issuer now, until they expire.
 	RevocationStore RevocationStore
 
+	// RevocationSyncTimeout and RequireRevocationSync say, as Config's do
+	// for one authority, how long Ready waits for RevocationStore to
+	// deliver the revocations in force, and whether every token gets 503
+	// until it has.
+	RevocationSyncTimeout time.Duration
+	RequireRevocationSync bool
+
 	// Observer, if set, is told of every validation, once, whichever
 	// authority judged the token; and of the fetches and introspection
 	// calls of each authority whose Config names no Observer of its own.
@@ -106,6 +113,8 @@ type multi struct {
 	// What every authority shares and outlives them (revocationissuers.go).
 	store  RevocationStore // MultiConfig's, or a memory of the logout tokens seen
 	replay ReplayStore     // the DPoP proofs seen, unless an authority's DPoPConfig names a ReplayStore
+	// revSync: whether store has delivered the revocations in force.
+	revSync *revocationSync
 
 	tick atomic.Int64 // a logical clock for least-recently-used
 	mu   sync.Mutex
@@ -143,6 +152,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	m.issuers = make(map[string]*issuerState)
 	m.resolved.init()
 	m.store, m.replay = cfg.RevocationStore, cfg.RevocationStore
+	m.revSync = newRevocationSync(cfg.RevocationStore != nil, cfg.RevocationSyncTimeout, cfg.RequireRevocationSync)
 	if m.store == nil {
 		m.store, m.replay = newMemoryRevocations(), newMemoryRevocations()
 	}
@@ -178,7 +188,7 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 		m.closing.Add(1)
 		go func() {
 			defer m.closing.Done()
-			subscribe(m.ctx, m.store, m.log, m.deliver)
+			subscribe(m.ctx, m.store, m.log, m.deliver, m.revSync.synced)
 		}()
 	}
 	return v, nil
@@ -204,8 +214,8 @@ func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
 // not each keep a transport alive. It reports to MultiConfig.Observer
 // likewise, unless its Config names an Observer.
 func (m *multi) newChild(c Config, st *issuerState) (*Validator, error) {
-	if c.RevocationStore != nil {
-		return nil, errors.New("bearer: the authorities of NewMulti share MultiConfig.RevocationStore; their Configs name none")
+	if c.RevocationStore != nil || c.RevocationSyncTimeout != 0 || c.RequireRevocationSync {
+		return nil, errors.New("bearer: the authorities of NewMulti share MultiConfig.RevocationStore, RevocationSyncTimeout and RequireRevocationSync; their Configs name none")
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = m.client
@@ -316,14 +326,15 @@ func (m *multi) authorityOf(token string) (*Validator, error) {
 	return m.authority(iss)
 }
 
-// ready waits for every fixed authority.
+// ready waits for every fixed authority, then for the revocations in
+// force, which they share.
 func (m *multi) ready(ctx context.Context) error {
 	for _, v := range m.fixed {
-		if err := v.Ready(ctx); err != nil {
+		if err := v.p.waitReady(ctx); err != nil {
 			return err
 		}
 	}
-	return nil
+	return m.revSync.wait(ctx, m.log)
 }
 
 func (m *multi) close() {

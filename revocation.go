@@ -183,6 +183,9 @@ func applyRevocation(x *revocationIndex, limit time.Duration, r *Revocation, now
 // answer about a revoked token is forgotten, so that the authority is
 // asked again once the revocation lapses.
 func (v *Validator) checkRevoked(token string, c *Claims) error {
+	if v.revSync.refusing.Load() {
+		return errUnavailable(errNotSynced, time.Second)
+	}
 	if !v.revocations.revoked(c, token, time.Now) {
 		return nil
 	}
@@ -206,6 +209,7 @@ func (s *settings) revocationLimit() time.Duration {
 // with a store of Config's, keeps it current from the store until Close.
 func (v *Validator) startRevocations() {
 	v.revocations = newRevocationIndex(v.s.Logger, maxRevocations)
+	v.revSync = newRevocationSync(v.s.RevocationStore != nil, v.s.RevocationSyncTimeout, v.s.RequireRevocationSync)
 	if v.s.RevocationStore == nil {
 		v.revocationStore = newMemoryRevocations()
 		return
@@ -214,7 +218,7 @@ func (v *Validator) startRevocations() {
 	v.p.wg.Add(1)
 	go func() {
 		defer v.p.wg.Done()
-		subscribe(v.p.ctx, v.revocationStore, v.s.Logger, v.deliver)
+		subscribe(v.p.ctx, v.revocationStore, v.s.Logger, v.deliver, v.revSync.synced)
 	}()
 }
 
@@ -229,8 +233,9 @@ func (v *Validator) deliver(r Revocation) error {
 }
 
 // subscribe gives the store's revocations to apply until ctx ends,
-// subscribing again after a pause when the store fails.
-func subscribe(ctx context.Context, store RevocationStore, log *slog.Logger, apply func(Revocation) error) {
+// subscribing again after a pause when the store fails, and passes on
+// the store's word that those in force were delivered (synced).
+func subscribe(ctx context.Context, store RevocationStore, log *slog.Logger, apply func(Revocation) error, synced func()) {
 	deliver := func(r Revocation) {
 		if err := apply(r); err != nil {
 			log.WarnContext(ctx, "bearer: the revocation store delivered an unusable revocation", "error", err)
@@ -239,7 +244,7 @@ func subscribe(ctx context.Context, store RevocationStore, log *slog.Logger, app
 	backoff := time.Second
 	for {
 		start := time.Now()
-		err := store.Subscribe(ctx, deliver)
+		err := store.Subscribe(ctx, deliver, synced)
 		if ctx.Err() != nil {
 			return
 		}

@@ -159,7 +159,7 @@ func (s *sharedStore) Revoke(_ context.Context, r bearer.Revocation) error {
 	return nil
 }
 
-func (s *sharedStore) Subscribe(ctx context.Context, deliver func(bearer.Revocation)) error {
+func (s *sharedStore) Subscribe(ctx context.Context, deliver func(bearer.Revocation), synced func()) error {
 	s.mu.Lock()
 	if s.failFirst {
 		s.failFirst = false
@@ -175,6 +175,7 @@ func (s *sharedStore) Subscribe(ctx context.Context, deliver func(bearer.Revocat
 	for _, r := range old {
 		deliver(r)
 	}
+	synced()
 	s.subscribed <- struct{}{}
 	<-ctx.Done()
 	s.mu.Lock()
@@ -256,7 +257,7 @@ func (s blockedStore) Revoke(ctx context.Context, _ bearer.Revocation) error {
 	return ctx.Err()
 }
 
-func (blockedStore) Subscribe(ctx context.Context, _ func(bearer.Revocation)) error {
+func (blockedStore) Subscribe(ctx context.Context, _ func(bearer.Revocation), _ func()) error {
 	<-ctx.Done()
 	return ctx.Err()
 }
@@ -269,7 +270,7 @@ func (blockedStore) FirstSeen(context.Context, string, time.Time) (bool, error) 
 func TestRevocationStoreNeverBlocksRequests(t *testing.T) {
 	a := bearertest.New(t)
 	store := blockedStore{revoking: make(chan struct{}, 1)}
-	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}))
+	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store, RevocationSyncTimeout: -1, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}))
 	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
 	mustValid(t, v, tok)
 

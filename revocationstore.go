@@ -24,13 +24,17 @@ type RevocationStore interface {
 	// revocation delivered twice is harmless.
 	Revoke(ctx context.Context, r Revocation) error
 
-	// Subscribe calls deliver with every revocation in force, then with
-	// each one recorded afterwards, until ctx ends or the store fails,
-	// and returns. A Validator calls it once it starts and again, after a
-	// pause, whenever it returns before the Validator is closed, so what
-	// was missed meanwhile is delivered then. deliver is safe for
-	// concurrent use and never blocks on the network.
-	Subscribe(ctx context.Context, deliver func(Revocation)) error
+	// Subscribe calls deliver with every revocation in force, then
+	// synced, then deliver with each one recorded afterwards, until ctx
+	// ends or the store fails, and returns. A Validator calls it once it
+	// starts and again, after a pause, whenever it returns before the
+	// Validator is closed, so what was missed meanwhile is delivered then.
+	// A store that replays again without returning (after a reconnection,
+	// say) may call synced again; the first call is the one that counts:
+	// until then the Validator is not in sync (Status.RevocationsSynced,
+	// Ready, Config.RequireRevocationSync). deliver and synced are safe
+	// for concurrent use and never block on the network.
+	Subscribe(ctx context.Context, deliver func(Revocation), synced func()) error
 
 	// FirstSeen records id until expires and reports whether it was not
 	// recorded already, in one atomic step, as Redis's SET id 1 NX PXAT
@@ -61,7 +65,8 @@ func newMemoryRevocations() *memoryRevocations {
 func (*memoryRevocations) Revoke(context.Context, Revocation) error { return nil }
 
 // Subscribe has nothing to deliver: no other replica shares this store.
-func (*memoryRevocations) Subscribe(ctx context.Context, _ func(Revocation)) error {
+func (*memoryRevocations) Subscribe(ctx context.Context, _ func(Revocation), synced func()) error {
+	synced()
 	<-ctx.Done()
 	return nil
 }

@@ -6,7 +6,8 @@ import "time"
 // readiness probes and dashboards. Reading it never waits on the network.
 type Status struct {
 	// Ready reports that the authority's metadata and keys have been
-	// fetched: Ready would return at once, and tokens are judged.
+	// fetched: tokens are judged. (Validator.Ready also waits for
+	// RevocationsSynced.)
 	Ready bool
 	// Keys is the number of signing keys in use.
 	Keys int
@@ -30,12 +31,20 @@ type Status struct {
 	// logouts, Revoke, RevokeToken), including expired ones not yet
 	// dropped.
 	Revocations int
+	// RevocationsSynced reports that the Config.RevocationStore has
+	// delivered the revocations in force when the Validator started;
+	// true at once without one. Until then a token revoked on another
+	// replica is accepted here, or, with Config.RequireRevocationSync,
+	// every token gets 503. Once true it stays true: a store lost later
+	// delays only what this replica learns of new revocations.
+	RevocationsSynced bool
 }
 
 // Status returns what v knows of its authority now. For a Validator made
 // by NewMulti it describes the authorities of MultiConfig.Authorities
 // together: Ready when all are, the fewest keys, the oldest key set, the
-// first error, all the key waiters, and the revocations of every issuer.
+// first error, all the key waiters, the revocations of every issuer,
+// and whether they are in sync.
 func (v *Validator) Status() Status {
 	if v.multi != nil {
 		return v.multi.status()
@@ -62,6 +71,7 @@ func (v *Validator) Status() Status {
 	if v.revocations != nil {
 		st.Revocations = v.revocations.len()
 	}
+	st.RevocationsSynced = v.revSync.isSynced()
 	return st
 }
 
@@ -83,5 +93,6 @@ func (m *multi) status() Status {
 		st.KeyWaiters += s.KeyWaiters
 	}
 	st.Revocations = m.revocationCount()
+	st.RevocationsSynced = m.revSync.isSynced()
 	return st
 }
