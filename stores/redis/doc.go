@@ -18,7 +18,11 @@
 // keeps current: a Redis Stream delivers each new revocation as it is
 // made, and a sorted set, scored by expiry, holds every revocation in
 // force for a replica that starts late or comes back after a disconnect,
-// which replays it. An introspection answer is looked up in a local tier
+// which replays it (and tells the Validator when it is done, for Ready
+// and Status.RevocationsSynced), as does one that fell so far behind that
+// the stream, trimmed to Options.StreamLength, lost entries it had not
+// read. Redis must not evict these keys: run it with maxmemory-policy
+// noeviction. An introspection answer is looked up in a local tier
 // (an LRU of decoded answers, a map lookup) first; only a miss there asks
 // Redis, within Options.Timeout, and only a miss in Redis asks the
 // authority. A Delete is broadcast so that the other replicas drop their

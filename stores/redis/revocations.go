@@ -1,10 +1,13 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/accesstoken/bearer"
@@ -17,11 +20,11 @@ import (
 // replicas subscribed. The member of both is the revocation's JSON, so a
 // revocation published twice is stored once.
 
-// streamLength bounds the stream, roughly. A subscriber reads each entry
-// within milliseconds of its addition, and one that was disconnected
-// replays the sorted set instead: only one that stayed connected yet fell
-// this far behind would miss entries.
-const streamLength = 10000
+// DefaultStreamLength is Options.StreamLength's default. A subscriber
+// reads each entry within milliseconds of its addition, and one that was
+// disconnected replays the sorted set instead: only one that stayed
+// connected yet fell this far behind replays it too.
+const DefaultStreamLength = 10000
 
 // maxKnown bounds the revocations a Store remembers to fill an emptied
 // Redis again, as bearer bounds its own copy.
@@ -96,7 +99,7 @@ func (s *Store) publish(ctx context.Context, c rueidis.Client, member string, ex
 		c.B().Zremrangebyscore().Key(s.keys.revocations).Min("-inf").Max("(" + strconv.FormatInt(time.Now().UnixMilli(), 10)).Build(),
 	}
 	if live || added > 0 {
-		cmds = append(cmds, c.B().Xadd().Key(s.keys.stream).Maxlen().Almost().Threshold(strconv.Itoa(streamLength)).Id("*").FieldValue().FieldValue("r", member).Build())
+		cmds = append(cmds, c.B().Xadd().Key(s.keys.stream).Maxlen().Almost().Threshold(strconv.Itoa(s.maxLen)).Id("*").FieldValue().FieldValue("r", member).Build())
 	}
 	for _, res := range c.DoMulti(ctx, cmds...) {
 		if err := res.Error(); err != nil {
@@ -143,16 +146,17 @@ func (s *Store) republish(ctx context.Context, c rueidis.Client, all bool) error
 	return nil
 }
 
-// Subscribe delivers every revocation in force, then each new one, until
-// ctx ends. While Redis cannot be reached it waits for it, and then
-// delivers again what is in force, so that nothing revoked meanwhile is
-// missed; it returns only when ctx ends.
-func (s *Store) Subscribe(ctx context.Context, deliver func(bearer.Revocation)) error {
+// Subscribe delivers every revocation in force, calls synced, then
+// delivers each new one, until ctx ends. While Redis cannot be reached it
+// waits for it, and then delivers again what is in force, so that nothing
+// revoked meanwhile is missed, and calls synced again; it returns only
+// when ctx ends.
+func (s *Store) Subscribe(ctx context.Context, deliver func(bearer.Revocation), synced func()) error {
 	pause := time.Second
 	for s.waitUp(ctx) {
 		c, err := s.conn()
 		if err == nil {
-			err = s.follow(ctx, c, deliver)
+			err = s.follow(ctx, c, deliver, synced)
 		}
 		if ctx.Err() != nil || s.ctx.Err() != nil {
 			break
@@ -177,39 +181,159 @@ func (s *Store) Subscribe(ctx context.Context, deliver func(bearer.Revocation)) 
 	return nil
 }
 
+// errBehind: the stream was trimmed past entries not read yet.
+var errBehind = errors.New("redis: fell behind the revocations stream")
+
 // follow replays the sorted set, then reads the stream from where it
 // stood before the replay, so that a revocation added meanwhile is
-// delivered by one or the other.
-func (s *Store) follow(ctx context.Context, c rueidis.Client, deliver func(bearer.Revocation)) error {
+// delivered by one or the other. A reader that fell so far behind that
+// entries it had not read were trimmed from the stream replays the set
+// again: those revocations are there.
+func (s *Store) follow(ctx context.Context, c rueidis.Client, deliver func(bearer.Revocation), synced func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	last := "0-0"
-	tail, err := c.Do(ctx, c.B().Xrevrange().Key(s.keys.stream).End("+").Start("-").Count(1).Build()).AsXRange()
-	if err != nil {
-		return err
+	for {
+		at, err := s.streamInfo(ctx, c)
+		if err != nil {
+			return err
+		}
+		if err := s.replay(ctx, c, deliver); err != nil {
+			return err
+		}
+		synced()
+		err = s.read(ctx, c, position{at.last, at.added}, deliver)
+		if !errors.Is(err, errBehind) {
+			return err
+		}
+		s.log.Warn("bearer/redis: this replica fell more than Options.StreamLength revocations behind; replaying every revocation in force")
 	}
-	if len(tail) == 1 {
-		last = tail[0].ID
-	}
-	if err := s.replay(ctx, c, deliver); err != nil {
-		return err
-	}
+}
+
+// position is a reader's place in the stream: the id of the last entry
+// read, and how many entries had been added up to it (-1: unknown, before
+// Redis 7.0).
+type position struct {
+	id    string
+	added int64
+}
+
+// read delivers the stream's entries after at until ctx ends, Redis
+// fails, or entries after at were trimmed before they were read
+// (errBehind).
+func (s *Store) read(ctx context.Context, c rueidis.Client, at position, deliver func(bearer.Revocation)) error {
 	for {
 		// BLOCK is bounded so that an abandoned read ends soon after ctx.
-		streams, err := c.Do(ctx, c.B().Xread().Count(100).Block(5000).Streams().Key(s.keys.stream).Id(last).Build()).AsXRead()
+		streams, err := c.Do(ctx, c.B().Xread().Count(100).Block(5000).Streams().Key(s.keys.stream).Id(at.id).Build()).AsXRead()
 		if rueidis.IsRedisNil(err) {
 			continue // nothing new within BLOCK
 		}
 		if err != nil {
 			return err
 		}
-		for _, e := range streams[s.keys.stream] {
+		entries := streams[s.keys.stream]
+		if len(entries) == 0 {
+			continue
+		}
+		// Delivered first, so that the check delays none: a gap found
+		// after them is filled by replaying the sorted set.
+		for _, e := range entries {
 			s.deliver(e.FieldValues["r"], deliver)
-			last = e.ID
+		}
+		info, err := s.streamInfo(ctx, c)
+		if err != nil {
+			return err
+		}
+		if gap, err := info.trimmedAfter(at); err != nil || gap {
+			return cmp.Or(err, errBehind)
+		}
+		at.id = entries[len(entries)-1].ID
+		if at.added >= 0 {
+			at.added += int64(len(entries))
 		}
 	}
+}
+
+// streamState is what XINFO STREAM says of the stream.
+type streamState struct {
+	last   string // last-generated-id: what was added last
+	added  int64  // entries-added, ever (-1: unknown, before Redis 7.0)
+	length int64
+	first  string // the first entry's id; empty if there is none
+}
+
+// streamInfo reads the stream's state; a stream that does not exist yet
+// is one that nothing was added to.
+func (s *Store) streamInfo(ctx context.Context, c rueidis.Client) (streamState, error) {
+	st := streamState{last: "0-0"}
+	info, err := c.Do(ctx, c.B().XinfoStream().Key(s.keys.stream).Build()).AsMap()
+	if e, ok := rueidis.IsRedisErr(err); ok && strings.Contains(e.Error(), "no such key") {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	last, length := info["last-generated-id"], info["length"]
+	if st.last, err = last.ToString(); err != nil {
+		return st, err
+	}
+	if st.length, err = length.AsInt64(); err != nil {
+		return st, err
+	}
+	st.added = -1
+	if m, ok := info["entries-added"]; ok {
+		if st.added, err = m.AsInt64(); err != nil {
+			return st, err
+		}
+	}
+	if m, ok := info["first-entry"]; ok && !m.IsNil() {
+		e, err := m.AsXRangeEntry()
+		if err != nil {
+			return st, err
+		}
+		st.first = e.ID
+	}
+	return st, nil
+}
+
+// trimmedAfter reports whether entries added after at may have been
+// trimmed before they were read. Trimming drops the oldest entries: since
+// Redis 7.0 (entries-added), a gap is more entries dropped than were added
+// up to at. Before, it is a first entry past at, which then was trimmed
+// too (a reader that started on an empty stream, at 0-0, cannot tell).
+func (st streamState) trimmedAfter(at position) (bool, error) {
+	switch {
+	case st.added >= 0 && at.added >= 0:
+		return st.added-st.length > at.added, nil
+	case st.first == "" || at.id == "0-0":
+		return false, nil
+	default:
+		return laterID(st.first, at.id)
+	}
+}
+
+// laterID reports whether stream id a (ms-seq) comes after b.
+func laterID(a, b string) (bool, error) {
+	x, err := parseID(a)
+	if err != nil {
+		return false, err
+	}
+	y, err := parseID(b)
+	if err != nil {
+		return false, err
+	}
+	return x[0] > y[0] || x[0] == y[0] && x[1] > y[1], nil
+}
+
+func parseID(id string) ([2]uint64, error) {
+	ms, seq, ok := strings.Cut(id, "-")
+	a, err1 := strconv.ParseUint(ms, 10, 64)
+	b, err2 := strconv.ParseUint(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return [2]uint64{}, fmt.Errorf("redis: %q is not a stream entry id", id)
+	}
+	return [2]uint64{a, b}, nil
 }
 
 // replayChunk is how many revocations one read of the sorted set returns.

@@ -93,7 +93,10 @@ func TestRedisDownAtStart(t *testing.T) {
 	r := startRedis(t)
 	r.stop()
 	a := bearertest.New(t)
-	one := replica(t, a, newStore(t, r))
+	one := replica(t, a, newStore(t, r), func(c *bearer.Config) { c.RevocationSyncTimeout = -1 })
+	if one.Status().RevocationsSynced {
+		t.Error("in sync with Redis down")
+	}
 	tok := a.Token(claims(bearertest.Claims{"jti": "j-1"}))
 	mustValid(t, one, tok)
 	if err := one.Revoke(context.Background(), bearer.Revocation{TokenID: "j-1"}); !errors.Is(err, ErrQueued) {
@@ -170,7 +173,8 @@ func TestSubscribeRefused(t *testing.T) {
 	r.do("SET", "test:revocations-stream", "not a stream")
 	a := bearertest.New(t)
 	s1, s2 := newStore(t, r), newStore(t, r)
-	one, two := replica(t, a, s1), replica(t, a, s2)
+	noWait := func(c *bearer.Config) { c.RevocationSyncTimeout = -1 } // the subscriptions fail
+	one, two := replica(t, a, s1, noWait), replica(t, a, s2, noWait)
 	waitConnected(t, s1)
 	tok := a.Token(claims(bearertest.Claims{"sid": "s-5"}))
 	time.Sleep(300 * time.Millisecond) // two's subscription fails meanwhile

@@ -37,6 +37,12 @@ type Options struct {
 	// default bearer.DefaultCacheSize.
 	LocalCacheSize int
 
+	// StreamLength bounds the stream that carries each new revocation to
+	// the replicas, roughly (XADD MAXLEN ~); default DefaultStreamLength.
+	// A replica that falls further behind (paused, or busy replaying)
+	// loses none: it notices, and replays every revocation in force.
+	StreamLength int
+
 	// TLSConfig, if set, is used for a rediss:// URL instead of the
 	// default (the system's roots, TLS 1.2 or later): for a private CA
 	// (RootCAs) or a client certificate (Certificates). The URL's host is
@@ -68,6 +74,7 @@ type Store struct {
 
 	timeout time.Duration
 	local   *localTier
+	maxLen  int // Options.StreamLength
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -158,6 +165,9 @@ func New(o Options) (*Store, error) {
 	if o.LocalCacheSize <= 0 {
 		o.LocalCacheSize = bearer.DefaultCacheSize
 	}
+	if o.StreamLength <= 0 {
+		o.StreamLength = DefaultStreamLength
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -179,6 +189,7 @@ func New(o Options) (*Store, error) {
 		log:      o.Logger,
 		timeout:  o.Timeout,
 		local:    newLocalTier(o.LocalCacheSize),
+		maxLen:   o.StreamLength,
 		ctx:      ctx,
 		cancel:   cancel,
 		kick:     make(chan struct{}, 1),

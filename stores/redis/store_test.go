@@ -80,7 +80,7 @@ func TestUseAfterClose(t *testing.T) {
 	if err := s.Revoke(ctx, bearer.Revocation{SessionID: "s"}); !errors.Is(err, ErrQueued) {
 		t.Errorf("Revoke after Close: %v, want ErrQueued", err)
 	}
-	if err := s.Subscribe(ctx, func(bearer.Revocation) {}); err != nil {
+	if err := s.Subscribe(ctx, func(bearer.Revocation) {}, func() {}); err != nil {
 		t.Errorf("Subscribe after Close: %v", err)
 	}
 }
@@ -174,7 +174,7 @@ func TestSubscribeEndsWithContext(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- s.Subscribe(ctx, func(bearer.Revocation) {}) }()
+		go func() { done <- s.Subscribe(ctx, func(bearer.Revocation) {}, func() {}) }()
 		cancel()
 		select {
 		case err := <-done:
