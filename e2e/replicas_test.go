@@ -138,15 +138,16 @@ func TestReplicas(t *testing.T) {
 	for _, api := range apis[1:] {
 		eventuallyRefused(t, api, tok2)
 	}
-	// A replica started now learns what was revoked before the restart.
+	// A replica started now holds what was revoked before the restart
+	// once it is ready, from its first request on.
 	api4 := startReplica(t, "api4", bin, a, redisURL)
-	eventuallyRefused(t, api4, tok)
-	eventuallyRefused(t, api4, tok2)
+	wantStatus(t, "a new replica, revoked by logout", call(t, api4+"/values", tok), 401, "invalid_token")
+	wantStatus(t, "a new replica, revoked by sign-out", call(t, api4+"/values", tok2), 401, "invalid_token")
 }
 
 // startReplica runs the examples/api binary bin as one replica, with a's
-// tokens and the Redis at redisURL, and returns its base URL once it
-// answers.
+// tokens and the Redis at redisURL, and returns its base URL once it is
+// ready: it holds the authority's keys and the revocations in force.
 func startReplica(t *testing.T, name, bin string, a *bearertest.Authority, redisURL string) string {
 	t.Helper()
 	port := freePort(t)
@@ -154,7 +155,7 @@ func startReplica(t *testing.T, name, bin string, a *bearertest.Authority, redis
 		"-authority", a.Issuer(), "-client-id", bearertest.DefaultClientID, "-client-secret", bearertest.DefaultClientSecret,
 		"-redis", redisURL)
 	base := "http://127.0.0.1:" + itoa(port)
-	waitHTTP(t, p, base+"/healthz", 30*time.Second)
+	waitHTTP(t, p, base+"/readyz", 30*time.Second)
 	return base
 }
 

@@ -1,10 +1,10 @@
 // Command api is the walkthrough's protected API: GET /values answers two
 // random digits to a caller with a valid token, GET /identity echoes the
 // token's claims, POST /signout revokes the caller's session, GET /healthz
-// needs no token, GET /readyz says whether the authority's keys are at
-// hand, and POST /backchannel-logout is where the authority signs a user
-// out (register it as the backchannel_logout_uri of the client -client-id
-// names).
+// needs no token, GET /readyz says whether the authority's keys and the
+// revocations in force are at hand, and POST /backchannel-logout is where
+// the authority signs a user out (register it as the
+// backchannel_logout_uri of the client -client-id names).
 //
 //	go run ./examples/api                      # embedded test authority
 //	go run ./examples/api -authority https://login.example.com -audience api
@@ -165,10 +165,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
-	// Ready waits for the authority's metadata and keys. An API may start
-	// while its authority is down (requests get 503 until it answers), so
-	// a failure here is a warning; log.Fatal it to fail fast instead.
-	readyCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// Ready waits for the authority's metadata and keys and, with -redis,
+	// for the revocations in force (at most Config.RevocationSyncTimeout).
+	// An API may start while its authority is down (requests get 503 until
+	// it answers), so a failure here is a warning; log.Fatal it to fail
+	// fast instead.
+	readyCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	if err := v.Ready(readyCtx); err != nil {
 		fmt.Fprintf(stderr, "api: the authority is not answering yet, requests get 503 until it does: %v\n", err)
 	}
@@ -199,14 +201,17 @@ func routes(v *bearer.Validator, metrics http.Handler) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok"})
 	})
-	// A readiness probe: Status never waits on the authority. Not ready
-	// means requests get 503 until discovery succeeds.
+	// A readiness probe: Status never waits. Not ready means requests get
+	// 503 until discovery succeeds, or, with -redis, that this replica has
+	// not yet read the revocations in force, so would accept a token the
+	// other replicas refuse: the load balancer sends it nothing meanwhile.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		st := v.Status()
-		if !st.Ready {
+		ready := st.Ready && st.RevocationsSynced
+		if !ready {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		writeJSON(w, map[string]any{"ready": st.Ready, "keys": st.Keys, "introspection_failing": st.IntrospectionFailing})
+		writeJSON(w, map[string]any{"ready": ready, "keys": st.Keys, "revocations_synced": st.RevocationsSynced, "introspection_failing": st.IntrospectionFailing})
 	})
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)

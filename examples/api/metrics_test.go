@@ -180,11 +180,12 @@ func TestReadyz(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var st struct {
-		Ready bool
-		Keys  int
+		Ready             bool
+		Keys              int
+		RevocationsSynced bool `json:"revocations_synced"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK || !st.Ready || st.Keys == 0 {
-		t.Errorf("GET /readyz: %s %+v %v, want 200, ready, with keys", resp.Status, st, err)
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK || !st.Ready || st.Keys == 0 || !st.RevocationsSynced {
+		t.Errorf("GET /readyz: %s %+v %v, want 200, ready, with keys and the revocations", resp.Status, st, err)
 	}
 }
 

@@ -274,10 +274,12 @@ func Cases() []Case {
 	add("RFC 8725 §3.1", Case{Name: "too large", Guard: global, Token: tooLarge, Authorization: auth, Want: invalidToken("token too large")})
 	add("RFC 9110 §15.6.4",
 		Case{Name: "authority down", Guard: global, Setup: Unreachable, Token: valid, Authorization: auth, Want: unavailable},
+		Case{Name: "revocations not in sync, fail closed", Guard: global, Setup: RevocationsUnsynced, Token: valid, Authorization: auth, Want: unavailable},
 	)
 	add("RFC 6750 §3.1",
 		Case{Name: "authority down, no token", Guard: global, Setup: Unreachable, Want: noToken("api")},
 		Case{Name: "authority down, not a JWT", Guard: global, Setup: Unreachable, Token: notJWT, Authorization: auth, Want: malformed},
+		Case{Name: "revocations not in sync, bad signature", Guard: global, Setup: RevocationsUnsynced, Token: badSignature, Authorization: auth, Want: signature},
 	)
 
 	// JWS and algorithms.

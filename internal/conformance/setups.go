@@ -79,6 +79,10 @@ const (
 	// DPoPSeveral is NewMulti with Env.Authority alone, in ModeAuto with
 	// the client its introspection endpoint accepts.
 	DPoPSeveral
+	// RevocationsUnsynced is Env.Authority with RequireRevocationSync and a
+	// RevocationStore that never delivers the revocations in force. Its
+	// keys are fetched before the first request.
+	RevocationsUnsynced
 )
 
 // PublicOrigin is the origin of the DPoPOrigins setup.
@@ -188,7 +192,7 @@ func (e *Env) extras() *extras {
 		if err != nil {
 			e.t.Errorf("conformance: %v", err)
 			x = &extras{tenant: e.Authority, validators: map[Setup]*bearer.Validator{}}
-			for s := Introspecting; s <= DPoPSeveral; s++ {
+			for s := Introspecting; s <= RevocationsUnsynced; s++ {
 				x.validators[s] = e.Down
 			}
 		}
@@ -279,6 +283,16 @@ func (e *Env) makeExtras() (*extras, error) {
 	if err := several.Ready(ctx); err != nil {
 		return nil, fmt.Errorf("setup %d: Ready: %v", DPoPSeveral, err)
 	}
+	// Ready would wait for the revocations, which never come: wait for
+	// the keys alone.
+	if err := start(RevocationsUnsynced, bearer.Config{Authority: e.Authority.Issuer(), RevocationStore: silentStore{}, RequireRevocationSync: true}, false); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(10 * time.Second); !x.validators[RevocationsUnsynced].Status().Ready; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("setup %d: keys not fetched within 10 s", RevocationsUnsynced)
+		}
+	}
 	// The tenant's keys are fetched: now its JWKS endpoint fails, for the
 	// Tenant validator and for one that starts only now.
 	x.tenant.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
@@ -287,6 +301,17 @@ func (e *Env) makeExtras() (*extras, error) {
 	}
 	return x, nil
 }
+
+// silentStore is a RevocationStore that never delivers: one down when a
+// replica starts.
+type silentStore struct{}
+
+func (silentStore) Revoke(context.Context, bearer.Revocation) error { return nil }
+func (silentStore) Subscribe(ctx context.Context, _ func(bearer.Revocation), _ func()) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (silentStore) FirstSeen(context.Context, string, time.Time) (bool, error) { return true, nil }
 
 func serveJSON(body string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
