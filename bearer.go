@@ -12,7 +12,10 @@
 //	})
 //	if err != nil { … }
 //	defer v.Close()
-//	mux.Handle("/values", middleware.New(v)(values))
+//	mux.Handle("GET /values", middleware.New(v)(http.HandlerFunc(values)))
+//
+// The README's first program, examples/quickstart, is this whole, with
+// its imports.
 //
 // In the handler, bearer.ClaimsFromContext(r.Context()) returns the token's
 // claims. The middleware package adapts a Validator to net/http; Validate
@@ -29,10 +32,23 @@
 // authority is a 503, never a 200 nor a 401 that blames the token), and
 // tokens are never logged: see Fingerprint.
 //
-// Guides, one per capability (reference tokens, caching, sign-out, several
-// authorities, frameworks, errors, testing, the security model), are in
-// the repository's docs folder:
-// https://github.com/accesstoken/bearer/tree/main/docs
+// Guides, one per capability, are in the repository's docs folder
+// (https://github.com/accesstoken/bearer/tree/main/docs):
+//
+//   - reference-tokens.md: introspection (RFC 7662), the Introspector alone
+//   - caching.md: what is cached, for how long
+//   - sign-out.md: back-channel logout and Revoke
+//   - replicas.md: several replicas sharing state through Redis (stores/redis)
+//   - sender-constrained.md: DPoP (RFC 9449) and certificate-bound (RFC 8705) tokens
+//   - several-authorities.md: NewMulti
+//   - operations.md: the Observer, OpenTelemetry (adapters/otel), Status
+//   - errors.md: statuses and challenges on the wire
+//   - frameworks.md: net/http, chi, echo, gin, gRPC
+//   - mcp.md: protected-resource metadata and MCP servers (adapters/mcp)
+//   - testing.md: the bearertest authority, DPoP keys, NewClaims
+//   - cli.md: the bearer command (cmd/bearer)
+//   - walkthrough.md: an authority, this API and a browser application together
+//   - security-model.md: keys over time, the guarantees, how they are tested
 package bearer
 
 import (
