@@ -98,7 +98,8 @@ case $mode in
     echo "release: scripts/release.sh -tag $version creates them; -push pushes them" ;;
   tag)
     for dir in "${order[@]}"; do
-      git tag -a "$(tag "$dir")" -m "$root${dir#.} $version"
+      path=$root; [ "$dir" = . ] || path=$root/$dir
+      git tag -a "$(tag "$dir")" -m "$path $version"
       echo "release: tagged $(tag "$dir")"
     done ;;
   push)
