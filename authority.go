@@ -16,11 +16,12 @@ type remote struct {
 	introspectURL string
 	keys          *keySet // nil only if every token is introspected and no jwks_uri is known
 
-	// idle: the keys were not fetched with the metadata, since every
-	// token is introspected with unsigned answers; they are fetched when
-	// first needed (a logout token, KeySet), and refreshed from then on.
-	idle    bool
-	refresh sync.Once
+	// used is non-nil when the keys were not fetched with the metadata,
+	// since every token is introspected with unsigned answers: it is
+	// closed when they are first needed (a logout token, KeySet), which
+	// fetches them, and starts their background refresh.
+	used     chan struct{}
+	usedOnce sync.Once
 }
 
 // Retry timing for discovery while the authority is down.
@@ -227,7 +228,18 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 	// Signed introspection responses (RFC 9701) need them now.
 	if p.s.Mode == ModeIntrospection && !p.s.IntrospectionJWT {
 		if jwksURL != "" {
-			r.keys, r.idle = newKeySet(jwksURL, p.s, p.ctx, &p.wg), true
+			r.keys, r.used = newKeySet(jwksURL, p.s, p.ctx, &p.wg), make(chan struct{})
+			// Started here, where the attempt holds p.wg, so that it is
+			// never added to while close waits.
+			p.wg.Add(1)
+			go func() {
+				select {
+				case <-r.used:
+					r.keys.refreshEvery(p.s.KeyRefreshInterval) // calls p.wg.Done
+				case <-p.ctx.Done():
+					p.wg.Done()
+				}
+			}()
 		}
 		return r, nil
 	}
@@ -245,16 +257,11 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 
 // keysOf returns r's keys for a use other than an access token's (a
 // logout token, KeySet). Keys left idle by discovery start their
-// background refresh here, once; the first lookup finds the set empty
-// and fetches it.
+// background refresh here; the first lookup finds the set empty and
+// fetches it.
 func (p *provider) keysOf(r *remote) *keySet {
-	if r.idle {
-		r.refresh.Do(func() {
-			if p.ctx.Err() == nil {
-				p.wg.Add(1)
-				go r.keys.refreshEvery(p.s.KeyRefreshInterval)
-			}
-		})
+	if r.used != nil {
+		r.usedOnce.Do(func() { close(r.used) })
 	}
 	return r.keys
 }
