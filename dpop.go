@@ -190,7 +190,8 @@ type Presentation struct {
 	// read (two Authorization fields, a token sent two ways, malformed
 	// credentials). ValidatePresentation returns it, with the challenges
 	// of its DPoP mode: an API that requires DPoP names DPoP in every
-	// refusal (RFC 9449 §7.1).
+	// refusal (RFC 9449 §7.1); and reports it to Config.Observer, so that
+	// every refusal is counted.
 	Err error
 }
 

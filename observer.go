@@ -35,7 +35,8 @@ type Observer interface {
 // Validation describes one Validate.
 type Validation struct {
 	// Format is "jwt" for a token shaped like a JWS, "opaque" for any other
-	// (a reference token), and empty when there was no token.
+	// (a reference token), and empty when there was no token, or when the
+	// request was refused before its token was read (Presentation.Err).
 	Format string
 	// Scheme is "DPoP" for a token presented with the DPoP scheme (RFC
 	// 9449), with a proof, and "Bearer" for any other.

@@ -111,15 +111,12 @@ func (g *guard) check(ctx context.Context, method string) (context.Context, meta
 	if err == nil && token == "" && g.optional {
 		return ctx, nil, nil
 	}
-	var claims *bearer.Claims
-	if err == nil {
-		// A certificate-bound token (RFC 8705) needs the TLS client
-		// certificate; DPoP has no place in gRPC, so a DPoP-bound token is
-		// refused as a Bearer token would be (RFC 9449 §7.2). The method's
-		// requirements are checked there too, so that an Observer counts
-		// their refusals.
-		claims, err = g.v.ValidatePresentation(ctx, bearer.Presentation{Token: token, ClientCertificate: peerCertificate(ctx), Require: g.require[method]})
-	}
+	// A certificate-bound token (RFC 8705) needs the TLS client
+	// certificate; DPoP has no place in gRPC, so a DPoP-bound token is
+	// refused as a Bearer token would be (RFC 9449 §7.2). A call refused
+	// already, and the method's requirements, go there too, so that an
+	// Observer counts every refusal.
+	claims, err := g.v.ValidatePresentation(ctx, bearer.Presentation{Token: token, ClientCertificate: peerCertificate(ctx), Require: g.require[method], Err: err})
 	if err != nil {
 		md, err := g.fail(ctx, method, token, err)
 		return ctx, md, err

@@ -54,6 +54,9 @@ func TestEveryRefusalObserved(t *testing.T) {
 	}{
 		{"admin", []string{"Bearer " + a.Token(bearertest.Claims{"aud": "api", "scope": "admin"})}, codes.OK, nil},
 		{"the method's scope missing", []string{"Bearer " + a.Token(bearertest.Claims{"aud": "api", "scope": "read"})}, codes.PermissionDenied, bearer.ErrInsufficientScope},
+		{"malformed credentials", []string{"Bearer a b"}, codes.Unauthenticated, bearer.ErrMalformed},
+		{"two authorization values", []string{"Bearer x", "Bearer y"}, codes.InvalidArgument, bearer.ErrInvalidRequest},
+		{"no token", nil, codes.Unauthenticated, bearer.ErrNoToken},
 	} {
 		obs.mu.Lock()
 		before := len(obs.errs)
