@@ -145,12 +145,10 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 }
 
 // validateToken is Validate without a look at how the token was
-// presented; it also says where the answer came from (none for several
-// authorities, which report to no Observer).
+// presented; it also says where the answer came from, for an Observer.
 func (v *Validator) validateToken(ctx context.Context, token string) (*Claims, string, error) {
 	if v.multi != nil {
-		c, err := v.multi.validate(ctx, token)
-		return c, sourceNone, err
+		return v.multi.validate(ctx, token)
 	}
 	return v.judge(ctx, token)
 }

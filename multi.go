@@ -226,12 +226,14 @@ func (m *multi) newChild(c Config, st *issuerState) (*Validator, error) {
 	return newValidator(m.ctx, c, m, st)
 }
 
-func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
+// validate is Validate for several authorities; it also says where the
+// answer came from, for an Observer.
+func (m *multi) validate(ctx context.Context, token string) (*Claims, string, error) {
 	if token == "" {
-		return nil, errNoToken()
+		return nil, sourceNone, errNoToken()
 	}
 	if len(token) > m.maxSize {
-		return nil, errInvalidToken(ErrTooLarge)
+		return nil, sourceNone, errInvalidToken(ErrTooLarge)
 	}
 	var h [32]byte
 	if m.cache != nil {
@@ -243,7 +245,8 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 				if t := m.tick.Load(); c.by.used.Load() != t {
 					c.by.used.Store(t)
 				}
-				return c.by.finish(token, c.clone())
+				c, err := c.by.finish(token, c.clone())
+				return c, sourceCache, err
 			}
 			// Its authority was closed: the issuer's current one judges
 			// the token again, with the keys and rules it has now.
@@ -252,27 +255,27 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	}
 	if !looksLikeJWS(token) {
 		if m.reference == nil {
-			return nil, errInvalidToken(ErrMalformed)
+			return nil, sourceLocal, errInvalidToken(ErrMalformed)
 		}
 		return m.judge(ctx, m.reference, token)
 	}
 	child, err := m.authorityOf(token)
 	if err != nil {
-		return nil, err
+		return nil, sourceNone, err
 	}
 	if child.s.Mode == ModeIntrospection {
-		c, err := m.judge(ctx, child, token)
+		c, source, err := m.judge(ctx, child, token)
 		if err == nil && !child.proven.Load() {
 			m.proven(child)
 		}
-		return c, err
+		return c, source, err
 	}
 	if m.cache != nil {
 		m.cache.miss()
 	}
 	c, key, err := child.validateLocal(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, sourceLocal, err
 	}
 	if !child.proven.Load() {
 		m.proven(child)
@@ -280,20 +283,21 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, error) {
 	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(h, c, key, time.Now()) {
 		c = c.clone() // the cached one stays the cache's own
 	}
-	return child.finish(token, c)
+	c, err = child.finish(token, c)
+	return c, sourceLocal, err
 }
 
 // judge validates token with child alone, leaving its binding (cnf) to
 // ValidatePresentation, which checks it against the request with child's
 // DPoP settings: child.Validate would refuse every bound token, for want
 // of the proof.
-func (m *multi) judge(ctx context.Context, child *Validator, token string) (*Claims, error) {
-	c, _, err := child.judge(ctx, token)
+func (m *multi) judge(ctx context.Context, child *Validator, token string) (*Claims, string, error) {
+	c, source, err := child.judge(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, source, err
 	}
 	c.by = child
-	return c, nil
+	return c, source, nil
 }
 
 // finish applies, to claims from the shared cache or just validated, the

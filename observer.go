@@ -45,7 +45,8 @@ type Validation struct {
 	// before, or a cached introspection answer), "local" (the signature
 	// and claims checked here) or "introspection" (the endpoint asked, or
 	// a call under way for the same token joined). Empty when the token
-	// was refused before either, for being absent or too large.
+	// was refused before either: absent, too large, presented wrongly
+	// (Presentation.Err) or, with several authorities, naming none.
 	Source string
 	// Err is nil on success, else the *Error Validate returned.
 	Err error

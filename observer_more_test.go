@@ -24,16 +24,16 @@ func TestObserverMulti(t *testing.T) {
 	ctx := context.Background()
 	fromB := b.Token(claims(nil))
 	tokens := []struct {
-		token  string
-		format string
-		err    error
+		token          string
+		format, source string
+		err            error
 	}{
-		{a.Token(claims(nil)), "jwt", nil},
-		{fromB, "jwt", nil},
-		{fromB, "jwt", nil}, // from the shared cache
-		{a.ReferenceToken(claims(nil)), "opaque", nil},
-		{bearertest.New(t).Token(claims(nil)), "jwt", bearer.ErrIssuer},
-		{"", "", bearer.ErrNoToken},
+		{a.Token(claims(nil)), "jwt", "local", nil},
+		{fromB, "jwt", "local", nil},
+		{fromB, "jwt", "cache", nil}, // from the shared cache
+		{a.ReferenceToken(claims(nil)), "opaque", "introspection", nil},
+		{bearertest.New(t).Token(claims(nil)), "jwt", "", bearer.ErrIssuer}, // no authority to ask
+		{"", "", "", bearer.ErrNoToken},
 	}
 	for _, tc := range tokens {
 		_, err := v.Validate(ctx, tc.token)
@@ -52,8 +52,8 @@ func TestObserverMulti(t *testing.T) {
 		t.Fatalf("%d validations reported, want %d: %+v", len(rec.validations), len(tokens), rec.validations)
 	}
 	for i, got := range rec.validations {
-		if got.Format != tokens[i].format || !errors.Is(got.Err, tokens[i].err) || (got.Err == nil) != (tokens[i].err == nil) {
-			t.Errorf("validation %d: format %q err %v, want %q %v", i, got.Format, got.Err, tokens[i].format, tokens[i].err)
+		if want := tokens[i]; got.Format != want.format || got.Source != want.source || !errors.Is(got.Err, want.err) || (got.Err == nil) != (want.err == nil) {
+			t.Errorf("validation %d: format %q source %q err %v, want %q %q %v", i, got.Format, got.Source, got.Err, want.format, want.source, want.err)
 		}
 	}
 	if len(own.validations) != 0 {
