@@ -130,8 +130,6 @@ func TestSubscriberFallsBehindStream(t *testing.T) {
 	}
 	close(release)
 	time.Sleep(2 * time.Second)
-	mu.Lock()
-	mu.Unlock()
 	waitFor(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
