@@ -91,8 +91,57 @@ for dir in "${order[@]}"; do
 done
 [ $problems = 0 ] || exit 1
 
+# try_as_user serves the published modules of HEAD at $version from a
+# module proxy in a temporary directory, their zips made from git as the
+# proxy makes them from a tag, and builds every package of theirs in a
+# module outside the repository: what a user's go get meets once the tags
+# are pushed. A module cache of its own keeps these versions out of yours.
+try_as_user() {
+  local tmp; tmp=$(mktemp -d)
+  local exclude=() dir path d out
+  for dir in $(go list -m -f '{{.Dir}}' | grep -v "^$PWD\$" | sed "s|^$PWD/||"); do
+    exclude+=(":(exclude)$dir")
+  done
+  for dir in "${order[@]}"; do
+    path=$root; [ "$dir" = . ] || path=$root/$dir
+    d=$tmp/proxy/$path/@v
+    mkdir -p "$d"
+    echo "$version" >"$d/list"
+    printf '{"Version":"%s"}\n' "$version" >"$d/$version.info"
+    if [ "$dir" = . ]; then
+      git show HEAD:go.mod >"$d/$version.mod"
+      git archive --format=zip --prefix="$path@$version/" HEAD -- . "${exclude[@]}" >"$d/$version.zip"
+    else
+      git show "HEAD:$dir/go.mod" >"$d/$version.mod"
+      git archive --format=zip --prefix="$path@$version/" "HEAD:$dir" >"$d/$version.zip"
+    fi
+  done
+  mkdir "$tmp/user"
+  printf 'module example.com/user\n\ngo %s\n' "$(go env GOVERSION | sed 's/^go//;s/^\([0-9]*\.[0-9]*\).*/\1/')" >"$tmp/user/go.mod"
+  local status=0
+  (
+    cd "$tmp/user"
+    export GOWORK=off GOFLAGS=-mod=mod GONOSUMDB=$root GOMODCACHE=$tmp/modcache
+    export GOPROXY="file://$tmp/proxy,file://$(GOMODCACHE= go env GOMODCACHE)/cache/download,$(go env GOPROXY)"
+    for dir in "${order[@]}"; do
+      path=$root; [ "$dir" = . ] || path=$root/$dir
+      out=$(go get "$path@$version" 2>&1) || { echo "$out" >&2; exit 1; }
+    done
+    for dir in "${order[@]}"; do
+      path=$root; [ "$dir" = . ] || path=$root/$dir
+      go build "$path/..."
+    done
+    go list -m all | grep "^$root" | sed 's/^/release:   /'
+  ) || status=1
+  GOMODCACHE=$tmp/modcache go clean -modcache 2>/dev/null || true
+  rm -rf "$tmp"
+  return $status
+}
+
 case $mode in
   dry)
+    echo "release: a module outside the repository gets and builds every published module at $version, from HEAD:"
+    try_as_user || { echo "release: it does not: fix that before tagging" >&2; exit 1; }
     echo "release: would tag $(git rev-parse --short HEAD) as, in this order:"
     for dir in "${order[@]}"; do echo "  $(tag "$dir")"; done
     echo "release: scripts/release.sh -tag $version creates them; -push pushes them" ;;
