@@ -99,11 +99,18 @@ var goCommand = regexp.MustCompile(`\bgo\s+(?:run|test|build|install|vet)\s+([^|
 func TestDocsNameExistingPrograms(t *testing.T) {
 	for _, p := range pages(t, root) {
 		for _, l := range p.shellLines() {
-			for _, m := range goCommand.FindAllStringSubmatch(l.text, -1) {
-				for _, arg := range strings.Fields(m[1]) {
+			for _, m := range goCommand.FindAllStringSubmatchIndex(l.text, -1) {
+				base, ok := workDir(l.text[:m[0]])
+				if !ok {
+					continue
+				}
+				for _, arg := range strings.Fields(l.text[m[2]:m[3]]) {
 					dir, ok := repoDir(arg)
 					if !ok {
 						continue
+					}
+					if strings.HasPrefix(dir, ".") {
+						dir = filepath.Join(base, dir)
 					}
 					if fi, err := os.Stat(filepath.Join(root, dir)); err != nil || !fi.IsDir() {
 						t.Errorf("%s:%d: %s is not a directory of the repository", p.name, l.n, arg)
@@ -112,6 +119,24 @@ func TestDocsNameExistingPrograms(t *testing.T) {
 			}
 		}
 	}
+}
+
+var cd = regexp.MustCompile(`\bcd\s+([^\s;&|)]+)`)
+
+// workDir returns the directory, relative to the repository's root, that
+// a command runs in after what precedes it on its line: the root, or
+// where the last "cd DIR" went. It is false for a directory outside the
+// repository (cd /tmp/base) or one the docs cannot know ($DIR).
+func workDir(before string) (string, bool) {
+	m := cd.FindAllStringSubmatch(before, -1)
+	if len(m) == 0 {
+		return ".", true
+	}
+	dir := m[len(m)-1][1]
+	if filepath.IsAbs(dir) || strings.ContainsAny(dir, "$~`") {
+		return "", false
+	}
+	return dir, true
 }
 
 // repoDir returns the directory a package argument of the go command

@@ -28,10 +28,11 @@ type line struct {
 	text string
 }
 
-// pages reads README.md and every page of docs/.
+// pages reads README.md, every page of docs/, and the other documents a
+// user or a maintainer follows.
 func pages(t *testing.T, root string) []page {
 	t.Helper()
-	names := []string{"README.md"}
+	names := []string{"README.md", "SECURITY.md", "BENCHMARKS.md", "RELEASING.md"}
 	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
