@@ -55,7 +55,8 @@ type provider struct {
 	lastErr   error
 	cause     context.Context // of the request that woke the loop, for an Observer
 
-	outage episode // failed attempts, logged as one run (see introspect_log.go)
+	outage      episode // failed attempts, logged as one run (see introspect_log.go)
+	keysFailing episode // failed fetches of the keys, whichever attempt's key set made them
 }
 
 func newProvider(ctx context.Context, s *settings) (*provider, error) {
@@ -228,7 +229,7 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 	// Signed introspection responses (RFC 9701) need them now.
 	if p.s.Mode == ModeIntrospection && !p.s.IntrospectionJWT {
 		if jwksURL != "" {
-			r.keys, r.used = newKeySet(jwksURL, p.s, p.ctx, &p.wg), make(chan struct{})
+			r.keys, r.used = newKeySet(jwksURL, p), make(chan struct{})
 			// Started here, where the attempt holds p.wg, so that it is
 			// never added to while close waits.
 			p.wg.Add(1)
@@ -246,7 +247,7 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 	if jwksURL == "" {
 		return nil, errors.New("discovery document has no jwks_uri")
 	}
-	r.keys = newKeySet(jwksURL, p.s, p.ctx, &p.wg)
+	r.keys = newKeySet(jwksURL, p)
 	if err := r.keys.refresh(ctx, triggerStart); err != nil {
 		return nil, err
 	}

@@ -194,3 +194,32 @@ func TestDiscoveryOutageLoggedOnce(t *testing.T) {
 		t.Errorf("%d lines say the authority is reachable again, want 1 with the count:\n%s", n, out)
 	}
 }
+
+// TestJWKSOutageLoggedOnce: when the keys cannot be fetched at start-up,
+// each retry of discovery fetches them again, but the failure is one
+// warning for the run (beside the one that the authority is not usable),
+// and the recovery one line.
+func TestJWKSOutageLoggedOnce(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
+	var logs logBuffer
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Logger: logs.logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	for deadline := time.Now().Add(20 * time.Second); a.Hits(bearertest.JWKS) < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d fetches of the keys in 20 s", a.Hits(bearertest.JWKS))
+		}
+	}
+	a.SetStatus(bearertest.JWKS, 0)
+	mustRecover(t, v, a.Token(claims(nil)))
+	out := logs.String()
+	if n := strings.Count(out, "JWKS fetch failed"); n != 1 {
+		t.Errorf("%d lines say the JWKS fetch failed, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "JWKS fetched again"); n != 1 {
+		t.Errorf("%d lines say the JWKS was fetched again, want 1:\n%s", n, out)
+	}
+}

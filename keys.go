@@ -72,6 +72,7 @@ type keySet struct {
 	absent  map[string]time.Time // kid → when a post-arrival fetch showed it missing
 	waiters int                  // lookups waiting for a fetch, at most maxKeyWaiters
 	crowded episode              // lookups refused at maxKeyWaiters, logged as a run
+	failing *episode             // failed fetches, logged as a run: the provider's, which outlives a failed discovery's key set
 
 	// For an Observer and Status: what caused the fetch wanted next (the
 	// first to ask for it), and when the keys in use were fetched.
@@ -80,10 +81,14 @@ type keySet struct {
 	fetched time.Time
 }
 
-func newKeySet(url string, s *settings, ctx context.Context, wg *sync.WaitGroup) *keySet {
+// newKeySet returns the key set at url of p's authority, which ends with
+// p's background work.
+func newKeySet(url string, p *provider) *keySet {
+	s := p.s
 	return &keySet{
 		url: url, client: s.HTTPClient, log: s.Logger, timeout: s.Timeout, window: s.KeyRefreshWindow,
-		ctx: ctx, wg: wg, obs: s.Observer, ended: make(chan struct{}), kick: make(chan struct{}, 1),
+		ctx: p.ctx, wg: &p.wg, obs: s.Observer, ended: make(chan struct{}), kick: make(chan struct{}, 1),
+		failing: &p.keysFailing,
 	}
 }
 
@@ -341,7 +346,7 @@ func (ks *keySet) fetch(ctx context.Context) error {
 	body, err := get(ctx, ks.client, ks.url)
 	if err != nil {
 		if ks.ctx.Err() == nil { // a shutdown is not a failure
-			ks.log.WarnContext(ctx, "bearer: JWKS fetch failed; keeping the last good keys", "url", redactURL(ks.url), "error", err)
+			ks.failed(ctx, slog.LevelWarn, "bearer: JWKS fetch failed; keeping the last good keys", err)
 		}
 		return err
 	}
@@ -350,14 +355,29 @@ func (ks *keySet) fetch(ctx context.Context) error {
 		err = errNoUsableKey
 	}
 	if err != nil {
-		ks.log.ErrorContext(ctx, "bearer: JWKS unusable; keeping the last good keys", "url", redactURL(ks.url), "error", err, "skipped", len(skipped))
+		ks.failed(ctx, slog.LevelError, "bearer: JWKS unusable; keeping the last good keys", err, "skipped", len(skipped))
 		return err
+	}
+	if total, since, ok := ks.failing.end(); ok {
+		ks.log.InfoContext(ctx, "bearer: JWKS fetched again", "url", redactURL(ks.url), "failures", total, "since", since)
 	}
 	for _, e := range skipped {
 		ks.log.WarnContext(ctx, "bearer: JWKS key skipped", "url", redactURL(ks.url), "error", e)
 	}
 	ks.replace(keys)
 	return nil
+}
+
+// failed logs a failed fetch at level if it begins a run of failures, or
+// if logEvery has passed since the last line, with the number of failures
+// since then: retries while discovery waits for the keys, or the refresh
+// loop's, would otherwise log a line each.
+func (ks *keySet) failed(ctx context.Context, level slog.Level, msg string, err error, attrs ...any) {
+	first, n, since := ks.failing.event(time.Now())
+	if !first && n == 0 {
+		return
+	}
+	ks.log.Log(ctx, level, msg, append([]any{"url", redactURL(ks.url), "error", err, "failures", n, "since", since}, attrs...)...)
 }
 
 // replace publishes keys as the new snapshot. A key that is still
