@@ -39,7 +39,7 @@ type Validation struct {
 	// request was refused before its token was read (Presentation.Err).
 	Format string
 	// Scheme is "DPoP" for a token presented with the DPoP scheme (RFC
-	// 9449), with a proof, and "Bearer" for any other.
+	// 9449), whatever its case, and "Bearer" for any other.
 	Scheme string
 	// Source is where the answer came from: "cache" (a JWT validated
 	// before, or a cached introspection answer), "local" (the signature
