@@ -1,8 +1,6 @@
 package bearer
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -62,13 +60,14 @@ func (a *admission) judge(hits, misses uint64) {
 	a.choosy.Store(choosy)
 }
 
-// admit reports whether a token just validated should be cached.
-func (a *admission) admit(h [sha256.Size]byte) bool {
+// admit reports whether a token just validated, whose cache index hash is
+// h, should be cached.
+func (a *admission) admit(h uint64) bool {
 	if !a.choosy.Load() {
 		return true
 	}
-	slot := &a.seen[binary.LittleEndian.Uint64(h[:8])%uint64(len(a.seen))]
-	fingerprint := binary.LittleEndian.Uint64(h[8:16]) | 1 // never an empty slot's 0
+	slot := &a.seen[h%uint64(len(a.seen))]
+	fingerprint := h | 1 // never an empty slot's 0
 	if slot.Load() == fingerprint {
 		return true
 	}

@@ -186,10 +186,8 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, string
 	}
 	// A cached token passed validation as a JWT, so a hit needs no other
 	// look at it: the lookup comes first, before the shape check.
-	var h [32]byte
 	if v.cache != nil && v.s.Mode != ModeIntrospection {
-		h = tokenHash(token)
-		if c, ok := v.cache.get(h, time.Now()); ok {
+		if c, ok := v.cache.get(token, time.Now()); ok {
 			// A copy: a handler that changed the cached claims would
 			// change what later requests with this token may do.
 			return c.clone(), sourceCache, nil
@@ -214,7 +212,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, string
 	if err != nil {
 		return nil, sourceLocal, err
 	}
-	if v.cache != nil && v.cache.put(h, c, key, time.Now()) {
+	if v.cache != nil && v.cache.put(token, c, key, time.Now()) {
 		return c.clone(), sourceLocal, nil
 	}
 	return c, sourceLocal, nil

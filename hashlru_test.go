@@ -3,14 +3,13 @@ package bearer
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
-func lruKey(n int) (h [32]byte) {
-	h[0], h[1] = byte(n), byte(n>>8)
-	return h
-}
+func lruKey(n int) string { return "token-" + strconv.Itoa(n) }
 
 func lruToken(n int) cachedToken {
 	return cachedToken{claims: &Claims{Subject: string(rune('a' + n%26))}, expires: time.Unix(int64(n), 0)}
@@ -61,11 +60,11 @@ func TestHashLRURemoveGivesBackTheSlot(t *testing.T) {
 	l := newHashLRU(2)
 	l.add(lruKey(1), lruToken(1))
 	l.add(lruKey(2), lruToken(2))
-	i := l.index[lruKey(1)]
+	i := l.index[l.hash(lruKey(1))]
 	l.remove(lruKey(1))
 	l.remove(lruKey(9)) // not cached: nothing happens
-	if l.slots[i].token.claims != nil {
-		t.Error("a removed entry still holds its claims")
+	if l.slots[i].entry.claims != nil || l.slots[i].token != "" {
+		t.Error("a removed entry still holds its token or claims")
 	}
 	l.add(lruKey(3), lruToken(3))
 	if _, ok := l.get(lruKey(2)); !ok {
@@ -142,12 +141,30 @@ func TestHashLRUMatchesAModel(t *testing.T) {
 }
 
 // order walks l from the most recent entry, reading each entry's number
-// back from its hash.
+// back from its token.
 func order(l *hashLRU) []int {
 	var ns []int
 	for i := l.slots[0].next; i != 0; i = l.slots[i].next {
-		h := l.slots[i].hash
-		ns = append(ns, int(h[0])|int(h[1])<<8)
+		n, _ := strconv.Atoi(strings.TrimPrefix(l.slots[i].token, "token-"))
+		ns = append(ns, n)
 	}
 	return ns
+}
+
+// TestHashLRUServesOnlyTheSameToken: the index hash only finds a slot; an
+// entry serves the very token it was made for, so another token that
+// shared its hash (made to here by pointing its hash at the slot) is a
+// miss, and cannot remove the entry either.
+func TestHashLRUServesOnlyTheSameToken(t *testing.T) {
+	l := newHashLRU(2)
+	l.add(lruKey(1), lruToken(1))
+	other := lruKey(1) + "x"
+	l.index[l.hash(other)] = l.index[l.hash(lruKey(1))]
+	if _, ok := l.get(other); ok {
+		t.Fatal("a token sharing a slot with a cached token was served its claims")
+	}
+	l.remove(other)
+	if _, ok := l.get(lruKey(1)); !ok {
+		t.Error("removing another token dropped the cached one")
+	}
 }

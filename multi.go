@@ -235,10 +235,8 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, string, er
 	if len(token) > m.maxSize {
 		return nil, sourceNone, errInvalidToken(ErrTooLarge)
 	}
-	var h [32]byte
 	if m.cache != nil {
-		h = tokenHash(token)
-		if c, ok := m.cache.get(h, time.Now()); ok {
+		if c, ok := m.cache.get(token, time.Now()); ok {
 			if !c.by.evicted.Load() {
 				// A load first: a store on every hit would make the cores
 				// fight over the authority's cache line.
@@ -250,7 +248,7 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, string, er
 			}
 			// Its authority was closed: the issuer's current one judges
 			// the token again, with the keys and rules it has now.
-			m.cache.lru.remove(h)
+			m.cache.forget(token)
 		}
 	}
 	if !looksLikeJWS(token) {
@@ -280,7 +278,7 @@ func (m *multi) validate(ctx context.Context, token string) (*Claims, string, er
 	if !child.proven.Load() {
 		m.proven(child)
 	}
-	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(h, c, key, time.Now()) {
+	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(token, c, key, time.Now()) {
 		c = c.clone() // the cached one stays the cache's own
 	}
 	c, err = child.finish(token, c)
@@ -364,7 +362,7 @@ func (m *multi) close() {
 // invalidate forgets token everywhere it may be cached.
 func (m *multi) invalidate(token string) {
 	if m.cache != nil {
-		m.cache.lru.remove(tokenHash(token))
+		m.cache.forget(token)
 	}
 	if m.reference != nil {
 		m.reference.Invalidate(token)

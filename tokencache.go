@@ -7,8 +7,8 @@ import (
 	"unsafe"
 )
 
-// tokenHash is the SHA-256 of the whole token: the only form in which a
-// token is ever kept.
+// tokenHash is the SHA-256 of the whole token, the form in which a token
+// is revoked (RevokeToken) and stored (introspection answers, Redis).
 func tokenHash(token string) [sha256.Size]byte {
 	return sha256.Sum256(bytesOf(token))
 }
@@ -53,20 +53,23 @@ func newTokenCache(s *settings) *tokenCache {
 	return &tokenCache{lru: newHashLRU(s.CacheSize), maxAge: s.CacheDuration, leeway: s.leeway, admission: newAdmission(s.CacheSize)}
 }
 
-// get returns the claims cached under h if they are still good at now. It
-// counts hits; the caller counts the misses that are JWTs, with miss. The
-// claims are the cache's: the caller hands out copies.
-func (tc *tokenCache) get(h [sha256.Size]byte, now time.Time) (*Claims, bool) {
-	e, ok := tc.lru.get(h)
+// get returns the claims cached for token if they are still good at now.
+// It counts hits; the caller counts the misses that are JWTs, with miss.
+// The claims are the cache's: the caller hands out copies.
+func (tc *tokenCache) get(token string, now time.Time) (*Claims, bool) {
+	e, ok := tc.lru.get(token)
 	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
 		tc.counted(tc.hits.Add(1))
 		return e.claims, true
 	}
 	if ok {
-		tc.lru.remove(h)
+		tc.lru.remove(token)
 	}
 	return nil, false
 }
+
+// forget drops what is cached for token.
+func (tc *tokenCache) forget(token string) { tc.lru.remove(token) }
 
 // miss counts a JWT that was not served from the cache.
 func (tc *tokenCache) miss() { tc.counted(tc.misses.Add(1)) }
@@ -82,8 +85,8 @@ func (tc *tokenCache) counted(n uint64) {
 // put caches claims validated at now with key, if admission keeps them,
 // and reports whether it did; a token turned away makes room instead, see
 // admission.
-func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now time.Time) bool {
-	if !tc.admission.admit(h) {
+func (tc *tokenCache) put(token string, c *Claims, key *publicKey, now time.Time) bool {
+	if !tc.admission.admit(tc.lru.hash(token)) {
 		tc.lru.removeOldest()
 		return false
 	}
@@ -91,7 +94,7 @@ func (tc *tokenCache) put(h [sha256.Size]byte, c *Claims, key *publicKey, now ti
 	if limit := now.Add(tc.maxAge); limit.Before(expires) {
 		expires = limit
 	}
-	tc.lru.add(h, cachedToken{claims: c, key: key, expires: expires})
+	tc.lru.add(token, cachedToken{claims: c, key: key, expires: expires})
 	return true
 }
 

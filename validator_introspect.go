@@ -101,7 +101,7 @@ func (v *Validator) Invalidate(token string) {
 		v.in.Invalidate(token)
 	}
 	if v.cache != nil {
-		v.cache.lru.remove(tokenHash(token))
+		v.cache.forget(token)
 	}
 }
 
