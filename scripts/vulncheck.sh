@@ -6,12 +6,12 @@
 #   scripts/vulncheck.sh               # module scan: fails on any vulnerable version required
 #   scripts/vulncheck.sh -scan symbol  # only vulnerabilities the code calls (slower)
 #
-# The database is vuln.go.dev when it answers. Where it does not (a CI
-# machine that reaches only the Go module proxy), the same reports are
-# built from the Go team's golang.org/x/vulndb module, as the module proxy
-# serves it, with that module's own cmd/indexdb; it is as fresh as the
-# newest version of golang.org/x/vulndb the proxy has, which the script
-# prints. GOVULNDB=URL chooses another database.
+# The reports are built from the Go team's golang.org/x/vulndb module, as
+# the Go module proxy serves it, with that module's own cmd/indexdb, so
+# that CI needs no host but the module proxy; the database is as fresh as
+# the newest version of golang.org/x/vulndb the proxy has, which the script
+# prints. GOVULNDB=URL chooses another database (e.g. the Go team's
+# hosted one, where it is reachable).
 #
 # Vulnerabilities of the standard library are the Go toolchain's, not the
 # code's: they are printed as a warning to upgrade Go and do not fail.
@@ -29,9 +29,6 @@ trap 'rm -rf "$bin"' EXIT
 GOBIN=$bin go install "$GOVULNCHECK"
 
 db=${GOVULNDB:-}
-if [ -z "$db" ] && command -v curl >/dev/null && curl -fsS -m 10 -o /dev/null https://vuln.go.dev/index/db.json 2>/dev/null; then
-  db=https://vuln.go.dev
-fi
 if [ -z "$db" ]; then
   version=$(go list -m -f '{{.Version}}' golang.org/x/vulndb@latest)
   dir=${XDG_CACHE_HOME:-$HOME/.cache}/bearer-vulndb/$version
@@ -41,7 +38,7 @@ if [ -z "$db" ]; then
     go run "golang.org/x/vulndb/cmd/indexdb@$version" -vulns "$src/data/osv" -out "$dir.tmp"
     mv "$dir.tmp" "$dir"
   fi
-  echo "vulncheck: vuln.go.dev not reachable; database built from golang.org/x/vulndb@$version (module proxy)"
+  echo "vulncheck: database built from golang.org/x/vulndb@$version (module proxy)"
   db=file://$dir
 fi
 

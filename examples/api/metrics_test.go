@@ -50,12 +50,12 @@ func requests(t *testing.T, base, jwt, ref string) {
 
 // want is the validations requests makes, by attributes.
 var want = map[string]int{
-	"bearer.result=success,bearer.source=local,bearer.token.format=jwt":                            1,
-	"bearer.result=success,bearer.source=cache,bearer.token.format=jwt":                            2,
-	"bearer.result=success,bearer.source=introspection,bearer.token.format=opaque":                 1,
-	"bearer.result=success,bearer.source=cache,bearer.token.format=opaque":                         1,
-	"bearer.result=no_token,error.type=no_token":                                                   1,
-	"bearer.result=invalid_token,bearer.source=local,bearer.token.format=jwt,error.type=malformed": 1,
+	"bearer.result=success,bearer.scheme=bearer,bearer.source=local,bearer.token.format=jwt":                            1,
+	"bearer.result=success,bearer.scheme=bearer,bearer.source=cache,bearer.token.format=jwt":                            2,
+	"bearer.result=success,bearer.scheme=bearer,bearer.source=introspection,bearer.token.format=opaque":                 1,
+	"bearer.result=success,bearer.scheme=bearer,bearer.source=cache,bearer.token.format=opaque":                         1,
+	"bearer.result=no_token,bearer.scheme=bearer,error.type=no_token":                                                   1,
+	"bearer.result=invalid_token,bearer.scheme=bearer,bearer.source=local,bearer.token.format=jwt,error.type=malformed": 1,
 }
 
 func TestMetricsPrometheus(t *testing.T) {
