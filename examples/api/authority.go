@@ -25,8 +25,8 @@ func serveAuthority(ctx context.Context, addr, clientID, clientSecret, scopes st
 
 	fmt.Fprintf(stdout, "test authority at %s, and nothing else (-authority-only)\n", a.Issuer())
 	fmt.Fprintf(stdout, "start each replica with:\n  -authority %s -client-id %s -client-secret %s\n", a.Issuer(), quote(clientID), quote(clientSecret))
-	fmt.Fprintf(stdout, "a token for them (scope %s, valid for an hour), to paste into a shell:\n", quote(scopes))
-	fmt.Fprintf(stdout, "export TOKEN=%s\n", a.Token(bearertest.Claims{"scope": scopes}))
+	fmt.Fprintf(stdout, "a token for them (audience api, scope %s, valid for an hour), to paste into a shell:\n", quote(scopes))
+	fmt.Fprintf(stdout, "export TOKEN=%s\n", a.Token(bearertest.Claims{"aud": "api", "scope": scopes}))
 	fmt.Fprintf(stdout, "listening on %s\n", a.URL)
 	<-ctx.Done()
 	return nil

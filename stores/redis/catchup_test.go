@@ -129,7 +129,6 @@ func TestSubscriberFallsBehindStream(t *testing.T) {
 		t.Fatalf("the stream holds %d entries: not trimmed", l)
 	}
 	close(release)
-	time.Sleep(2 * time.Second)
 	waitFor(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
