@@ -1,7 +1,7 @@
 // Package bearertest provides an in-process OAuth 2.0 authority for testing
 // code that validates access tokens.
 //
-// An [Authority] is a loopback HTTP server, started like an
+// An [Authority] is a loopback HTTP server, started like a
 // [net/http/httptest.Server], that publishes a discovery document (both the
 // OpenID Connect and the RFC 8414 forms) and a JWKS, mints signed access
 // tokens with its keys (or, for HS256/384/512, its SharedSecret), answers

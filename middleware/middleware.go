@@ -1,8 +1,11 @@
 // Package middleware protects net/http handlers with a bearer.Validator.
 //
-//	protect := middleware.New(v)
-//	mux.Handle("/values", protect(values))
-//	mux.Handle("/admin", middleware.New(v, middleware.Require(bearer.AllOf("admin")))(admin))
+//	protect := middleware.New(v, middleware.Realm("values"))
+//	mux.Handle("GET /values", protect(http.HandlerFunc(values)))
+//	mux.Handle("POST /admin", middleware.New(v, middleware.Require(bearer.AllOf("admin")))(http.HandlerFunc(admin)))
+//
+// New takes and returns an http.Handler, so a handler written as a function
+// is wrapped in http.HandlerFunc.
 //
 // Requests without a token get 401 with a bare challenge, bad or malformed
 // tokens 401 invalid_token, missing scopes 403 insufficient_scope,
