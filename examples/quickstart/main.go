@@ -33,7 +33,9 @@ func main() {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /values", protect(http.HandlerFunc(values)))
-	log.Fatal(http.ListenAndServe(cmp.Or(os.Getenv("ADDR"), ":8080"), mux))
+	addr := cmp.Or(os.Getenv("ADDR"), ":8080")
+	log.Printf("listening on %s", addr)
+	log.Fatal(http.ListenAndServe(addr, mux))
 }
 
 // values runs only for a request whose token the middleware accepted.
