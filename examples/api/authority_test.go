@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	replicaFlags = regexp.MustCompile(`start each replica with:\n  (.+)\n`)
+	replicaFlags = regexp.MustCompile(`, with:\n  (.+)\n`)
 	exportToken  = regexp.MustCompile(`(?m)^export TOKEN=(\S+)$`)
 )
 
