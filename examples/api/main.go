@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	metricsTo := fs.String("metrics", "", "export OpenTelemetry metrics: `stdout|prometheus` (at GET /metrics); empty: none")
 	metricsInterval := fs.Duration("metrics-interval", time.Minute, "how often -metrics stdout exports")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage: asking for it is no failure
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -62,6 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", "*", "allowed CORS origins, comma-separated, or * for any")
 	leeway := fs.Duration("leeway", 0, "clock skew allowed on exp/nbf/iat (0: the library's default of 60s; negative: none)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage: asking for it is no failure
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	audience := fs.String("audience", "", "accepted `aud` value (empty: not checked, scopes bind tokens to this API)")
 	scopes := fs.String("scopes", "api", "required scopes, space-separated, any of them `\"a b\"`")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage: asking for it is no failure
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

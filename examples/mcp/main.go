@@ -52,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	audience := fs.String("audience", "", "accepted `aud` value (default: the resource URL, as MCP requires)")
 	scope := fs.String("scope", "mcp:tools", "the `scope` a token needs")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage: asking for it is no failure
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

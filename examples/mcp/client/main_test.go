@@ -31,3 +31,11 @@ func TestMistakes(t *testing.T) {
 		}
 	}
 }
+
+// TestHelp: -h prints the usage and is no failure.
+func TestHelp(t *testing.T) {
+	var usage strings.Builder
+	if err := run(t.Context(), []string{"-h"}, io.Discard, &usage); err != nil || !strings.Contains(usage.String(), "-url") {
+		t.Errorf("run(-h): %v, printed %q; want nil and the flags", err, usage.String())
+	}
+}

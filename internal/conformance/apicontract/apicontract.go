@@ -47,6 +47,12 @@ func Run(t *testing.T, run RunFunc) {
 			}
 		}
 	})
+	t.Run("-h is no failure", func(t *testing.T) {
+		var usage bytes.Buffer
+		if err := run(t.Context(), []string{"-h"}, io.Discard, &usage); err != nil || !strings.Contains(usage.String(), "-authority") {
+			t.Errorf("run(-h): %v, printed %q; want nil and the flags", err, usage.String())
+		}
+	})
 }
 
 // Start runs the program with args on a free loopback port and waits
