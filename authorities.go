@@ -8,8 +8,5 @@ import "slices"
 // are not listed). Protected-resource metadata publishes them as
 // authorization_servers (RFC 9728 §2). The slice is new on each call.
 func (v *Validator) Authorities() []string {
-	if v.multi != nil {
-		return slices.Clone(v.multi.order)
-	}
-	return []string{v.s.Authority}
+	return slices.Clone(v.order)
 }

@@ -49,50 +49,83 @@
 //   - cli.md: the bearer command (cmd/bearer)
 //   - walkthrough.md: an authority, this API and a browser application together
 //   - security-model.md: keys over time, the guarantees, how they are tested
+//
+// # The path of a token
+//
+// A token meets these stages in this order, each in its own file
+// (path.go holds the sequence):
+//
+//   - presentation (presentation.go): which scheme, which proof; a request
+//     malformed before its token is read is refused here.
+//   - authority (route.go; authority.go, resolved.go, multi.go, provider.go,
+//     discovery.go): the authority that judges the token, the one of New or,
+//     for NewMulti, the one its iss names. A Validator of one authority is
+//     the same code with one entry.
+//   - verify (verification.go): a cached answer (tokencache.go, hashlru.go),
+//     or the authority's: a JWS verified here (jwt.go, claimsjson.go,
+//     verify.go, keys.go, jwks.go, statickeys.go) or an introspection answer
+//     (validator_introspect.go, introspect*.go).
+//   - binding (binding.go; dpopproof.go, dpopjwk.go, dpopnonce.go, mtls.go):
+//     cnf against the DPoP proof or the client certificate.
+//   - revocation (revocation.go; revocationissuers.go, revocationindex.go,
+//     revocationstore.go, revocationsync.go, logout.go): sign-outs and
+//     revocations, per issuer, kept by the Validator.
+//   - requirements (scopes.go): Config.RequiredScopes, then the route's
+//     Presentation.Require.
+//
+// Errors are rendered in one place (errors.go, challenge.go).
 package bearer
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Validator validates access tokens for one authority. It is safe for
-// concurrent use; create one per API and share it.
+// Validator validates access tokens: it routes each token to the
+// authority that judges it, one (New) or several (NewMulti), and keeps
+// what must outlive an authority (the validated-token cache, the
+// revocations of each issuer, the logout tokens and DPoP proofs seen). It
+// is safe for concurrent use; create one per API and share it.
 type Validator struct {
-	s     *settings
-	p     *provider
-	in    *Introspector // nil unless reference tokens are introspected
-	cache *tokenCache   // nil when caching is off
+	// sole is New's authority, which judges every token; nil for
+	// NewMulti, whose tokens name theirs.
+	sole      *authority
+	fixed     map[string]*authority // by issuer without a trailing slash
+	order     []string              // the fixed authorities' Authority, as configured
+	reference *authority            // introspects reference tokens: sole, or NewMulti's first with a ClientID; nil for none
+	resolve   func(string) (Config, bool)
+	max       int
+	maxSize   int
+	cache     *tokenCache   // validated JWTs of every authority; nil when caching is off
+	dpop      *dpopSettings // of the presentation, before the token names its authority: sole's, or defaultDPoP
+	obs       Observer      // told of each validation, once, whichever authority judged it
+	client    *http.Client  // NewMulti's, for the authorities whose Config names none; nil for New
+	log       *slog.Logger
+	ctx       context.Context
+	cancel    context.CancelFunc
+	stop      func() bool // unregisters cancel from the caller's ctx
+	closing   sync.WaitGroup
 
-	revocations     *revocationIndex // see revocation.go
-	revocationStore RevocationStore
-	dpop            *dpopSettings // see dpop.go; nil for NewMulti's
+	// What every authority shares and outlives them (revocationissuers.go).
+	store  RevocationStore // Config's or MultiConfig's, or a memory of the logout tokens seen
+	replay ReplayStore     // the DPoP proofs seen, unless an authority's DPoPConfig names a ReplayStore
+	// revSync: whether store has delivered the revocations in force.
+	revSync        *revocationSync
+	logoutRefusals episode // logout tokens refused unverified, logged as a run (see logLogoutRefused)
 
-	multi *multi // set by NewMulti, with none of the above
-
-	// For an authority of a Validator of several: the Validator it serves,
-	// which keeps its revocations (see revocationissuers.go), and, for a
-	// resolved one, when it was last used, whether it has verified a
-	// token, and whether it was closed to make room (its cached tokens
-	// are then judged again by the issuer's current authority).
-	parent  *multi
-	used    atomic.Int64
-	proven  atomic.Bool
-	evicted atomic.Bool
-
-	// obs is told of validations: Config.Observer, or MultiConfig's. An
-	// authority of a multi Validator has none, since the multi Validator
-	// reports each validation once, whichever authority judged it.
-	obs Observer
-
-	noIntrospection sync.Once // notes the first token refused for want of a ClientID to introspect it
-	logoutRefusals  episode   // logout tokens refused unverified, logged as a run (see logLogoutRefused)
-
-	revSync *revocationSync // whether the store has delivered the revocations in force (revocationsync.go); a parent's is shared
+	tick atomic.Int64 // a logical clock for least-recently-used
+	mu   sync.Mutex
+	// issuers holds, by issuer without a trailing slash, the revocations
+	// of every issuer (fixed, resolved, or revoked while closed).
+	issuers map[string]*issuerState
+	tidyAt  int // len(issuers) at which to look them over again
+	resolved
 }
 
 // New checks cfg and returns a Validator. It does not wait for the
@@ -100,141 +133,41 @@ type Validator struct {
 // succeeds (see Ready). Background work ends with Close, or when ctx is
 // done.
 func New(ctx context.Context, cfg Config) (*Validator, error) {
-	return newValidator(ctx, cfg, nil, nil)
-}
-
-// newValidator is New, or with parent set an authority of a Validator of
-// several: it has no token cache, revocations or store of its own, but
-// the parent's, and its issuer's revocations st, which outlive it.
-func newValidator(ctx context.Context, cfg Config, parent *multi, st *issuerState) (*Validator, error) {
 	s, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
-	var replay ReplayStore = cfg.RevocationStore
-	if parent != nil {
-		replay = parent.replay
-	}
-	d, err := cfg.DPoP.settings(s.leeway, replay)
+	v := newValidator(ctx, s.Logger, s.MaxTokenSize, s.Observer, s.RevocationStore, s.RevocationSyncTimeout, s.RequireRevocationSync)
+	key := issuerKey(s.Authority)
+	a, err := newAuthority(v.ctx, s, v.replay, v.newIssuerLocked(key, cfg))
 	if err != nil {
+		v.Close()
 		return nil, err
 	}
-	p, err := newProvider(ctx, s)
-	if err != nil {
-		return nil, err
+	v.sole, v.reference, v.dpop = a, a, a.dpop
+	v.fixed[key], v.order = a, []string{s.Authority}
+	if s.Mode != ModeIntrospection {
+		// Every token is introspected otherwise: none is cached as a JWT.
+		v.cache = newTokenCache(s)
 	}
-	v := &Validator{s: s, p: p, dpop: d}
-	v.startIntrospection()
-	if parent != nil {
-		v.parent, v.revocations, v.revocationStore, v.revSync = parent, st.revocations, parent.store, parent.revSync
-		return v, nil
-	}
-	v.cache = newTokenCache(s)
-	v.obs = s.Observer
-	v.startRevocations()
+	v.subscribe(s.RevocationStore)
 	return v, nil
 }
 
-// Validate validates token and checks Config.RequiredScopes. On failure the
-// error is an *Error that matches one of ErrNoToken, ErrInvalidToken,
-// ErrInsufficientScope or ErrUnavailable with errors.Is. A token bound to
-// a DPoP key or a client certificate (cnf) is refused (ErrBinding): its
-// binding can only be checked with ValidatePresentation.
-func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
-	return v.ValidatePresentation(ctx, Presentation{Token: token})
-}
-
-// validateToken is Validate without a look at how the token was
-// presented; it also says where the answer came from, for an Observer.
-func (v *Validator) validateToken(ctx context.Context, token string) (*Claims, string, error) {
-	if v.multi != nil {
-		return v.multi.validate(ctx, token)
+// newValidator returns a Validator without authorities, whose background
+// work ends with Close or ctx; log, maxSize and obs are complete, the
+// revocation settings as Config's.
+func newValidator(ctx context.Context, log *slog.Logger, maxSize int, obs Observer, store RevocationStore, syncTimeout time.Duration, requireSync bool) *Validator {
+	v := &Validator{fixed: make(map[string]*authority), issuers: make(map[string]*issuerState), maxSize: maxSize, log: log, obs: obs, dpop: defaultDPoP}
+	v.resolved.init()
+	v.store, v.replay = store, store
+	v.revSync = newRevocationSync(store != nil, syncTimeout, requireSync)
+	if store == nil {
+		v.store, v.replay = newMemoryRevocations(), newMemoryRevocations()
 	}
-	return v.judge(ctx, token)
-}
-
-// judge is Validate for one authority; it also says where the answer
-// came from, for an Observer.
-func (v *Validator) judge(ctx context.Context, token string) (*Claims, string, error) {
-	c, source, err := v.validate(ctx, token)
-	if err != nil {
-		return nil, source, err
-	}
-	if err := v.checkRevoked(token, c); err != nil {
-		return nil, source, err
-	}
-	if err := v.checkRequired(c); err != nil {
-		return nil, source, err
-	}
-	return c, source, nil
-}
-
-// checkRequired checks Config.RequiredScopes.
-func (v *Validator) checkRequired(c *Claims) error {
-	if v.s.RequiredScopes.IsZero() {
-		return nil
-	}
-	return v.s.RequiredScopes.Check(c)
-}
-
-func (v *Validator) validate(ctx context.Context, token string) (*Claims, string, error) {
-	if token == "" {
-		return nil, sourceNone, errNoToken()
-	}
-	if len(token) > v.s.MaxTokenSize {
-		return nil, sourceNone, errInvalidToken(ErrTooLarge)
-	}
-	// A cached token passed validation as a JWT, so a hit needs no other
-	// look at it: the lookup comes first, before the shape check.
-	if v.cache != nil && v.s.Mode != ModeIntrospection {
-		if c, ok := v.cache.get(token, time.Now()); ok {
-			// A copy: a handler that changed the cached claims would
-			// change what later requests with this token may do.
-			return c.clone(), sourceCache, nil
-		}
-	}
-	jws := looksLikeJWS(token)
-	if v.s.Mode == ModeIntrospection || (v.s.Mode == ModeAuto && !jws) {
-		// One deadline for discovery and the call together.
-		ctx, cancel := context.WithTimeout(ctx, v.s.Timeout)
-		defer cancel()
-		return v.introspect(ctx, token)
-	}
-	// Shape is checked before the authority is consulted: garbage is a
-	// 401 even while the authority is down.
-	if !jws {
-		return nil, sourceLocal, errInvalidToken(ErrMalformed)
-	}
-	if v.cache != nil {
-		v.cache.miss() // counted here: not every token looked up is a JWT
-	}
-	c, key, err := v.validateLocal(ctx, token)
-	if err != nil {
-		return nil, sourceLocal, err
-	}
-	if v.cache != nil && v.cache.put(token, c, key, time.Now()) {
-		return c.clone(), sourceLocal, nil
-	}
-	return c, sourceLocal, nil
-}
-
-// validateLocal validates a JWS-shaped token locally, without the cache.
-func (v *Validator) validateLocal(ctx context.Context, token string) (*Claims, *publicKey, error) {
-	// Once the authority is discovered, the one wait left (a key refresh)
-	// is bounded by keySet.wait, so the usual validation sets up no timer.
-	r := v.p.current.Load()
-	if r == nil {
-		// One deadline for all the waiting a cold start may do (discovery,
-		// then a key refresh), so a request never waits longer than Timeout.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, v.s.Timeout)
-		defer cancel()
-		var err error
-		if r, err = v.p.get(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
-	return v.validateJWT(ctx, r, token)
+	v.ctx, v.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	v.stop = context.AfterFunc(ctx, v.cancel)
+	return v
 }
 
 // Ready waits until the authority's metadata and keys have been fetched,
@@ -247,30 +180,41 @@ func (v *Validator) validateLocal(ctx context.Context, token string) (*Claims, *
 //	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 //	defer cancel()
 //	if err := v.Ready(ctx); err != nil { log.Fatal(err) }
+//
+// A Validator of several authorities waits for every one of
+// MultiConfig.Authorities.
 func (v *Validator) Ready(ctx context.Context) error {
-	if v.multi != nil {
-		return v.multi.ready(ctx)
+	for _, a := range v.fixed {
+		if err := a.p.waitReady(ctx); err != nil {
+			return err
+		}
 	}
-	if err := v.p.waitReady(ctx); err != nil {
-		return err
-	}
-	return v.revSync.wait(ctx, v.s.Logger)
+	return v.revSync.wait(ctx, v.log)
 }
 
 // Close stops background work (discovery retries, key refreshes) and
 // waits for it. Validate keeps working with what is cached but fetches
 // nothing more. Close is idempotent.
 func (v *Validator) Close() error {
-	if v.multi != nil {
-		v.multi.close()
-		return nil
+	v.stop()
+	v.cancel()
+	v.mu.Lock()
+	all := make([]*authority, 0, len(v.fixed)+len(v.resolved.by))
+	for _, a := range v.fixed {
+		all = append(all, a)
 	}
-	v.stopIntrospection()
-	v.p.close()
-	if v.s.ownClient {
+	for _, a := range v.resolved.by {
+		all = append(all, a)
+	}
+	v.mu.Unlock()
+	for _, a := range all {
+		a.close()
+	}
+	v.closing.Wait()
+	if v.client != nil {
 		// Idle keep-alive connections would otherwise keep two goroutines
 		// each alive for the transport's IdleConnTimeout.
-		v.s.HTTPClient.CloseIdleConnections()
+		v.client.CloseIdleConnections()
 	}
 	return nil
 }

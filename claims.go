@@ -45,7 +45,7 @@ type Claims struct {
 	// more word would put the copy in a larger size class.
 	dpopType bool
 	m        map[string]any
-	by       *Validator // the authority's Validator that accepted the token, if known
+	by       *authority // the authority that accepted the token, if known
 }
 
 // Authority returns the issuer identifier of the authority that accepted

@@ -3,17 +3,13 @@ package bearer
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
 // DPoPMode says whether an API accepts DPoP (RFC 9449) and plain Bearer
@@ -157,142 +153,18 @@ func (c DPoPConfig) settings(leeway time.Duration, replay ReplayStore) (*dpopSet
 	return d, nil
 }
 
-// defaultDPoP serves Validators made without a Config of their own
-// (NewMulti's) until a token names its authority.
+// defaultDPoP is the presentation's of a Validator of several
+// authorities (NewMulti), until the token names its authority.
 var defaultDPoP, _ = DPoPConfig{}.settings(DefaultLeeway, nil)
-
-// Presentation is an access token as a request presented it: what
-// sender-constrained tokens are checked against. The middleware fills it
-// in from the request; other transports fill in what they have.
-type Presentation struct {
-	// Scheme is the Authorization scheme, "Bearer" or "DPoP" in any case;
-	// "" means Bearer (a token from a query, form or cookie).
-	Scheme string
-	// Token is the access token.
-	Token string
-	// DPoP holds the values of the request's DPoP header fields: exactly
-	// one proof is accepted.
-	DPoP []string
-	// Method is the request's method, which a proof's htm must equal.
-	Method string
-	// URL is the absolute URL the client sent the request to (scheme,
-	// host, path; a query is ignored), which a proof's htu must equal.
-	// With DPoPConfig.Origins only its path is read.
-	URL string
-	// ClientCertificate is the request's TLS client certificate, for
-	// certificate-bound tokens (RFC 8705 §3); nil if none.
-	ClientCertificate *x509.Certificate
-	// Require lists requirements of the route, checked after
-	// Config.RequiredScopes and after the binding, so that a refusal names
-	// the scheme the request used.
-	Require []Requirement
-	// Err is a refusal the transport decided before the token could be
-	// read (two Authorization fields, a token sent two ways, malformed
-	// credentials). ValidatePresentation returns it, with the challenges
-	// of its DPoP mode: an API that requires DPoP names DPoP in every
-	// refusal (RFC 9449 §7.1); and reports it to Config.Observer, so that
-	// every refusal is counted.
-	Err error
-}
-
-// ValidatePresentation validates p.Token as Validate does, then the way it
-// was presented: a DPoP proof (RFC 9449 §4.3, §7) for the DPoP scheme or a
-// DPoP-bound token, a client certificate for a certificate-bound token
-// (RFC 8705 §3). Refusals of a DPoP request carry the DPoP challenge (see
-// Error.Challenges) and, with nonces on, a nonce in Error.DPoPNonce.
-func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*Claims, error) {
-	if v.obs != nil {
-		return v.observed(ctx, p)
-	}
-	c, _, err := v.present(ctx, &p)
-	return c, err
-}
-
-// present is ValidatePresentation; it also says where the answer came
-// from, for an Observer.
-func (v *Validator) present(ctx context.Context, p *Presentation) (*Claims, string, error) {
-	d := v.dpopSettings()
-	dpop := strings.EqualFold(p.Scheme, "DPoP")
-	switch {
-	case p.Err != nil:
-		return nil, sourceNone, d.refuse(p.Err, dpop)
-	case dpop && d.mode == DPoPDisabled:
-		return nil, sourceNone, errNoToken()
-	case !dpop && p.Scheme != "" && !strings.EqualFold(p.Scheme, "Bearer"):
-		return nil, sourceNone, d.refuse(errInvalidRequest("unknown authorization scheme"), false)
-	case dpop && p.Token != "" && !alphabet.IsB64Token(p.Token):
-		return nil, sourceNone, d.refuse(errInvalidToken(ErrMalformed), true)
-	case !dpop && d.mode == DPoPRequired:
-		if p.Token == "" {
-			return nil, sourceNone, d.refuse(errNoToken(), true)
-		}
-		return nil, sourceNone, d.refuse(errBinding("DPoP required"), true)
-	case dpop && len(p.DPoP) != 1:
-		// §4.3 point 1: one DPoP field, holding one proof.
-		return nil, sourceNone, d.refuse(errDPoPProof("not exactly one DPoP proof"), true)
-	case !dpop && len(p.DPoP) > 0 && d.mode != DPoPDisabled:
-		// A proof with a Bearer token: the client means DPoP, but the
-		// scheme says otherwise (§7.2).
-		return nil, sourceNone, d.refuse(errInvalidRequest("DPoP proof with a Bearer token"), false)
-	}
-	c, source, err := v.validateToken(ctx, p.Token)
-	if err != nil {
-		return nil, source, d.refuse(err, dpop)
-	}
-	if v.multi != nil && c.by != nil && c.by.dpop != nil {
-		// Several authorities: the token named its own, whose mode rules.
-		d = c.by.dpop
-		switch {
-		case dpop && d.mode == DPoPDisabled:
-			return nil, source, errNoToken()
-		case !dpop && d.mode == DPoPRequired:
-			return nil, source, d.refuse(errBinding("DPoP required"), true)
-		}
-	}
-	if !dpop && c.Confirmation == nil && !c.dpopType && len(p.Require) == 0 {
-		return c, source, nil // a Bearer token bound to nothing: most requests
-	}
-	cnf, err := readConfirmation(c)
-	if err != nil {
-		return nil, source, d.refuse(err, dpop)
-	}
-	if err := checkCertificate(cnf, p.ClientCertificate); err != nil {
-		return nil, source, d.refuse(err, dpop)
-	}
-	if !dpop {
-		if cnf.jkt != "" || cnf.dpopType {
-			// §7.2: a DPoP-bound token is refused as a Bearer token, with
-			// the DPoP challenge alongside to say what would work.
-			return nil, source, d.refuse(errBinding("DPoP-bound token presented as Bearer"), false, true)
-		}
-	} else if err := d.checkProof(ctx, *p, cnf); err != nil {
-		return nil, source, d.refuse(err, true)
-	}
-	for _, r := range p.Require {
-		if err := r.Check(c); err != nil {
-			return nil, source, d.refuse(err, dpop)
-		}
-	}
-	return c, source, nil
-}
-
-// dpopSettings returns v's DPoP settings.
-func (v *Validator) dpopSettings() *dpopSettings {
-	if v.dpop != nil {
-		return v.dpop
-	}
-	return defaultDPoP
-}
 
 // DPoPNonce returns a fresh nonce for the DPoP-Nonce field of a response
 // (RFC 9449 §9), or "" when nonces are off. The middleware sends one with
 // every response to a DPoP request.
 func (v *Validator) DPoPNonce() string {
-	d := v.dpopSettings()
-	if d.nonces == nil {
+	if v.dpop.nonces == nil {
 		return ""
 	}
-	return d.nonces.issue(time.Now())
+	return v.dpop.nonces.issue(time.Now())
 }
 
 // refuse sets on e the challenges of the refusal: that of the scheme the
@@ -324,40 +196,6 @@ func (d *dpopSettings) refuse(err error, dpop bool, dpopBound ...bool) *Error {
 		e.DPoPNonce = d.nonces.issue(time.Now())
 	}
 	return e
-}
-
-// confirmation is what a token's cnf (RFC 7800) binds it to.
-type confirmation struct {
-	jkt      string // RFC 9449 §6: the SHA-256 thumbprint of the DPoP key
-	x5t      string // RFC 8705 §3.1: x5t#S256, the certificate's SHA-256 thumbprint
-	dpopType bool   // an introspection answer's token_type is DPoP
-}
-
-// readConfirmation reads c's cnf. A cnf that is not an object, or whose
-// jkt or x5t#S256 is not a string, binds the token to nothing anyone could
-// show: it is refused rather than ignored.
-func readConfirmation(c *Claims) (confirmation, error) {
-	if c.Confirmation == nil {
-		// Most tokens: nothing to read, and nothing allocated on the way.
-		return confirmation{dpopType: c.dpopType}, nil
-	}
-	return parseConfirmation(c)
-}
-
-func parseConfirmation(c *Claims) (confirmation, error) {
-	cnf := confirmation{dpopType: c.dpopType}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(c.Confirmation, &m); err != nil {
-		return cnf, errInvalidToken(ErrMalformed)
-	}
-	for name, dst := range map[string]*string{"jkt": &cnf.jkt, "x5t#S256": &cnf.x5t} {
-		if raw, ok := m[name]; ok {
-			if err := json.Unmarshal(raw, dst); err != nil || *dst == "" {
-				return cnf, errInvalidToken(ErrMalformed)
-			}
-		}
-	}
-	return cnf, nil
 }
 
 // accessTokenHash is ath: the base64url SHA-256 of the token (§4.2).

@@ -58,7 +58,7 @@ func typOK(typ string, strict bool) bool {
 // parsed only after the signature verifies.
 // The caller has checked looksLikeJWS.
 // It returns the key that verified the token (nil for HMAC).
-func (v *Validator) validateJWT(ctx context.Context, r *remote, token string) (*Claims, *publicKey, error) {
+func (v *authority) validateJWT(ctx context.Context, r *remote, token string) (*Claims, *publicKey, error) {
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 
@@ -180,7 +180,7 @@ func decodeSegment(buf []byte, off *int, seg []byte) ([]byte, error) {
 }
 
 // checkTimes applies exp, nbf and iat with the configured leeway.
-func (v *Validator) checkTimes(c *Claims, now time.Time) error {
+func (v *authority) checkTimes(c *Claims, now time.Time) error {
 	if !now.Before(c.ExpiresAt.Add(v.s.leeway)) {
 		return errInvalidToken(ErrExpired)
 	}
@@ -188,7 +188,7 @@ func (v *Validator) checkTimes(c *Claims, now time.Time) error {
 }
 
 // checkNotBefore applies nbf and iat, if present, with the leeway.
-func (v *Validator) checkNotBefore(c *Claims, now time.Time) error {
+func (v *authority) checkNotBefore(c *Claims, now time.Time) error {
 	if !c.NotBefore.IsZero() && now.Add(v.s.leeway).Before(c.NotBefore) {
 		return errInvalidToken(ErrNotYetValid)
 	}
@@ -199,7 +199,7 @@ func (v *Validator) checkNotBefore(c *Claims, now time.Time) error {
 }
 
 // checkAudience requires one of the configured audiences, if any are.
-func (v *Validator) checkAudience(aud []string) error {
+func (v *authority) checkAudience(aud []string) error {
 	if len(v.s.Audience) == 0 {
 		return nil
 	}

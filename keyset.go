@@ -39,16 +39,21 @@ type keyCheck struct {
 type keyCheckKey struct{}
 
 func (k validatorKeys) VerifySignature(ctx context.Context, token string) ([]byte, error) {
-	if m := k.v.multi; m != nil {
-		child, err := m.authorityOf(token)
-		if err != nil {
-			return nil, err
-		}
-		return validatorKeys{child}.VerifySignature(ctx, token)
+	a, err := k.v.signer(token)
+	if err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.v.s.Timeout)
+	return authorityKeys{a}.VerifySignature(ctx, token)
+}
+
+// authorityKeys are one authority's keys as an oidc.KeySet: those of the
+// authority a token named.
+type authorityKeys struct{ a *authority }
+
+func (k authorityKeys) VerifySignature(ctx context.Context, token string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.a.s.Timeout)
 	defer cancel()
-	payload, err := k.v.verifyJWS(ctx, token)
+	payload, err := k.a.verifyJWS(ctx, token)
 	if check, ok := ctx.Value(keyCheckKey{}).(*keyCheck); ok {
 		check.called, check.err, check.payload = true, err, payload
 	}
@@ -60,7 +65,7 @@ func (k validatorKeys) VerifySignature(ctx context.Context, token string) ([]byt
 
 // verifyJWS checks a compact JWS signed with one of the authority's keys
 // and returns its payload. The claims are the caller's to check.
-func (v *Validator) verifyJWS(ctx context.Context, token string) ([]byte, error) {
+func (v *authority) verifyJWS(ctx context.Context, token string) ([]byte, error) {
 	if len(token) > v.s.MaxTokenSize {
 		return nil, errInvalidToken(ErrTooLarge)
 	}

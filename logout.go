@@ -66,8 +66,8 @@ var (
 // On a Validator of several authorities (NewMulti), the logout token's
 // iss chooses the authority that judges it and whose tokens it revokes.
 func (v *Validator) LogoutHandler() http.Handler {
-	if v.multi == nil && v.s.ClientID == "" {
-		v.s.Logger.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority " +
+	if v.sole != nil && v.sole.s.ClientID == "" {
+		v.log.Error("bearer: LogoutHandler without Config.ClientID refuses every logout token: their aud must name this API's client at the authority " +
 			"(a JWT-only API sets ClientID with Mode ModeJWT, and no secret)")
 	}
 	return http.HandlerFunc(v.serveLogout)
@@ -79,24 +79,23 @@ func (v *Validator) serveLogout(w http.ResponseWriter, r *http.Request) {
 		writeLogoutError(w, http.StatusMethodNotAllowed, errLogoutMethod, 0)
 		return
 	}
-	maxSize := v.maxTokenSize()
-	token, err := readLogoutToken(w, r, maxSize)
+	token, err := readLogoutToken(w, r, v.maxSize)
 	if err != nil {
 		writeLogoutError(w, http.StatusBadRequest, err, 0)
 		return
 	}
-	target, err := v.logoutAuthority(token)
+	target, err := v.signer(token)
 	if err == nil {
 		// One deadline for all the waiting on the authority and the store.
 		ctx, cancel := context.WithTimeout(r.Context(), target.s.Timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		err = target.logout(ctx, token)
-		if err == nil && target.parent != nil {
-			target.parent.proven(target)
+		err = v.logout(ctx, target, token)
+		if err == nil && target.lease != nil {
+			v.proven(target)
 		}
 	}
-	log := v.logger()
+	log := v.log
 	if target != nil {
 		log = target.s.Logger
 	}
@@ -142,31 +141,6 @@ func (v *Validator) logLogoutRefused(ctx context.Context, log *slog.Logger, toke
 		return
 	}
 	log.DebugContext(ctx, "bearer: back-channel logout refused unverified", "token", Fingerprint(token), "error", err)
-}
-
-// logoutAuthority is the Validator that judges a logout token: v, or on a
-// Validator of several authorities the one its iss names, as for access
-// tokens (the iss is trusted only once that authority's keys verify it).
-func (v *Validator) logoutAuthority(token string) (*Validator, error) {
-	if v.multi == nil {
-		return v, nil
-	}
-	return v.multi.authorityOf(token)
-}
-
-// maxTokenSize and logger are Config's, or MultiConfig's.
-func (v *Validator) maxTokenSize() int {
-	if v.multi != nil {
-		return v.multi.maxSize
-	}
-	return v.s.MaxTokenSize
-}
-
-func (v *Validator) logger() *slog.Logger {
-	if v.multi != nil {
-		return v.multi.log
-	}
-	return v.s.Logger
 }
 
 // readLogoutToken returns the one logout_token of a form body.
@@ -215,9 +189,10 @@ type logoutToken struct {
 	issuedAt, expires            time.Time
 }
 
-// logout verifies a logout token and applies the revocations it calls for.
-func (v *Validator) logout(ctx context.Context, raw string) error {
-	lt, err := v.verifyLogout(ctx, raw)
+// logout verifies a logout token with a, the authority it names, and
+// applies the revocations it calls for.
+func (v *Validator) logout(ctx context.Context, a *authority, raw string) error {
+	lt, err := a.verifyLogout(ctx, raw)
 	if err != nil {
 		return err
 	}
@@ -225,7 +200,7 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 	if lt.session != "" {
 		revocations = append(revocations, Revocation{Issuer: lt.issuer, SessionID: lt.session})
 	}
-	if lt.subject != "" && (lt.session == "" || !v.s.SessionOnlyLogout) {
+	if lt.subject != "" && (lt.session == "" || !a.s.SessionOnlyLogout) {
 		revocations = append(revocations, Revocation{Issuer: lt.issuer, Subject: lt.subject, IssuedBefore: lt.issuedAt, WithoutSession: lt.session != ""})
 	}
 	// The revocations come before the replay check: a verified logout
@@ -239,9 +214,9 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 		if ok, err := v.applyRevocation(&r, now); err != nil || !ok {
 			continue
 		}
-		storeErr = errors.Join(storeErr, v.revocationStore.Revoke(ctx, r))
+		storeErr = errors.Join(storeErr, v.store.Revoke(ctx, r))
 	}
-	first, err := v.revocationStore.FirstSeen(ctx, lt.issuer+" "+lt.id, lt.expires.Add(v.s.leeway))
+	first, err := v.store.FirstSeen(ctx, lt.issuer+" "+lt.id, lt.expires.Add(a.s.leeway))
 	switch {
 	case err != nil:
 		storeErr = errors.Join(storeErr, err)
@@ -258,7 +233,7 @@ func (v *Validator) logout(ctx context.Context, raw string) error {
 // verifyLogout verifies a logout token twice: with go-oidc's VerifyLogout,
 // and with the rules of this file, which read the payload with the
 // decoder of access tokens. Both must accept it.
-func (v *Validator) verifyLogout(ctx context.Context, raw string) (*logoutToken, error) {
+func (v *authority) verifyLogout(ctx context.Context, raw string) (*logoutToken, error) {
 	if len(raw) > v.s.MaxTokenSize {
 		return nil, errInvalidToken(ErrTooLarge)
 	}
@@ -281,7 +256,7 @@ func (v *Validator) verifyLogout(ctx context.Context, raw string) (*logoutToken,
 		return nil, err
 	}
 	var check keyCheck
-	verifier := oidc.NewVerifier(r.issuer, v.KeySet(), &oidc.Config{
+	verifier := oidc.NewVerifier(r.issuer, authorityKeys{v}, &oidc.Config{
 		ClientID:             v.s.ClientID,
 		SupportedSigningAlgs: algs,
 		// exp is checked below, with Leeway.
@@ -330,7 +305,7 @@ var logoutMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "s
 
 // checkLogoutClaims applies OpenID Connect Back-Channel Logout 1.0 §2.4
 // and §2.6 to a verified payload.
-func (v *Validator) checkLogoutClaims(payload, issuer string, now time.Time) (*logoutToken, error) {
+func (v *authority) checkLogoutClaims(payload, issuer string, now time.Time) (*logoutToken, error) {
 	w, err := decodeClaims(payload)
 	if err != nil {
 		return nil, errInvalidToken(ErrMalformed)

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -94,37 +90,6 @@ const (
 	resolveInterval     = 100 * time.Millisecond
 )
 
-// multi is the state of a Validator for several authorities.
-type multi struct {
-	fixed     map[string]*Validator // by issuer without a trailing slash
-	order     []string              // the fixed authorities as configured
-	reference *Validator            // the first fixed authority with a ClientID: it introspects reference tokens
-	resolve   func(string) (Config, bool)
-	max       int
-	maxSize   int
-	cache     *tokenCache
-	client    *http.Client // for the authorities whose Config names none
-	obs       Observer     // likewise
-	log       *slog.Logger
-	ctx       context.Context
-	cancel    context.CancelFunc
-	closing   sync.WaitGroup
-
-	// What every authority shares and outlives them (revocationissuers.go).
-	store  RevocationStore // MultiConfig's, or a memory of the logout tokens seen
-	replay ReplayStore     // the DPoP proofs seen, unless an authority's DPoPConfig names a ReplayStore
-	// revSync: whether store has delivered the revocations in force.
-	revSync *revocationSync
-
-	tick atomic.Int64 // a logical clock for least-recently-used
-	mu   sync.Mutex
-	// issuers holds, by issuer without a trailing slash, the revocations
-	// of every issuer (fixed, resolved, or revoked while closed).
-	issuers map[string]*issuerState
-	tidyAt  int // len(issuers) at which to look them over again
-	resolved
-}
-
 // NewMulti returns a Validator for several authorities. A token's iss is
 // read before verification only to choose the authority; it is trusted
 // only once the token verifies with that authority's keys and passes that
@@ -139,58 +104,40 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	if len(cfg.Authorities) == 0 && cfg.Resolve == nil {
 		return nil, errors.New("bearer: MultiConfig needs Authorities or Resolve")
 	}
-	m := &multi{fixed: make(map[string]*Validator), resolve: cfg.Resolve, max: cfg.MaxResolved, maxSize: cfg.MaxTokenSize, log: cfg.Logger, client: safeClient(nil), obs: cfg.Observer}
-	if m.max <= 0 {
-		m.max = DefaultMaxResolved
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
 	}
-	if m.maxSize <= 0 {
-		m.maxSize = DefaultMaxTokenSize
+	maxSize := cfg.MaxTokenSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxTokenSize
 	}
-	if m.log == nil {
-		m.log = slog.Default()
-	}
-	m.issuers = make(map[string]*issuerState)
-	m.resolved.init()
-	m.store, m.replay = cfg.RevocationStore, cfg.RevocationStore
-	m.revSync = newRevocationSync(cfg.RevocationStore != nil, cfg.RevocationSyncTimeout, cfg.RequireRevocationSync)
-	if m.store == nil {
-		m.store, m.replay = newMemoryRevocations(), newMemoryRevocations()
+	v := newValidator(ctx, log, maxSize, cfg.Observer, cfg.RevocationStore, cfg.RevocationSyncTimeout, cfg.RequireRevocationSync)
+	v.resolve, v.max, v.client = cfg.Resolve, cfg.MaxResolved, safeClient(nil)
+	if v.max <= 0 {
+		v.max = DefaultMaxResolved
 	}
 	// The shared cache serves a token no later than its exp: a token within
 	// an authority's leeway past exp is validated by that authority again.
-	m.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, DefaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, DefaultCacheDuration)}})
-	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, m.cancel)
-	v := &Validator{multi: m, obs: cfg.Observer}
+	v.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, DefaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, DefaultCacheDuration)}})
 	for i, c := range cfg.Authorities {
 		key := issuerKey(c.Authority)
-		if _, dup := m.fixed[key]; dup {
-			stop()
+		if _, dup := v.fixed[key]; dup {
 			v.Close()
 			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: authority %q is listed twice", i, c.Authority)
 		}
-		child, err := m.newChild(c, m.newIssuerLocked(key, c))
+		a, err := v.startAuthority(c, v.newIssuerLocked(key, c))
 		if err != nil {
-			stop()
 			v.Close()
 			return nil, fmt.Errorf("bearer: MultiConfig.Authorities[%d]: %w", i, err)
 		}
-		child.proven.Store(true)
-		m.fixed[key] = child
-		m.order = append(m.order, c.Authority)
-		if m.reference == nil && child.in != nil {
-			m.reference = child
+		v.fixed[key] = a
+		v.order = append(v.order, c.Authority)
+		if v.reference == nil && a.in != nil {
+			v.reference = a
 		}
 	}
-	if cfg.RevocationStore != nil {
-		// One subscription for every authority, each revocation applied to
-		// its issuer's.
-		m.closing.Add(1)
-		go func() {
-			defer m.closing.Done()
-			subscribe(m.ctx, m.store, m.log, m.deliver, m.revSync.synced)
-		}()
-	}
+	v.subscribe(cfg.RevocationStore)
 	return v, nil
 }
 
@@ -201,210 +148,25 @@ func orDefault[T int | time.Duration](v, def T) T {
 	return v
 }
 
-// issuerKey is how authorities are found by iss: discovery tolerates a
-// trailing slash on the configured Authority, so lookups do too; the
-// exact iss is then checked by the authority itself.
-func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
-
-// newChild is one authority of a multi Validator: a Validator of its own
-// whose validated JWTs go to the shared cache instead of its own, whose
-// revocations are its issuer's st, kept by m, and which, unless its Config
-// names an HTTPClient, shares the multi Validator's: tenants of one
-// identity service reuse its connections, and a hundred authorities do
-// not each keep a transport alive. It reports to MultiConfig.Observer
+// startAuthority is one authority of a Validator of several, whose revocations
+// are its issuer's st, and which, unless its Config names an HTTPClient,
+// shares the Validator's: tenants of one identity service reuse its
+// connections, and a hundred authorities do not each keep a transport
+// alive. It reports its fetches and calls to MultiConfig.Observer
 // likewise, unless its Config names an Observer.
-func (m *multi) newChild(c Config, st *issuerState) (*Validator, error) {
+func (v *Validator) startAuthority(c Config, st *issuerState) (*authority, error) {
 	if c.RevocationStore != nil || c.RevocationSyncTimeout != 0 || c.RequireRevocationSync {
 		return nil, errors.New("bearer: the authorities of NewMulti share MultiConfig.RevocationStore, RevocationSyncTimeout and RequireRevocationSync; their Configs name none")
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = m.client
+		c.HTTPClient = v.client
 	}
 	if c.Observer == nil {
-		c.Observer = m.obs
+		c.Observer = v.obs
 	}
-	return newValidator(m.ctx, c, m, st)
-}
-
-// validate is Validate for several authorities; it also says where the
-// answer came from, for an Observer.
-func (m *multi) validate(ctx context.Context, token string) (*Claims, string, error) {
-	if token == "" {
-		return nil, sourceNone, errNoToken()
-	}
-	if len(token) > m.maxSize {
-		return nil, sourceNone, errInvalidToken(ErrTooLarge)
-	}
-	if m.cache != nil {
-		if c, ok := m.cache.get(token, time.Now()); ok {
-			if !c.by.evicted.Load() {
-				// A load first: a store on every hit would make the cores
-				// fight over the authority's cache line.
-				if t := m.tick.Load(); c.by.used.Load() != t {
-					c.by.used.Store(t)
-				}
-				c, err := c.by.finish(token, c.clone())
-				return c, sourceCache, err
-			}
-			// Its authority was closed: the issuer's current one judges
-			// the token again, with the keys and rules it has now.
-			m.cache.forget(token)
-		}
-	}
-	if !looksLikeJWS(token) {
-		if m.reference == nil {
-			return nil, sourceLocal, errInvalidToken(ErrMalformed)
-		}
-		return m.judge(ctx, m.reference, token)
-	}
-	child, err := m.authorityOf(token)
-	if err != nil {
-		return nil, sourceNone, err
-	}
-	if child.s.Mode == ModeIntrospection {
-		c, source, err := m.judge(ctx, child, token)
-		if err == nil && !child.proven.Load() {
-			m.proven(child)
-		}
-		return c, source, err
-	}
-	if m.cache != nil {
-		m.cache.miss()
-	}
-	c, key, err := child.validateLocal(ctx, token)
-	if err != nil {
-		return nil, sourceLocal, err
-	}
-	if !child.proven.Load() {
-		m.proven(child)
-	}
-	if m.cache != nil && child.s.CacheDuration >= 0 && child.s.CacheSize >= 0 && m.cache.put(token, c, key, time.Now()) {
-		c = c.clone() // the cached one stays the cache's own
-	}
-	c, err = child.finish(token, c)
-	return c, sourceLocal, err
-}
-
-// judge validates token with child alone, leaving its binding (cnf) to
-// ValidatePresentation, which checks it against the request with child's
-// DPoP settings: child.Validate would refuse every bound token, for want
-// of the proof.
-func (m *multi) judge(ctx context.Context, child *Validator, token string) (*Claims, string, error) {
-	c, source, err := child.judge(ctx, token)
-	if err != nil {
-		return nil, source, err
-	}
-	c.by = child
-	return c, source, nil
-}
-
-// finish applies, to claims from the shared cache or just validated, the
-// checks of the authority that accepted them: revocations, then its
-// requirements.
-func (v *Validator) finish(token string, c *Claims) (*Claims, error) {
-	if err := v.checkRevoked(token, c); err != nil {
-		return nil, err
-	}
-	if err := v.checkRequired(c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// authorityOf returns the authority a JWS-shaped token names in its iss,
-// read unverified only to choose it: that authority's keys verify it.
-// Validate, KeySet and LogoutHandler all choose so.
-func (m *multi) authorityOf(token string) (*Validator, error) {
-	if len(token) > m.maxSize {
-		return nil, errInvalidToken(ErrTooLarge)
-	}
-	if !looksLikeJWS(token) {
-		return nil, errInvalidToken(ErrMalformed)
-	}
-	iss, err := peekIssuer(token)
+	s, err := c.settings()
 	if err != nil {
 		return nil, err
 	}
-	return m.authority(iss)
-}
-
-// ready waits for every fixed authority, then for the revocations in
-// force, which they share.
-func (m *multi) ready(ctx context.Context) error {
-	for _, v := range m.fixed {
-		if err := v.p.waitReady(ctx); err != nil {
-			return err
-		}
-	}
-	return m.revSync.wait(ctx, m.log)
-}
-
-func (m *multi) close() {
-	m.cancel()
-	m.mu.Lock()
-	all := make([]*Validator, 0, len(m.fixed)+len(m.resolved.by))
-	for _, v := range m.fixed {
-		all = append(all, v)
-	}
-	for _, v := range m.resolved.by {
-		all = append(all, v)
-	}
-	m.mu.Unlock()
-	for _, v := range all {
-		v.Close()
-	}
-	m.closing.Wait()
-	// Idle keep-alive connections would otherwise keep two goroutines
-	// each alive for the transport's IdleConnTimeout.
-	m.client.CloseIdleConnections()
-}
-
-// invalidate forgets token everywhere it may be cached.
-func (m *multi) invalidate(token string) {
-	if m.cache != nil {
-		m.cache.forget(token)
-	}
-	if m.reference != nil {
-		m.reference.Invalidate(token)
-	}
-}
-
-// peekIssuer reads iss from a JWS payload that is not verified yet, only
-// to choose the authority that will verify it. A payload that cannot be
-// read is malformed, as it would be for any authority.
-func peekIssuer(token string) (string, error) {
-	dot1 := strings.IndexByte(token, '.')
-	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
-	payload, err := b64.DecodeString(token[dot1+1 : dot2])
-	if err != nil {
-		return "", errInvalidToken(ErrMalformed)
-	}
-	s := newScanner(stringOf(payload))
-	if s.expect('{') != nil {
-		return "", errInvalidToken(ErrMalformed)
-	}
-	if s.peek() == '}' {
-		return "", nil
-	}
-	for {
-		name, err := s.name()
-		if err != nil || s.expect(':') != nil {
-			return "", errInvalidToken(ErrMalformed)
-		}
-		if string(name) == "iss" {
-			iss, err := s.str()
-			if err != nil {
-				return "", errInvalidToken(ErrMalformed)
-			}
-			// Copied: the payload's buffer is not kept.
-			return strings.Clone(iss), nil
-		}
-		if s.skip(0) != nil {
-			return "", errInvalidToken(ErrMalformed)
-		}
-		if s.peek() != ',' {
-			return "", nil
-		}
-		s.i++
-	}
+	return newAuthority(v.ctx, s, v.replay, st)
 }

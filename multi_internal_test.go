@@ -43,7 +43,7 @@ func TestIssue26_1_MemoryBoundedUnderFlood(t *testing.T) {
 			t.Fatalf("made-up tenant %d: %v", i, err)
 		}
 	}
-	m := v.multi
+	m := v
 	m.mu.Lock()
 	authorities, issuers, probation := len(m.resolved.by), len(m.issuers), m.resolved.probation
 	m.mu.Unlock()

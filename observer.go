@@ -109,7 +109,7 @@ const (
 // reports it.
 func (v *Validator) observed(ctx context.Context, p Presentation) (*Claims, error) {
 	start := time.Now()
-	c, source, err := v.present(ctx, &p)
+	c, source, err := v.check(ctx, &p)
 	format := "opaque"
 	switch {
 	case p.Token == "":

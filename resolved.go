@@ -12,9 +12,9 @@ import (
 // authorities that have verified a token (proven) are kept apart from
 // those that have not (on probation): a made-up name can push out only
 // another name on probation, and each class has its own rate of new
-// authorities. Everything here is guarded by multi.mu.
+// authorities. Everything here is guarded by Validator.mu.
 type resolved struct {
-	by        map[string]*Validator // by issuer without a trailing slash
+	by        map[string]*authority // by issuer without a trailing slash
 	probation int                   // how many of by have verified no token
 	// failed holds the issuers whose discovery had failed when their
 	// authority was closed, until when they are refused: a made-up
@@ -37,7 +37,7 @@ const (
 var errRecentlyFailed = errors.New("the authority's discovery failed recently")
 
 func (r *resolved) init() {
-	r.by = make(map[string]*Validator)
+	r.by = make(map[string]*authority)
 	r.failed = make(map[string]time.Time)
 }
 
@@ -58,82 +58,83 @@ func (p *pace) take(now time.Time) {
 }
 
 // maxProbation is how many authorities on probation are kept.
-func (m *multi) maxProbation() int { return min(m.max, DefaultResolveBurst) }
+func (v *Validator) maxProbation() int { return min(v.max, DefaultResolveBurst) }
 
-// authority returns the authority for iss: a fixed one, or one Resolve
+// byIssuer returns the authority for iss: a fixed one, or one Resolve
 // allows, made on first use within the rate limit.
-func (m *multi) authority(iss string) (*Validator, error) {
+func (v *Validator) byIssuer(iss string) (*authority, error) {
 	key := issuerKey(iss)
-	if v, ok := m.fixed[key]; ok {
-		return v, nil
+	if a, ok := v.fixed[key]; ok {
+		return a, nil
 	}
-	if m.resolve == nil || iss == "" {
+	if v.resolve == nil || iss == "" {
 		return nil, errInvalidToken(ErrIssuer)
 	}
-	tick := m.tick.Add(1)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.resolved.by[key]; ok {
-		v.used.Store(tick)
-		return v, nil
+	tick := v.tick.Add(1)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if a, ok := v.resolved.by[key]; ok {
+		a.lease.used.Store(tick)
+		return a, nil
 	}
 	now := time.Now()
-	if until, ok := m.resolved.failed[key]; ok {
+	if until, ok := v.resolved.failed[key]; ok {
 		if now.Before(until) {
 			return nil, errUnavailable(errRecentlyFailed, until.Sub(now))
 		}
-		delete(m.resolved.failed, key)
+		delete(v.resolved.failed, key)
 	}
-	cfg, err := m.admit(iss)
+	cfg, err := v.admit(iss)
 	if err != nil {
 		return nil, err
 	}
-	st := m.issuers[key]
+	st := v.issuers[key]
 	proven := st != nil && st.proven
-	budget := &m.resolved.fresh
+	budget := &v.resolved.fresh
 	if proven {
-		budget = &m.resolved.known
+		budget = &v.resolved.known
 	}
 	if wait := budget.wait(now); wait > 0 {
 		return nil, errUnavailable(errors.New("too many new authorities at once"), wait)
 	}
-	if m.ctx.Err() != nil {
-		return nil, errUnavailable(m.ctx.Err(), time.Second)
+	if v.ctx.Err() != nil {
+		return nil, errUnavailable(v.ctx.Err(), time.Second)
 	}
 	made := st == nil
 	if made {
-		st = m.newIssuerLocked(key, cfg)
+		st = v.newIssuerLocked(key, cfg)
 	} else {
 		st.configure(cfg)
 	}
-	child, err := m.newChild(cfg, st)
+	a, err := v.startAuthority(cfg, st)
 	if err != nil {
 		if made {
-			delete(m.issuers, key)
+			delete(v.issuers, key)
 		}
-		if first, n, _ := m.resolved.unusable.event(now); first || n > 0 {
-			m.log.Error("bearer: Resolve returned an unusable Config; tokens refused", "iss", quoteShort(iss), "error", err, "count", max(n, 1))
+		if first, n, _ := v.resolved.unusable.event(now); first || n > 0 {
+			v.log.Error("bearer: Resolve returned an unusable Config; tokens refused", "iss", quoteShort(iss), "error", err, "count", max(n, 1))
 		}
 		return nil, errUnavailable(err, time.Second)
 	}
 	budget.take(now)
-	child.used.Store(tick)
+	a.lease = &lease{}
+	a.lease.used.Store(tick)
 	// Recreating a proven issuer's authority: it is no stranger.
-	child.proven.Store(proven)
-	evicted := m.makeRoomLocked(proven, now)
+	a.lease.proven.Store(proven)
+	evicted := v.makeRoomLocked(proven, now)
 	if !proven {
-		m.resolved.probation++
+		v.resolved.probation++
 	}
-	m.resolved.by[key] = child
+	v.resolved.by[key] = a
 	if evicted {
-		m.forgetLocked(now)
+		v.forgetLocked(now)
 	}
-	return child, nil
+	return a, nil
 }
 
 // admit asks Resolve about iss and checks its answer.
-func (m *multi) admit(iss string) (Config, error) {
-	cfg, ok := m.resolve(iss)
+func (v *Validator) admit(iss string) (Config, error) {
+	cfg, ok := v.resolve(iss)
 	if !ok {
 		return cfg, errInvalidToken(ErrIssuer)
 	}
@@ -141,8 +142,8 @@ func (m *multi) admit(iss string) (Config, error) {
 		cfg.Authority = iss
 	}
 	if issuerKey(cfg.Authority) != issuerKey(iss) {
-		if first, n, _ := m.resolved.mismatches.event(time.Now()); first || n > 0 {
-			m.log.Error("bearer: Resolve returned a Config for another authority; tokens refused", "iss", quoteShort(iss), "authority", cfg.Authority, "count", max(n, 1))
+		if first, n, _ := v.resolved.mismatches.event(time.Now()); first || n > 0 {
+			v.log.Error("bearer: Resolve returned a Config for another authority; tokens refused", "iss", quoteShort(iss), "authority", cfg.Authority, "count", max(n, 1))
 		}
 		return cfg, errInvalidToken(ErrIssuer)
 	}
@@ -163,28 +164,28 @@ func quoteShort(s string) string {
 	return strconv.Quote(s[:cut]) + "…"
 }
 
-// proven records that v verified a token: a resolved authority leaves
+// proven records that a verified a token: a resolved authority leaves
 // probation, and its issuer keeps a budget of its own should its
 // authority be closed and made again.
-func (m *multi) proven(v *Validator) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v.proven.Load() {
+func (v *Validator) proven(a *authority) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if a.lease.proven.Load() {
 		return
 	}
-	key := issuerKey(v.s.Authority)
-	if st := m.issuers[key]; st != nil {
+	key := issuerKey(a.s.Authority)
+	if st := v.issuers[key]; st != nil {
 		st.proven = true
 	}
-	if m.resolved.by[key] != v {
+	if v.resolved.by[key] != a {
 		return // closed meanwhile
 	}
 	now := time.Now()
-	evicted := m.makeRoomLocked(true, now) // before v counts among the proven
-	v.proven.Store(true)
-	m.resolved.probation--
+	evicted := v.makeRoomLocked(true, now) // before a counts among the proven
+	a.lease.proven.Store(true)
+	v.resolved.probation--
 	if evicted {
-		m.forgetLocked(now)
+		v.forgetLocked(now)
 	}
 }
 
@@ -192,25 +193,25 @@ func (m *multi) proven(v *Validator) {
 // class, proven or on probation, if the class is full, and reports
 // whether it did. The states of issuers left without an authority are
 // the caller's to forget, once the new authority is in place.
-func (m *multi) makeRoomLocked(proven bool, now time.Time) bool {
-	n, limit := m.resolved.probation, m.maxProbation()
+func (v *Validator) makeRoomLocked(proven bool, now time.Time) bool {
+	n, limit := v.resolved.probation, v.maxProbation()
 	if proven {
-		n, limit = len(m.resolved.by)-m.resolved.probation, m.max
+		n, limit = len(v.resolved.by)-v.resolved.probation, v.max
 	}
 	if n < limit {
 		return false
 	}
 	var oldest string
 	var used int64
-	for k, v := range m.resolved.by {
-		if v.proven.Load() != proven {
+	for k, a := range v.resolved.by {
+		if a.lease.proven.Load() != proven {
 			continue
 		}
-		if u := v.used.Load(); oldest == "" || u < used {
+		if u := a.lease.used.Load(); oldest == "" || u < used {
 			oldest, used = k, u
 		}
 	}
-	m.evictLocked(oldest, now)
+	v.evictLocked(oldest, now)
 	return true
 }
 
@@ -218,45 +219,45 @@ func (m *multi) makeRoomLocked(proven bool, now time.Time) bool {
 // are judged again by the next authority of its issuer, and its
 // revocations stay with the issuer. Its background work ends in the
 // background, so the request that made room does not wait for it.
-func (m *multi) evictLocked(key string, now time.Time) {
-	v := m.resolved.by[key]
-	delete(m.resolved.by, key)
-	v.evicted.Store(true)
-	if st := m.issuers[key]; st != nil {
-		st.used = v.used.Load()
+func (v *Validator) evictLocked(key string, now time.Time) {
+	a := v.resolved.by[key]
+	delete(v.resolved.by, key)
+	a.lease.evicted.Store(true)
+	if st := v.issuers[key]; st != nil {
+		st.used = a.lease.used.Load()
 	}
-	if !v.proven.Load() {
-		m.resolved.probation--
-		v.p.mu.Lock()
-		failed := v.p.lastErr != nil
-		v.p.mu.Unlock()
-		if failed && v.p.current.Load() == nil {
-			m.rememberFailedLocked(key, now)
+	if !a.lease.proven.Load() {
+		v.resolved.probation--
+		a.p.mu.Lock()
+		failed := a.p.lastErr != nil
+		a.p.mu.Unlock()
+		if failed && a.p.current.Load() == nil {
+			v.rememberFailedLocked(key, now)
 		}
 	}
-	m.closing.Add(1)
+	v.closing.Add(1)
 	go func() {
-		defer m.closing.Done()
-		v.Close()
+		defer v.closing.Done()
+		a.close()
 	}()
 }
 
 // rememberFailedLocked refuses key for failedFor. When maxFailed issuers
 // are remembered, those whose time is up are let go, or else any one: a
 // made-up name forgotten costs a place again, within the pace.
-func (m *multi) rememberFailedLocked(key string, now time.Time) {
-	if len(m.resolved.failed) >= maxFailed {
-		for k, until := range m.resolved.failed {
+func (v *Validator) rememberFailedLocked(key string, now time.Time) {
+	if len(v.resolved.failed) >= maxFailed {
+		for k, until := range v.resolved.failed {
 			if !now.Before(until) {
-				delete(m.resolved.failed, k)
+				delete(v.resolved.failed, k)
 			}
 		}
-		for k := range m.resolved.failed {
-			if len(m.resolved.failed) < maxFailed {
+		for k := range v.resolved.failed {
+			if len(v.resolved.failed) < maxFailed {
 				break
 			}
-			delete(m.resolved.failed, k)
+			delete(v.resolved.failed, k)
 		}
 	}
-	m.resolved.failed[key] = now.Add(failedFor)
+	v.resolved.failed[key] = now.Add(failedFor)
 }

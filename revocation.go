@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -98,19 +97,16 @@ func (r *Revocation) key() (revocationKey, error) {
 //	// sign alice out of every session that started before now
 //	err := v.Revoke(ctx, bearer.Revocation{Subject: "alice"})
 func (v *Validator) Revoke(ctx context.Context, r Revocation) error {
-	if v.multi != nil {
-		return v.multi.revoke(ctx, r)
-	}
-	switch {
-	case r.Issuer == "":
-		r.Issuer = v.s.Authority
-	case issuerKey(r.Issuer) != issuerKey(v.s.Authority):
-		return fmt.Errorf("bearer: Revocation.Issuer %q is not this Validator's authority", r.Issuer)
+	if r.Issuer == "" {
+		if v.sole == nil {
+			return errors.New("bearer: Revoke on a Validator of several authorities needs Revocation.Issuer")
+		}
+		r.Issuer = v.sole.s.Authority
 	}
 	if _, err := v.applyRevocation(&r, time.Now()); err != nil {
 		return err
 	}
-	return v.revocationStore.Revoke(ctx, r)
+	return v.store.Revoke(ctx, r)
 }
 
 // RevokeToken refuses token from now on, whatever it is (a JWT or a
@@ -122,27 +118,12 @@ func (v *Validator) RevokeToken(ctx context.Context, token string) error {
 	if token == "" {
 		return errors.New("bearer: RevokeToken of an empty token")
 	}
-	r := Revocation{TokenHash: cacheKey(token)}
-	if v.multi != nil {
-		iss, err := v.multi.judgeOf(token)
-		if err != nil {
-			return err
-		}
-		r.Issuer = iss
+	iss, err := v.judgeOf(token)
+	if err != nil {
+		return err
 	}
 	defer v.Invalidate(token)
-	return v.Revoke(ctx, r)
-}
-
-// applyRevocation completes r (IssuedBefore, Expires) and adds it to the
-// revocations of its issuer: the Validator's own, or for an authority of
-// a Validator of several, the parent's. It reports false for a
-// revocation that has expired.
-func (v *Validator) applyRevocation(r *Revocation, now time.Time) (bool, error) {
-	if v.parent != nil {
-		return v.parent.applyRevocation(r, now)
-	}
-	return applyRevocation(v.revocations, v.s.revocationLimit(), r, now)
+	return v.Revoke(ctx, Revocation{Issuer: iss, TokenHash: cacheKey(token)})
 }
 
 // applyRevocation completes r and adds it to x. limit is how long after
@@ -179,18 +160,21 @@ func applyRevocation(x *revocationIndex, limit time.Duration, r *Revocation, now
 	return true, nil
 }
 
-// checkRevoked is the check every validated token passes. An introspection
-// answer about a revoked token is forgotten, so that the authority is
-// asked again once the revocation lapses.
-func (v *Validator) checkRevoked(token string, c *Claims) error {
+// checkRevoked is the revocation stage: the revocations of the issuer
+// of a, the authority that accepted c, and, with
+// Config.RequireRevocationSync, a 503 until the store has delivered
+// those in force. An introspection answer about a revoked token is
+// forgotten, so that the authority is asked again once the revocation
+// lapses.
+func (v *Validator) checkRevoked(a *authority, token string, c *Claims) error {
 	if v.revSync.refusing.Load() {
 		return errUnavailable(errNotSynced, time.Second)
 	}
-	if !v.revocations.revoked(c, token, time.Now) {
+	if !a.revocations.revoked(c, token, time.Now) {
 		return nil
 	}
-	if v.in != nil && (v.s.Mode == ModeIntrospection || !looksLikeJWS(token)) {
-		v.in.Invalidate(token)
+	if a.in != nil && (a.s.Mode == ModeIntrospection || !looksLikeJWS(token)) {
+		a.in.Invalidate(token)
 	}
 	return errInvalidToken(ErrRevoked)
 }
@@ -205,31 +189,17 @@ func (s *settings) revocationLimit() time.Duration {
 	return lifetime + 2*s.leeway
 }
 
-// startRevocations sets up the Validator's copy of the revocations and,
-// with a store of Config's, keeps it current from the store until Close.
-func (v *Validator) startRevocations() {
-	v.revocations = newRevocationIndex(v.s.Logger, maxRevocations)
-	v.revSync = newRevocationSync(v.s.RevocationStore != nil, v.s.RevocationSyncTimeout, v.s.RequireRevocationSync)
-	if v.s.RevocationStore == nil {
-		v.revocationStore = newMemoryRevocations()
+// subscribe keeps the revocations of every issuer current from store, a
+// RevocationStore of the configuration's (nil: none), until Close: one
+// subscription for every authority, each revocation applied to its
+// issuer's.
+func (v *Validator) subscribe(store RevocationStore) {
+	if store == nil {
 		return
 	}
-	v.revocationStore = v.s.RevocationStore
-	v.p.wg.Add(1)
-	go func() {
-		defer v.p.wg.Done()
-		subscribe(v.p.ctx, v.revocationStore, v.s.Logger, v.deliver, v.revSync.synced)
-	}()
-}
-
-// deliver applies a revocation from the store if it is this authority's:
-// one store may carry those of other authorities too.
-func (v *Validator) deliver(r Revocation) error {
-	if r.Issuer != "" && issuerKey(r.Issuer) != issuerKey(v.s.Authority) {
-		return nil
-	}
-	_, err := v.applyRevocation(&r, time.Now())
-	return err
+	v.closing.Go(func() {
+		subscribe(v.ctx, store, v.log, v.deliver, v.revSync.synced)
+	})
 }
 
 // subscribe gives the store's revocations to apply until ctx ends,

@@ -92,6 +92,22 @@ func (r Requirement) Check(c *Claims) error {
 	return errInsufficientScope(r.String())
 }
 
+// require is the requirements stage: the Config.RequiredScopes of a,
+// the authority that accepted c, then the route's own (Presentation.Require).
+func (a *authority) require(c *Claims, route []Requirement) error {
+	if !a.s.RequiredScopes.IsZero() {
+		if err := a.s.RequiredScopes.Check(c); err != nil {
+			return err
+		}
+	}
+	for _, r := range route {
+		if err := r.Check(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // isScopeToken reports whether s is a scope-token (RFC 6749 §3.3):
 // 1*( %x21 / %x23-5B / %x5D-7E ).
 func isScopeToken(s string) bool {

@@ -46,11 +46,31 @@ type Status struct {
 // first error, all the key waiters, the revocations of every issuer,
 // and whether they are in sync.
 func (v *Validator) Status() Status {
-	if v.multi != nil {
-		return v.multi.status()
+	st := Status{Ready: true}
+	for i, iss := range v.order {
+		s := v.fixed[issuerKey(iss)].status()
+		st.Ready = st.Ready && s.Ready
+		if i == 0 || s.Keys < st.Keys {
+			st.Keys = s.Keys
+		}
+		if st.KeysFetched.IsZero() || (!s.KeysFetched.IsZero() && s.KeysFetched.Before(st.KeysFetched)) {
+			st.KeysFetched = s.KeysFetched
+		}
+		if st.LastError == nil {
+			st.LastError = s.LastError
+		}
+		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
+		st.KeyWaiters += s.KeyWaiters
 	}
+	st.Revocations = v.revocationCount()
+	st.RevocationsSynced = v.revSync.isSynced()
+	return st
+}
+
+// status is what the Status of a's Validator says of a alone.
+func (a *authority) status() Status {
 	var st Status
-	p := v.p
+	p := a.p
 	p.mu.Lock()
 	st.LastError = p.lastErr
 	p.mu.Unlock()
@@ -65,34 +85,8 @@ func (v *Validator) Status() Status {
 			ks.mu.Unlock()
 		}
 	}
-	if v.in != nil {
-		st.IntrospectionFailing = v.in.failures.on.Load()
+	if a.in != nil {
+		st.IntrospectionFailing = a.in.failures.on.Load()
 	}
-	if v.revocations != nil {
-		st.Revocations = v.revocations.len()
-	}
-	st.RevocationsSynced = v.revSync.isSynced()
-	return st
-}
-
-func (m *multi) status() Status {
-	st := Status{Ready: true}
-	for i, iss := range m.order {
-		s := m.fixed[issuerKey(iss)].Status()
-		st.Ready = st.Ready && s.Ready
-		if i == 0 || s.Keys < st.Keys {
-			st.Keys = s.Keys
-		}
-		if st.KeysFetched.IsZero() || (!s.KeysFetched.IsZero() && s.KeysFetched.Before(st.KeysFetched)) {
-			st.KeysFetched = s.KeysFetched
-		}
-		if st.LastError == nil {
-			st.LastError = s.LastError
-		}
-		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
-		st.KeyWaiters += s.KeyWaiters
-	}
-	st.Revocations = m.revocationCount()
-	st.RevocationsSynced = m.revSync.isSynced()
 	return st
 }

@@ -14,7 +14,7 @@ func TestTimesAtTheEdges(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	const ns = time.Nanosecond
 	for _, leeway := range []time.Duration{0, DefaultLeeway} {
-		v := &Validator{s: &settings{leeway: leeway}}
+		v := &authority{s: &settings{leeway: leeway}}
 		for _, tc := range []struct {
 			name string
 			c    *Claims

@@ -8,19 +8,19 @@ import (
 	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
-// startIntrospection gives v an Introspector if its Mode and Config call
+// startIntrospection gives a an Introspector if its Mode and Config call
 // for one. Its calls end with the Validator's background work.
-func (v *Validator) startIntrospection() {
-	if v.s.Mode == ModeJWT || v.s.ClientID == "" {
+func (a *authority) startIntrospection() {
+	if a.s.Mode == ModeJWT || a.s.ClientID == "" {
 		return
 	}
-	v.in = newIntrospector(v.s, v.p, v.p.ctx)
+	a.in = newIntrospector(a.s, a.p, a.p.ctx)
 }
 
 // introspect validates a token at the introspection endpoint, then checks
 // the answer as it would a JWT's claims: the endpoint vouches for the
 // token, not for its being meant for this API now.
-func (v *Validator) introspect(ctx context.Context, token string) (*Claims, string, error) {
+func (a *authority) introspect(ctx context.Context, token string) (*Claims, string, error) {
 	if !alphabet.IsB64Token(token) {
 		return nil, sourceIntrospection, errInvalidToken(ErrMalformed)
 	}
@@ -28,14 +28,14 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, stri
 	// JWT is then as malformed as in ModeJWT, and a client is told no more
 	// (how this API is configured is not its business). One line at debug
 	// says why, for an operator who expected reference tokens to work.
-	if v.in == nil {
-		v.noIntrospection.Do(func() {
-			v.s.Logger.DebugContext(ctx, "bearer: a token that is not a JWT was refused as malformed: introspection is not configured; "+
+	if a.in == nil {
+		a.noIntrospection.Do(func() {
+			a.s.Logger.DebugContext(ctx, "bearer: a token that is not a JWT was refused as malformed: introspection is not configured; "+
 				"set Config.ClientID and ClientSecret to accept reference tokens", "token", Fingerprint(token))
 		})
 		return nil, sourceLocal, errInvalidToken(ErrMalformed)
 	}
-	res, cached, err := v.in.lookup(ctx, token)
+	res, cached, err := a.in.lookup(ctx, token)
 	source := sourceIntrospection
 	if cached {
 		source = sourceCache
@@ -51,16 +51,16 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, stri
 	// cached answer may outlive the token, and an authority may vouch for
 	// a token that is not valid yet.
 	now := time.Now()
-	if res.hasExp && !now.Before(c.ExpiresAt.Add(v.s.leeway)) {
+	if res.hasExp && !now.Before(c.ExpiresAt.Add(a.s.leeway)) {
 		return nil, source, errInvalidToken(ErrExpired)
 	}
-	if err := v.checkNotBefore(c, now); err != nil {
+	if err := a.checkNotBefore(c, now); err != nil {
 		return nil, source, err
 	}
 	if !res.accessToken() {
 		return nil, source, errInvalidToken(ErrTokenType)
 	}
-	if c.Issuer != "" && !v.isIssuer(c.Issuer) {
+	if c.Issuer != "" && !a.isIssuer(c.Issuer) {
 		return nil, source, errInvalidToken(ErrIssuer)
 	}
 	// With Audience configured, aud must name this API, as in a JWT: an
@@ -68,7 +68,7 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, stri
 	// was meant for this API rather than another client of the same
 	// authority. For an authority whose answers carry no aud, configure
 	// RequiredScopes instead of Audience.
-	if err := v.checkAudience(c.Audience); err != nil {
+	if err := a.checkAudience(c.Audience); err != nil {
 		return nil, source, err
 	}
 	// res is shared with the cache and other callers.
@@ -80,11 +80,11 @@ func (v *Validator) introspect(ctx context.Context, token string) (*Claims, stri
 // isIssuer reports whether iss names the authority: exactly the discovered
 // issuer once known, or else the configured Authority give or take a
 // trailing slash, as discovery itself allows.
-func (v *Validator) isIssuer(iss string) bool {
-	if r := v.p.current.Load(); r != nil {
+func (a *authority) isIssuer(iss string) bool {
+	if r := a.p.current.Load(); r != nil {
 		return iss == r.issuer
 	}
-	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(v.s.Authority, "/")
+	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(a.s.Authority, "/")
 }
 
 // Invalidate forgets what is cached about token, its introspection result
@@ -93,21 +93,17 @@ func (v *Validator) isIssuer(iss string) bool {
 // it when the API learns that a token was revoked; RevokeToken refuses a
 // token outright.
 func (v *Validator) Invalidate(token string) {
-	if v.multi != nil {
-		v.multi.invalidate(token)
-		return
-	}
-	if v.in != nil {
-		v.in.Invalidate(token)
-	}
 	if v.cache != nil {
 		v.cache.forget(token)
+	}
+	if v.reference != nil && v.reference.in != nil {
+		v.reference.in.Invalidate(token)
 	}
 }
 
 // stopIntrospection ends introspection calls under way.
-func (v *Validator) stopIntrospection() {
-	if v.in != nil {
-		_ = v.in.Close()
+func (a *authority) stopIntrospection() {
+	if a.in != nil {
+		_ = a.in.Close()
 	}
 }

@@ -46,6 +46,13 @@ func TestConformance(t *testing.T) {
 	conformance.RunHTTP(t, build)
 }
 
+// TestConformanceSeveralAuthorities: a Validator of several authorities
+// holding one gives every request of the Standard setup the answer a
+// Validator of that one authority gives.
+func TestConformanceSeveralAuthorities(t *testing.T) {
+	conformance.RunHTTPSeveral(t, build)
+}
+
 // fixture is a validator that trusts a test authority, and tokens of it.
 type fixture struct {
 	env   *conformance.Env

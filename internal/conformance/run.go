@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,8 +15,40 @@ import (
 // real loopback connection, and checks status, CheckedHeaders and body.
 func RunHTTP(t *testing.T, build Build) {
 	t.Helper()
+	runHTTP(t, NewEnv(t), Cases(), build)
+}
+
+// RunHTTPSeveral runs the cases of the Standard setup as RunHTTP does,
+// against a Validator of several authorities (NewMulti) that holds
+// Env.Authority alone, configured as Standard's: one authority or
+// several, the same code judges a token, and the same answer comes back.
+func RunHTTPSeveral(t *testing.T, build Build) {
+	t.Helper()
 	env := NewEnv(t)
+	several, err := bearer.NewMulti(context.Background(), bearer.MultiConfig{Logger: env.logger, Authorities: []bearer.Config{
+		{Authority: env.Authority.Issuer(), Audience: []string{"api"}, Mode: bearer.ModeJWT, Logger: env.logger},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { several.Close() })
+	ready(t, several)
+	if err := several.Revoke(context.Background(), bearer.Revocation{Issuer: env.Authority.Issuer(), SessionID: revokedSession}); err != nil {
+		t.Fatal(err)
+	}
+	env.OK = several
+	var cases []Case
 	for _, c := range Cases() {
+		if c.Setup == Standard {
+			cases = append(cases, c)
+		}
+	}
+	runHTTP(t, env, cases, build)
+}
+
+func runHTTP(t *testing.T, env *Env, cases []Case, build Build) {
+	t.Helper()
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Logf("%s (%s)", c.Name, c.Ref)
 			t.Parallel()
