@@ -1,6 +1,9 @@
 package bearer
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // The authority stage: which authority judges a token. A Validator made
 // by New has one, which judges every token. One made by NewMulti sends a
@@ -54,41 +57,21 @@ func (v *Validator) signer(token string) (*authority, error) {
 func issuerKey(iss string) string { return strings.TrimSuffix(iss, "/") }
 
 // peekIssuer reads iss from a JWS payload that is not verified yet, only
-// to choose the authority that will verify it. A payload that cannot be
-// read is malformed, as it would be for any authority.
+// to choose the authority that will verify it. The payload is read by the
+// reader of verified ones, and a payload that reader refuses is
+// malformed, as it would be for any authority: a member named twice, or
+// in another case, must not choose one authority and mean another.
 func peekIssuer(token string) (string, error) {
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 	payload, err := b64.DecodeString(token[dot1+1 : dot2])
+	if err != nil || !utf8.Valid(payload) {
+		return "", errInvalidToken(ErrMalformed)
+	}
+	w, err := decodeClaims(stringOf(payload))
 	if err != nil {
 		return "", errInvalidToken(ErrMalformed)
 	}
-	s := newScanner(stringOf(payload))
-	if s.expect('{') != nil {
-		return "", errInvalidToken(ErrMalformed)
-	}
-	if s.peek() == '}' {
-		return "", nil
-	}
-	for {
-		name, err := s.name()
-		if err != nil || s.expect(':') != nil {
-			return "", errInvalidToken(ErrMalformed)
-		}
-		if string(name) == "iss" {
-			iss, err := s.str()
-			if err != nil {
-				return "", errInvalidToken(ErrMalformed)
-			}
-			// Copied: the payload's buffer is not kept.
-			return strings.Clone(iss), nil
-		}
-		if s.skip(0) != nil {
-			return "", errInvalidToken(ErrMalformed)
-		}
-		if s.peek() != ',' {
-			return "", nil
-		}
-		s.i++
-	}
+	// Copied: the payload's buffer is not kept.
+	return strings.Clone(w.Iss), nil
 }
