@@ -30,20 +30,25 @@ func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*
 // challenges of the Validator's DPoP settings; then those of the
 // authority's.
 func (v *Validator) check(ctx context.Context, p *Presentation) (*Claims, string, error) {
+	// presentation (presentation.go)
 	d, dpop, err := v.presented(p)
 	if err != nil {
 		return nil, sourceNone, err
 	}
+	// authority (route.go), verify: cache, JWS or introspection (verification.go)
 	c, a, source, err := v.verify(ctx, p.Token)
 	if err != nil {
 		return nil, source, d.refuse(err, dpop)
 	}
+	// binding (binding.go)
 	if err := a.bind(ctx, c, p, dpop, d); err != nil {
 		return nil, source, err
 	}
+	// revocation (revocation.go)
 	if err := v.checkRevoked(a, p.Token, c); err != nil {
 		return nil, source, a.dpop.refuse(err, dpop)
 	}
+	// requirements (scopes.go)
 	if err := a.require(c, p.Require); err != nil {
 		return nil, source, a.dpop.refuse(err, dpop)
 	}
