@@ -30,14 +30,15 @@ func twoWays() error {
 // place holds no token at all; err is for a token presented wrongly.
 type source func(w http.ResponseWriter, r *http.Request) (token string, found bool, err error)
 
-// fromHeader reads "Authorization: Bearer <token>" (RFC 6750 §2.1) or
-// "Authorization: DPoP <token>" (RFC 9449 §7.1).
-func fromHeader(_ http.ResponseWriter, r *http.Request) (string, bool, error) {
-	if token, ok := dpopHeader(r.Header.Values("Authorization")); ok {
-		return token, token != "", nil
+// fromHeader reads the values of the Authorization field:
+// "Bearer <token>" (RFC 6750 §2.1) or "DPoP <token>" (RFC 9449 §7.1),
+// which dpop reports.
+func fromHeader(values []string) (token string, dpop bool, err error) {
+	if token, ok := dpopHeader(values); ok {
+		return token, true, nil
 	}
-	token, err := TokenFromAuthorization(r.Header.Values("Authorization"))
-	return token, token != "", err
+	token, err = TokenFromAuthorization(values)
+	return token, false, err
 }
 
 // TokenFromAuthorization applies RFC 6750 §2.1 to the values of the
@@ -151,32 +152,52 @@ func fromExtractor(extract func(*http.Request) (string, error)) source {
 	}
 }
 
-// extract asks every enabled source; o.sources[0] is the Authorization
-// field. RFC 6750 §2 forbids presenting a token in more than one way, so
-// two findings are an invalid request; so is a Bearer header with an
-// access_token in the query or a form body even when those sources are
-// off, since the client is leaking its token where it should not be.
-func (o *options) extract(w http.ResponseWriter, r *http.Request) (string, error) {
-	var token string
-	found, header := 0, false
-	for i, s := range o.sources {
+// extract reads the token from auth, the values of r's Authorization
+// field, and asks every other enabled source; dpop reports the DPoP
+// scheme in auth. RFC 6750 §2 forbids presenting a token in more than one
+// way, so two findings are an invalid request; so is a token in the
+// Authorization field with an access_token in the query or a form body
+// even when those sources are off, since the client is leaking its token
+// where it should not be.
+func (o *options) extract(w http.ResponseWriter, r *http.Request, auth []string) (token string, dpop bool, err error) {
+	token, dpop, err = fromHeader(auth)
+	if err != nil {
+		return "", dpop, err
+	}
+	header := token != ""
+	found := 0
+	if header {
+		found = 1
+	}
+	for _, s := range o.sources {
 		t, ok, err := s(w, r)
 		if err != nil {
-			return "", err
+			return "", dpop, err
 		}
 		if ok {
 			token = t
 			found++
-			header = header || i == 0
 		}
 	}
 	if found > 1 {
-		return "", twoWays()
+		return "", dpop, twoWays()
 	}
-	if header && ((!o.query && r.URL.Query().Has("access_token")) || (!o.form && formHasToken(r))) {
-		return "", twoWays()
+	if header && ((!o.query && queryHasToken(r.URL.RawQuery)) || (!o.form && formHasToken(r))) {
+		return "", dpop, twoWays()
 	}
-	return token, nil
+	return token, dpop, nil
+}
+
+// queryHasToken reports whether the query carries access_token, as
+// url.ParseQuery would find it, without parsing (and allocating for) the
+// query of every request: a name that is access_token once unescaped is
+// spelled so in the query, or escaped with %.
+func queryHasToken(query string) bool {
+	if !strings.Contains(query, "access_token") && !strings.Contains(query, "%") {
+		return false
+	}
+	values, _ := url.ParseQuery(query)
+	return values.Has("access_token")
 }
 
 // formHasToken reports whether a form body carries access_token. It reads

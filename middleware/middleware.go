@@ -36,7 +36,7 @@ import (
 // puts its claims on the request context (bearer.ClaimsFromContext). The
 // token is read from the Authorization header; other sources are opt-in.
 func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
-	o := &options{realm: DefaultRealm, sources: []source{fromHeader}}
+	o := &options{realm: DefaultRealm}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -45,21 +45,23 @@ func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, err := o.extract(w, r)
+			// The field's key is canonical already, so the map is read
+			// directly, once: Header.Values would canonicalise it each time.
+			token, dpop, err := o.extract(w, r, r.Header["Authorization"])
 			if err == nil && token == "" && o.optional {
 				next.ServeHTTP(w, r)
 				return
 			}
 			// A request refused already goes to the Validator too, which
 			// gives the refusal the challenges of its DPoP mode.
-			p := o.presentation(r, token)
+			p := o.presentation(r, token, dpop)
 			p.Err = err
 			claims, err := v.ValidatePresentation(r.Context(), p)
 			if err != nil {
 				o.fail(w, r, token, err)
 				return
 			}
-			if p.Scheme == "DPoP" {
+			if dpop {
 				// RFC 9449 §9: the nonce for the client's next proof.
 				if nonce := v.DPoPNonce(); nonce != "" {
 					w.Header().Set("DPoP-Nonce", nonce)

@@ -46,15 +46,15 @@ func ClientCertificateHeader(name string) Option {
 }
 
 // presentation describes how r presented token, for the Validator's
-// checks of DPoP proofs and certificate-bound tokens.
-func (o *options) presentation(r *http.Request, token string) bearer.Presentation {
-	p := bearer.Presentation{Token: token, Method: r.Method, DPoP: r.Header.Values("DPoP"), Require: o.require}
-	if values := r.Header.Values("Authorization"); len(values) == 1 {
-		if scheme, _, _ := strings.Cut(values[0], " "); strings.EqualFold(scheme, "DPoP") {
-			p.Scheme = "DPoP"
-		}
+// checks of DPoP proofs and certificate-bound tokens; dpop is the DPoP
+// scheme in the Authorization field.
+func (o *options) presentation(r *http.Request, token string, dpop bool) bearer.Presentation {
+	// "Dpop" is the canonical key of the DPoP field.
+	p := bearer.Presentation{Token: token, Method: r.Method, DPoP: r.Header["Dpop"], Require: o.require}
+	if dpop {
+		p.Scheme = "DPoP"
 	}
-	if p.Scheme == "DPoP" || len(p.DPoP) > 0 {
+	if dpop || len(p.DPoP) > 0 {
 		p.URL = o.requestURL(r)
 	}
 	p.ClientCertificate = o.clientCertificate(r)
