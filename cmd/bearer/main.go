@@ -438,7 +438,7 @@ func decode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		fmt.Fprintf(stderr, "bearer decode: not a JWT (%d parts, want 3); a reference token can only be introspected\n", len(parts))
+		fmt.Fprintf(stderr, "bearer decode: not a JWT (a JWT has 3 dot-separated parts, this has %d); a reference token can only be introspected (bearer introspect)\n", len(parts))
 		return exitInvalid
 	}
 	for i, label := range []string{"header", "payload"} {

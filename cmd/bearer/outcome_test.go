@@ -46,6 +46,8 @@ func TestOneLinePerOutcome(t *testing.T) {
 			"bearer validate: insufficient scope: needs one of admin, root (an API answers 403 insufficient_scope)"},
 		{"not a JWT", validate("-audience", "api", "0123456789abcdef"), exitInvalid,
 			"bearer validate: not a JWT; a reference token can only be introspected (bearer introspect)"},
+		{"decode, not a JWT", []string{"decode", "0123456789abcdef"}, exitInvalid,
+			"bearer decode: not a JWT (a JWT has 3 dot-separated parts, this has 1); a reference token can only be introspected (bearer introspect)"},
 		{"authority gone", []string{"validate", "-authority", gone.Issuer(), "-audience", "api", a.Token(nil)}, exitUnavailable,
 			"bearer validate: authority unavailable: …"},
 		{"active", introspectArgs(a, a.ReferenceToken(nil)), exitValid,
