@@ -206,3 +206,21 @@ func TestNewErrorDPoPReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestBindingBeforeRevocationAndScopes: the stages run in the order of
+// the package doc, so a bound token presented without its key is refused
+// for its binding, before anything is said of its revocation or of the
+// scopes it lacks: whoever presents it has not shown it is theirs.
+func TestBindingBeforeRevocationAndScopes(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("admin")})
+	key := bearertest.NewDPoPKey("ES256")
+	tok := a.Token(bearertest.Claims{"aud": "api", "scope": "read", "sid": "s1", "cnf": key.Confirmation()})
+	if err := v.Revoke(context.Background(), bearer.Revocation{SessionID: "s1"}); err != nil {
+		t.Fatal(err)
+	}
+	e := mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrBinding)
+	if e.Status != 401 {
+		t.Errorf("status %d, want 401", e.Status)
+	}
+}

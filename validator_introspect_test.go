@@ -31,6 +31,17 @@ func TestReferenceTokenValidated(t *testing.T) {
 	}
 }
 
+// TestReferenceTokenNamesItsAuthority: Claims.Authority names the
+// authority that vouched for a reference token, as it does for a JWT and
+// as NewMulti's did already; it said "" for New's.
+func TestReferenceTokenNamesItsAuthority(t *testing.T) {
+	a := bearertest.New(t)
+	v := newValidator(t, a, introspectionConfig(bearer.Config{}))
+	if got := mustValid(t, v, a.ReferenceToken(claims(nil))).Authority(); got != a.Issuer() {
+		t.Errorf("Authority() = %q, want %q", got, a.Issuer())
+	}
+}
+
 func TestInactiveIs401(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{}))
