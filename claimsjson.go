@@ -214,15 +214,13 @@ func (s *jsonScanner) skip(depth int) error {
 			s.i++
 			return nil
 		}
-		var buf [8][]byte
-		names := nameSet{list: buf[:0]}
+		var names nameSet
 		for {
 			name, err := s.name()
 			if err != nil {
 				return err
 			}
-			var fresh bool
-			if names, fresh = names.add(name); !fresh {
+			if !names.add(name) {
 				return errDuplicateMember
 			}
 			if err := s.expect(':'); err != nil {
@@ -362,36 +360,39 @@ const (
 // of this file): a list while it is short, as ordinary objects are, then a
 // map of folded names, so that a header of thousands of members (it is
 // read before the signature is checked) costs linear time, not quadratic.
-// It is a value that add returns updated, so a list on the caller's stack
-// stays there.
+// The list is held inline, so a set on the caller's stack stays there.
 type nameSet struct {
-	list [][]byte
+	list [16][]byte
+	n    int
 	m    map[string]struct{}
 }
 
 // add records name and reports whether it was not there yet.
-func (n nameSet) add(name []byte) (nameSet, bool) {
+func (n *nameSet) add(name []byte) bool {
 	if n.m != nil {
 		key := foldName(name)
 		if _, dup := n.m[key]; dup {
-			return n, false
+			return false
 		}
 		n.m[key] = struct{}{}
-		return n, true
+		return true
 	}
-	for _, o := range n.list {
+	for _, o := range n.list[:n.n] {
 		if bytes.EqualFold(o, name) {
-			return n, false
+			return false
 		}
 	}
-	n.list = append(n.list, name)
-	if len(n.list) > 16 {
-		n.m = make(map[string]struct{}, 2*len(n.list))
-		for _, o := range n.list {
-			n.m[foldName(o)] = struct{}{}
-		}
+	if n.n < len(n.list) {
+		n.list[n.n] = name
+		n.n++
+		return true
 	}
-	return n, true
+	n.m = make(map[string]struct{}, 4*len(n.list))
+	for _, o := range n.list {
+		n.m[foldName(o)] = struct{}{}
+	}
+	n.m[foldName(name)] = struct{}{}
+	return true
 }
 
 // foldName returns a key that two names share exactly when bytes.EqualFold
@@ -505,65 +506,117 @@ var claimMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "cl
 
 // decodeObject walks payload, which must be a JSON object, decoding its
 // members into r if r is not nil (an introspection response), else into
-// w. A member named twice is malformed: errDuplicateMember; so is a name
-// that equals one of those read only when case is folded: errMemberCase.
-// Direct calls rather than a func value keep the scanner off the heap.
+// w. Direct calls rather than a func value keep the scanner off the heap.
 func decodeObject(payload string, w *wireClaims, r *wireResult) error {
 	members := claimMembers
 	if r != nil {
 		members = resultMembers
 	}
-	sc := newScanner(payload)
-	s := &sc
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	var seen uint
-	var buf [8][]byte
-	others, fresh := nameSet{list: buf[:0]}, false
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			name, err := s.name()
-			if err != nil {
-				return err
-			}
-			if err := s.expect(':'); err != nil {
-				return err
-			}
-			var bit uint
-			if r != nil {
-				bit, err = r.member(s, name)
-			} else {
-				bit, err = w.member(s, name)
-			}
-			if err != nil {
-				return err
-			}
-			if bit != 0 {
-				if seen&bit != 0 {
-					return errDuplicateMember
-				}
-				seen |= bit
-			} else if variantOf(name, members) {
-				return errMemberCase
-			} else if others, fresh = others.add(name); !fresh {
-				return errDuplicateMember
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-				continue
-			case '}':
-				s.i++
-			default:
-				return errJSON
-			}
-			break
+	m := readMembers(payload, members)
+	for m.next() {
+		if r != nil {
+			m.took(r.member(&m.s, m.name))
+		} else {
+			m.took(w.member(&m.s, m.name))
 		}
 	}
-	if s.ws(); s.i != len(s.b) {
+	return m.end()
+}
+
+// members reads one JSON object and nothing else, member by member, under
+// this file's rules: every object of every signed JSON the library reads
+// (claims, introspection answers, JWS headers, DPoP proofs and their keys)
+// is read so:
+//
+//	m := readMembers(src, known)
+//	for m.next() {
+//		m.took(x.member(&m.s, m.name)) // reads the value, or skips it
+//	}
+//	err := m.end()
+//
+// member returns a bit of its own for each name of known it reads, and 0
+// for any other name, whose value it skips. A name read twice, or two
+// names equal when case is folded, is refused (errDuplicateMember); so is
+// a name that equals one of known only when case is folded
+// (errMemberCase): encoding/json, and so another reader, would take it for
+// that member.
+type members struct {
+	s      jsonScanner
+	known  []string
+	name   []byte // the member at hand; s is at its value
+	seen   uint   // the bits of the known members read
+	others nameSet
+	state  uint8 // 0 before the object, 1 in it, 2 after it
+	err    error
+}
+
+func readMembers(src string, known []string) members {
+	return members{s: newScanner(src), known: known}
+}
+
+// next moves to the next member and reports whether there is one.
+func (m *members) next() bool {
+	if m.err != nil || m.state == 2 {
+		return false
+	}
+	s := &m.s
+	if m.state == 0 {
+		if m.err = s.expect('{'); m.err != nil {
+			return false
+		}
+		m.state = 1
+		if s.peek() == '}' {
+			s.i++
+			m.state = 2
+			return false
+		}
+	} else {
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			m.state = 2
+			return false
+		default:
+			m.err = errJSON
+			return false
+		}
+	}
+	if m.name, m.err = s.name(); m.err == nil {
+		m.err = s.expect(':')
+	}
+	return m.err == nil
+}
+
+// took records what reading the member at hand gave: the bit of a known
+// member, or 0 for one skipped, or an error.
+func (m *members) took(bit uint, err error) {
+	switch {
+	case err != nil:
+		m.err = err
+	case bit != 0:
+		if m.seen&bit != 0 {
+			m.err = errDuplicateMember
+		}
+		m.seen |= bit
+	case variantOf(m.name, m.known):
+		m.err = errMemberCase
+	case !m.others.add(m.name):
+		m.err = errDuplicateMember
+	}
+}
+
+// end reports the first error met, if any, or whether the input holds
+// anything after the object.
+func (m *members) end() error {
+	if m.err != nil {
+		return m.err
+	}
+	if m.state != 2 {
+		return errJSON
+	}
+	if m.s.ws(); m.s.i != len(m.s.b) {
 		return errJSON
 	}
 	return nil
@@ -706,128 +759,6 @@ func rawMember(object, name string) string {
 		}
 		s.i++
 	}
-}
-
-var errForbiddenHeader = errors.New("forbidden header parameter")
-
-// decodeHeader decodes a JWS protected header with the same rules as
-// decodeClaims. Members that would let the token pick its own key (crit,
-// jwk, jku, x5u, x5c) are refused by name, whatever their value.
-func decodeHeader(header string) (jwsHeader, error) {
-	sc := newScanner(header)
-	s := &sc
-	if err := s.expect('{'); err != nil {
-		return jwsHeader{}, err
-	}
-	var h jwsHeader
-	var buf [8][]byte
-	seen := nameSet{list: buf[:0]}
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			name, err := s.name()
-			if err != nil {
-				return jwsHeader{}, err
-			}
-			var fresh bool
-			if seen, fresh = seen.add(name); !fresh {
-				return jwsHeader{}, errJSON
-			}
-			if err := s.expect(':'); err != nil {
-				return jwsHeader{}, err
-			}
-			switch string(name) {
-			case "alg":
-				h.Alg, err = s.optString()
-			case "kid":
-				h.Kid, err = s.optString()
-			case "typ":
-				h.Typ, err = s.optString()
-			case "crit", "jwk", "jku", "x5u", "x5c":
-				return jwsHeader{}, errForbiddenHeader
-			default:
-				err = s.skip(0)
-			}
-			if err != nil {
-				return jwsHeader{}, err
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-				continue
-			case '}':
-				s.i++
-			default:
-				return jwsHeader{}, errJSON
-			}
-			break
-		}
-	}
-	if s.ws(); s.i != len(s.b) {
-		return jwsHeader{}, errJSON
-	}
-	return h, nil
-}
-
-// readObject reads src, which must be one JSON object and nothing else,
-// under this file's rules, for the signed JSON read member by member
-// rather than into wireClaims (DPoP proofs and their keys). read is given
-// each member's exact name, with s at its value, and reports whether it
-// read the value; the values it does not read are checked and skipped.
-// Two names equal when case is folded are refused (errDuplicateMember),
-// and so is a name that equals one of known only when case is folded
-// (errMemberCase): another reader would take it for that member.
-func readObject(src string, known []string, read func(s *jsonScanner, name []byte) (bool, error)) error {
-	sc := newScanner(src)
-	s := &sc
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	var buf [8][]byte
-	names, fresh := nameSet{list: buf[:0]}, false
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			name, err := s.name()
-			if err != nil {
-				return err
-			}
-			if names, fresh = names.add(name); !fresh {
-				return errDuplicateMember
-			}
-			if err := s.expect(':'); err != nil {
-				return err
-			}
-			done, err := read(s, name)
-			switch {
-			case err != nil:
-				return err
-			case done:
-			case variantOf(name, known):
-				return errMemberCase
-			default:
-				if err := s.skip(0); err != nil {
-					return err
-				}
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-				continue
-			case '}':
-				s.i++
-			default:
-				return errJSON
-			}
-			break
-		}
-	}
-	if s.ws(); s.i != len(s.b) {
-		return errJSON
-	}
-	return nil
 }
 
 // rawValue skips the value at s and returns it as JSON.

@@ -25,15 +25,15 @@ func bigKeyProof(bits int, uri, token string) (proof, thumbprint string) {
 	_, _ = rand.Read(n)
 	n[0] |= 0x80
 	n[len(n)-1] |= 1
-	jwk := map[string]string{"kty": "RSA", "e": "AQAB", "n": b64url.EncodeToString(n)}
+	jwk := map[string]string{"kty": "RSA", "e": "AQAB", "n": b64.EncodeToString(n)}
 	header, _ := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "RS256", "jwk": jwk})
 	ath := sha256.Sum256([]byte(token))
-	claims, _ := json.Marshal(map[string]any{"jti": rand.Text(), "htm": "GET", "htu": uri, "iat": time.Now().Unix(), "ath": b64url.EncodeToString(ath[:])})
+	claims, _ := json.Marshal(map[string]any{"jti": rand.Text(), "htm": "GET", "htu": uri, "iat": time.Now().Unix(), "ath": b64.EncodeToString(ath[:])})
 	sig := make([]byte, len(n))
 	_, _ = rand.Read(sig)
 	sum := sha256.Sum256([]byte(`{"e":"AQAB","kty":"RSA","n":"` + jwk["n"] + `"}`))
-	return b64url.EncodeToString(header) + "." + b64url.EncodeToString(claims) + "." + b64url.EncodeToString(sig),
-		b64url.EncodeToString(sum[:])
+	return b64.EncodeToString(header) + "." + b64.EncodeToString(claims) + "." + b64.EncodeToString(sig),
+		b64.EncodeToString(sum[:])
 }
 
 // BenchmarkDPoPProof measures a proof's check, accepted and refused: a

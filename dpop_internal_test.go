@@ -86,6 +86,13 @@ func TestDPoPNonces(t *testing.T) {
 	}
 }
 
+// readProofHeader reads a decoded proof header as checkProof's reader does.
+func readProofHeader(src string) (*jws, error) {
+	var h jws
+	err := h.readHeader(src, true)
+	return &h, err
+}
+
 // TestDPoPProofMembersOnce: a proof whose header or claims name a member
 // twice, in any case encoding/json would fold together, is malformed, so
 // that no reader could see another value.
@@ -96,15 +103,14 @@ func TestDPoPProofMembersOnce(t *testing.T) {
 		`{"s":"a","ſ":"b"}`,
 		`{"typ":"dpop+jwt","Typ":"JWT"}`,
 	} {
-		seg := b64url.EncodeToString([]byte(obj))
-		if _, err := readProofClaims(seg); err == nil {
+		if _, err := readProofClaims(obj); err == nil {
 			t.Errorf("claims %s accepted", obj)
 		}
-		if _, err := readProofHeader(seg); err == nil {
+		if _, err := readProofHeader(obj); err == nil {
 			t.Errorf("header %s accepted", obj)
 		}
 	}
-	c, err := readProofClaims(b64url.EncodeToString([]byte(`{"htu":"a","x":{"htu":"b"}}`)))
+	c, err := readProofClaims(`{"htu":"a","x":{"htu":"b"}}`)
 	if err != nil || c.htu != "a" {
 		t.Errorf("nested member of the same name: %v, htu %q", err, c.htu)
 	}
@@ -116,12 +122,12 @@ func TestDPoPProofMembersOnce(t *testing.T) {
 // refused, never read as that member, as encoding/json would.
 func TestIssue26_5_ProofReaderExactNames(t *testing.T) {
 	for _, obj := range []string{`{"Typ":"dpop+jwt"}`, `{"ALG":"ES256"}`, `{"Jwk":{}}`, `{"cRit":["x"]}`} {
-		if h, err := readProofHeader(b64url.EncodeToString([]byte(obj))); err == nil {
+		if h, err := readProofHeader(obj); err == nil {
 			t.Errorf("header %s read as %+v", obj, h)
 		}
 	}
 	for _, obj := range []string{`{"Htm":"GET"}`, `{"HTU":"https://api.example/"}`, `{"Jti":"x"}`, `{"IAT":1}`, `{"Ath":"x"}`, `{"Nonce":"x"}`} {
-		if c, err := readProofClaims(b64url.EncodeToString([]byte(obj))); err == nil {
+		if c, err := readProofClaims(obj); err == nil {
 			t.Errorf("claims %s read as %+v", obj, c)
 		}
 	}

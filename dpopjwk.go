@@ -19,6 +19,7 @@ import (
 // for the price of a hash.
 type proofKey struct {
 	kty, crv, x, y, n, e string
+	private              bool // it has a member of a private or symmetric key
 }
 
 // jwkMembers are the members of a proof's jwk that are read: the public
@@ -30,10 +31,6 @@ var jwkMembers = []string{"kty", "crv", "x", "y", "n", "e", "d", "p", "q", "dp",
 // a key of 20 000 bits costs a hundred times a valid proof.
 const maxProofRSABits = 4096
 
-// b64url refuses what a canonical encoding would not produce, so that one
-// key has one thumbprint.
-var b64url = base64.RawURLEncoding.Strict()
-
 var errProofKey = errors.New("unusable DPoP proof key")
 
 // parseProofKey reads the jwk header of a proof, as JSON, and returns the
@@ -42,40 +39,18 @@ var errProofKey = errors.New("unusable DPoP proof key")
 // sizes; publicKey does the rest.
 func parseProofKey(raw string) (proofKey, string, error) {
 	var k proofKey
-	private := false
-	err := readObject(raw, jwkMembers, func(s *jsonScanner, name []byte) (bool, error) {
-		var dst *string
-		switch string(name) {
-		case "kty":
-			dst = &k.kty
-		case "crv":
-			dst = &k.crv
-		case "x":
-			dst = &k.x
-		case "y":
-			dst = &k.y
-		case "n":
-			dst = &k.n
-		case "e":
-			dst = &k.e
-		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
-			private = true
-			return false, nil
-		default:
-			return false, nil
-		}
-		v, err := s.str()
-		*dst = v
-		return true, err
-	})
-	if err != nil || private {
+	m := readMembers(raw, jwkMembers)
+	for m.next() {
+		m.took(k.member(&m.s, m.name))
+	}
+	if m.end() != nil || k.private {
 		return k, "", errProofKey
 	}
 	var canonical string // RFC 7638 §3.2: required members, in order, no white space
 	switch k.kty {
 	case "EC":
 		_, size := ecCurve(k.crv)
-		if size == 0 || b64url.DecodedLen(len(k.x)) != size || b64url.DecodedLen(len(k.y)) != size || !canonicalB64(k.x) || !canonicalB64(k.y) {
+		if size == 0 || b64.DecodedLen(len(k.x)) != size || b64.DecodedLen(len(k.y)) != size || !canonicalB64(k.x) || !canonicalB64(k.y) {
 			return k, "", errProofKey
 		}
 		canonical = `{"crv":"` + k.crv + `","kty":"EC","x":"` + k.x + `","y":"` + k.y + `"}`
@@ -85,8 +60,8 @@ func parseProofKey(raw string) (proofKey, string, error) {
 		if len(k.n) > (maxProofRSABits/8*4+2)/3 || len(k.e) > 6 {
 			return k, "", errProofKey
 		}
-		n, errN := b64url.DecodeString(k.n)
-		e, errE := b64url.DecodeString(k.e)
+		n, errN := b64.DecodeString(k.n)
+		e, errE := b64.DecodeString(k.e)
 		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 || n[0] == 0 || e[0] == 0 {
 			return k, "", errProofKey
 		}
@@ -95,7 +70,7 @@ func parseProofKey(raw string) (proofKey, string, error) {
 		}
 		canonical = `{"e":"` + k.e + `","kty":"RSA","n":"` + k.n + `"}`
 	case "OKP":
-		if k.crv != "Ed25519" || b64url.DecodedLen(len(k.x)) != ed25519.PublicKeySize || !canonicalB64(k.x) {
+		if k.crv != "Ed25519" || b64.DecodedLen(len(k.x)) != ed25519.PublicKeySize || !canonicalB64(k.x) {
 			return k, "", errProofKey
 		}
 		canonical = `{"crv":"Ed25519","kty":"OKP","x":"` + k.x + `"}`
@@ -106,9 +81,37 @@ func parseProofKey(raw string) (proofKey, string, error) {
 	return k, base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
-// canonicalB64 reports whether s is base64url as b64url decodes it.
+// member reads a member of the key: the public ones are strings.
+func (k *proofKey) member(s *jsonScanner, name []byte) (uint, error) {
+	var dst *string
+	var bit uint
+	switch string(name) {
+	case "kty":
+		dst, bit = &k.kty, 1<<0
+	case "crv":
+		dst, bit = &k.crv, 1<<1
+	case "x":
+		dst, bit = &k.x, 1<<2
+	case "y":
+		dst, bit = &k.y, 1<<3
+	case "n":
+		dst, bit = &k.n, 1<<4
+	case "e":
+		dst, bit = &k.e, 1<<5
+	case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
+		k.private = true
+		return 0, s.skip(0)
+	default:
+		return 0, s.skip(0)
+	}
+	v, err := s.str()
+	*dst = v
+	return bit, err
+}
+
+// canonicalB64 reports whether s is base64url as b64 decodes it.
 func canonicalB64(s string) bool {
-	_, err := b64url.DecodeString(s)
+	_, err := b64.DecodeString(s)
 	return err == nil
 }
 
@@ -118,19 +121,19 @@ func (k *proofKey) publicKey() (any, error) {
 	switch k.kty {
 	case "EC":
 		curve, _ := ecCurve(k.crv)
-		x, _ := b64url.DecodeString(k.x)
-		y, _ := b64url.DecodeString(k.y)
+		x, _ := b64.DecodeString(k.x)
+		y, _ := b64.DecodeString(k.y)
 		// ecdh refuses points off the curve.
 		if _, err := ecdhCurve(k.crv).NewPublicKey(append(append([]byte{4}, x...), y...)); err != nil {
 			return nil, errProofKey
 		}
 		return &ecdsa.PublicKey{Curve: curve, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}, nil
 	case "RSA":
-		n, _ := b64url.DecodeString(k.n)
-		e, _ := b64url.DecodeString(k.e)
+		n, _ := b64.DecodeString(k.n)
+		e, _ := b64.DecodeString(k.e)
 		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, nil
 	case "OKP":
-		x, _ := b64url.DecodeString(k.x)
+		x, _ := b64.DecodeString(k.x)
 		return ed25519.PublicKey(x), nil
 	}
 	return nil, errProofKey

@@ -54,13 +54,13 @@ func (n *nonces) issue(now time.Time) string {
 	binary.BigEndian.PutUint64(b[:nonceTime], uint64(now.Unix()))
 	_, _ = rand.Read(b[nonceTime : nonceTime+nonceRand])
 	copy(b[nonceTime+nonceRand:], n.mac(b[:]))
-	return b64url.EncodeToString(b[:])
+	return b64.EncodeToString(b[:])
 }
 
 // valid reports whether nonce was issued by a holder of the secret less
 // than the lifetime before now.
 func (n *nonces) valid(nonce string, now time.Time) bool {
-	b, err := b64url.DecodeString(nonce)
+	b, err := b64.DecodeString(nonce)
 	if err != nil || len(b) != nonceTime+nonceRand+nonceMAC || !hmac.Equal(n.mac(b), b[nonceTime+nonceRand:]) {
 		return false
 	}

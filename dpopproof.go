@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"net/url"
 	"path"
 	"slices"
@@ -15,24 +16,32 @@ import (
 // public key and a few short claims.
 const maxProofSize = 8 << 10
 
-// proofHeader and proofClaims are the members of a proof that are read
-// (RFC 9449 §4.2), by their exact names.
-type proofHeader struct {
-	typ, alg string
-	jwk      string // the key, as JSON; "" if absent or null
-	crit     bool
-}
-
+// proofClaims are the claims of a proof that are read (RFC 9449 §4.2),
+// by their exact names.
 type proofClaims struct {
 	jti, htm, htu, ath string
 	iat                numericDate
 	nonce              *string
 }
 
-var (
-	proofHeaderMembers = []string{"typ", "alg", "jwk", "crit"}
-	proofClaimMembers  = []string{"jti", "htm", "htu", "iat", "ath", "nonce"}
-)
+var proofClaimMembers = []string{"jti", "htm", "htu", "iat", "ath", "nonce"}
+
+// proofTyp is a proof's typ (§4.2, §4.3 point 4), exactly.
+func proofTyp(typ string) bool { return typ == "dpop+jwt" }
+
+// proofRefused words a refusal of the JWS reader (jws.go) for a proof.
+func proofRefused(err error) error {
+	var m forbiddenMember
+	switch {
+	case errors.Is(err, ErrTokenType):
+		return errDPoPProof("DPoP proof typ is not dpop+jwt")
+	case errors.Is(err, ErrAlgorithm):
+		return errDPoPProof("DPoP proof algorithm not allowed")
+	case errors.As(err, &m):
+		return errDPoPProof("DPoP proof has " + string(m))
+	}
+	return errDPoPProof("malformed DPoP proof")
+}
 
 // checkProof checks p's one proof as RFC 9449 §4.3 lists, against the
 // token's binding cnf; then that it was not seen before. What costs no
@@ -45,30 +54,22 @@ func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confi
 		// §7.1: the DPoP scheme is for tokens bound to a key.
 		return errBinding("token not DPoP-bound")
 	}
-	proof := p.DPoP[0]
-	// Point 2: one well-formed JWT.
-	if len(proof) > maxProofSize || !looksLikeJWS(proof) {
+	// Points 2, 4 and 5: one well-formed JWT, typ dpop+jwt, an asymmetric
+	// algorithm this API accepts; the key is the header's jwk.
+	var t jws
+	if err := t.read(p.DPoP[0], &jwsPolicy{maxSize: maxProofSize, algs: d.algorithms, typ: proofTyp, jwk: true}); err != nil {
+		return proofRefused(err)
+	}
+	payload, err := t.payload()
+	if err != nil {
 		return errDPoPProof("malformed DPoP proof")
 	}
-	segs := strings.SplitN(proof, ".", 3)
-	h, errH := readProofHeader(segs[0])
-	c, errC := readProofClaims(segs[1])
-	if errH != nil || errC != nil {
+	c, err := readProofClaims(stringOf(payload))
+	if err != nil {
 		return errDPoPProof("malformed DPoP proof")
-	}
-	// Point 4: typ.
-	if h.typ != "dpop+jwt" {
-		return errDPoPProof("DPoP proof typ is not dpop+jwt")
-	}
-	// Point 5: an asymmetric algorithm this API accepts.
-	if !slices.Contains(d.algorithms, h.alg) {
-		return errDPoPProof("DPoP proof algorithm not allowed")
-	}
-	if h.crit {
-		return errDPoPProof("DPoP proof has crit")
 	}
 	// Point 7: a public key, of a size this API verifies.
-	key, thumbprint, err := parseProofKey(h.jwk)
+	key, thumbprint, err := parseProofKey(t.jwk)
 	if err != nil {
 		return errDPoPProof("DPoP proof key unusable")
 	}
@@ -111,14 +112,13 @@ func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confi
 	if err != nil {
 		return errDPoPProof("DPoP proof key unusable")
 	}
-	sig, err := b64url.DecodeString(segs[2])
-	if err != nil || verifySignature(h.alg, proof[:len(segs[0])+1+len(segs[1])], sig, pub) != nil {
+	if !t.verifiedBy(pub) {
 		return errDPoPProof("DPoP proof signature invalid")
 	}
 	// Point 11 again: each proof once (§11.1). The id is a hash: jti is the
 	// client's, never stored or logged as sent.
 	sum := sha256.Sum256([]byte(thumbprint + " " + c.jti))
-	first, err := d.replay.FirstSeen(ctx, "dpop "+b64url.EncodeToString(sum[:]), iat.Add(d.proofAge+2*d.leeway))
+	first, err := d.replay.FirstSeen(ctx, "dpop "+b64.EncodeToString(sum[:]), iat.Add(d.proofAge+2*d.leeway))
 	if err != nil {
 		// Fail closed: without the memory a replay would pass.
 		return errUnavailable(err, retryAfterOf(err))
@@ -129,79 +129,44 @@ func (d *dpopSettings) checkProof(ctx context.Context, p Presentation, cnf confi
 	return nil
 }
 
-// readProofHeader reads a proof's header, a base64url segment, with the
-// strict reader of access tokens (see claimsjson.go): UTF-8, exact names,
-// none twice nor in another case, nothing after the object.
-func readProofHeader(seg string) (proofHeader, error) {
-	var h proofHeader
-	src, err := segmentJSON(seg)
-	if err != nil {
-		return h, err
-	}
-	err = readObject(src, proofHeaderMembers, func(s *jsonScanner, name []byte) (bool, error) {
-		var err error
-		switch string(name) {
-		case "typ":
-			h.typ, err = s.optString()
-		case "alg":
-			h.alg, err = s.optString()
-		case "jwk":
-			if !s.isNull() {
-				h.jwk, err = s.rawValue()
-			}
-		case "crit":
-			// Whatever its value: no extension is understood here.
-			h.crit = true
-			err = s.skip(0)
-		default:
-			return false, nil
-		}
-		return true, err
-	})
-	return h, err
-}
-
-// readProofClaims reads a proof's claims as readProofHeader its header.
-func readProofClaims(seg string) (proofClaims, error) {
+// readProofClaims reads a proof's claims with the strict reader of every
+// signed JSON (see claimsjson.go): exact names, none twice nor in another
+// case, nothing after the object.
+func readProofClaims(src string) (proofClaims, error) {
 	var c proofClaims
-	src, err := segmentJSON(seg)
-	if err != nil {
-		return c, err
+	m := readMembers(src, proofClaimMembers)
+	for m.next() {
+		m.took(c.member(&m.s, m.name))
 	}
-	err = readObject(src, proofClaimMembers, func(s *jsonScanner, name []byte) (bool, error) {
-		var err error
-		switch string(name) {
-		case "jti":
-			c.jti, err = s.optString()
-		case "htm":
-			c.htm, err = s.optString()
-		case "htu":
-			c.htu, err = s.optString()
-		case "ath":
-			c.ath, err = s.optString()
-		case "iat":
-			err = s.date(&c.iat)
-		case "nonce":
-			if !s.isNull() {
-				var v string
-				v, err = s.str()
-				c.nonce = &v
-			}
-		default:
-			return false, nil
-		}
-		return true, err
-	})
-	return c, err
+	return c, m.end()
 }
 
-// segmentJSON decodes a base64url segment.
-func segmentJSON(seg string) (string, error) {
-	b, err := b64url.DecodeString(seg)
-	if err != nil {
-		return "", errJSON
+func (c *proofClaims) member(s *jsonScanner, name []byte) (uint, error) {
+	var err error
+	switch string(name) {
+	case "jti":
+		c.jti, err = s.optString()
+		return 1 << 0, err
+	case "htm":
+		c.htm, err = s.optString()
+		return 1 << 1, err
+	case "htu":
+		c.htu, err = s.optString()
+		return 1 << 2, err
+	case "iat":
+		return 1 << 3, s.date(&c.iat)
+	case "ath":
+		c.ath, err = s.optString()
+		return 1 << 4, err
+	case "nonce":
+		if !s.isNull() {
+			var v string
+			v, err = s.str()
+			c.nonce = &v
+		}
+		return 1 << 5, err
 	}
-	return stringOf(b), nil
+	return 0, s.skip(0)
 }
 
 // sameHTU reports whether a proof's htu names the request's URI, both

@@ -833,46 +833,22 @@ func (in *Introspector) assertion(endpoint string, r *remote) (string, error) {
 // the authority, iss, aud, and its freshness, see fresh) and returns its
 // token_introspection member.
 func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body []byte) ([]byte, error) {
-	token := string(bytes.TrimSpace(body))
-	if !looksLikeJWS(token) {
-		return nil, errors.New("not a signed JWT")
-	}
-	dot1 := strings.IndexByte(token, '.')
-	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
-	headerJSON, err := b64.DecodeString(token[:dot1])
-	if err != nil {
-		return nil, err
-	}
-	h, err := decodeHeader(string(headerJSON))
-	if errors.Is(err, errForbiddenHeader) {
-		return nil, ErrHeader
-	}
-	if err != nil {
-		return nil, errors.New("malformed header")
-	}
-	if typ := strings.ToLower(h.Typ); typ != "token-introspection+jwt" && typ != mediaJWT {
-		return nil, ErrTokenType
+	if r == nil {
+		return nil, ErrUnknownKey
 	}
 	// Only the authority's public keys: a shared secret is the API's own.
-	if !slices.Contains(in.s.algorithms, h.Alg) || strings.HasPrefix(h.Alg, "HS") {
-		return nil, ErrAlgorithm
+	p := jwsPolicy{maxSize: maxBodySize, algs: in.s.algorithms, typ: introspectionTyp, keys: r.keys}
+	var t jws
+	if err := t.read(string(bytes.TrimSpace(body)), &p); err != nil {
+		return nil, err
 	}
-	if r == nil || r.keys == nil {
-		return nil, ErrAlgorithm
-	}
-	keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
-	if err != nil {
+	if _, err := t.verify(ctx, &p); errors.Is(err, ErrSignature) {
+		return nil, err
+	} else if err != nil {
 		// %v: lookup's *Error speaks of an access token, not of this response.
 		return nil, fmt.Errorf("signing key: %v", err)
 	}
-	sig, err := b64.DecodeString(token[dot2+1:])
-	if err != nil {
-		return nil, err
-	}
-	if !slices.ContainsFunc(keys, func(k *publicKey) bool { return verifySignature(h.Alg, token[:dot2], sig, k.key) == nil }) {
-		return nil, ErrSignature
-	}
-	payload, err := b64.DecodeString(token[dot1+1 : dot2])
+	payload, err := t.payload()
 	if err != nil {
 		return nil, err
 	}
@@ -896,6 +872,12 @@ func (in *Introspector) verifyJWTResponse(ctx context.Context, r *remote, body [
 		return nil, errors.New("no token_introspection object")
 	}
 	return []byte(ti), nil
+}
+
+// introspectionTyp is the typ of an RFC 9701 response (§5).
+func introspectionTyp(typ string) bool {
+	typ = strings.ToLower(typ)
+	return typ == "token-introspection+jwt" || typ == mediaJWT
 }
 
 var (

@@ -13,13 +13,6 @@ import (
 	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
-// jwsHeader holds the header members we act on (see decodeHeader).
-type jwsHeader struct {
-	Alg string
-	Kid string
-	Typ string
-}
-
 // looksLikeJWS reports whether token has the shape of a compact JWS: three
 // non-empty base64url segments (the signature may not be empty either).
 func looksLikeJWS(token string) bool {
@@ -37,92 +30,51 @@ func looksLikeJWS(token string) bool {
 	return b.Spells(token[:dot1]) && b.Spells(rest[:dot2]) && b.Spells(rest[dot2+1:])
 }
 
+// b64 decodes base64url without padding, and refuses what a canonical
+// encoding would not produce (stray bits in the last character), so that
+// one token has one reading and one DPoP key one thumbprint.
 var b64 = base64.RawURLEncoding.Strict()
 
-// typOK applies RFC 9068 §4 and RFC 8725 §3.11: typ (a media type,
-// compared case-insensitively) keeps other kinds of JWT out.
-func typOK(typ string, strict bool) bool {
-	t := strings.ToLower(typ)
-	if strict {
-		return t == "at+jwt" || t == "application/at+jwt"
-	}
-	switch t {
+// accessTyp and accessTypStrict apply RFC 9068 §4 and RFC 8725 §3.11:
+// typ (a media type, compared case-insensitively) keeps other kinds of JWT
+// out; Config.StrictTokenType requires at+jwt.
+func accessTyp(typ string) bool {
+	switch strings.ToLower(typ) {
 	case "", "jwt", "application/jwt", "at+jwt", "application/at+jwt":
 		return true
 	}
 	return false
 }
 
-// validateJWT checks a compact JWS access token locally: header rules,
-// algorithm and key, signature, then the registered claims. The payload is
-// parsed only after the signature verifies.
-// The caller has checked looksLikeJWS.
-// It returns the key that verified the token (nil for HMAC).
+func accessTypStrict(typ string) bool {
+	t := strings.ToLower(typ)
+	return t == "at+jwt" || t == "application/at+jwt"
+}
+
+// validateJWT checks a compact JWS access token locally: the strict
+// reader's rules (jws.go) under the configured algorithms and typ, the
+// signature by the authority's keys (or Config.SharedSecret for HS*),
+// then the registered claims. The payload is parsed only after the
+// signature verifies. It returns the key that verified the token (nil for
+// HMAC).
 func (v *authority) validateJWT(ctx context.Context, r *remote, token string) (*Claims, *publicKey, error) {
-	dot1 := strings.IndexByte(token, '.')
-	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
-
-	// One buffer holds the decoded header and signature, which die with
-	// this call; the payload gets its own, which the claims keep.
-	raw, off := bytesOf(token), 0
-	buf := make([]byte, b64.DecodedLen(dot1)+b64.DecodedLen(len(token)-dot2-1))
-	headerJSON, err := decodeSegment(buf, &off, raw[:dot1])
+	p := jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms, typ: accessTyp, keys: r.keys, secret: v.s.SharedSecret}
+	if v.s.StrictTokenType {
+		p.typ = accessTypStrict
+	}
+	var t jws
+	if err := t.read(token, &p); err != nil {
+		return nil, nil, invalid(err)
+	}
+	key, err := t.verify(ctx, &p)
 	if err != nil {
-		return nil, nil, errInvalidToken(ErrMalformed)
+		return nil, nil, unverified(invalid(err), r, token[t.dot1+1:t.dot2])
 	}
-	h, err := decodeHeader(stringOf(headerJSON))
-	if errors.Is(err, errForbiddenHeader) {
-		return nil, nil, errInvalidToken(ErrHeader)
-	}
+	// The claims' strings are slices of the payload.
+	payload, err := t.payload()
 	if err != nil {
-		return nil, nil, errInvalidToken(ErrMalformed)
+		return nil, nil, invalid(err)
 	}
-	if !slices.Contains(v.s.algorithms, h.Alg) {
-		return nil, nil, errInvalidToken(ErrAlgorithm)
-	}
-	if !typOK(h.Typ, v.s.StrictTokenType) {
-		return nil, nil, errInvalidToken(ErrTokenType)
-	}
-	sig, err := decodeSegment(buf, &off, raw[dot2+1:])
-	if err != nil {
-		return nil, nil, errInvalidToken(ErrMalformed)
-	}
-	signingInput := token[:dot2]
-	var key *publicKey
-	if strings.HasPrefix(h.Alg, "HS") {
-		if verifySignature(h.Alg, signingInput, sig, v.s.SharedSecret) != nil {
-			return nil, nil, unverified(errInvalidToken(ErrSignature), r, token[dot1+1:dot2])
-		}
-	} else {
-		if r.keys == nil {
-			return nil, nil, unverified(errInvalidToken(ErrUnknownKey), r, token[dot1+1:dot2])
-		}
-		keys, err := r.keys.lookup(ctx, h.Kid, h.Alg)
-		if err != nil {
-			return nil, nil, unverified(err, r, token[dot1+1:dot2])
-		}
-		for _, k := range keys {
-			if verifySignature(h.Alg, signingInput, sig, k.key) == nil {
-				key = k
-				break
-			}
-		}
-		if key == nil {
-			return nil, nil, unverified(errInvalidToken(ErrSignature), r, token[dot1+1:dot2])
-		}
-	}
-
-	off = 0
-	payload, err := decodeSegment(make([]byte, b64.DecodedLen(dot2-dot1-1)), &off, raw[dot1+1:dot2])
-	if err != nil {
-		return nil, nil, errInvalidToken(ErrMalformed)
-	}
-	// RFC 7515 §5.2 and RFC 7519 §7.2 want UTF-8; decoding would turn
-	// invalid bytes into U+FFFD, and another parser might not.
-	if !utf8.Valid(headerJSON) || !utf8.Valid(payload) {
-		return nil, nil, errInvalidToken(ErrMalformed)
-	}
-	// The claims' strings are slices of this one.
 	w, err := decodeClaims(stringOf(payload))
 	if err != nil {
 		return nil, nil, errInvalidToken(ErrMalformed)

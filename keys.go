@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,14 +103,14 @@ func staticKeySet(keys []*publicKey) *keySet {
 // are absent or duplicated.
 const maxCandidates = 4
 
-// candidates returns the keys that may verify a token with kid and alg.
-// Keys without a kid (static keys, some JWK Sets) fit any kid.
-func (ks *keySet) candidates(kid, alg string) []*publicKey {
+// candidates returns, in buf, the keys that may verify a token with kid
+// and alg. Keys without a kid (static keys, some JWK Sets) fit any kid.
+func (ks *keySet) candidates(kid, alg string, buf *[maxCandidates]*publicKey) []*publicKey {
 	snapshot := ks.keys.Load()
 	if snapshot == nil {
 		return nil
 	}
-	var out []*publicKey
+	out := buf[:0]
 	for _, k := range *snapshot {
 		if (kid == "" || k.kid == "" || k.kid == kid) && k.fits(alg) {
 			out = append(out, k)
@@ -142,8 +143,9 @@ func (ks *keySet) published(kid string) bool {
 // Concurrent callers share that fetch. A caller that cannot get one
 // within Timeout (the authority slow, or the rate limit) gets 503: its
 // token was not judged; so does one that comes while maxKeyWaiters wait.
-func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, error) {
-	if c := ks.candidates(kid, alg); len(c) > 0 {
+// The keys are returned in buf.
+func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidates]*publicKey) ([]*publicKey, error) {
+	if c := ks.candidates(kid, alg, buf); len(c) > 0 {
 		return c, nil
 	}
 	// A published kid whose key does not fit alg is the token's fault: the
@@ -182,7 +184,7 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, er
 	if err != nil {
 		return nil, err
 	}
-	if c := ks.candidates(kid, alg); len(c) > 0 {
+	if c := ks.candidates(kid, alg, buf); len(c) > 0 {
 		return c, nil
 	}
 	ks.mu.Lock()
@@ -197,7 +199,8 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string) ([]*publicKey, er
 		if ks.absent == nil {
 			ks.absent = make(map[string]time.Time)
 		}
-		ks.absent[kid] = time.Now()
+		// A copy: kid may be a slice of a buffer the caller reuses.
+		ks.absent[strings.Clone(kid)] = time.Now()
 	}
 	return nil, errInvalidToken(ErrUnknownKey)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -64,72 +63,35 @@ func (k authorityKeys) VerifySignature(ctx context.Context, token string) ([]byt
 }
 
 // verifyJWS checks a compact JWS signed with one of the authority's keys
-// and returns its payload. The claims are the caller's to check.
+// (never with Config.SharedSecret: what go-oidc verifies is the
+// authority's) and returns its payload, which must be a JSON object that
+// the claims' strict decoder accepts. Its claims are the caller's to
+// check.
 func (v *authority) verifyJWS(ctx context.Context, token string) ([]byte, error) {
-	if len(token) > v.s.MaxTokenSize {
-		return nil, errInvalidToken(ErrTooLarge)
-	}
-	if !looksLikeJWS(token) {
-		return nil, errInvalidToken(ErrMalformed)
-	}
-	h, err := peekHeader(token)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Contains(v.s.algorithms, h.Alg) || strings.HasPrefix(h.Alg, "HS") {
-		return nil, errInvalidToken(ErrAlgorithm)
+	p := jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms}
+	var t jws
+	if err := t.read(token, &p); err != nil {
+		return nil, invalid(err)
 	}
 	r, err := v.p.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ks := v.p.keysOf(r)
-	if ks == nil {
-		// ModeIntrospection, and the authority publishes no jwks_uri.
-		return nil, errInvalidToken(ErrUnknownKey)
+	// nil in ModeIntrospection when the authority publishes no jwks_uri.
+	p.keys = v.p.keysOf(r)
+	if _, err := t.verify(ctx, &p); err != nil {
+		return nil, invalid(err)
 	}
-	dot1 := strings.IndexByte(token, '.')
-	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
-	sig, err := b64.DecodeString(token[dot2+1:])
-	if err != nil {
-		return nil, errInvalidToken(ErrMalformed)
-	}
-	keys, err := ks.lookup(ctx, h.Kid, h.Alg)
-	if err != nil {
-		return nil, err
-	}
-	verified := slices.ContainsFunc(keys, func(k *publicKey) bool {
-		return verifySignature(h.Alg, token[:dot2], sig, k.key) == nil
-	})
-	if !verified {
-		return nil, errInvalidToken(ErrSignature)
-	}
-	payload, err := b64.DecodeString(token[dot1+1 : dot2])
-	if err != nil || !utf8.Valid(payload) || !isObject(payload) {
+	payload, err := t.payload()
+	if err != nil || !isObject(payload) {
 		return nil, errInvalidToken(ErrMalformed)
 	}
 	// The decoder of access tokens refuses a member named twice, which
 	// encoding/json (go-oidc's) would read as the last one.
-	if _, err := decodeClaims(string(payload)); err != nil {
+	if _, err := decodeClaims(stringOf(payload)); err != nil {
 		return nil, errInvalidToken(ErrMalformed)
 	}
 	return payload, nil
-}
-
-// peekHeader decodes the protected header of a token shaped like a JWS.
-func peekHeader(token string) (jwsHeader, error) {
-	raw, err := b64.DecodeString(token[:strings.IndexByte(token, '.')])
-	if err != nil || !utf8.Valid(raw) {
-		return jwsHeader{}, errInvalidToken(ErrMalformed)
-	}
-	h, err := decodeHeader(string(raw))
-	if err == errForbiddenHeader {
-		return jwsHeader{}, errInvalidToken(ErrHeader)
-	}
-	if err != nil {
-		return jwsHeader{}, errInvalidToken(ErrMalformed)
-	}
-	return h, nil
 }
 
 // asymmetricAlgorithms is the allow-list without HS*, for go-oidc.

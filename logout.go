@@ -234,23 +234,13 @@ func (v *Validator) logout(ctx context.Context, a *authority, raw string) error 
 // and with the rules of this file, which read the payload with the
 // decoder of access tokens. Both must accept it.
 func (v *authority) verifyLogout(ctx context.Context, raw string) (*logoutToken, error) {
-	if len(raw) > v.s.MaxTokenSize {
-		return nil, errInvalidToken(ErrTooLarge)
-	}
-	if !looksLikeJWS(raw) {
-		return nil, errInvalidToken(ErrMalformed)
-	}
-	h, err := peekHeader(raw)
-	if err != nil {
-		return nil, err
-	}
-	if !logoutTypOK(h.Typ) {
-		return nil, errInvalidToken(ErrTokenType)
+	// The reader's rules and typ first, to refuse before any key is
+	// looked at; KeySet reads it again for go-oidc, with the same rules.
+	var t jws
+	if err := t.read(raw, &jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms, typ: logoutTypOK}); err != nil {
+		return nil, invalid(err)
 	}
 	algs := v.s.asymmetricAlgorithms()
-	if !slices.Contains(algs, h.Alg) {
-		return nil, errInvalidToken(ErrAlgorithm)
-	}
 	r, err := v.p.get(ctx)
 	if err != nil {
 		return nil, err

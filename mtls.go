@@ -17,7 +17,7 @@ func checkCertificate(cnf confirmation, cert *x509.Certificate) error {
 		return errBinding("certificate-bound token without a client certificate")
 	}
 	sum := sha256.Sum256(cert.Raw)
-	if !hmac.Equal([]byte(b64url.EncodeToString(sum[:])), []byte(cnf.x5t)) {
+	if !hmac.Equal([]byte(b64.EncodeToString(sum[:])), []byte(cnf.x5t)) {
 		return errBinding("client certificate does not match the token")
 	}
 	return nil

@@ -78,10 +78,13 @@ func TestClaimNamesAreCaseSensitive(t *testing.T) {
 			mustFail(t, v, signRaw(a, stdHeader, payload), bearer.ErrInvalidToken, bearer.ErrMalformed)
 		})
 	}
-	// Header names too: ALG next to alg is refused; a lone Crit is not
-	// crit but an unknown member, ignored.
+	// Header names too, as in every kind's header (jws.go): ALG next to
+	// alg is refused, and so is a lone Crit or Typ, a member the reader
+	// knows in another case; a name it does not know is ignored.
 	mustFail(t, v, signRaw(a, `{"ALG":"none","alg":"RS256","typ":"at+jwt","kid":"{kid}"}`, stdPayload), bearer.ErrInvalidToken, bearer.ErrMalformed)
-	mustValid(t, v, signRaw(a, `{"Crit":["exp"],"alg":"RS256","kid":"{kid}"}`, stdPayload))
+	mustFail(t, v, signRaw(a, `{"Crit":["exp"],"alg":"RS256","kid":"{kid}"}`, stdPayload), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	mustFail(t, v, signRaw(a, `{"Typ":"JWT","alg":"RS256","kid":"{kid}"}`, stdPayload), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	mustValid(t, v, signRaw(a, `{"Critical":["exp"],"alg":"RS256","kid":"{kid}"}`, stdPayload))
 }
 
 // TestInvalidUTF8: RFC 7519 §7.2 and RFC 7515 §5.2 want UTF-8 JSON.
