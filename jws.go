@@ -32,10 +32,6 @@ type jwsPolicy struct {
 	secret  []byte                // the key of HS*; nil: HS* is refused
 }
 
-// jwsScratch holds a decoded header and signature that fit (RS256 to
-// RS4096 with a usual header): only a larger token allocates for them.
-const jwsScratch = 768
-
 // jws is a compact JWS that read accepted, not yet verified: its header's
 // members and its decoded signature, which die with it.
 type jws struct {
@@ -44,7 +40,6 @@ type jws struct {
 	alg, kid, typ string
 	jwk           string // the header's key as JSON, if the policy takes one; "" if absent or null
 	sig           []byte
-	scratch       [jwsScratch]byte
 }
 
 // forbiddenMember is a header member that would let the token choose its
@@ -71,10 +66,10 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 	t.token = token
 	t.dot1 = strings.IndexByte(token, '.')
 	t.dot2 = t.dot1 + 1 + strings.IndexByte(token[t.dot1+1:], '.')
-	raw, buf, off := bytesOf(token), t.scratch[:], 0
-	if n := b64.DecodedLen(t.dot1) + b64.DecodedLen(len(token)-t.dot2-1); n > len(buf) {
-		buf = make([]byte, n)
-	}
+	// One buffer holds the decoded header and signature, which die with
+	// t; the payload gets its own, which the claims keep.
+	raw, off := bytesOf(token), 0
+	buf := make([]byte, b64.DecodedLen(t.dot1)+b64.DecodedLen(len(token)-t.dot2-1))
 	header, err := decodeSegment(buf, &off, raw[:t.dot1])
 	if err != nil || !utf8.Valid(header) {
 		return ErrMalformed
