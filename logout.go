@@ -288,10 +288,31 @@ func logoutTypOK(typ string) bool {
 	return false
 }
 
-// logoutMembers are the claims a logout token's rules read. A member whose
-// name differs from one of them only in case is refused: encoding/json,
-// which go-oidc uses, would read it as that claim.
-var logoutMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "events", "nonce"}
+// logoutMembers are the claims a logout token's rules read beyond those
+// of access tokens (claimMembers). A member whose name differs from one of
+// them only in case is refused: encoding/json, which go-oidc uses, would
+// read it as that claim.
+var logoutMembers = []string{"events", "nonce"}
+
+// logoutMembersRead is what a logout token's own rules read beyond the
+// registered claims: events, as JSON, and whether there is a nonce.
+type logoutMembersRead struct {
+	events string
+	nonce  bool
+}
+
+func (l *logoutMembersRead) member(s *jsonScanner, name []byte) (uint, error) {
+	var err error
+	switch string(name) {
+	case "events":
+		l.events, err = s.rawValue()
+		return 1 << 0, err
+	case "nonce":
+		l.nonce = true
+		return 1 << 1, s.skip(0)
+	}
+	return 0, s.skip(0)
+}
 
 // checkLogoutClaims applies OpenID Connect Back-Channel Logout 1.0 §2.4
 // and §2.6 to a verified payload.
@@ -300,26 +321,18 @@ func (v *authority) checkLogoutClaims(payload, issuer string, now time.Time) (*l
 	if err != nil {
 		return nil, errInvalidToken(ErrMalformed)
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(payload), &members); err != nil {
+	// decodeClaims refused the registered claims in another case; this
+	// reading refuses nonce's, and keeps events.
+	var l logoutMembersRead
+	m := readMembers(payload, logoutMembers)
+	for m.next() {
+		m.took(l.member(&m.s, m.name))
+	}
+	if m.end() != nil {
 		return nil, errInvalidToken(ErrMalformed)
 	}
-	for name := range members {
-		for _, m := range logoutMembers {
-			if name != m && strings.EqualFold(name, m) {
-				return nil, errInvalidToken(ErrMalformed)
-			}
-		}
-	}
 	// events holds the logout event as an object; an ID token has a nonce.
-	var events map[string]json.RawMessage
-	if raw, ok := members["events"]; !ok || !isObject(raw) || json.Unmarshal(raw, &events) != nil {
-		return nil, errInvalidToken(errNotLogoutToken)
-	}
-	if raw, ok := events[backchannelLogoutEvent]; !ok || !isObject(raw) {
-		return nil, errInvalidToken(errNotLogoutToken)
-	}
-	if _, ok := members["nonce"]; ok {
+	if !isObject(bytesOf(l.events)) || !isObject(bytesOf(rawMember(l.events, backchannelLogoutEvent))) || l.nonce {
 		return nil, errInvalidToken(errNotLogoutToken)
 	}
 	if w.Jti == "" || w.Sub == "" && w.Sid == "" || !w.Iat.set || !w.Exp.set {
