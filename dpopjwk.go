@@ -81,32 +81,23 @@ func parseProofKey(raw string) (proofKey, string, error) {
 	return k, base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
-// member reads a member of the key: the public ones are strings.
+// member reads a member of the key: the public ones, jwkMembers' first
+// six, are strings; any of the others makes the key private.
 func (k *proofKey) member(s *jsonScanner, name []byte) (uint, error) {
-	var dst *string
-	var bit uint
-	switch string(name) {
-	case "kty":
-		dst, bit = &k.kty, 1<<0
-	case "crv":
-		dst, bit = &k.crv, 1<<1
-	case "x":
-		dst, bit = &k.x, 1<<2
-	case "y":
-		dst, bit = &k.y, 1<<3
-	case "n":
-		dst, bit = &k.n, 1<<4
-	case "e":
-		dst, bit = &k.e, 1<<5
-	case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
-		k.private = true
-		return 0, s.skip(0)
-	default:
-		return 0, s.skip(0)
+	public := [...]*string{&k.kty, &k.crv, &k.x, &k.y, &k.n, &k.e}
+	for i, m := range jwkMembers {
+		switch {
+		case string(name) != m:
+		case i < len(public):
+			v, err := s.str()
+			*public[i] = v
+			return 1 << i, err
+		default:
+			k.private = true
+			return 1 << i, s.skip(0)
+		}
 	}
-	v, err := s.str()
-	*dst = v
-	return bit, err
+	return 0, s.skip(0)
 }
 
 // canonicalB64 reports whether s is base64url as b64 decodes it.
