@@ -214,7 +214,8 @@ func (w *wireClaims) claims(raw string) *Claims {
 		b.aud[0] = w.audOne
 		c.Audience = b.aud[:1:1]
 	}
-	if w.scopeInline {
+	// An empty scope is no scope, nil as splitScopes makes it.
+	if w.scopeInline && w.scopeN > 0 {
 		n := copy(b.scopes[:], w.scopeBuf[:w.scopeN])
 		c.Scopes = b.scopes[:n:n]
 	}

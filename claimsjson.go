@@ -87,6 +87,10 @@ func (s *jsonScanner) name() ([]byte, error) {
 		return nil, errJSON
 	}
 	start := s.i + 1
+	if end := s.plain(start); end < len(s.b) && s.b[end] == '"' {
+		s.i = end + 1
+		return s.b[start:end], nil
+	}
 	for j := start; j < len(s.b); j++ {
 		c := s.b[j]
 		if c == '"' {
@@ -104,6 +108,25 @@ func (s *jsonScanner) name() ([]byte, error) {
 	return []byte(v), err
 }
 
+// plainASCII holds the bytes a JSON string holds as they are and that are
+// UTF-8 on their own: printable ASCII but for '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plain returns the index of the first byte from i on that is not in
+// plainASCII: a string made of those alone needs neither decoding nor a
+// UTF-8 check.
+func (s *jsonScanner) plain(i int) int {
+	for i < len(s.b) && plainASCII[s.b[i]] {
+		i++
+	}
+	return i
+}
+
 // str reads a JSON string and returns its value. Strings without escapes
 // and in valid UTF-8, nearly all of them, are sliced, not rebuilt.
 func (s *jsonScanner) str() (string, error) {
@@ -111,6 +134,10 @@ func (s *jsonScanner) str() (string, error) {
 		return "", errJSON
 	}
 	start := s.i
+	if end := s.plain(start + 1); end < len(s.b) && s.b[end] == '"' {
+		s.i = end + 1
+		return s.src[start+1 : end], nil
+	}
 	s.i++
 	simple := true
 	for s.i < len(s.b) {
@@ -323,10 +350,38 @@ func (s *jsonScanner) optString() (string, error) {
 	return s.str()
 }
 
+// seconds reads a NumericDate written as a whole number of at most 12
+// digits (under 1<<40, as date requires), as they nearly always are,
+// without strconv; anything else is left to number.
+func (s *jsonScanner) seconds() (int64, bool) {
+	s.ws()
+	var v int64
+	j := s.i
+	for ; j < len(s.b) && j-s.i <= 12 && '0' <= s.b[j] && s.b[j] <= '9'; j++ {
+		v = v*10 + int64(s.b[j]-'0')
+	}
+	n := j - s.i
+	if n == 0 || n > 12 || n > 1 && s.b[s.i] == '0' {
+		return 0, false
+	}
+	if j < len(s.b) {
+		switch s.b[j] {
+		case '.', 'e', 'E':
+			return 0, false
+		}
+	}
+	s.i = j
+	return v, true
+}
+
 // date reads a NumericDate into d; null, like absence, leaves it unset.
 func (s *jsonScanner) date(d *numericDate) error {
 	if s.isNull() {
 		*d = numericDate{}
+		return nil
+	}
+	if sec, ok := s.seconds(); ok {
+		*d = numericDate{t: unixTime(sec, 0), set: true}
 		return nil
 	}
 	f, err := s.number()
