@@ -53,7 +53,7 @@ func TestEveryKindReadsItsHeaderStrictly(t *testing.T) {
 		}},
 		{"logout token", "logout+jwt", `{"iss":"{iss}","aud":"{client}","sub":"alice","iat":{iat},"exp":{exp},"jti":"` + strconv.FormatInt(now, 10) +
 			`","events":{"http://schemas.openid.net/event/backchannel-logout":{}}}`, func(token string) error {
-			_, err := v.verifyLogout(ctx, token)
+			_, err := v.sole.verifyLogout(ctx, token)
 			return err
 		}},
 		{"introspection answer", "token-introspection+jwt", `{"iss":"{iss}","aud":"{client}","iat":{iat},"token_introspection":{"active":false}}`, func(token string) error {
