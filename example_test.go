@@ -92,11 +92,11 @@ func ExampleClaimsFromContext() {
 
 func ExampleAllOf() {
 	write := bearer.AllOf("api", "api.write")
-	fmt.Println(write.SatisfiedBy([]string{"api"}), write.SatisfiedBy([]string{"api.write", "api"}))
-	fmt.Println(bearer.AnyOf("api", "api.read").SatisfiedBy([]string{"api.read"}))
+	fmt.Println(write.Check(&bearer.Claims{Scopes: []string{"api"}}))
+	fmt.Println(write.Check(&bearer.Claims{Scopes: []string{"api.write", "api"}}))
 	// Output:
-	// false true
-	// true
+	// bearer: insufficient scope: want api api.write
+	// <nil>
 }
 
 func ExampleWriteError() {

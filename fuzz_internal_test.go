@@ -239,11 +239,11 @@ func FuzzScopes(f *testing.F) {
 			anyOK = anyOK || has
 			allOK = allOK && has
 		}
-		if got := AnyOf(required).SatisfiedBy(granted); got != anyOK {
-			t.Fatalf("AnyOf(%q).SatisfiedBy(%q) = %v", required, granted, got)
+		if got := AnyOf(required).metBy(granted); got != anyOK {
+			t.Fatalf("AnyOf(%q).metBy(%q) = %v", required, granted, got)
 		}
-		if got := AllOf(required).SatisfiedBy(granted); got != allOK {
-			t.Fatalf("AllOf(%q).SatisfiedBy(%q) = %v", required, granted, got)
+		if got := AllOf(required).metBy(granted); got != allOK {
+			t.Fatalf("AllOf(%q).metBy(%q) = %v", required, granted, got)
 		}
 	})
 }

@@ -63,7 +63,7 @@ func TestReview2_ScopesSplitOnSpaceOnly(t *testing.T) {
 	admin := mustValid(t, loose, a.Token(bearertest.Claims{"aud": "api", "scope": "admin read"}))
 	for _, sp := range otherSpaces {
 		for _, r := range []bearer.Requirement{bearer.AnyOf(sp + "admin"), bearer.AllOf("admin" + sp), bearer.AnyOf(sp)} {
-			if r.IsZero() || r.SatisfiedBy(admin.Scopes) || !errors.Is(r.Check(admin), bearer.ErrInsufficientScope) {
+			if r.IsZero() || !errors.Is(r.Check(admin), bearer.ErrInsufficientScope) {
 				t.Errorf("requirement %q met by %q", r, admin.Scopes)
 			}
 			_, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), RequiredScopes: r})
@@ -72,7 +72,7 @@ func TestReview2_ScopesSplitOnSpaceOnly(t *testing.T) {
 			}
 		}
 	}
-	if r := bearer.AllOf(" admin  read "); r.String() != "admin read" || !r.SatisfiedBy(admin.Scopes) {
+	if r := bearer.AllOf(" admin  read "); r.String() != "admin read" || r.Check(admin) != nil {
 		t.Errorf("AllOf(\" admin  read \") = %q", r)
 	}
 }

@@ -65,9 +65,9 @@ func (r Requirement) IsZero() bool { return len(r.scopes) == 0 }
 // the scope parameter of an insufficient_scope challenge.
 func (r Requirement) String() string { return strings.Join(r.scopes, " ") }
 
-// SatisfiedBy reports whether the granted scopes meet r. Matching is
-// exact and case-sensitive (RFC 6749 §3.3).
-func (r Requirement) SatisfiedBy(granted []string) bool {
+// metBy reports whether the granted scopes meet r. Matching is exact and
+// case-sensitive (RFC 6749 §3.3).
+func (r Requirement) metBy(granted []string) bool {
 	if len(r.scopes) == 0 {
 		return true
 	}
@@ -86,7 +86,7 @@ func (r Requirement) SatisfiedBy(granted []string) bool {
 // Check returns nil if c meets r, or an *Error with status 403 and
 // code insufficient_scope naming the required scopes.
 func (r Requirement) Check(c *Claims) error {
-	if c != nil && r.SatisfiedBy(c.Scopes) {
+	if c != nil && r.metBy(c.Scopes) {
 		return nil
 	}
 	return errInsufficientScope(r.String())
