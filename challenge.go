@@ -1,7 +1,7 @@
 package bearer
 
 // ChallengeParam is a parameter added to the WWW-Authenticate challenges
-// WriteError and Error.Challenge render, after those of RFC 6750. Only
+// WriteError and Error.Challenges render, after those of RFC 6750. Only
 // this package makes them: see ResourceMetadata.
 type ChallengeParam struct {
 	name, value string

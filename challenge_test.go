@@ -28,7 +28,7 @@ func TestResourceMetadataChallenge(t *testing.T) {
 		if got := rec.Header().Get("WWW-Authenticate"); got != c.want {
 			t.Errorf("%v:\n got %s\nwant %s", c.err, got, c.want)
 		}
-		if got := bearer.AsError(c.err).Challenge("api", rm); got != c.want {
+		if got := bearer.AsError(c.err).Challenges("api", rm)[0]; got != c.want {
 			t.Errorf("Challenge: %s", got)
 		}
 	}
@@ -44,10 +44,10 @@ func TestResourceMetadataChallenge(t *testing.T) {
 // string, and a parameter without a value is left out.
 func TestChallengeParamQuoting(t *testing.T) {
 	e := bearer.NewError(bearer.ErrNoToken, "")
-	if got, want := e.Challenge("", bearer.ResourceMetadata("https://x/\"a\\b\r\n")), `Bearer resource_metadata="https://x/ab"`; got != want {
+	if got, want := e.Challenges("", bearer.ResourceMetadata("https://x/\"a\\b\r\n"))[0], `Bearer resource_metadata="https://x/ab"`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
-	if got, want := e.Challenge("api", bearer.ChallengeParam{}, bearer.ResourceMetadata("")), `Bearer realm="api"`; got != want {
+	if got, want := e.Challenges("api", bearer.ChallengeParam{}, bearer.ResourceMetadata(""))[0], `Bearer realm="api"`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }

@@ -47,24 +47,27 @@ func (e *Error) copy() *Error {
 	return &c
 }
 
-// Challenges returns the WWW-Authenticate values for e: Challenge's
-// alone for a Bearer API. Where DPoP is accepted (RFC 9449 §7.1), the
-// challenge of the scheme the request used comes first and carries the
-// error, for example
+// Challenges returns the WWW-Authenticate values for e, one field each:
+// for a Bearer API one, for example
+//
+//	Bearer realm="api", error="invalid_token", error_description="token expired"
+//
+// Where DPoP is accepted (RFC 9449 §7.1), the challenge of the scheme the
+// request used comes first and carries the error, for example
 //
 //	DPoP algs="ES256 EdDSA", realm="api", error="invalid_dpop_proof", error_description="DPoP proof replayed"
 //	Bearer realm="api"
 //
-// params are added to each.
+// params, such as ResourceMetadata, are added to each, in their order.
 func (e *Error) Challenges(realm string, params ...ChallengeParam) []string {
 	var bare Error
 	switch e.challenge {
 	case challengeBearerThenDPoP:
-		return []string{e.Challenge(realm, params...), bare.render("DPoP", e.algs, realm, params)}
+		return []string{e.render("Bearer", "", realm, params), bare.render("DPoP", e.algs, realm, params)}
 	case challengeDPoPThenBearer:
-		return []string{e.render("DPoP", e.algs, realm, params), bare.Challenge(realm, params...)}
+		return []string{e.render("DPoP", e.algs, realm, params), bare.render("Bearer", "", realm, params)}
 	case challengeDPoP:
 		return []string{e.render("DPoP", e.algs, realm, params)}
 	}
-	return []string{e.Challenge(realm, params...)}
+	return []string{e.render("Bearer", "", realm, params)}
 }

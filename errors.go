@@ -225,7 +225,7 @@ func AsError(err error) *Error {
 // body. Every adapter calls it, unless the application renders refusals
 // itself (middleware.ErrorHandler), which changes only the body. A nil err
 // fails closed, as an unavailable authority. params are added to the
-// challenge (see Challenge).
+// challenges (see Error.Challenges).
 func WriteError(w http.ResponseWriter, realm string, err error, params ...ChallengeParam) {
 	e := AsError(err)
 	if e == nil {
@@ -242,13 +242,6 @@ func WriteError(w http.ResponseWriter, realm string, err error, params ...Challe
 		Scope       string `json:"scope,omitempty"`
 	}{e.Code, quotable(e.Description), e.Scope})
 	_, _ = w.Write(append(body, '\n'))
-}
-
-// Challenge returns the WWW-Authenticate value for e, for example
-// `Bearer realm="api", error="invalid_token", error_description="token expired"`,
-// followed by params, such as ResourceMetadata, in their order.
-func (e *Error) Challenge(realm string, params ...ChallengeParam) string {
-	return e.render("Bearer", "", realm, params)
 }
 
 // render writes the challenge of scheme for e; algs, if set, comes first

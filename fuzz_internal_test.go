@@ -256,7 +256,7 @@ func FuzzChallenge(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, description, scope string) {
 		e := &Error{Status: 403, Code: codeInsufficientScope, Description: description, Scope: scope, kind: ErrInsufficientScope}
-		c := e.Challenge("api", ResourceMetadata(scope))
+		c := e.render("Bearer", "", "api", []ChallengeParam{ResourceMetadata(scope)})
 		if !strings.HasPrefix(c, `Bearer realm="api"`) {
 			t.Fatalf("challenge %q", c)
 		}
