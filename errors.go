@@ -11,25 +11,29 @@ import (
 	"github.com/accesstoken/bearer/internal/refusal"
 )
 
+// The sentinel errors below, kinds and reasons, are matched with
+// errors.Is. The text of each is the fixed phrase a client may be told
+// (error_description); an *Error's Error adds the "bearer:" prefix.
+
 // The kinds of failure. Every error returned by Validate is an *Error that
 // matches exactly one of these with errors.Is; the kind decides the HTTP
 // status and the RFC 6750 error code.
 var (
 	// ErrNoToken means the request carried no access token: 401 with a bare
 	// challenge, as RFC 6750 §3.1 asks for requests without credentials.
-	ErrNoToken = errors.New("bearer: no access token")
+	ErrNoToken = errors.New("no access token")
 	// ErrInvalidRequest means the request presented its token wrongly (two
 	// Authorization fields, a token in two places, …): 400 invalid_request.
-	ErrInvalidRequest = errors.New("bearer: invalid request")
+	ErrInvalidRequest = errors.New("invalid request")
 	// ErrInvalidToken means the token is malformed, expired, revoked, not
 	// for this API or not signed by the authority: 401 invalid_token.
-	ErrInvalidToken = errors.New("bearer: invalid token")
+	ErrInvalidToken = errors.New("invalid token")
 	// ErrInsufficientScope means the token is valid but lacks the scopes
 	// the resource requires: 403 insufficient_scope.
-	ErrInsufficientScope = errors.New("bearer: insufficient scope")
+	ErrInsufficientScope = errors.New("insufficient scope")
 	// ErrUnavailable means the authority could not be reached and nothing
 	// usable was cached: 503 with Retry-After. The token was not judged.
-	ErrUnavailable = errors.New("bearer: authority unavailable")
+	ErrUnavailable = errors.New("authority unavailable")
 )
 
 // Reasons a token is invalid, for logs and metrics. Each is wrapped by an
@@ -63,6 +67,9 @@ var (
 	ErrIssuedInFuture = errors.New("token issued in the future")
 	// ErrInactive: the introspection endpoint says the token is not active.
 	ErrInactive = errors.New("token not active")
+	// ErrRevoked: the token was revoked (see Revocation), by a back-channel
+	// logout or by the API itself.
+	ErrRevoked = errors.New("token revoked")
 	// ErrBinding: the token is bound to a key or a certificate (cnf) that
 	// the request did not show: a DPoP-bound token presented as Bearer, a
 	// certificate-bound one without that certificate.
@@ -80,7 +87,7 @@ var (
 var reasons = []error{
 	ErrMalformed, ErrTooLarge, ErrAlgorithm, ErrHeader, ErrTokenType, ErrUnknownKey, ErrSignature,
 	ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid, ErrIssuedInFuture, ErrInactive,
-	ErrBinding, ErrDPoPProof, ErrDPoPNonce,
+	ErrRevoked, ErrBinding, ErrDPoPProof, ErrDPoPNonce,
 }
 
 // RFC 6750 §3.1 error codes.
@@ -124,8 +131,8 @@ type Error struct {
 // expired", "bearer: insufficient scope: want admin write" or "bearer:
 // authority unavailable: JWKS: …".
 func (e *Error) Error() string {
-	msg := e.kind.Error()
-	if e.Description != "" && msg != "bearer: "+e.Description {
+	msg := "bearer: " + e.kind.Error()
+	if e.Description != "" && e.Description != e.kind.Error() {
 		msg += ": " + e.Description
 	}
 	if e.Scope != "" {

@@ -134,6 +134,7 @@ func TestErrorSaysEachThingOnce(t *testing.T) {
 		{bearer.NewError(bearer.ErrNoToken, ""), "bearer: no access token"},
 		{bearer.NewError(bearer.ErrUnavailable, ""), "bearer: authority unavailable"},
 		{bearer.NewError(bearer.ErrExpired, ""), "bearer: invalid token: token expired"},
+		{bearer.NewError(bearer.ErrRevoked, ""), "bearer: invalid token: token revoked"},
 		{bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field"), "bearer: invalid request: more than one Authorization field"},
 		{bearer.AllOf("api", "write").Check(&bearer.Claims{}), "bearer: insufficient scope: want api write"},
 	} {

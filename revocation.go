@@ -10,11 +10,6 @@ import (
 	"time"
 )
 
-// ErrRevoked: the token was revoked (see Revocation), by a back-channel
-// logout or by the API itself. It is wrapped by an *Error that also
-// matches ErrInvalidToken.
-var ErrRevoked = errors.New("token revoked")
-
 // DefaultMaxTokenLifetime is Config.MaxTokenLifetime's default: long
 // enough for the authorities whose access tokens live longest by default.
 const DefaultMaxTokenLifetime = 24 * time.Hour
