@@ -89,16 +89,6 @@ func FromFunc(extract func(*http.Request) (string, error)) Option {
 	return func(o *options) { o.sources = append(o.sources, fromExtractor(extract)) }
 }
 
-// CheckPreflight is what the middleware always does now: a CORS
-// preflight needs a token like any other request, since the guarded
-// handler must never run without one. Answer preflights with a CORS
-// handler in front of the guard (see the package doc).
-//
-// Deprecated: it has no effect.
-func CheckPreflight() Option {
-	return func(*options) {}
-}
-
 // OnValidated is called for each request whose token was accepted.
 func OnValidated(f func(*http.Request, *bearer.Claims)) Option {
 	return func(o *options) { o.onValidated = f }
