@@ -119,8 +119,8 @@ func BenchmarkValidateCycling(b *testing.B) {
 	v := hs256Validator(b, a, 0)
 	validateEach(b, v, tokens)
 	validateInTurn(b, v, tokens)
-	if s := v.Stats(); s.Misses != uint64(len(tokens)) {
-		b.Fatalf("%d misses after the first pass, want %d: not every lookup was a hit", s.Misses, len(tokens))
+	if s := v.Status(); s.CacheMisses != uint64(len(tokens)) {
+		b.Fatalf("%d misses after the first pass, want %d: not every lookup was a hit", s.CacheMisses, len(tokens))
 	}
 }
 

@@ -69,17 +69,17 @@ func TestLogoutRevokesSession(t *testing.T) {
 
 	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1", "sub": "alice"}))
 
-	before := v.Stats()
+	before := v.Status()
 	e := mustFail(t, v, cached, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	if e.Status != http.StatusUnauthorized || e.Code != "invalid_token" || e.Description != "token revoked" {
 		t.Errorf("revoked: %d %q %q", e.Status, e.Code, e.Description)
 	}
-	if after := v.Stats(); after.Hits != before.Hits+1 {
+	if after := v.Status(); after.CacheHits != before.CacheHits+1 {
 		t.Errorf("the revoked JWT was not served from the cache: %+v, then %+v", before, after)
 	}
 	// Never validated before: a fresh validation.
 	mustFail(t, v, a.Token(claims(session)), bearer.ErrInvalidToken, bearer.ErrRevoked)
-	if after := v.Stats(); after.Misses != before.Misses+1 {
+	if after := v.Status(); after.CacheMisses != before.CacheMisses+1 {
 		t.Errorf("the new JWT was not validated in full: %+v, then %+v", before, after)
 	}
 

@@ -61,7 +61,7 @@ func TestMultiEachAuthorityWithItsOwnRules(t *testing.T) {
 	for range 2 {
 		mustFail(t, v, noScope, bearer.ErrInsufficientScope, nil)
 	}
-	if s := v.Stats(); s.Hits == 0 {
+	if s := v.Status(); s.CacheHits == 0 {
 		t.Errorf("no cache hits: %+v", s)
 	}
 }

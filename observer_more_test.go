@@ -41,7 +41,7 @@ func TestObserverMulti(t *testing.T) {
 			t.Fatalf("Validate: %v, want %v", err, tc.err)
 		}
 	}
-	if st := v.Stats(); st.IntrospectionEntries != 1 || st.Entries != 2 {
+	if st := v.Status(); st.IntrospectionEntries != 1 || st.CacheEntries != 2 {
 		t.Errorf("Stats %+v, want the two JWTs and the one introspection answer", st)
 	}
 	rec.mu.Lock()

@@ -584,8 +584,8 @@ func TestReview9_CachedClaimsNotShared(t *testing.T) {
 			check(t, mustValid(t, v, tok))
 		})
 	}
-	if s := v.Stats(); s.Hits < 10 {
-		t.Errorf("%d cache hits: the JWT was not served from the cache", s.Hits)
+	if s := v.Status(); s.CacheHits < 10 {
+		t.Errorf("%d cache hits: the JWT was not served from the cache", s.CacheHits)
 	}
 
 	in := newIntrospector(t, a, bearer.Config{})

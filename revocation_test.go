@@ -113,16 +113,16 @@ func TestInvalidateForgetsCachedJWT(t *testing.T) {
 	v := newValidator(t, a, bearer.Config{})
 	tok := a.Token(claims(nil))
 	mustValid(t, v, tok)
-	if n := v.Stats().Entries; n != 1 {
+	if n := v.Status().CacheEntries; n != 1 {
 		t.Fatalf("%d cached, want 1", n)
 	}
 	v.Invalidate(tok)
-	if n := v.Stats().Entries; n != 0 {
+	if n := v.Status().CacheEntries; n != 0 {
 		t.Errorf("%d cached after Invalidate, want 0", n)
 	}
-	misses := v.Stats().Misses
+	misses := v.Status().CacheMisses
 	mustValid(t, v, tok)
-	if v.Stats().Misses != misses+1 {
+	if v.Status().CacheMisses != misses+1 {
 		t.Error("the token was not validated in full again")
 	}
 }

@@ -2,8 +2,9 @@ package bearer
 
 import "time"
 
-// Status is what a Validator knows of its authority at a moment, for
-// readiness probes and dashboards. Reading it never waits on the network.
+// Status is what a Validator knows of its authority and holds in its
+// caches at a moment, for readiness probes and dashboards. Reading it
+// never waits on the network.
 type Status struct {
 	// Ready reports that the authority's metadata and keys have been
 	// fetched: tokens are judged. (Validator.Ready also waits for
@@ -38,13 +39,26 @@ type Status struct {
 	// every token gets 503. Once true it stays true: a store lost later
 	// delays only what this replica learns of new revocations.
 	RevocationsSynced bool
+	// CacheHits counts the JWTs served from the validated-token cache,
+	// without a signature check, since the Validator started.
+	CacheHits uint64
+	// CacheMisses counts the JWTs that had to be validated in full.
+	CacheMisses uint64
+	// CacheEntries is the number of validated tokens cached now.
+	CacheEntries int
+	// IntrospectionEntries is the number of introspection answers held
+	// in memory now, expired ones not yet dropped included; zero with a
+	// Config.CacheStore, which keeps them elsewhere.
+	IntrospectionEntries int
 }
 
-// Status returns what v knows of its authority now. For a Validator made
-// by NewMulti it describes the authorities of MultiConfig.Authorities
+// Status returns what v knows of its authority now, and its caches'
+// counters (all zero when caching is off). For a Validator made by
+// NewMulti it describes the authorities of MultiConfig.Authorities
 // together: Ready when all are, the fewest keys, the oldest key set, the
 // first error, all the key waiters, the revocations of every issuer,
-// and whether they are in sync.
+// whether they are in sync, the shared validated-token cache and all the
+// introspection answers held.
 func (v *Validator) Status() Status {
 	st := Status{Ready: true}
 	for i, iss := range v.order {
@@ -61,7 +75,9 @@ func (v *Validator) Status() Status {
 		}
 		st.IntrospectionFailing = st.IntrospectionFailing || s.IntrospectionFailing
 		st.KeyWaiters += s.KeyWaiters
+		st.IntrospectionEntries += s.IntrospectionEntries
 	}
+	st.CacheHits, st.CacheMisses, st.CacheEntries = v.cache.counts()
 	st.Revocations = v.revocationCount()
 	st.RevocationsSynced = v.revSync.isSynced()
 	return st
@@ -88,5 +104,6 @@ func (a *authority) status() Status {
 	if a.in != nil {
 		st.IntrospectionFailing = a.in.failures.on.Load()
 	}
+	st.IntrospectionEntries = a.in.entries()
 	return st
 }

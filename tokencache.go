@@ -98,35 +98,11 @@ func (tc *tokenCache) put(token string, c *Claims, key *publicKey, now time.Time
 	return true
 }
 
-// Stats are counters of the validated-token cache, and the size of the
-// introspection cache.
-type Stats struct {
-	// Hits counts JWTs served from the cache, without a signature check.
-	Hits uint64
-	// Misses counts JWTs that had to be validated in full.
-	Misses uint64
-	// Entries is the number of tokens cached now.
-	Entries int
-	// IntrospectionEntries is the number of introspection answers held
-	// in memory now, expired ones not yet dropped included; zero with a
-	// Config.CacheStore, which keeps them elsewhere.
-	IntrospectionEntries int
-}
-
-// Stats reports the caches' counters; all zero when caching is off. For
-// a Validator of several authorities, the shared validated-token cache
-// and the introspection caches of MultiConfig.Authorities.
-func (v *Validator) Stats() Stats {
-	st := v.cache.stats()
-	for _, a := range v.fixed {
-		st.IntrospectionEntries += a.in.entries()
-	}
-	return st
-}
-
-func (tc *tokenCache) stats() Stats {
+// counts returns the cache's hits, misses and entries; zeros when caching
+// is off.
+func (tc *tokenCache) counts() (hits, misses uint64, entries int) {
 	if tc == nil {
-		return Stats{}
+		return 0, 0, 0
 	}
-	return Stats{Hits: tc.hits.Load(), Misses: tc.misses.Load(), Entries: tc.lru.len()}
+	return tc.hits.Load(), tc.misses.Load(), tc.lru.len()
 }

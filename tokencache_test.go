@@ -21,8 +21,8 @@ func TestCacheServesRepeatedTokens(t *testing.T) {
 			t.Fatalf("repeat: %p %+v, first %p %+v", c, c, first, first)
 		}
 	}
-	if s := v.Stats(); s.Hits != 10 || s.Misses != 1 || s.Entries != 1 {
-		t.Errorf("Stats = %+v, want 10 hits, 1 miss, 1 entry", s)
+	if s := v.Status(); s.CacheHits != 10 || s.CacheMisses != 1 || s.CacheEntries != 1 {
+		t.Errorf("Status = %+v, want 10 hits, 1 miss, 1 entry", s)
 	}
 }
 
@@ -59,9 +59,9 @@ func TestCacheDropsTokensOfRetiredKeys(t *testing.T) {
 	mustValid(t, v, a.TokenWith("ES256", nil, claims(nil))) // unknown kid: fetches the new set
 
 	mustFail(t, v, old, bearer.ErrInvalidToken, bearer.ErrUnknownKey)
-	hits := v.Stats().Hits
+	hits := v.Status().CacheHits
 	mustValid(t, v, other)
-	if v.Stats().Hits != hits+1 {
+	if v.Status().CacheHits != hits+1 {
 		t.Error("a token of a key still published lost its cache entry")
 	}
 }
@@ -73,8 +73,8 @@ func TestCacheDurationBoundsReuse(t *testing.T) {
 	mustValid(t, v, tok)
 	time.Sleep(100 * time.Millisecond)
 	mustValid(t, v, tok)
-	if s := v.Stats(); s.Hits != 0 || s.Misses != 2 {
-		t.Errorf("Stats = %+v, want the entry expired after CacheDuration", s)
+	if s := v.Status(); s.CacheHits != 0 || s.CacheMisses != 2 {
+		t.Errorf("Status = %+v, want the entry expired after CacheDuration", s)
 	}
 }
 
@@ -84,8 +84,8 @@ func TestCacheIsBounded(t *testing.T) {
 	for range 25 {
 		useToken(t, v, esToken(a), 2)
 	}
-	if s := v.Stats(); s.Entries != 10 || s.Hits != 25 {
-		t.Errorf("Stats = %+v, want 10 entries and 25 hits", s)
+	if s := v.Status(); s.CacheEntries != 10 || s.CacheHits != 25 {
+		t.Errorf("Status = %+v, want 10 entries and 25 hits", s)
 	}
 }
 
@@ -98,20 +98,20 @@ func TestCacheLetsGoOfOneUseTokens(t *testing.T) {
 	for range 40 {
 		useToken(t, v, esToken(a), 1)
 	}
-	if s := v.Stats(); s.Entries != 0 || s.Misses != 40 {
-		t.Fatalf("after 40 one-use tokens: Stats = %+v, want 40 misses and no entry left", s)
+	if s := v.Status(); s.CacheEntries != 0 || s.CacheMisses != 40 {
+		t.Fatalf("after 40 one-use tokens: Status = %+v, want 40 misses and no entry left", s)
 	}
 
 	again := esToken(a)
 	useToken(t, v, again, 3)
-	if s := v.Stats(); s.Entries != 1 || s.Hits != 1 || s.Misses != 42 {
-		t.Fatalf("a token used 3 times: Stats = %+v, want it kept on its second sight and hit on its third", s)
+	if s := v.Status(); s.CacheEntries != 1 || s.CacheHits != 1 || s.CacheMisses != 42 {
+		t.Fatalf("a token used 3 times: Status = %+v, want it kept on its second sight and hit on its third", s)
 	}
 
 	useToken(t, v, again, 15) // the round's 16th hit: the cache pays again
 	useToken(t, v, esToken(a), 2)
-	if s := v.Stats(); s.Entries != 2 || s.Hits != 17 {
-		t.Errorf("with hits back: Stats = %+v, want a new token kept on first sight", s)
+	if s := v.Status(); s.CacheEntries != 2 || s.CacheHits != 17 {
+		t.Errorf("with hits back: Status = %+v, want a new token kept on first sight", s)
 	}
 }
 
@@ -138,8 +138,8 @@ func TestCacheAdmissionUnderConcurrency(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if s := v.Stats(); s.Hits+s.Misses != 400 || s.Entries > 4 {
-		t.Errorf("Stats = %+v, want 400 lookups and at most 4 entries", s)
+	if s := v.Status(); s.CacheHits+s.CacheMisses != 400 || s.CacheEntries > 4 {
+		t.Errorf("Status = %+v, want 400 lookups and at most 4 entries", s)
 	}
 }
 
@@ -154,8 +154,8 @@ func TestCacheOff(t *testing.T) {
 			tok := a.Token(claims(nil))
 			mustValid(t, v, tok)
 			mustValid(t, v, tok)
-			if s := v.Stats(); s != (bearer.Stats{}) {
-				t.Errorf("Stats = %+v with caching off", s)
+			if c := cachesOf(v); c != (caches{}) {
+				t.Errorf("caches = %+v with caching off", c)
 			}
 			// Reference tokens too: every request asks the authority.
 			ref := newValidator(t, a, bearer.Config{CacheSize: cfg.CacheSize, CacheDuration: cfg.CacheDuration, ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret})
@@ -169,8 +169,8 @@ func TestCacheOff(t *testing.T) {
 			if n := a.Hits(bearertest.Introspection) - hits; n != 3 {
 				t.Errorf("%d introspection calls for 3 requests with caching off", n)
 			}
-			if s := ref.Stats(); s != (bearer.Stats{}) {
-				t.Errorf("Stats = %+v with caching off", s)
+			if c := cachesOf(ref); c != (caches{}) {
+				t.Errorf("caches = %+v with caching off", c)
 			}
 		})
 	}
@@ -186,25 +186,36 @@ func TestCacheCountsOnlyJWTMisses(t *testing.T) {
 	for range 2 {
 		mustValid(t, v, ref)
 	}
-	if s := v.Stats(); s != (bearer.Stats{IntrospectionEntries: 1}) {
-		t.Errorf("after a reference token twice: Stats = %+v, want one introspection answer and nothing else", s)
+	if c := cachesOf(v); c != (caches{introspected: 1}) {
+		t.Errorf("after a reference token twice: caches = %+v, want one introspection answer and nothing else", c)
 	}
 	v.Invalidate(ref)
-	if s := v.Stats(); s.IntrospectionEntries != 0 {
+	if s := v.Status(); s.IntrospectionEntries != 0 {
 		t.Errorf("after Invalidate: %d introspection answers held", s.IntrospectionEntries)
 	}
 	jwt := a.Token(claims(nil))
 	mustValid(t, v, jwt)
 	mustValid(t, v, jwt)
-	if s := v.Stats(); s.Hits != 1 || s.Misses != 1 || s.Entries != 1 {
-		t.Errorf("after a JWT twice: Stats = %+v, want 1 hit, 1 miss, 1 entry", s)
+	if s := v.Status(); s.CacheHits != 1 || s.CacheMisses != 1 || s.CacheEntries != 1 {
+		t.Errorf("after a JWT twice: Status = %+v, want 1 hit, 1 miss, 1 entry", s)
 	}
 
 	jwtOnly := newValidator(t, a, bearer.Config{})
 	mustFail(t, jwtOnly, "not.a.jws!", bearer.ErrInvalidToken, bearer.ErrMalformed)
-	if s := jwtOnly.Stats(); s != (bearer.Stats{}) {
-		t.Errorf("after garbage: Stats = %+v, want zero", s)
+	if c := cachesOf(jwtOnly); c != (caches{}) {
+		t.Errorf("after garbage: caches = %+v, want zero", c)
 	}
+}
+
+// caches is what a Status says of the caches.
+type caches struct {
+	hits, misses          uint64
+	entries, introspected int
+}
+
+func cachesOf(v *bearer.Validator) caches {
+	s := v.Status()
+	return caches{s.CacheHits, s.CacheMisses, s.CacheEntries, s.IntrospectionEntries}
 }
 
 // esToken is a new valid token from a, ES256 because it signs fastest.

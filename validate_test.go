@@ -383,12 +383,12 @@ func TestConfigZeroAndNegative(t *testing.T) {
 	tok := a.Token(claims(nil))
 	mustValid(t, none, tok)
 	mustValid(t, none, tok)
-	if st := none.Stats(); st.Hits != 0 || st.Entries != 0 {
+	if st := none.Status(); st.CacheHits != 0 || st.CacheEntries != 0 {
 		t.Errorf("CacheDuration -1 still caches: %+v", st)
 	}
 	mustValid(t, def, tok)
 	mustValid(t, def, tok)
-	if st := def.Stats(); st.Hits != 1 {
+	if st := def.Status(); st.CacheHits != 1 {
 		t.Errorf("the default cache missed: %+v", st)
 	}
 }

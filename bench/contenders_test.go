@@ -128,7 +128,7 @@ func TestWarmHits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s := v.Stats(); s.Hits != 2 || s.Misses != 1 {
+	if s := v.Status(); s.CacheHits != 2 || s.CacheMisses != 1 {
 		t.Errorf("Stats = %+v; want 2 hits and 1 miss", s)
 	}
 }

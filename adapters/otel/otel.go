@@ -120,8 +120,8 @@ func New(opts ...Option) (*Observer, error) {
 	return obs, nil
 }
 
-// Watch adds v to the Validators whose status (bearer.Validator.Status)
-// and cache (bearer.Validator.Stats) the gauges report. Watch it after
+// Watch adds v to the Validators whose status and caches
+// (bearer.Validator.Status) the gauges report. Watch it after
 // bearer.New, with the Observer given to its Config.
 func (o *Observer) Watch(v *bearer.Validator) {
 	o.mu.Lock()

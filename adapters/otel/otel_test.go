@@ -182,11 +182,11 @@ func TestMetrics(t *testing.T) {
 	if got := gauge[float64](t, m["bearer.jwks.age"]); got < 0 || got > time.Since(st.KeysFetched).Seconds() {
 		t.Errorf("bearer.jwks.age = %v, want at most %v", got, time.Since(st.KeysFetched).Seconds())
 	}
-	if got := gauge[int64](t, m["bearer.cache.entries"]); got != 2 || v.Stats().Entries != 2 {
-		t.Errorf("bearer.cache.entries = %d (Stats %d), want the 2 JWTs validated", got, v.Stats().Entries)
+	if got := gauge[int64](t, m["bearer.cache.entries"]); got != 2 || v.Status().CacheEntries != 2 {
+		t.Errorf("bearer.cache.entries = %d (Status %d), want the 2 JWTs validated", got, v.Status().CacheEntries)
 	}
-	if got := gauge[int64](t, m["bearer.introspection.cache.entries"]); got != 2 || v.Stats().IntrospectionEntries != 2 {
-		t.Errorf("bearer.introspection.cache.entries = %d (Stats %d), want the 2 reference tokens' answers", got, v.Stats().IntrospectionEntries)
+	if got := gauge[int64](t, m["bearer.introspection.cache.entries"]); got != 2 || v.Status().IntrospectionEntries != 2 {
+		t.Errorf("bearer.introspection.cache.entries = %d (Status %d), want the 2 reference tokens' answers", got, v.Status().IntrospectionEntries)
 	}
 	if got := gauge[int64](t, m["bearer.revocations"]); got != 0 {
 		t.Errorf("bearer.revocations = %d, want 0", got)

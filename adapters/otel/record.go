@@ -184,9 +184,8 @@ func (o *Observer) observeStatus(r metric.Observer, g gauges) {
 		if !st.KeysFetched.IsZero() && (oldest.IsZero() || st.KeysFetched.Before(oldest)) {
 			oldest = st.KeysFetched
 		}
-		stats := v.Stats()
-		cached += stats.Entries
-		introspected += stats.IntrospectionEntries
+		cached += st.CacheEntries
+		introspected += st.IntrospectionEntries
 		revoked += st.Revocations
 	}
 	r.ObserveInt64(g.ready, map[bool]int64{false: 0, true: 1}[allReady])

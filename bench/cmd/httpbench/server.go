@@ -66,8 +66,8 @@ func protect(ctx context.Context, name string, t bench.Target, token string) (ht
 			return nil, nil, err
 		}
 		stats := func() any {
-			s := v.Stats()
-			return map[string]uint64{"hits": s.Hits, "misses": s.Misses, "entries": uint64(s.Entries)}
+			s := v.Status()
+			return map[string]uint64{"hits": s.CacheHits, "misses": s.CacheMisses, "entries": uint64(s.CacheEntries)}
 		}
 		return middleware.New(v)(ok), stats, nil
 	}

@@ -58,7 +58,7 @@ func main() {
 	if _, err := v.Validate(ctx, a.TokenWith("ES256", nil, bench.Claims())); err != nil {
 		log.Fatal(err)
 	}
-	s0 := v.Stats()
+	s0 := v.Status()
 
 	before := liveHeap()
 	for _, tok := range tokens {
@@ -78,9 +78,9 @@ func main() {
 	perToken := float64(after-before) / float64(*n)
 	fmt.Printf("Memory per cached token: %d tokens, live heap %+.1f MiB, %.0f B/token (target ≤ 2048 B)\n",
 		*n, float64(after-before)/(1<<20), perToken)
-	s1 := v.Stats()
+	s1 := v.Status()
 	fmt.Printf("cache: %d misses while filling, %d hits on the second pass (want %d and %d)\n",
-		s1.Misses-s0.Misses, s1.Hits-s0.Hits, *n, *n)
+		s1.CacheMisses-s0.CacheMisses, s1.CacheHits-s0.CacheHits, *n, *n)
 }
 
 // liveHeap returns the bytes of live heap objects after a full collection.
