@@ -34,10 +34,9 @@ type lease struct {
 }
 
 // newAuthority starts the authority s configures, whose issuer's
-// revocations are st's; its DPoP proofs are remembered in replay unless
-// its DPoPConfig names a ReplayStore. Its background work ends with close
-// or ctx.
-func newAuthority(ctx context.Context, s *settings, replay ReplayStore, st *issuerState) (*authority, error) {
+// revocations are st's; its DPoP proofs are remembered in replay. Its
+// background work ends with close or ctx.
+func newAuthority(ctx context.Context, s *settings, replay seenStore, st *issuerState) (*authority, error) {
 	d, err := s.DPoP.settings(s.leeway, replay)
 	if err != nil {
 		return nil, err

@@ -114,7 +114,7 @@ type Validator struct {
 
 	// What every authority shares and outlives them (revocationissuers.go).
 	store  RevocationStore // Config's or MultiConfig's, or a memory of the logout tokens seen
-	replay ReplayStore     // the DPoP proofs seen, unless an authority's DPoPConfig names a ReplayStore
+	replay seenStore       // the DPoP proofs seen
 	// revSync: whether store has delivered the revocations in force.
 	revSync        *revocationSync
 	logoutRefusals episode // logout tokens refused unverified, logged as a run (see logLogoutRefused)

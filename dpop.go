@@ -71,28 +71,11 @@ type DPoPConfig struct {
 	// name the request's own scheme and host (Presentation.URL), which the
 	// client chooses. Set it whenever the API has known names.
 	Origins []string
-	// ReplayStore remembers the proofs seen, so that each is accepted
-	// once. By default it is Config.RevocationStore when that is set, so
-	// replicas sharing it refuse a proof any of them has seen; otherwise
-	// the memory of this process (see ReplayStore).
-	ReplayStore ReplayStore
 }
 
-// ReplayStore remembers identifiers for a while, for refusing what was
-// seen before. RevocationStore implementations satisfy it.
-//
-// Its security property: an id recorded is never forgotten before it
-// expires, so a proof is accepted at most once however many others are
-// sent meanwhile. A store that cannot record one more id (full, or
-// unreachable) returns an error, and the request is refused with 503 and
-// Retry-After rather than admitted unchecked. The default memory of a
-// process holds 65 536 ids: beyond that many proofs within
-// DPoPConfig.ProofAge (plus twice Config.Leeway), new proofs are refused
-// until the oldest expire. Redis (stores/redis) must likewise never evict
-// them: see docs/replicas.md.
-type ReplayStore interface {
-	// FirstSeen records id until expires and reports whether it was not
-	// recorded already, in one atomic step (Redis's SET id 1 NX PXAT).
+// seenStore remembers the proofs seen, so that each is accepted once:
+// Config.RevocationStore, or the memory of this process.
+type seenStore interface {
 	FirstSeen(ctx context.Context, id string, expires time.Time) (bool, error)
 }
 
@@ -105,13 +88,13 @@ type dpopSettings struct {
 	leeway     time.Duration
 	nonces     *nonces  // nil when nonces are off
 	origins    []string // normalised; nil for the request's own
-	replay     ReplayStore
+	replay     seenStore
 }
 
-// settings checks c; replay remembers the proofs when c names no
-// ReplayStore (nil: a memory of its own).
-func (c DPoPConfig) settings(leeway time.Duration, replay ReplayStore) (*dpopSettings, error) {
-	d := &dpopSettings{mode: c.Mode, algorithms: c.Algorithms, proofAge: c.ProofAge, leeway: leeway, replay: c.ReplayStore}
+// settings checks c; replay remembers the proofs (nil: a memory of its
+// own).
+func (c DPoPConfig) settings(leeway time.Duration, replay seenStore) (*dpopSettings, error) {
+	d := &dpopSettings{mode: c.Mode, algorithms: c.Algorithms, proofAge: c.ProofAge, leeway: leeway, replay: replay}
 	if c.Mode < DPoPAllowed || c.Mode > DPoPDisabled {
 		return nil, fmt.Errorf("bearer: unknown Config.DPoP.Mode %d", int(c.Mode))
 	}
@@ -143,9 +126,6 @@ func (c DPoPConfig) settings(leeway time.Duration, replay ReplayStore) (*dpopSet
 			return nil, fmt.Errorf("bearer: Config.DPoP.Origins: %q is not an http or https origin (scheme://host[:port])", o)
 		}
 		d.origins = append(d.origins, origin)
-	}
-	if d.replay == nil {
-		d.replay = replay
 	}
 	if d.replay == nil {
 		d.replay = newMemoryRevocations()

@@ -11,7 +11,7 @@ import (
 	"github.com/accesstoken/bearer/bearertest"
 )
 
-// alwaysFirst is a ReplayStore that has seen nothing, so that one proof
+// alwaysFirst is a memory of proofs that has seen nothing, so that one proof
 // can be checked again and again.
 type alwaysFirst struct{}
 
@@ -43,7 +43,7 @@ func bigKeyProof(bits int, uri, token string) (proof, thumbprint string) {
 //	go test -run '^$' -bench BenchmarkDPoPProof -benchtime 200x .
 func BenchmarkDPoPProof(b *testing.B) {
 	const uri, token = "https://api.example/values", "the-token"
-	d, err := DPoPConfig{ReplayStore: alwaysFirst{}}.settings(DefaultLeeway, nil)
+	d, err := DPoPConfig{}.settings(DefaultLeeway, alwaysFirst{})
 	if err != nil {
 		b.Fatal(err)
 	}

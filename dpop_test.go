@@ -15,12 +15,20 @@ import (
 
 const apiURL = "https://api.example/values"
 
-// sharedReplays is a ReplayStore two Validators share, as replicas share
-// Redis.
+// sharedReplays is a RevocationStore two Validators share, as replicas
+// share Redis, for the proofs they see; it carries no revocations.
 type sharedReplays struct {
 	mu   sync.Mutex
 	seen map[string]time.Time
 	err  error
+}
+
+func (*sharedReplays) Revoke(context.Context, bearer.Revocation) error { return nil }
+
+func (*sharedReplays) Subscribe(ctx context.Context, _ func(bearer.Revocation), synced func()) error {
+	synced()
+	<-ctx.Done()
+	return nil
 }
 
 func (s *sharedReplays) FirstSeen(_ context.Context, id string, expires time.Time) (bool, error) {
@@ -65,13 +73,12 @@ func TestValidateRefusesBoundTokens(t *testing.T) {
 }
 
 // TestDPoPReplayAcrossReplicas: a proof accepted by one replica is a
-// replay at another sharing its store; Config.RevocationStore is that
-// store unless DPoPConfig.ReplayStore says otherwise.
+// replay at another sharing its store, Config.RevocationStore.
 func TestDPoPReplayAcrossReplicas(t *testing.T) {
 	a := bearertest.New(t)
 	store := &sharedReplays{seen: map[string]time.Time{}}
-	one := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{ReplayStore: store}})
-	two := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{ReplayStore: store}})
+	one := newValidator(t, a, bearer.Config{RevocationStore: store})
+	two := newValidator(t, a, bearer.Config{RevocationStore: store})
 	key := bearertest.NewDPoPKey("EdDSA")
 	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
 	p := dpopRequest(key, tok, nil)
@@ -97,7 +104,7 @@ func TestDPoPReplayAcrossReplicas(t *testing.T) {
 // tell a replay, so it fails closed with 503, never 401 and never 200.
 func TestDPoPReplayStoreDown(t *testing.T) {
 	a := bearertest.New(t)
-	v := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{ReplayStore: &sharedReplays{err: errors.New("store down")}}})
+	v := newValidator(t, a, bearer.Config{RevocationStore: &sharedReplays{err: errors.New("store down")}})
 	key := bearertest.NewDPoPKey("ES256")
 	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
 	_, err := v.ValidatePresentation(context.Background(), dpopRequest(key, tok, nil))

@@ -59,8 +59,7 @@ type MultiConfig struct {
 	Logger *slog.Logger
 
 	// RevocationStore, if set, carries the revocations of every authority
-	// (each names its issuer), the logout tokens seen and, unless an
-	// authority's DPoPConfig.ReplayStore says otherwise, the DPoP proofs
+	// (each names its issuer), the logout tokens seen and the DPoP proofs
 	// seen between the replicas of this API, as Config.RevocationStore
 	// does for one authority; the Configs of the authorities name none.
 	// By default they stay in this process. Either way the Validator keeps

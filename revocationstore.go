@@ -38,8 +38,18 @@ type RevocationStore interface {
 
 	// FirstSeen records id until expires and reports whether it was not
 	// recorded already, in one atomic step, as Redis's SET id 1 NX PXAT
-	// does. id names a logout token (its iss and jti); the logout
-	// endpoint refuses one seen before.
+	// does. id names a logout token (its iss and jti), which the logout
+	// endpoint refuses once seen, or a DPoP proof, which is accepted once.
+	//
+	// Its security property: an id recorded is never forgotten before it
+	// expires, so a proof is accepted at most once however many others
+	// are sent meanwhile. A store that cannot record one more id (full,
+	// or unreachable) returns an error, and the request is refused with
+	// 503 and Retry-After rather than admitted unchecked. The default
+	// memory of a process holds 65 536 ids: beyond that many proofs within
+	// DPoPConfig.ProofAge (plus twice Config.Leeway), new proofs are
+	// refused until the oldest expire. Redis (stores/redis) must likewise
+	// never evict them: see docs/replicas.md.
 	FirstSeen(ctx context.Context, id string, expires time.Time) (bool, error)
 }
 

@@ -88,8 +88,17 @@ const (
 // PublicOrigin is the origin of the DPoPOrigins setup.
 const PublicOrigin = "https://api.example"
 
-// fullReplays is a ReplayStore that records nothing more.
+// fullReplays is a RevocationStore that carries no revocations and
+// records no more ids.
 type fullReplays struct{}
+
+func (fullReplays) Revoke(context.Context, bearer.Revocation) error { return nil }
+
+func (fullReplays) Subscribe(ctx context.Context, _ func(bearer.Revocation), synced func()) error {
+	synced()
+	<-ctx.Done()
+	return nil
+}
 
 func (fullReplays) FirstSeen(context.Context, string, time.Time) (bool, error) {
 	return false, errors.New("conformance: the replay memory is full")
@@ -263,7 +272,7 @@ func (e *Env) makeExtras() (*extras, error) {
 		{DPoPRequired, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Mode: bearer.DPoPRequired}}, true},
 		{DPoPDisabled, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Mode: bearer.DPoPDisabled}}, true},
 		{DPoPNonces, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{NonceSecret: DPoPNonceSecret}}, true},
-		{DPoPReplayFull, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{ReplayStore: fullReplays{}}}, true},
+		{DPoPReplayFull, bearer.Config{Authority: e.Authority.Issuer(), RevocationStore: fullReplays{}}, true},
 		{DPoPOrigins, bearer.Config{Authority: e.Authority.Issuer(), DPoP: bearer.DPoPConfig{Origins: []string{PublicOrigin}}}, true},
 	} {
 		if err := start(su.s, su.cfg, su.wait); err != nil {
