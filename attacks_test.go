@@ -146,13 +146,13 @@ func TestAttackForeignSignature(t *testing.T) {
 	f := segments(other.Token(claims(nil)))
 	mustFail(t, v, s[0]+"."+s[1]+"."+f[2], bearer.ErrInvalidToken, bearer.ErrSignature)
 	// A whole token from another authority, with our issuer and kid claimed.
-	forged := other.TokenWith("RS256", map[string]any{"kid": a.KeyID("RS256")}, claims(bearertest.Claims{"iss": a.Issuer()}))
+	forged := other.TokenWith("RS256", map[string]any{"kid": a.KeyID("RS256")}, claims(bearertest.Payload{"iss": a.Issuer()}))
 	mustFail(t, v, forged, bearer.ErrInvalidToken, bearer.ErrSignature)
 }
 
 func TestAttackTamperedPayload(t *testing.T) {
 	a, v := attackSetup(t)
-	s := segments(a.Token(claims(bearertest.Claims{"scope": "read"})))
+	s := segments(a.Token(claims(bearertest.Payload{"scope": "read"})))
 	p := enc.EncodeToString(payloadJSON(t, a))
 	mustFail(t, v, s[0]+"."+p+"."+s[2], bearer.ErrInvalidToken, bearer.ErrSignature)
 }
@@ -187,7 +187,7 @@ func TestAttackJSONSerialization(t *testing.T) {
 
 func TestAttackHugeTokenRejectedFast(t *testing.T) {
 	a, v := attackSetup(t)
-	tok := a.Token(claims(bearertest.Claims{"pad": strings.Repeat("A", 100<<10)}))
+	tok := a.Token(claims(bearertest.Payload{"pad": strings.Repeat("A", 100<<10)}))
 	hits := a.Hits(bearertest.JWKS)
 	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrTooLarge)
 	if a.Hits(bearertest.JWKS) != hits {

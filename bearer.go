@@ -21,10 +21,11 @@
 // claims. The middleware package adapts a Validator to net/http; Validate
 // can be called directly from anywhere else.
 //
-// To operate it, Config.Observer is told of every validation, key fetch
-// and introspection call (the adapters/otel module makes OpenTelemetry
-// metrics and spans of them), and Validator.Status answers readiness
-// probes without waiting: see docs/operations.md.
+// To operate it, Config.Observer (see package observe) is told of every
+// validation, key fetch and introspection call (the adapters/otel module
+// makes OpenTelemetry metrics and spans of them), and Validator.Status
+// answers readiness probes and counts cache hits without waiting: see
+// docs/operations.md.
 //
 // Security properties: the token never chooses how it is verified (the
 // algorithm allow-list and the authority's keys do; jwk, jku, x5u, x5c and
@@ -85,6 +86,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // Validator validates access tokens: it routes each token to the
@@ -102,10 +105,10 @@ type Validator struct {
 	resolve   func(string) (Config, bool)
 	max       int
 	maxSize   int
-	cache     *tokenCache   // validated JWTs of every authority; nil when caching is off
-	dpop      *dpopSettings // of the presentation, before the token names its authority: sole's, or defaultDPoP
-	obs       Observer      // told of each validation, once, whichever authority judged it
-	client    *http.Client  // NewMulti's, for the authorities whose Config names none; nil for New
+	cache     *tokenCache      // validated JWTs of every authority; nil when caching is off
+	dpop      *dpopSettings    // of the presentation, before the token names its authority: sole's, or defaultDPoP
+	obs       observe.Observer // told of each validation, once, whichever authority judged it
+	client    *http.Client     // NewMulti's, for the authorities whose Config names none; nil for New
 	log       *slog.Logger
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -157,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 // newValidator returns a Validator without authorities, whose background
 // work ends with Close or ctx; log, maxSize and obs are complete, the
 // revocation settings as Config's.
-func newValidator(ctx context.Context, log *slog.Logger, maxSize int, obs Observer, store RevocationStore, syncTimeout time.Duration, requireSync bool) *Validator {
+func newValidator(ctx context.Context, log *slog.Logger, maxSize int, obs observe.Observer, store RevocationStore, syncTimeout time.Duration, requireSync bool) *Validator {
 	v := &Validator{fixed: make(map[string]*authority), issuers: make(map[string]*issuerState), maxSize: maxSize, log: log, obs: obs, dpop: defaultDPoP}
 	v.resolved.init()
 	v.store, v.replay = store, store

@@ -35,7 +35,7 @@ func benchSetup(b *testing.B, alg string, cacheSize int) (*bearertest.Authority,
 	if err := v.Ready(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	return a, v, a.TokenWith(alg, nil, bearertest.Claims{"aud": "api", "scope": "api read", "sub": "248289761001"})
+	return a, v, a.TokenWith(alg, nil, bearertest.Payload{"aud": "api", "scope": "api read", "sub": "248289761001"})
 }
 
 func BenchmarkBareVerify(b *testing.B) {

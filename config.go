@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // Mode chooses how tokens are validated.
@@ -41,24 +43,24 @@ func (m Mode) String() string {
 // Defaults for the zero values of Config. A negative value means none for
 // Leeway and the cache settings, and is refused for the others.
 const (
-	DefaultLeeway             = 60 * time.Second
-	DefaultMaxTokenSize       = 16 << 10
-	DefaultTimeout            = 5 * time.Second
-	DefaultKeyRefreshInterval = time.Hour
-	DefaultKeyRefreshWindow   = time.Second
+	defaultLeeway             = 60 * time.Second
+	defaultMaxTokenSize       = 16 << 10
+	defaultTimeout            = 5 * time.Second
+	defaultKeyRefreshInterval = time.Hour
+	defaultKeyRefreshWindow   = time.Second
 
-	DefaultCacheDuration         = time.Minute
-	DefaultInactiveCacheDuration = 10 * time.Second
-	DefaultCacheSize             = 10000
+	defaultCacheDuration         = time.Minute
+	defaultInactiveCacheDuration = 10 * time.Second
+	defaultCacheSize             = 10000
 
-	DefaultMaxIntrospectionCalls = 64
+	defaultMaxIntrospectionCalls = 64
 )
 
-// DefaultAlgorithms are the asymmetric JWS algorithms accepted when
+// defaultAlgorithms are the asymmetric JWS algorithms accepted when
 // Config.Algorithms is empty.
-var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+var defaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-var supportedAlgorithms = append(slices.Clone(DefaultAlgorithms), "HS256", "HS384", "HS512")
+var supportedAlgorithms = append(slices.Clone(defaultAlgorithms), "HS256", "HS384", "HS512")
 
 // Config configures a Validator (New) or an Introspector
 // (NewIntrospector).
@@ -77,7 +79,7 @@ var supportedAlgorithms = append(slices.Clone(DefaultAlgorithms), "HS256", "HS38
 // A setting that means something only together with another is refused
 // without it, rather than silently ignored: ClientSecret, a ClientAuth
 // other than the default, IntrospectionEndpoint, IntrospectionJWT and
-// CacheStore need ClientID; ClientKey and ClientKeyID need ClientAuth
+// IntrospectionCache need ClientID; ClientKey and ClientKeyID need ClientAuth
 // PrivateKeyJWT, which takes no ClientSecret; SharedSecret needs an HS
 // algorithm in Algorithms; JWKSURL and StaticKeys exclude each other.
 // New and NewIntrospector say which rule a Config breaks.
@@ -109,8 +111,9 @@ type Config struct {
 	// it refuses ModeJWT.
 	Mode Mode
 
-	// Algorithms is the JWS algorithm allow-list; default DefaultAlgorithms.
-	// "none" is never accepted; HS256/384/512 only with SharedSecret.
+	// Algorithms is the JWS algorithm allow-list; default RS256/384/512,
+	// PS256/384/512, ES256/384/512 and EdDSA. "none" is never accepted;
+	// HS256/384/512 only with SharedSecret.
 	Algorithms []string
 
 	// SharedSecret enables HMAC-signed tokens: at least 32 bytes, and
@@ -141,26 +144,26 @@ type Config struct {
 	StrictTokenType bool
 
 	// Leeway is the clock skew allowed on exp, nbf and iat. Zero means
-	// DefaultLeeway; a negative value means none.
+	// 60 seconds; a negative value means none.
 	Leeway time.Duration
 
 	// MaxTokenSize bounds a token's length in bytes before any parsing.
-	// Zero means DefaultMaxTokenSize; a negative value is refused.
+	// Zero means 16 KiB; a negative value is refused.
 	MaxTokenSize int
 
 	// Timeout bounds how long one request waits on the authority (discovery,
-	// a key refresh, an introspection call). Zero means DefaultTimeout; a
+	// a key refresh, an introspection call). Zero means 5 seconds; a
 	// negative value is refused.
 	Timeout time.Duration
 
 	// KeyRefreshInterval is how often the JWKS is refreshed in the
-	// background (with ±10% jitter). Zero means DefaultKeyRefreshInterval;
+	// background (with ±10% jitter). Zero means an hour;
 	// a negative value is refused.
 	KeyRefreshInterval time.Duration
 
 	// KeyRefreshWindow spaces the JWKS fetches that tokens with unknown
 	// key IDs cause: after a burst of three, at most one per window. Zero
-	// means DefaultKeyRefreshWindow; a negative value is refused, since
+	// means a second; a negative value is refused, since
 	// nothing would then space them. It only delays fetches: a token is
 	// refused for an unknown kid only once a fetch begun after its request
 	// arrived lacks the kid, and a request that cannot get such a fetch
@@ -218,28 +221,28 @@ type Config struct {
 	// that passed validation (its signature is then not checked again) or
 	// an active introspection answer (a token revoked at the authority can
 	// still be accepted for this long). Nothing is reused past the token's
-	// exp. Zero means DefaultCacheDuration; a negative value turns both
+	// exp. Zero means a minute; a negative value turns both
 	// caches off.
 	CacheDuration time.Duration
 
 	// InactiveCacheDuration is how long an inactive answer is remembered,
 	// so that a client replaying a bad token does not cost a call per
-	// request. Zero means DefaultInactiveCacheDuration; a negative value
+	// request. Zero means 10 seconds; a negative value
 	// turns it off.
 	InactiveCacheDuration time.Duration
 
 	// CacheSize bounds each in-memory cache (validated JWTs, introspection
-	// answers) to this many tokens. Zero means DefaultCacheSize; a negative
+	// answers) to this many tokens. Zero means 10 000; a negative
 	// value turns both off. The least recently used go first. While
 	// almost no JWT comes back (fewer than one hit per 16 misses), the JWT
 	// cache keeps a token only on its second sight and empties, so that
 	// one-use tokens cost what they would with caching off.
 	CacheSize int
 
-	// CacheStore, if set, keeps introspection results instead of the
+	// IntrospectionCache, if set, keeps introspection results instead of the
 	// in-memory cache, for example one shared by several replicas. It
 	// needs ClientID.
-	CacheStore IntrospectionStore
+	IntrospectionCache IntrospectionCache
 
 	// MaxIntrospectionCalls bounds the introspection requests in flight at
 	// once, per Validator or Introspector, so that requests carrying tokens
@@ -247,13 +250,13 @@ type Config struct {
 	// flood its authority, nor pile up goroutines while it is slow. Beyond
 	// the bound, a token that is neither cached nor already being asked
 	// about is not queued: it gets ErrUnavailable (503, Retry-After 1 s) at
-	// once. Default DefaultMaxIntrospectionCalls, which at 50 ms a call
+	// once. Default 64, which at 50 ms a call
 	// still judges over a thousand new tokens a second; a negative value
 	// means no bound.
 	MaxIntrospectionCalls int
 
 	// MaxTokenLifetime is the longest an access token of the authority
-	// lives, from iat to exp; default DefaultMaxTokenLifetime, and New
+	// lives, from iat to exp; default 24 hours, and New
 	// refuses a negative one. A
 	// revocation is kept this long (and twice Leeway) after the latest a
 	// token it matches can have been issued: a token that lives longer
@@ -277,7 +280,7 @@ type Config struct {
 	// replica is accepted here (Status.RevocationsSynced says whether they
 	// have). Once it passes, Ready returns and the replica serves with what
 	// it holds, unless RequireRevocationSync. Zero means
-	// DefaultRevocationSyncTimeout; a negative value, no wait.
+	// 10 seconds; a negative value, no wait.
 	RevocationSyncTimeout time.Duration
 
 	// RequireRevocationSync, with a RevocationStore, fails closed until the
@@ -296,8 +299,8 @@ type Config struct {
 
 	// Observer, if set, is told of every validation, fetch of the
 	// authority's metadata or keys, and introspection call, for metrics
-	// and traces (see Observer and the adapters/otel module).
-	Observer Observer
+	// and traces (see package observe and the adapters/otel module).
+	Observer observe.Observer
 }
 
 // settings is Config with defaults applied and inputs checked.
@@ -399,7 +402,7 @@ func (c Config) checkDependencies() error {
 			{"ClientAuth", c.ClientAuth != ClientSecretBasic},
 			{"IntrospectionEndpoint", c.IntrospectionEndpoint != ""},
 			{"IntrospectionJWT", c.IntrospectionJWT},
-			{"CacheStore", c.CacheStore != nil},
+			{"IntrospectionCache", c.IntrospectionCache != nil},
 		} {
 			if f.set {
 				return fmt.Errorf("bearer: Config.%s is set without Config.ClientID, the API's client at the introspection endpoint", f.name)
@@ -418,12 +421,12 @@ func (c Config) checkDependencies() error {
 	return nil
 }
 
-// leeway is Leeway with its default: zero means DefaultLeeway, a
+// leeway is Leeway with its default: zero means defaultLeeway, a
 // negative one none.
 func (c Config) leeway() time.Duration {
 	switch {
 	case c.Leeway == 0:
-		return DefaultLeeway
+		return defaultLeeway
 	case c.Leeway < 0:
 		return 0
 	}
@@ -454,32 +457,32 @@ func (c Config) baseSettings() (*settings, error) {
 	s.issuer = c.Authority
 	s.algorithms = c.Algorithms
 	if len(s.algorithms) == 0 {
-		s.algorithms = DefaultAlgorithms
+		s.algorithms = defaultAlgorithms
 	}
 	s.leeway = c.leeway()
 	if s.MaxTokenSize == 0 {
-		s.MaxTokenSize = DefaultMaxTokenSize
+		s.MaxTokenSize = defaultMaxTokenSize
 	}
 	if s.Timeout == 0 {
-		s.Timeout = DefaultTimeout
+		s.Timeout = defaultTimeout
 	}
 	if s.KeyRefreshInterval == 0 {
-		s.KeyRefreshInterval = DefaultKeyRefreshInterval
+		s.KeyRefreshInterval = defaultKeyRefreshInterval
 	}
 	if s.KeyRefreshWindow == 0 {
-		s.KeyRefreshWindow = DefaultKeyRefreshWindow
+		s.KeyRefreshWindow = defaultKeyRefreshWindow
 	}
 	if s.CacheDuration == 0 {
-		s.CacheDuration = DefaultCacheDuration
+		s.CacheDuration = defaultCacheDuration
 	}
 	if s.InactiveCacheDuration == 0 {
-		s.InactiveCacheDuration = DefaultInactiveCacheDuration
+		s.InactiveCacheDuration = defaultInactiveCacheDuration
 	}
 	if s.CacheSize == 0 {
-		s.CacheSize = DefaultCacheSize
+		s.CacheSize = defaultCacheSize
 	}
 	if s.MaxIntrospectionCalls == 0 {
-		s.MaxIntrospectionCalls = DefaultMaxIntrospectionCalls
+		s.MaxIntrospectionCalls = defaultMaxIntrospectionCalls
 	}
 	if err := s.checkIntrospection(); err != nil {
 		return nil, err

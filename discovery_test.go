@@ -41,7 +41,7 @@ func TestDiscoveryIssuerMismatchIs503(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	tok := a.Token(claims(bearertest.Claims{"iss": a.URL}))
+	tok := a.Token(claims(bearertest.Payload{"iss": a.URL}))
 	e := mustFail(t, v, tok, bearer.ErrUnavailable, nil)
 	if e.Status != http.StatusServiceUnavailable {
 		t.Errorf("status %d", e.Status)

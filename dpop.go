@@ -29,14 +29,14 @@ const (
 	DPoPDisabled
 )
 
-// DefaultDPoPAlgorithms are the proof algorithms accepted unless
+// defaultDPoPAlgorithms are the proof algorithms accepted unless
 // DPoPConfig.Algorithms says otherwise: asymmetric ones only (RFC 9449
 // §4.3 point 5).
-var DefaultDPoPAlgorithms = []string{"ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"}
+var defaultDPoPAlgorithms = []string{"ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "EdDSA"}
 
-// DefaultDPoPProofAge is how old a proof's iat may be, beyond
+// defaultDPoPProofAge is how old a proof's iat may be, beyond
 // Config.Leeway, unless DPoPConfig.ProofAge says otherwise.
-const DefaultDPoPProofAge = time.Minute
+const defaultDPoPProofAge = time.Minute
 
 // DPoPConfig configures DPoP (RFC 9449). Its zero value is DPoPAllowed
 // with the default algorithms, proofs up to a minute old for the origin
@@ -45,12 +45,12 @@ const DefaultDPoPProofAge = time.Minute
 type DPoPConfig struct {
 	// Mode is DPoPAllowed (zero), DPoPRequired or DPoPDisabled.
 	Mode DPoPMode
-	// Algorithms are the proof algorithms accepted; default
-	// DefaultDPoPAlgorithms. HS* and none are refused by New.
+	// Algorithms are the proof algorithms accepted; default ES256/384/512,
+	// PS256/384/512, RS256/384/512 and EdDSA. HS* and none are refused by New.
 	Algorithms []string
 	// ProofAge is how long after its iat a proof is accepted (plus
 	// Config.Leeway, which also applies to an iat in the future); zero
-	// means DefaultDPoPProofAge. A proof's jti is remembered that long.
+	// means a minute. A proof's jti is remembered that long.
 	ProofAge time.Duration
 	// NonceSecret, at least 32 bytes, turns server nonces on (§9): every
 	// proof must then carry a nonce this API issued less than NonceLifetime
@@ -60,7 +60,7 @@ type DPoPConfig struct {
 	// those of the others.
 	NonceSecret []byte
 	// NonceLifetime is how long an issued nonce is accepted; zero means
-	// DefaultDPoPNonceLifetime.
+	// 5 minutes.
 	NonceLifetime time.Duration
 	// Origins are the API's public origins, such as
 	// "https://api.example.com": scheme, host and a port other than the
@@ -99,10 +99,10 @@ func (c DPoPConfig) settings(leeway time.Duration, replay seenStore) (*dpopSetti
 		return nil, fmt.Errorf("bearer: unknown Config.DPoP.Mode %d", int(c.Mode))
 	}
 	if len(d.algorithms) == 0 {
-		d.algorithms = DefaultDPoPAlgorithms
+		d.algorithms = defaultDPoPAlgorithms
 	}
 	for _, alg := range d.algorithms {
-		if !slices.Contains(DefaultDPoPAlgorithms, alg) {
+		if !slices.Contains(defaultDPoPAlgorithms, alg) {
 			return nil, fmt.Errorf("bearer: Config.DPoP.Algorithms: %q is not an asymmetric algorithm this package verifies", alg)
 		}
 	}
@@ -111,7 +111,7 @@ func (c DPoPConfig) settings(leeway time.Duration, replay seenStore) (*dpopSetti
 	case d.proofAge < 0:
 		return nil, errors.New("bearer: Config.DPoP.ProofAge is negative")
 	case d.proofAge == 0:
-		d.proofAge = DefaultDPoPProofAge
+		d.proofAge = defaultDPoPProofAge
 	}
 	if c.NonceSecret != nil || c.NonceLifetime != 0 {
 		n, err := newNonces(c.NonceSecret, c.NonceLifetime, leeway)
@@ -135,7 +135,7 @@ func (c DPoPConfig) settings(leeway time.Duration, replay seenStore) (*dpopSetti
 
 // defaultDPoP is the presentation's of a Validator of several
 // authorities (NewMulti), until the token names its authority.
-var defaultDPoP, _ = DPoPConfig{}.settings(DefaultLeeway, nil)
+var defaultDPoP, _ = DPoPConfig{}.settings(defaultLeeway, nil)
 
 // DPoPNonce returns a fresh nonce for the DPoP-Nonce field of a response
 // (RFC 9449 §9), or "" when nonces are off. The middleware sends one with

@@ -43,7 +43,7 @@ func bigKeyProof(bits int, uri, token string) (proof, thumbprint string) {
 //	go test -run '^$' -bench BenchmarkDPoPProof -benchtime 200x .
 func BenchmarkDPoPProof(b *testing.B) {
 	const uri, token = "https://api.example/values", "the-token"
-	d, err := DPoPConfig{}.settings(DefaultLeeway, alwaysFirst{})
+	d, err := DPoPConfig{}.settings(defaultLeeway, alwaysFirst{})
 	if err != nil {
 		b.Fatal(err)
 	}

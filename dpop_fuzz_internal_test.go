@@ -15,14 +15,14 @@ import (
 func FuzzDPoPProof(f *testing.F) {
 	const uri, token = "https://api.example/values", "the-token"
 	keys := map[string]*bearertest.DPoPKey{}
-	for _, alg := range DefaultDPoPAlgorithms[:4] { // one RSA key is enough
+	for _, alg := range defaultDPoPAlgorithms[:4] { // one RSA key is enough
 		keys[alg] = bearertest.NewDPoPKey(alg)
 		f.Add(alg, keys[alg].Proof("GET", uri, token))
 		f.Add(alg, keys[alg].ProofWith("GET", uri, token, map[string]any{"typ": "JWT"}, nil))
-		f.Add(alg, keys[alg].ProofWith("GET", uri, token, nil, bearertest.Claims{"htu": "https://API.example:443/./values?q#f"}))
+		f.Add(alg, keys[alg].ProofWith("GET", uri, token, nil, bearertest.Payload{"htu": "https://API.example:443/./values?q#f"}))
 	}
 	f.Add("EdDSA", "e30.e30.")
-	d, err := DPoPConfig{}.settings(DefaultLeeway, nil)
+	d, err := DPoPConfig{}.settings(defaultLeeway, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func TestIssue26_5_ThumbprintBeforeSignature(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{})
 	key, other := bearertest.NewDPoPKey("ES256"), bearertest.NewDPoPKey("ES256")
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	big, _ := bigRSA(16384)
 	for name, jwk := range map[string]map[string]any{"another EC key": other.JWK(), "an RSA key of 16384 bits": big} {
 		alg := "ES256"
@@ -87,7 +87,7 @@ func TestIssue26_5_RSAProofKeysCapped(t *testing.T) {
 	v := newValidator(t, a, bearer.Config{})
 	for _, bits := range []int{4104, 20000} {
 		jwk, jkt := bigRSA(bits)
-		tok := a.Token(claims(bearertest.Claims{"cnf": map[string]any{"jkt": jkt}}))
+		tok := a.Token(claims(bearertest.Payload{"cnf": map[string]any{"jkt": jkt}}))
 		proof := unsignedProof(map[string]any{"typ": "dpop+jwt", "alg": "RS256", "jwk": jwk}, goodClaims(tok))
 		_, err := v.ValidatePresentation(context.Background(), bearer.Presentation{Scheme: "DPoP", Token: tok, Method: "GET", URL: apiURL, DPoP: []string{proof}})
 		wantProofRefused(t, err, "DPoP proof key unusable")
@@ -102,16 +102,16 @@ func TestIssue26_5_ProofNamesExact(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{})
 	key := bearertest.NewDPoPKey("ES256")
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	for name, tc := range map[string]struct {
 		header map[string]any
-		claims bearertest.Claims
+		claims bearertest.Payload
 	}{
 		"Typ": {header: map[string]any{"typ": nil, "Typ": "dpop+jwt"}},
 		"Jwk": {header: map[string]any{"jwk": nil, "Jwk": key.JWK()}},
 		"Alg": {header: map[string]any{"alg": nil, "Alg": "ES256"}},
-		"Htm": {claims: bearertest.Claims{"htm": nil, "Htm": "GET"}},
-		"HTU": {claims: bearertest.Claims{"htu": nil, "HTU": apiURL}},
+		"Htm": {claims: bearertest.Payload{"htm": nil, "Htm": "GET"}},
+		"HTU": {claims: bearertest.Payload{"htu": nil, "HTU": apiURL}},
 	} {
 		_, err := v.ValidatePresentation(context.Background(), dpopRequestWith(key, tok, tc.header, tc.claims))
 		t.Run(name, func(t *testing.T) { wantProofRefused(t, err, "malformed DPoP proof") })
@@ -121,7 +121,7 @@ func TestIssue26_5_ProofNamesExact(t *testing.T) {
 	}
 }
 
-func dpopRequestWith(key *bearertest.DPoPKey, token string, header map[string]any, c bearertest.Claims) bearer.Presentation {
+func dpopRequestWith(key *bearertest.DPoPKey, token string, header map[string]any, c bearertest.Payload) bearer.Presentation {
 	return bearer.Presentation{Scheme: "DPoP", Token: token, Method: "GET", URL: apiURL,
 		DPoP: []string{key.ProofWith("GET", apiURL, token, header, c)}}
 }
@@ -133,7 +133,7 @@ func TestIssue26_5_Origins(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{Origins: []string{"https://api.example", "https://API.example:8443/"}}})
 	key := bearertest.NewDPoPKey("ES256")
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	for _, tc := range []struct {
 		htu, request string
 		ok           bool
@@ -193,8 +193,8 @@ func TestIssue26_5_SeveralAuthoritiesBoundIntrospected(t *testing.T) {
 	}})
 	key, other := bearertest.NewDPoPKey("ES256"), bearertest.NewDPoPKey("ES256")
 	for name, tok := range map[string]string{
-		"reference token":          a.ReferenceToken(claims(bearertest.Claims{"cnf": key.Confirmation()})),
-		"JWT of ModeIntrospection": b.Token(claims(bearertest.Claims{"cnf": key.Confirmation()})),
+		"reference token":          a.ReferenceToken(claims(bearertest.Payload{"cnf": key.Confirmation()})),
+		"JWT of ModeIntrospection": b.Token(claims(bearertest.Payload{"cnf": key.Confirmation()})),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := v.ValidatePresentation(context.Background(), dpopRequest(key, tok, nil))

@@ -44,7 +44,7 @@ func (s *sharedReplays) FirstSeen(_ context.Context, id string, expires time.Tim
 	return true, nil
 }
 
-func dpopRequest(key *bearertest.DPoPKey, token string, c bearertest.Claims) bearer.Presentation {
+func dpopRequest(key *bearertest.DPoPKey, token string, c bearertest.Payload) bearer.Presentation {
 	return bearer.Presentation{Scheme: "DPoP", Token: token, Method: "GET", URL: apiURL,
 		DPoP: []string{key.ProofWith("GET", apiURL, token, nil, c)}}
 }
@@ -57,16 +57,16 @@ func TestValidateRefusesBoundTokens(t *testing.T) {
 	v := newValidator(t, a, bearer.Config{})
 	key := bearertest.NewDPoPKey("ES256")
 	cert := conformance.ClientCertificate().Leaf
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()})), bearer.ErrInvalidToken, bearer.ErrBinding)
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"cnf": bearertest.CertificateConfirmation(cert)})), bearer.ErrInvalidToken, bearer.ErrBinding)
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"cnf": "jkt"})), bearer.ErrInvalidToken, bearer.ErrMalformed)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()})), bearer.ErrInvalidToken, bearer.ErrBinding)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"cnf": bearertest.CertificateConfirmation(cert)})), bearer.ErrInvalidToken, bearer.ErrBinding)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"cnf": "jkt"})), bearer.ErrInvalidToken, bearer.ErrMalformed)
 	mustValid(t, v, a.Token(claims(nil)))
 	// The same tokens with what binds them.
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	if _, err := v.ValidatePresentation(context.Background(), dpopRequest(key, tok, nil)); err != nil {
 		t.Errorf("DPoP: %v", err)
 	}
-	tok = a.Token(claims(bearertest.Claims{"cnf": bearertest.CertificateConfirmation(cert)}))
+	tok = a.Token(claims(bearertest.Payload{"cnf": bearertest.CertificateConfirmation(cert)}))
 	if _, err := v.ValidatePresentation(context.Background(), bearer.Presentation{Token: tok, ClientCertificate: cert}); err != nil {
 		t.Errorf("certificate: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestDPoPReplayAcrossReplicas(t *testing.T) {
 	one := newValidator(t, a, bearer.Config{RevocationStore: store})
 	two := newValidator(t, a, bearer.Config{RevocationStore: store})
 	key := bearertest.NewDPoPKey("EdDSA")
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	p := dpopRequest(key, tok, nil)
 	if _, err := one.ValidatePresentation(context.Background(), p); err != nil {
 		t.Fatalf("first use: %v", err)
@@ -106,7 +106,7 @@ func TestDPoPReplayStoreDown(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{RevocationStore: &sharedReplays{err: errors.New("store down")}})
 	key := bearertest.NewDPoPKey("ES256")
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	_, err := v.ValidatePresentation(context.Background(), dpopRequest(key, tok, nil))
 	if e := bearer.AsError(err); !errors.Is(err, bearer.ErrUnavailable) || e.Status != 503 || e.RetryAfter <= 0 {
 		t.Fatalf("store down: %v", err)
@@ -122,16 +122,16 @@ func TestDPoPNonceAcrossReplicas(t *testing.T) {
 	one := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{NonceSecret: secret}})
 	two := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{NonceSecret: secret}})
 	key := bearertest.NewDPoPKey("ES256")
-	tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	_, err := two.ValidatePresentation(context.Background(), dpopRequest(key, tok, nil))
 	e := bearer.AsError(err)
 	if !errors.Is(err, bearer.ErrDPoPNonce) || e.Code != "use_dpop_nonce" || e.DPoPNonce == "" {
 		t.Fatalf("no nonce: %v (%+v)", err, e)
 	}
-	if _, err := two.ValidatePresentation(context.Background(), dpopRequest(key, tok, bearertest.Claims{"nonce": one.DPoPNonce()})); err != nil {
+	if _, err := two.ValidatePresentation(context.Background(), dpopRequest(key, tok, bearertest.Payload{"nonce": one.DPoPNonce()})); err != nil {
 		t.Errorf("nonce of another replica: %v", err)
 	}
-	if _, err := two.ValidatePresentation(context.Background(), dpopRequest(key, tok, bearertest.Claims{"nonce": e.DPoPNonce})); err != nil {
+	if _, err := two.ValidatePresentation(context.Background(), dpopRequest(key, tok, bearertest.Payload{"nonce": e.DPoPNonce})); err != nil {
 		t.Errorf("nonce of the challenge: %v", err)
 	}
 }
@@ -144,7 +144,7 @@ func TestDPoPProofAlgorithms(t *testing.T) {
 	es := newValidator(t, a, bearer.Config{DPoP: bearer.DPoPConfig{Algorithms: []string{"ES256"}}})
 	for _, alg := range bearer.DefaultDPoPAlgorithms {
 		key := bearertest.NewDPoPKey(alg)
-		tok := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+		tok := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 		if _, err := v.ValidatePresentation(context.Background(), dpopRequest(key, tok, nil)); err != nil {
 			t.Errorf("%s: %v", alg, err)
 		}
@@ -183,8 +183,8 @@ func TestDPoPWithSeveralAuthorities(t *testing.T) {
 	}})
 	key := bearertest.NewDPoPKey("ES256")
 	ctx := context.Background()
-	plainA, boundA := a.Token(claims(nil)), a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
-	plainB, boundB := b.Token(claims(nil)), b.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	plainA, boundA := a.Token(claims(nil)), a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
+	plainB, boundB := b.Token(claims(nil)), b.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	for range 2 { // validated, then from the shared cache
 		mustFail(t, v, plainA, bearer.ErrInvalidToken, bearer.ErrBinding)
 		if _, err := v.ValidatePresentation(ctx, dpopRequest(key, boundA, nil)); err != nil {
@@ -223,7 +223,7 @@ func TestBindingBeforeRevocationAndScopes(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("admin")})
 	key := bearertest.NewDPoPKey("ES256")
-	tok := a.Token(bearertest.Claims{"aud": "api", "scope": "read", "sid": "s1", "cnf": key.Confirmation()})
+	tok := a.Token(bearertest.Payload{"aud": "api", "scope": "read", "sid": "s1", "cnf": key.Confirmation()})
 	if err := v.Revoke(context.Background(), bearer.Revocation{SessionID: "s1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// DefaultDPoPNonceLifetime is how long an issued DPoP nonce is accepted
+// defaultDPoPNonceLifetime is how long an issued DPoP nonce is accepted
 // unless DPoPConfig.NonceLifetime says otherwise.
-const DefaultDPoPNonceLifetime = 5 * time.Minute
+const defaultDPoPNonceLifetime = 5 * time.Minute
 
 // nonces issues and checks DPoP nonces (RFC 9449 §9) without state: a
 // nonce is its issue time and random bytes, under an HMAC of the secret,
@@ -37,7 +37,7 @@ func newNonces(secret []byte, lifetime, leeway time.Duration) (*nonces, error) {
 	case lifetime < 0:
 		return nil, errors.New("bearer: Config.DPoP.NonceLifetime is negative")
 	case lifetime == 0:
-		lifetime = DefaultDPoPNonceLifetime
+		lifetime = defaultDPoPNonceLifetime
 	}
 	return &nonces{secret: secret, lifetime: lifetime, leeway: leeway}, nil
 }

@@ -26,7 +26,7 @@ func ExampleNewIntrospector() {
 	}
 	defer in.Close()
 
-	token := authority.ReferenceToken(bearertest.Claims{"sub": "bob", "scope": "api.read"})
+	token := authority.ReferenceToken(bearertest.Payload{"sub": "bob", "scope": "api.read"})
 	res, err := in.Introspect(context.Background(), token)
 	if err != nil {
 		log.Fatal(err) // the authority could not answer: not the token's fault
@@ -34,7 +34,7 @@ func ExampleNewIntrospector() {
 	fmt.Println(res.Active, res.Subject, res.Scopes)
 
 	authority.Revoke(token)
-	in.Invalidate(token) // or wait for Config.CacheDuration to pass
+	in.Forget(token) // or wait for Config.CacheDuration to pass
 	res, err = in.Introspect(context.Background(), token)
 	fmt.Println(res.Active, err)
 	// Output:
@@ -79,8 +79,8 @@ func ExampleNew_referenceTokens() {
 	defer v.Close()
 
 	for _, token := range []string{
-		authority.ReferenceToken(bearertest.Claims{"scope": "api", "sub": "ref"}),
-		authority.Token(bearertest.Claims{"scope": "api", "sub": "jwt"}),
+		authority.ReferenceToken(bearertest.Payload{"scope": "api", "sub": "ref"}),
+		authority.Token(bearertest.Payload{"scope": "api", "sub": "jwt"}),
 	} {
 		claims, err := v.Validate(context.Background(), token)
 		if err != nil {

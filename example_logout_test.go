@@ -44,11 +44,11 @@ func ExampleValidator_LogoutHandler() {
 	api := httptest.NewServer(mux)
 	defer api.Close()
 
-	token := authority.Token(bearertest.Claims{"aud": "api", "scope": "api", "sid": "08a5019c"})
+	token := authority.Token(bearertest.Payload{"aud": "api", "scope": "api", "sid": "08a5019c"})
 	fmt.Println(get(api.URL+"/values", token))
 
 	// The user signs out at the authority, which tells the API.
-	resp, err := authority.PostLogout(api.URL+"/backchannel-logout", authority.LogoutToken(bearertest.Claims{"sid": "08a5019c"}))
+	resp, err := authority.PostLogout(api.URL+"/backchannel-logout", authority.LogoutToken(bearertest.Payload{"sid": "08a5019c"}))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func ExampleValidator_KeySet() {
 
 	verifier := oidc.NewVerifier(authority.Issuer(), v.KeySet(), &oidc.Config{ClientID: "web-app"})
 
-	rawIDToken := authority.TokenWith("RS256", map[string]any{"typ": "JWT"}, bearertest.Claims{"aud": "web-app", "sub": "alice"})
+	rawIDToken := authority.TokenWith("RS256", map[string]any{"typ": "JWT"}, bearertest.Payload{"aud": "web-app", "sub": "alice"})
 	idToken, err := verifier.Verify(context.Background(), rawIDToken)
 	if err != nil {
 		log.Fatal(err)
@@ -112,7 +112,7 @@ func ExampleValidator_Revoke() {
 	}
 	defer v.Close()
 
-	token := authority.Token(bearertest.Claims{"aud": "api", "sub": "mallory"})
+	token := authority.Token(bearertest.Payload{"aud": "api", "sub": "mallory"})
 	if err := v.Revoke(context.Background(), bearer.Revocation{Subject: "mallory"}); err != nil {
 		log.Fatal(err)
 	}

@@ -37,8 +37,8 @@ func ExampleNewMulti() {
 	defer v.Close()
 
 	for _, token := range []string{
-		production.Token(bearertest.Claims{"aud": "api", "sub": "ops"}),
-		tenant.Token(bearertest.Claims{"aud": "api", "scope": "orders", "sub": "alice"}),
+		production.Token(bearertest.Payload{"aud": "api", "sub": "ops"}),
+		tenant.Token(bearertest.Payload{"aud": "api", "scope": "orders", "sub": "alice"}),
 	} {
 		claims, err := v.Validate(context.Background(), token)
 		if err != nil {
@@ -65,8 +65,8 @@ func ExampleValidator_Revoke_severalAuthorities() {
 	defer v.Close()
 
 	tokens := []string{
-		a.Token(bearertest.Claims{"aud": "api", "sub": "alice"}),
-		b.Token(bearertest.Claims{"aud": "api", "sub": "alice"}),
+		a.Token(bearertest.Payload{"aud": "api", "sub": "alice"}),
+		b.Token(bearertest.Payload{"aud": "api", "sub": "alice"}),
 	}
 	// alice at a is not alice at b: a revocation names its authority.
 	if err := v.Revoke(context.Background(), bearer.Revocation{Issuer: a.Issuer(), Subject: "alice"}); err != nil {

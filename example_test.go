@@ -28,7 +28,7 @@ func ExampleNew() {
 	}
 	defer v.Close()
 
-	token := authority.Token(bearertest.Claims{"aud": "api", "scope": "api", "sub": "bob"})
+	token := authority.Token(bearertest.Payload{"aud": "api", "scope": "api", "sub": "bob"})
 	claims, err := v.Validate(context.Background(), token)
 	if err != nil {
 		log.Fatal(err)
@@ -46,8 +46,8 @@ func ExampleValidator_Validate_errors() {
 	}
 	defer v.Close()
 
-	expired := authority.Token(bearertest.Claims{"aud": "api", "scope": "write", "exp": time.Now().Add(-time.Hour)})
-	readOnly := authority.Token(bearertest.Claims{"aud": "api", "scope": "read"})
+	expired := authority.Token(bearertest.Payload{"aud": "api", "scope": "write", "exp": time.Now().Add(-time.Hour)})
+	readOnly := authority.Token(bearertest.Payload{"aud": "api", "scope": "read"})
 	for _, token := range []string{"", expired, readOnly} {
 		_, err := v.Validate(context.Background(), token)
 		var e *bearer.Error
@@ -78,7 +78,7 @@ func ExampleClaimsFromContext() {
 	defer api.Close()
 
 	req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
-	req.Header.Set("Authorization", "Bearer "+authority.Token(bearertest.Claims{"aud": "api"}))
+	req.Header.Set("Authorization", "Bearer "+authority.Token(bearertest.Payload{"aud": "api"}))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		log.Fatal(err)

@@ -125,7 +125,7 @@ func activeMember(body []byte) (active json.RawMessage, duplicate bool, ok bool)
 
 // FuzzParseResult: a response is active only if its member named exactly
 // active, given once, is the JSON true; an active Result survives a round
-// trip through encoding/json, as custom IntrospectionStores need.
+// trip through encoding/json, as custom IntrospectionCaches need.
 func FuzzParseResult(f *testing.F) {
 	for _, s := range resultSeeds {
 		f.Add([]byte(s))

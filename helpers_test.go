@@ -37,8 +37,8 @@ func newValidator(t *testing.T, a *bearertest.Authority, cfg bearer.Config) *bea
 }
 
 // claims returns the claims of a token this API accepts by default.
-func claims(extra bearertest.Claims) bearertest.Claims {
-	c := bearertest.Claims{"aud": "api", "scope": "api"}
+func claims(extra bearertest.Payload) bearertest.Payload {
+	c := bearertest.Payload{"aud": "api", "scope": "api"}
 	for k, v := range extra {
 		c[k] = v
 	}

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // ClientAuth is how an API authenticates to the introspection endpoint.
@@ -95,7 +97,7 @@ func (r *Result) clone() *Result {
 }
 
 // UnmarshalJSON reads an introspection response with the rules Introspect
-// applies, so that a custom IntrospectionStore can keep Results as the
+// applies, so that a custom IntrospectionCache can keep Results as the
 // JSON that encoding/json makes of them.
 func (r *Result) UnmarshalJSON(b []byte) error {
 	res, err := parseResult(string(b))
@@ -239,10 +241,10 @@ type Introspector struct {
 	s      *settings
 	p      *provider // nil when there is nothing to discover
 	ownP   bool      // p was started by NewIntrospector: Close stops it
-	store  IntrospectionStore
+	store  IntrospectionCache
 	basic  string            // Authorization value for ClientSecretBasic
 	method jwt.SigningMethod // for PrivateKeyJWT
-	gen    atomic.Uint64     // bumped by Invalidate
+	gen    atomic.Uint64     // bumped by Forget
 
 	// Calls run on workers, detached from any caller, under ctx; Close
 	// cancels it and waits for them.
@@ -256,7 +258,7 @@ type Introspector struct {
 
 	mu       sync.Mutex
 	calls    map[string]*call // under way, by cache key
-	inflight int              // calls under way, Invalidated ones too
+	inflight int              // calls under way, forgotten ones too
 	idle     []chan func()    // workers waiting for a call
 	closed   bool
 }
@@ -310,7 +312,7 @@ func NewIntrospector(cfg Config) (*Introspector, error) {
 // newIntrospector returns an Introspector whose calls end with parent.
 // s must have been checked by checkIntrospection.
 func newIntrospector(s *settings, p *provider, parent context.Context) *Introspector {
-	in := &Introspector{s: s, p: p, store: s.CacheStore, calls: make(map[string]*call), limit: max(s.MaxIntrospectionCalls, 0)}
+	in := &Introspector{s: s, p: p, store: s.IntrospectionCache, calls: make(map[string]*call), limit: max(s.MaxIntrospectionCalls, 0)}
 	switch {
 	case in.store != nil:
 	case s.CacheSize < 0:
@@ -582,11 +584,11 @@ func (in *Introspector) worker(w chan func(), f func()) {
 	}
 }
 
-// Invalidate forgets the cached answer for token, if any, so that the next
+// Forget drops the cached answer for token, if any, so that the next
 // Introspect asks the authority again; an answer under way when it is
 // called is not cached either. Use it when the API learns that a token was
 // revoked.
-func (in *Introspector) Invalidate(token string) {
+func (in *Introspector) Forget(token string) {
 	key := cacheKey(token)
 	// A call that started before the bump caches nothing (see flight).
 	in.gen.Add(1)
@@ -612,7 +614,7 @@ func (in *Introspector) Close() error {
 }
 
 // flight is the one call shared by concurrent Introspects of a token; gen
-// is the Invalidate count when it was started, cause the first caller's
+// is the Forget count when it was started, cause the first caller's
 // context for an Observer (nil without one).
 func (in *Introspector) flight(cause context.Context, key, token string, gen uint64) (*Result, error) {
 	ctx, cancel := context.WithTimeout(in.ctx, in.s.Timeout)
@@ -628,7 +630,7 @@ func (in *Introspector) flight(cause context.Context, key, token string, gen uin
 	}
 	if ttl := in.ttl(res, time.Now()); ttl > 0 {
 		in.store.Put(ctx, key, res, ttl)
-		// Invalidate ran meanwhile: the answer may predate a revocation.
+		// Forget ran meanwhile: the answer may predate a revocation.
 		if in.gen.Load() != gen {
 			in.store.Delete(ctx, key)
 		}
@@ -655,7 +657,7 @@ func (in *Introspector) observedCall(ctx, cause context.Context, token string) (
 	}
 	start := time.Now()
 	res, err := in.call(ctx, token)
-	e := IntrospectionCall{Err: err, Start: start, Duration: time.Since(start)}
+	e := observe.IntrospectionCall{Err: err, Start: start, Duration: time.Since(start)}
 	if err == nil {
 		e.Active = res.Active
 	}

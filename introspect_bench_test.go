@@ -19,7 +19,7 @@ import (
 func BenchmarkIntrospectCacheHit(b *testing.B) {
 	a := bearertest.New(b)
 	in := newIntrospector(b, a, bearer.Config{})
-	tok := a.ReferenceToken(bearertest.Claims{"scope": "api", "aud": "api"})
+	tok := a.ReferenceToken(bearertest.Payload{"scope": "api", "aud": "api"})
 	ctx := context.Background()
 	if _, err := in.Introspect(ctx, tok); err != nil {
 		b.Fatal(err)
@@ -40,7 +40,7 @@ func BenchmarkIntrospectCacheHit(b *testing.B) {
 func BenchmarkIntrospectMiss(b *testing.B) {
 	a := bearertest.New(b)
 	in := newIntrospector(b, a, bearer.Config{CacheDuration: -1, InactiveCacheDuration: -1})
-	tok := a.ReferenceToken(bearertest.Claims{"scope": "api", "aud": "api"})
+	tok := a.ReferenceToken(bearertest.Payload{"scope": "api", "aud": "api"})
 	ctx := context.Background()
 	if _, err := in.Introspect(ctx, tok); err != nil { // discovery out of the loop
 		b.Fatal(err)
@@ -67,7 +67,7 @@ func BenchmarkIntrospectPlainPOSTDecoded(b *testing.B) {
 
 func benchmarkPlainPOST(b *testing.B, decode bool) {
 	a := bearertest.New(b)
-	tok := a.ReferenceToken(bearertest.Claims{"scope": "api", "aud": "api"})
+	tok := a.ReferenceToken(bearertest.Payload{"scope": "api", "aud": "api"})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	defer client.CloseIdleConnections()
 	authz := "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(bearertest.DefaultClientID)+":"+url.QueryEscape(bearertest.DefaultClientSecret)))

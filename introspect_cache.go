@@ -9,8 +9,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// IntrospectionStore keeps introspection results between requests; set
-// one in Config.CacheStore to replace the in-memory cache, for example
+// IntrospectionCache keeps introspection results between requests; set
+// one in Config.IntrospectionCache to replace the in-memory cache, for example
 // with a store shared by several replicas. It must be safe for concurrent
 // use.
 //
@@ -20,7 +20,7 @@ import (
 // APIs must keep their entries apart (with a key prefix per API, say),
 // since an authority may judge one token differently for each API. A
 // Result survives a round trip through encoding/json.
-type IntrospectionStore interface {
+type IntrospectionCache interface {
 	// Get returns the result stored under key, if it has not expired.
 	Get(ctx context.Context, key string) (*Result, bool)
 	// Put stores r under key for ttl, which is always positive.
@@ -37,7 +37,7 @@ func cacheKey(token string) string {
 	return string(key[:])
 }
 
-// memoryStore is the default IntrospectionStore: a bounded LRU whose
+// memoryStore is the default IntrospectionCache: a bounded LRU whose
 // entries each carry their own expiry. (The library's expirable LRU has
 // one TTL for all entries and a cleanup goroutine that cannot be stopped;
 // expired entries here are dropped when read or pushed out by newer ones.)
@@ -79,7 +79,7 @@ func (m *memoryStore) Delete(_ context.Context, key string) {
 }
 
 // entries is the number of answers in the in-memory cache; zero when
-// there is none (no introspection, caching off, or a CacheStore).
+// there is none (no introspection, caching off, or an IntrospectionCache).
 func (in *Introspector) entries() int {
 	if in == nil {
 		return 0

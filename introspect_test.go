@@ -108,7 +108,7 @@ func TestIntrospectorWithoutMiddleware(t *testing.T) {
 	a := bearertest.New(t)
 	in := newIntrospector(t, a, bearer.Config{})
 	exp := time.Now().Add(30 * time.Minute).Truncate(time.Second)
-	tok := a.ReferenceToken(bearertest.Claims{
+	tok := a.ReferenceToken(bearertest.Payload{
 		"aud": []string{"api", "other"}, "scope": "api read", "exp": exp, "nbf": time.Now().Add(-time.Minute),
 		"username": "alice@example.com", "token_type": "Bearer", "sid": "s1", "jti": "j1",
 		"cnf": map[string]any{"jkt": "thumb"}, "tenant": "t9",
@@ -143,7 +143,7 @@ func TestIntrospectorWithoutMiddleware(t *testing.T) {
 func TestIntrospectScopeAndAudienceForms(t *testing.T) {
 	a := bearertest.New(t)
 	in := newIntrospector(t, a, bearer.Config{})
-	r := mustActive(t, in, a.ReferenceToken(bearertest.Claims{"scope": []string{"a", "b"}, "aud": "api"}))
+	r := mustActive(t, in, a.ReferenceToken(bearertest.Payload{"scope": []string{"a", "b"}, "aud": "api"}))
 	if strings.Join(r.Scopes, " ") != "a b" || strings.Join(r.Audience, ",") != "api" {
 		t.Errorf("array scope, string aud: %v %v", r.Scopes, r.Audience)
 	}
@@ -382,7 +382,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 func TestIntrospectionJWTResponse(t *testing.T) {
 	a := bearertest.New(t)
 	in := newIntrospector(t, a, bearer.Config{IntrospectionJWT: true})
-	r := mustActive(t, in, a.ReferenceToken(bearertest.Claims{"scope": "api"}))
+	r := mustActive(t, in, a.ReferenceToken(bearertest.Payload{"scope": "api"}))
 	if !r.HasScope("api") || r.Subject != "alice" {
 		t.Errorf("result %+v", r)
 	}
@@ -503,7 +503,7 @@ func TestInactiveCacheDisabled(t *testing.T) {
 	}
 }
 
-// recordingStore is an IntrospectionStore that keeps results as JSON, as
+// recordingStore is an IntrospectionCache that keeps results as JSON, as
 // a shared store would, and records what it is given.
 type recordingStore struct {
 	mu   sync.Mutex
@@ -559,10 +559,10 @@ func hashKey(token string) string {
 func TestCacheKeyedByHashAndBoundedByExp(t *testing.T) {
 	a := bearertest.New(t)
 	store := newRecordingStore()
-	in := newIntrospector(t, a, bearer.Config{CacheStore: store, CacheDuration: 10 * time.Minute})
-	soon := a.ReferenceToken(bearertest.Claims{"exp": time.Now().Add(90 * time.Second)})
-	later := a.ReferenceToken(bearertest.Claims{"exp": time.Now().Add(time.Hour)})
-	noExp := a.ReferenceToken(bearertest.Claims{"exp": nil})
+	in := newIntrospector(t, a, bearer.Config{IntrospectionCache: store, CacheDuration: 10 * time.Minute})
+	soon := a.ReferenceToken(bearertest.Payload{"exp": time.Now().Add(90 * time.Second)})
+	later := a.ReferenceToken(bearertest.Payload{"exp": time.Now().Add(time.Hour)})
+	noExp := a.ReferenceToken(bearertest.Payload{"exp": nil})
 	for _, tok := range []string{soon, later, noExp} {
 		mustActive(t, in, tok)
 	}
@@ -595,7 +595,7 @@ func TestCacheKeyedByHashAndBoundedByExp(t *testing.T) {
 func TestExpiredTokenNotCached(t *testing.T) {
 	a := bearertest.New(t)
 	store := newRecordingStore()
-	in := newIntrospector(t, a, bearer.Config{CacheStore: store})
+	in := newIntrospector(t, a, bearer.Config{IntrospectionCache: store})
 	// The authority still says active (clock skew): nothing to cache.
 	a.SetBody(bearertest.Introspection, []byte(fmt.Sprintf(`{"active":true,"exp":%d}`, time.Now().Add(-time.Second).Unix())))
 	mustActive(t, in, "skewed")
@@ -604,20 +604,20 @@ func TestExpiredTokenNotCached(t *testing.T) {
 	}
 }
 
-func TestInvalidate(t *testing.T) {
+func TestForget(t *testing.T) {
 	a := bearertest.New(t)
 	in := newIntrospector(t, a, bearer.Config{})
 	tok := a.ReferenceToken(nil)
 	mustActive(t, in, tok)
 	a.Revoke(tok)
 	mustActive(t, in, tok) // cached: revocation is not seen yet
-	in.Invalidate(tok)
+	in.Forget(tok)
 	if r, err := in.Introspect(context.Background(), tok); err != nil || r.Active {
-		t.Errorf("after Invalidate: %v, %v", r, err)
+		t.Errorf("after Forget: %v, %v", r, err)
 	}
 }
 
-func TestInvalidateDuringCallCachesNothing(t *testing.T) {
+func TestForgetDuringCallCachesNothing(t *testing.T) {
 	a := bearertest.New(t)
 	in := newIntrospector(t, a, bearer.Config{})
 	tok := a.ReferenceToken(nil)
@@ -628,12 +628,12 @@ func TestInvalidateDuringCallCachesNothing(t *testing.T) {
 		in.Introspect(context.Background(), tok)
 	}()
 	waitHits(t, a, 1)
-	in.Invalidate(tok)
+	in.Forget(tok)
 	<-done
 	a.SetDelay(bearertest.Introspection, 0)
 	mustActive(t, in, tok)
 	if n := a.Hits(bearertest.Introspection); n != 2 {
-		t.Errorf("%d calls, want 2: the answer from before Invalidate was cached", n)
+		t.Errorf("%d calls, want 2: the answer from before Forget was cached", n)
 	}
 }
 

@@ -30,7 +30,7 @@ func TestJWKSURLWithoutDiscovery(t *testing.T) {
 	for _, alg := range bearer.DefaultAlgorithms {
 		mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
 	}
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": a.Issuer() + "/"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"iss": a.Issuer() + "/"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
 	if n := a.Hits(bearertest.Discovery) + a.Hits(bearertest.Metadata); n != 0 {
 		t.Errorf("%d requests for a discovery document", n)
 	}

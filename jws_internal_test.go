@@ -89,7 +89,7 @@ func TestEveryKindReadsItsHeaderStrictly(t *testing.T) {
 // always was, by the reader every kind shares.
 func TestProofHeaderNamesNoOtherKey(t *testing.T) {
 	const uri, token = "https://api.example/values", "the-token"
-	d, err := DPoPConfig{}.settings(DefaultLeeway, nil)
+	d, err := DPoPConfig{}.settings(defaultLeeway, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

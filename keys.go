@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // keyFetchBurst is how many fetches tokens with unknown kids may cause in
@@ -53,7 +55,7 @@ type keySet struct {
 	window  time.Duration
 	ctx     context.Context // ends with the Validator
 	wg      *sync.WaitGroup
-	obs     Observer // nil if none
+	obs     observe.Observer // nil if none
 
 	keys atomic.Pointer[[]*publicKey]
 
@@ -328,7 +330,7 @@ func (ks *keySet) loop() {
 
 // observe reports a fetch that began at start to the Observer.
 func (ks *keySet) observe(cause context.Context, trigger string, err error, start time.Time) {
-	e := Refresh{Document: "jwks", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)}
+	e := observe.Refresh{Document: "jwks", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)}
 	if err == nil {
 		e.Keys = len(*ks.keys.Load())
 	}

@@ -243,7 +243,7 @@ func TestStaticKeys(t *testing.T) {
 				mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
 			}
 			other := bearertest.New(t)
-			mustFail(t, v, other.TokenWith(tc.algs[0], nil, claims(bearertest.Claims{"iss": a.Issuer()})), bearer.ErrInvalidToken, nil)
+			mustFail(t, v, other.TokenWith(tc.algs[0], nil, claims(bearertest.Payload{"iss": a.Issuer()})), bearer.ErrInvalidToken, nil)
 			if n := a.Hits(bearertest.Discovery) + a.Hits(bearertest.JWKS); n != 0 {
 				t.Errorf("static keys caused %d requests to the authority", n)
 			}

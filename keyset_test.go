@@ -23,7 +23,7 @@ func idToken(a *bearertest.Authority, alg string, header map[string]any) string 
 	if _, ok := header["typ"]; !ok {
 		header["typ"] = "JWT"
 	}
-	return a.TokenWith(alg, header, bearertest.Claims{"aud": "app", "nonce": "n-0S6_WzA2Mj", "client_id": nil})
+	return a.TokenWith(alg, header, bearertest.Payload{"aud": "app", "nonce": "n-0S6_WzA2Mj", "client_id": nil})
 }
 
 // TestKeySetVerifiesIDTokens: go-oidc verifies ID tokens with the

@@ -18,9 +18,9 @@ func TestLogoutJWTOnlyNeedsNoSecret(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{Mode: bearer.ModeJWT, ClientID: bearertest.DefaultClientID})
 	url := logoutURL(t, v)
-	token := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	token := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, v, token)
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
 	mustFail(t, v, token, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	if n := a.Hits(bearertest.Introspection); n != 0 {
 		t.Errorf("%d introspection calls", n)
@@ -48,24 +48,24 @@ func TestLogoutModeIntrospection(t *testing.T) {
 		t.Errorf("%d JWKS fetches before any logout token", n)
 	}
 	url := logoutURL(t, v)
-	token := a.ReferenceToken(claims(bearertest.Claims{"sid": "s-1"}))
-	jwt := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	token := a.ReferenceToken(claims(bearertest.Payload{"sid": "s-1"}))
+	jwt := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, v, token)
 	mustValid(t, v, jwt)
 
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
 	mustFail(t, v, token, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	mustFail(t, v, jwt, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	if n := a.Hits(bearertest.JWKS); n != 1 {
 		t.Errorf("%d JWKS fetches for the first logout token, want 1", n)
 	}
 	// The keys are kept: the next logout token costs no fetch.
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-2"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-2"}))
 	if n := a.Hits(bearertest.JWKS); n != 1 {
 		t.Errorf("%d JWKS fetches after a second logout token, want 1", n)
 	}
 	// A logout token the keys do not verify is still refused.
-	forged := a.LogoutToken(bearertest.Claims{"sid": "s-3"})
+	forged := a.LogoutToken(bearertest.Payload{"sid": "s-3"})
 	forged = forged[:strings.LastIndexByte(forged, '.')+1] + "AAAA"
 	if status, body := postLogout(t, a, url, forged); status != http.StatusBadRequest {
 		t.Errorf("forged logout token: %d %s", status, body)

@@ -57,17 +57,17 @@ func TestLogoutRevokesSession(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, logoutConfig(bearer.Config{}))
 	url := logoutURL(t, v)
-	session := bearertest.Claims{"sid": "s-1"}
+	session := bearertest.Payload{"sid": "s-1"}
 
 	cached := a.Token(claims(session))
 	mustValid(t, v, cached)
 	introspected := a.ReferenceToken(claims(session))
 	mustValid(t, v, introspected)
-	otherSession := a.Token(claims(bearertest.Claims{"sid": "s-2"}))
+	otherSession := a.Token(claims(bearertest.Payload{"sid": "s-2"}))
 	mustValid(t, v, otherSession)
 	calls := a.Hits(bearertest.Introspection)
 
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1", "sub": "alice"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-1", "sub": "alice"}))
 
 	before := v.Status()
 	e := mustFail(t, v, cached, bearer.ErrInvalidToken, bearer.ErrRevoked)
@@ -95,8 +95,8 @@ func TestLogoutRevokesSession(t *testing.T) {
 
 	mustValid(t, v, otherSession)
 	// alice's tokens of other sessions stay, and so does bob.
-	mustValid(t, v, a.Token(claims(bearertest.Claims{"sid": "s-3"})))
-	mustValid(t, v, a.Token(claims(bearertest.Claims{"sub": "bob"})))
+	mustValid(t, v, a.Token(claims(bearertest.Payload{"sid": "s-3"})))
+	mustValid(t, v, a.Token(claims(bearertest.Payload{"sub": "bob"})))
 }
 
 // TestLogoutSubjectRules: tokens without sid fall to the logout token's
@@ -107,29 +107,29 @@ func TestLogoutSubjectRules(t *testing.T) {
 	earlier := time.Now().Add(-time.Hour)
 	later := time.Now().Add(30 * time.Second) // within Leeway, so valid
 	logoutAt := time.Now()
-	noSid := func(iat any) string { return a.Token(claims(bearertest.Claims{"iat": iat})) }
+	noSid := func(iat any) string { return a.Token(claims(bearertest.Payload{"iat": iat})) }
 
 	t.Run("sid and sub", func(t *testing.T) {
 		v := newValidator(t, a, logoutConfig(bearer.Config{}))
-		mustLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Claims{"sid": "s-1", "iat": logoutAt}))
+		mustLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Payload{"sid": "s-1", "iat": logoutAt}))
 		mustFail(t, v, noSid(earlier), bearer.ErrInvalidToken, bearer.ErrRevoked)
 		mustFail(t, v, noSid(nil), bearer.ErrInvalidToken, bearer.ErrRevoked) // no iat: not shown to be later
 		mustValid(t, v, noSid(later))
-		mustValid(t, v, a.Token(claims(bearertest.Claims{"sid": "s-2", "iat": earlier})))
+		mustValid(t, v, a.Token(claims(bearertest.Payload{"sid": "s-2", "iat": earlier})))
 	})
 	t.Run("SessionOnlyLogout", func(t *testing.T) {
 		v := newValidator(t, a, logoutConfig(bearer.Config{SessionOnlyLogout: true}))
-		mustLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Claims{"sid": "s-1", "iat": logoutAt}))
+		mustLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Payload{"sid": "s-1", "iat": logoutAt}))
 		mustValid(t, v, noSid(earlier))
-		mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+		mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 	})
 	t.Run("sub only", func(t *testing.T) {
 		v := newValidator(t, a, logoutConfig(bearer.Config{SessionOnlyLogout: true}))
-		mustLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Claims{"iat": logoutAt}))
+		mustLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Payload{"iat": logoutAt}))
 		mustFail(t, v, noSid(earlier), bearer.ErrInvalidToken, bearer.ErrRevoked)
-		mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-9", "iat": earlier})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+		mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-9", "iat": earlier})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 		mustValid(t, v, noSid(later))
-		mustValid(t, v, a.Token(claims(bearertest.Claims{"sub": "bob", "iat": earlier})))
+		mustValid(t, v, a.Token(claims(bearertest.Payload{"sub": "bob", "iat": earlier})))
 	})
 }
 
@@ -138,8 +138,8 @@ func TestLogoutSubjectRules(t *testing.T) {
 func TestLogoutTokenIsNotAnAccessToken(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, logoutConfig(bearer.Config{}))
-	mustFail(t, v, a.LogoutToken(bearertest.Claims{"aud": "api"}), bearer.ErrInvalidToken, bearer.ErrTokenType)
-	mustFail(t, v, a.LogoutTokenWith("RS256", map[string]any{"typ": nil}, bearertest.Claims{"aud": "api"}), bearer.ErrInvalidToken, bearer.ErrTokenType)
+	mustFail(t, v, a.LogoutToken(bearertest.Payload{"aud": "api"}), bearer.ErrInvalidToken, bearer.ErrTokenType)
+	mustFail(t, v, a.LogoutTokenWith("RS256", map[string]any{"typ": nil}, bearertest.Payload{"aud": "api"}), bearer.ErrInvalidToken, bearer.ErrTokenType)
 }
 
 // TestLogoutRefusedRevokesNothing: a refused logout token leaves every
@@ -148,11 +148,11 @@ func TestLogoutRefusedRevokesNothing(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, logoutConfig(bearer.Config{}))
 	url := logoutURL(t, v)
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	for _, bad := range []string{
-		a.LogoutToken(bearertest.Claims{"sid": "s-1", "aud": "other-client"}),
-		a.LogoutToken(bearertest.Claims{"sid": "s-1", "events": nil}),
-		a.LogoutTokenWith("RS256", map[string]any{"typ": "at+jwt"}, bearertest.Claims{"sid": "s-1"}),
+		a.LogoutToken(bearertest.Payload{"sid": "s-1", "aud": "other-client"}),
+		a.LogoutToken(bearertest.Payload{"sid": "s-1", "events": nil}),
+		a.LogoutTokenWith("RS256", map[string]any{"typ": "at+jwt"}, bearertest.Payload{"sid": "s-1"}),
 	} {
 		if status, _ := postLogout(t, a, url, bad); status != http.StatusBadRequest {
 			t.Errorf("bad logout token: %d, want 400", status)
@@ -160,7 +160,7 @@ func TestLogoutRefusedRevokesNothing(t *testing.T) {
 	}
 	mustValid(t, v, tok)
 
-	lt := a.LogoutToken(bearertest.Claims{"sid": "s-1"})
+	lt := a.LogoutToken(bearertest.Payload{"sid": "s-1"})
 	mustLogout(t, a, url, lt)
 	status, body := postLogout(t, a, url, lt)
 	if status != http.StatusBadRequest || !strings.Contains(body, `"logout token replayed"`) {
@@ -177,8 +177,8 @@ func TestLogoutKeyRotation(t *testing.T) {
 	url := logoutURL(t, v)
 	fetches := a.Hits(bearertest.JWKS)
 	a.RotateKey("RS256")
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-2"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-2"}))
 	if n := a.Hits(bearertest.JWKS); n != fetches+1 {
 		t.Errorf("%d JWKS fetches, want %d", n, fetches+1)
 	}
@@ -230,9 +230,9 @@ func TestLogoutLogsNoToken(t *testing.T) {
 	v := newValidator(t, a, logoutConfig(bearer.Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 	url := logoutURL(t, v)
 	tokens := []string{
-		a.LogoutToken(bearertest.Claims{"sid": "s-1"}),
-		a.LogoutToken(bearertest.Claims{"aud": "other"}),
-		a.LogoutToken(bearertest.Claims{"nonce": "n"}),
+		a.LogoutToken(bearertest.Payload{"sid": "s-1"}),
+		a.LogoutToken(bearertest.Payload{"aud": "other"}),
+		a.LogoutToken(bearertest.Payload{"nonce": "n"}),
 		a.LogoutTokenWith("RS256", map[string]any{"kid": "unknown"}, nil),
 	}
 	for _, tok := range tokens {
@@ -261,13 +261,13 @@ func TestIssue26_GarbageLogoutsLoggedAsARun(t *testing.T) {
 	store := &lossyStore{seen: map[string]bool{}} // fails its first replay check
 	v := newValidator(t, a, logoutConfig(bearer.Config{Logger: logs.logger(), RevocationStore: store}))
 	url := logoutURL(t, v)
-	forged := func(c bearertest.Claims) string {
+	forged := func(c bearertest.Payload) string {
 		real, other := strings.Split(a.LogoutToken(nil), "."), strings.Split(a.LogoutToken(c), ".")
 		return other[0] + "." + other[1] + "." + real[2]
 	}
 	garbage := []string{
 		"2YotnFZFEjr1zCsicMWpAA",
-		forged(bearertest.Claims{"sub": "mallory"}),
+		forged(bearertest.Payload{"sub": "mallory"}),
 		a.LogoutTokenWith("RS256", map[string]any{"typ": "at+jwt"}, nil),
 		a.LogoutTokenWith("RS256", map[string]any{"alg": "none"}, nil),
 	}
@@ -286,9 +286,9 @@ func TestIssue26_GarbageLogoutsLoggedAsARun(t *testing.T) {
 	}
 
 	for _, verified := range []string{
-		a.LogoutToken(bearertest.Claims{"sid": "s-1"}), // the store fails
-		a.LogoutToken(bearertest.Claims{"aud": "another-client"}),
-		a.LogoutToken(bearertest.Claims{"sid": "s-1", "nonce": "n"}),
+		a.LogoutToken(bearertest.Payload{"sid": "s-1"}), // the store fails
+		a.LogoutToken(bearertest.Payload{"aud": "another-client"}),
+		a.LogoutToken(bearertest.Payload{"sid": "s-1", "nonce": "n"}),
 	} {
 		before := strings.Count(logs.String(), "level=WARN")
 		postLogout(t, a, url, verified)
@@ -374,10 +374,10 @@ func TestLogoutRetriedAfterLostReplayCheck(t *testing.T) {
 	a := bearertest.New(t)
 	store := &lossyStore{seen: map[string]bool{}}
 	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store, Logger: slog.New(slog.DiscardHandler)}))
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, v, tok)
 	url := logoutURL(t, v)
-	lt := a.LogoutToken(bearertest.Claims{"sid": "s-1"})
+	lt := a.LogoutToken(bearertest.Payload{"sid": "s-1"})
 	if status, body := postLogout(t, a, url, lt); status != http.StatusServiceUnavailable {
 		t.Fatalf("logout with the replay check lost: %d %s, want 503", status, body)
 	}

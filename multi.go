@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // MultiConfig configures a Validator that accepts tokens from several
@@ -32,9 +34,9 @@ type MultiConfig struct {
 	// token; when it is reached, the least recently used of them is closed
 	// to make room for another that has. Those that have not verified one
 	// yet (a new tenant, or a made-up name) are kept apart, at most
-	// DefaultResolveBurst of them (MaxResolved if fewer), the least
+	// 20 of them (MaxResolved if fewer), the least
 	// recently used closed first: they never push out a tenant in use.
-	// Default DefaultMaxResolved. At most DefaultResolveBurst new
+	// Default 100. At most 20 new
 	// authorities start at once, then 10 a second, so a flood of tenant
 	// names cannot hammer the authorities' discovery (requests beyond
 	// that get 503); issuers that verified tokens before have a budget of
@@ -51,7 +53,7 @@ type MultiConfig struct {
 	CacheDuration time.Duration
 
 	// MaxTokenSize bounds a token before anything is read from it, to
-	// choose its authority; default DefaultMaxTokenSize.
+	// choose its authority; default 16 KiB.
 	MaxTokenSize int
 
 	// Logger receives the logs about resolved authorities; default
@@ -79,13 +81,13 @@ type MultiConfig struct {
 	// calls of each authority whose Config names no Observer of its own.
 	// An authority's own Config.Observer is told of its fetches and calls
 	// only.
-	Observer Observer
+	Observer observe.Observer
 }
 
 // Bounds on resolved authorities.
 const (
-	DefaultMaxResolved  = 100
-	DefaultResolveBurst = 20
+	defaultMaxResolved  = 100
+	defaultResolveBurst = 20
 	resolveInterval     = 100 * time.Millisecond
 )
 
@@ -109,16 +111,16 @@ func NewMulti(ctx context.Context, cfg MultiConfig) (*Validator, error) {
 	}
 	maxSize := cfg.MaxTokenSize
 	if maxSize <= 0 {
-		maxSize = DefaultMaxTokenSize
+		maxSize = defaultMaxTokenSize
 	}
 	v := newValidator(ctx, log, maxSize, cfg.Observer, cfg.RevocationStore, cfg.RevocationSyncTimeout, cfg.RequireRevocationSync)
 	v.resolve, v.max, v.client = cfg.Resolve, cfg.MaxResolved, safeClient(nil)
 	if v.max <= 0 {
-		v.max = DefaultMaxResolved
+		v.max = defaultMaxResolved
 	}
 	// The shared cache serves a token no later than its exp: a token within
 	// an authority's leeway past exp is validated by that authority again.
-	v.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, DefaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, DefaultCacheDuration)}})
+	v.cache = newTokenCache(&settings{Config: Config{CacheSize: orDefault(cfg.CacheSize, defaultCacheSize), CacheDuration: orDefault(cfg.CacheDuration, defaultCacheDuration)}})
 	for i, c := range cfg.Authorities {
 		key := issuerKey(c.Authority)
 		if _, dup := v.fixed[key]; dup {

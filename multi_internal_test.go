@@ -31,14 +31,14 @@ func TestIssue26_1_MemoryBoundedUnderFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	if _, err := v.Validate(context.Background(), a.Token(bearertest.Claims{"aud": "api"})); err != nil {
+	if _, err := v.Validate(context.Background(), a.Token(bearertest.Payload{"aud": "api"})); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Revoke(context.Background(), Revocation{Issuer: a.Issuer(), Subject: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 * DefaultResolveBurst {
-		tok := a.Token(bearertest.Claims{"aud": "api", "iss": fmt.Sprintf("%s/tenant-%d", gone.Issuer(), i)})
+	for i := range 3 * defaultResolveBurst {
+		tok := a.Token(bearertest.Payload{"aud": "api", "iss": fmt.Sprintf("%s/tenant-%d", gone.Issuer(), i)})
 		if _, err := v.Validate(context.Background(), tok); !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("made-up tenant %d: %v", i, err)
 		}
@@ -50,7 +50,7 @@ func TestIssue26_1_MemoryBoundedUnderFlood(t *testing.T) {
 	if limit := m.max + m.maxProbation(); authorities > limit || issuers > limit || probation > m.maxProbation() {
 		t.Errorf("%d authorities (%d on probation), %d issuer states; want at most %d, %d on probation", authorities, probation, issuers, limit, m.maxProbation())
 	}
-	signedOut := a.Token(bearertest.Claims{"aud": "api", "iat": time.Now().Add(-time.Minute)})
+	signedOut := a.Token(bearertest.Payload{"aud": "api", "iat": time.Now().Add(-time.Minute)})
 	if _, err := v.Validate(context.Background(), signedOut); !errors.Is(err, ErrRevoked) {
 		t.Errorf("the real tenant's token after the flood: %v, want revoked", err)
 	}

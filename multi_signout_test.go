@@ -38,7 +38,7 @@ func realAndMadeUp(madeUp string, real ...*bearertest.Authority) func(string) (b
 func floodTenants(t *testing.T, v *bearer.Validator, a *bearertest.Authority, madeUp string, first, n int) {
 	t.Helper()
 	for i := first; i < first+n; i++ {
-		tok := a.Token(claims(bearertest.Claims{"iss": fmt.Sprintf("%s/tenant-%d", madeUp, i)}))
+		tok := a.Token(claims(bearertest.Payload{"iss": fmt.Sprintf("%s/tenant-%d", madeUp, i)}))
 		if _, err := v.Validate(context.Background(), tok); !errors.Is(err, bearer.ErrUnavailable) {
 			t.Fatalf("made-up tenant %d: %v, want 503", i, err)
 		}
@@ -78,17 +78,17 @@ func TestIssue26_1_FloodKeepsSignOuts(t *testing.T) {
 	madeUp := madeUpServer()
 	v := newMulti(t, bearer.MultiConfig{Resolve: realAndMadeUp(madeUp, real), MaxResolved: 2, Logger: quiet})
 	url := logoutURL(t, v)
-	mustValid(t, v, real.Token(claims(bearertest.Claims{"sid": "s-1"})))
-	logout := real.LogoutToken(bearertest.Claims{"sid": "s-1"})
+	mustValid(t, v, real.Token(claims(bearertest.Payload{"sid": "s-1"})))
+	logout := real.LogoutToken(bearertest.Payload{"sid": "s-1"})
 	mustLogout(t, real, url, logout)
 
 	floodTenants(t, v, real, madeUp, 0, 10)
 
-	mustFail(t, v, real.Token(claims(bearertest.Claims{"sid": "s-1", "jti": "after-the-flood"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, real.Token(claims(bearertest.Payload{"sid": "s-1", "jti": "after-the-flood"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 	if status, body := postLogout(t, real, url, logout); status != http.StatusBadRequest || !strings.Contains(body, "replayed") {
 		t.Errorf("the logout token replayed after the flood: %d %s", status, body)
 	}
-	mustValid(t, v, real.Token(claims(bearertest.Claims{"sid": "s-2"})))
+	mustValid(t, v, real.Token(claims(bearertest.Payload{"sid": "s-2"})))
 }
 
 // TestIssue26_1_MadeUpTenantsNeverDelayARealOne: during a flood of made-up
@@ -104,14 +104,14 @@ func TestIssue26_1_MadeUpTenantsNeverDelayARealOne(t *testing.T) {
 	for round := range 8 {
 		// More than the burst of new authorities: the rest get 503 at once.
 		floodTenants(t, v, one, madeUp, 100*round, 2*bearer.DefaultResolveBurst)
-		mustValid(t, v, one.Token(claims(bearertest.Claims{"jti": fmt.Sprint(round)})))
+		mustValid(t, v, one.Token(claims(bearertest.Payload{"jti": fmt.Sprint(round)})))
 	}
 	// two, new, waits for the flood's budget to allow it, then takes
 	// one's place (MaxResolved 1); one comes back at once, though a flood
 	// spent the budget of new authorities again.
 	validOnceAllowed(t, v, two.Token(claims(nil)))
 	floodTenants(t, v, one, madeUp, 1000, 2*bearer.DefaultResolveBurst)
-	mustValid(t, v, one.Token(claims(bearertest.Claims{"jti": "back"})))
+	mustValid(t, v, one.Token(claims(bearertest.Payload{"jti": "back"})))
 }
 
 // TestIssue26_1_MadeUpTenantCostsOnePlaceOnce: an issuer whose discovery
@@ -156,11 +156,11 @@ func TestIssue26_1_CacheHitJudgedByCurrentAuthority(t *testing.T) {
 			two := bearertest.New(t, bearertest.WithPath("/tenant-two"))
 			v := newMulti(t, bearer.MultiConfig{Resolve: realAndMadeUp("https://nowhere.example", one, two), MaxResolved: 1, RevocationStore: store, Logger: quiet})
 			url := logoutURL(t, v)
-			cached := one.Token(claims(bearertest.Claims{"sid": "s-1"}))
+			cached := one.Token(claims(bearertest.Payload{"sid": "s-1"}))
 			mustValid(t, v, cached)
-			mustValid(t, v, two.Token(claims(nil)))                                   // one's authority is closed
-			mustValid(t, v, one.Token(claims(bearertest.Claims{"sid": "s-2"})))       // and made again
-			mustLogout(t, one, url, one.LogoutToken(bearertest.Claims{"sid": "s-1"})) // judged by the new one
+			mustValid(t, v, two.Token(claims(nil)))                                    // one's authority is closed
+			mustValid(t, v, one.Token(claims(bearertest.Payload{"sid": "s-2"})))       // and made again
+			mustLogout(t, one, url, one.LogoutToken(bearertest.Payload{"sid": "s-1"})) // judged by the new one
 			mustFail(t, v, cached, bearer.ErrInvalidToken, bearer.ErrRevoked)
 		})
 	}
@@ -174,13 +174,13 @@ func TestIssue26_1_DPoPProofsOutliveTheirAuthority(t *testing.T) {
 	two := bearertest.New(t, bearertest.WithPath("/tenant-two"))
 	v := newMulti(t, bearer.MultiConfig{Resolve: realAndMadeUp("https://nowhere.example", one, two), MaxResolved: 1, Logger: quiet})
 	key := bearertest.NewDPoPKey("ES256")
-	tok := one.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	tok := one.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	req := dpopRequest(key, tok, nil)
 	if _, err := v.ValidatePresentation(context.Background(), req); err != nil {
 		t.Fatalf("DPoP: %v", err)
 	}
 	mustValid(t, v, two.Token(claims(nil))) // one's authority is closed
-	v.Invalidate(tok)                       // and the cache let the token go
+	v.Forget(tok)                           // and the cache let the token go
 	if _, err := v.ValidatePresentation(context.Background(), req); !errors.Is(err, bearer.ErrDPoPProof) {
 		t.Errorf("the proof replayed to one's new authority: %v", err)
 	}
@@ -196,10 +196,10 @@ func TestIssue26_2_LogoutRevokesOnlyItsIssuer(t *testing.T) {
 		va := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store}))
 		vb := newValidator(t, b, logoutConfig(bearer.Config{RevocationStore: store}))
 		waitSubscribed(t, store, 2)
-		mustLogout(t, a, logoutURL(t, va), a.LogoutToken(bearertest.Claims{"sid": "s-1", "sub": "bob"}))
-		mustFail(t, va, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
-		mustValid(t, vb, b.Token(claims(bearertest.Claims{"sid": "s-1"})))
-		mustValid(t, vb, b.Token(claims(bearertest.Claims{"sub": "bob"})))
+		mustLogout(t, a, logoutURL(t, va), a.LogoutToken(bearertest.Payload{"sid": "s-1", "sub": "bob"}))
+		mustFail(t, va, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+		mustValid(t, vb, b.Token(claims(bearertest.Payload{"sid": "s-1"})))
+		mustValid(t, vb, b.Token(claims(bearertest.Payload{"sub": "bob"})))
 	})
 	t.Run("several authorities, two replicas", func(t *testing.T) {
 		store := newSharedStore()
@@ -209,12 +209,12 @@ func TestIssue26_2_LogoutRevokesOnlyItsIssuer(t *testing.T) {
 		}, RevocationStore: store, Logger: quiet}
 		one, two := newMulti(t, cfg), newMulti(t, cfg)
 		waitSubscribed(t, store, 2)
-		mustLogout(t, a, logoutURL(t, one), a.LogoutToken(bearertest.Claims{"sid": "s-1", "sub": "bob"}))
+		mustLogout(t, a, logoutURL(t, one), a.LogoutToken(bearertest.Payload{"sid": "s-1", "sub": "bob"}))
 		for _, v := range []*bearer.Validator{one, two} {
-			mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
-			mustFail(t, v, a.Token(claims(bearertest.Claims{"sub": "bob", "iat": time.Now().Add(-time.Minute)})), bearer.ErrInvalidToken, bearer.ErrRevoked)
-			mustValid(t, v, b.Token(claims(bearertest.Claims{"sid": "s-1"})))
-			mustValid(t, v, b.Token(claims(bearertest.Claims{"sub": "bob"})))
+			mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+			mustFail(t, v, a.Token(claims(bearertest.Payload{"sub": "bob", "iat": time.Now().Add(-time.Minute)})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+			mustValid(t, v, b.Token(claims(bearertest.Payload{"sid": "s-1"})))
+			mustValid(t, v, b.Token(claims(bearertest.Payload{"sub": "bob"})))
 		}
 		if n := two.Status().Revocations; n != 2 {
 			t.Errorf("%d revocations kept at the other replica, want 2 (a's sid and sub)", n)
@@ -242,16 +242,16 @@ func TestIssue26_2_RevokeNamesItsIssuer(t *testing.T) {
 	if err := v.Revoke(ctx, bearer.Revocation{Issuer: a.Issuer() + "/", Subject: "alice"}); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"iat": time.Now().Add(-time.Minute)})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"iat": time.Now().Add(-time.Minute)})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 	mustValid(t, v, b.Token(claims(nil)))
 
-	tok := b.Token(claims(bearertest.Claims{"sub": "carol"}))
+	tok := b.Token(claims(bearertest.Payload{"sub": "carol"}))
 	mustValid(t, v, tok)
 	if err := v.RevokeToken(ctx, tok); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
 	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrRevoked)
-	mustValid(t, v, b.Token(claims(bearertest.Claims{"sub": "carol"})))
+	mustValid(t, v, b.Token(claims(bearertest.Payload{"sub": "carol"})))
 	if err := v.RevokeToken(ctx, "opaque-reference-token"); err == nil {
 		t.Error("RevokeToken of a reference token that no authority introspects accepted")
 	}
@@ -276,7 +276,7 @@ func TestIssue26_6_ResolveMismatchLoggedOncePerPeriod(t *testing.T) {
 	})
 	long := a.Issuer() + "/" + strings.Repeat("x", 4000) + "\n"
 	for range 5 {
-		mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": long})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+		mustFail(t, v, a.Token(claims(bearertest.Payload{"iss": long})), bearer.ErrInvalidToken, bearer.ErrIssuer)
 	}
 	out := logs.String()
 	if n := strings.Count(out, "Resolve returned a Config for another authority"); n != 1 {

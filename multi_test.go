@@ -47,17 +47,17 @@ func twoAuthorities(t *testing.T) (*bearer.Validator, *bearertest.Authority, *be
 func TestMultiEachAuthorityWithItsOwnRules(t *testing.T) {
 	v, a, b := twoAuthorities(t)
 	for range 2 { // validated, then from the shared cache
-		c := mustValid(t, v, a.Token(bearertest.Claims{"aud": "a", "scope": "read"}))
+		c := mustValid(t, v, a.Token(bearertest.Payload{"aud": "a", "scope": "read"}))
 		if c.Authority() != a.Issuer() || c.Issuer != a.Issuer() {
 			t.Errorf("authority %q, iss %q, want %q", c.Authority(), c.Issuer, a.Issuer())
 		}
-		if c := mustValid(t, v, b.Token(bearertest.Claims{"aud": "b"})); c.Authority() != b.Issuer() {
+		if c := mustValid(t, v, b.Token(bearertest.Payload{"aud": "b"})); c.Authority() != b.Issuer() {
 			t.Errorf("authority %q, want %q", c.Authority(), b.Issuer())
 		}
 	}
 	// Each authority's audience and scopes, also on a cache hit.
-	mustFail(t, v, a.Token(bearertest.Claims{"aud": "b", "scope": "read"}), bearer.ErrInvalidToken, bearer.ErrAudience)
-	noScope := a.Token(bearertest.Claims{"aud": "a", "scope": "write"})
+	mustFail(t, v, a.Token(bearertest.Payload{"aud": "b", "scope": "read"}), bearer.ErrInvalidToken, bearer.ErrAudience)
+	noScope := a.Token(bearertest.Payload{"aud": "a", "scope": "write"})
 	for range 2 {
 		mustFail(t, v, noScope, bearer.ErrInsufficientScope, nil)
 	}
@@ -70,13 +70,13 @@ func TestMultiEachAuthorityWithItsOwnRules(t *testing.T) {
 // issuer but is signed with b's key is refused.
 func TestMultiIssuerTrustedOnlyAfterItsSignature(t *testing.T) {
 	v, a, b := twoAuthorities(t)
-	forged := b.Token(bearertest.Claims{"iss": a.Issuer(), "aud": "a", "scope": "read"})
+	forged := b.Token(bearertest.Payload{"iss": a.Issuer(), "aud": "a", "scope": "read"})
 	_, err := v.Validate(context.Background(), forged)
 	if !errors.Is(err, bearer.ErrInvalidToken) || !(errors.Is(err, bearer.ErrUnknownKey) || errors.Is(err, bearer.ErrSignature)) {
 		t.Errorf("a's issuer, b's key: %v", err)
 	}
 	// b's kid, a's issuer: the same key id at a does not exist either.
-	withKid := b.TokenWith("RS256", map[string]any{"kid": a.KeyID("RS256")}, bearertest.Claims{"iss": a.Issuer(), "aud": "a", "scope": "read"})
+	withKid := b.TokenWith("RS256", map[string]any{"kid": a.KeyID("RS256")}, bearertest.Payload{"iss": a.Issuer(), "aud": "a", "scope": "read"})
 	mustFail(t, v, withKid, bearer.ErrInvalidToken, bearer.ErrSignature)
 }
 
@@ -87,7 +87,7 @@ func TestMultiUnknownIssuerCostsNoTraffic(t *testing.T) {
 	a.ResetHits()
 	b.ResetHits()
 	for _, iss := range []string{"https://evil.example", "", a.Issuer() + "/other", strings.ToUpper(a.Issuer())} {
-		tok := a.Token(bearertest.Claims{"iss": iss, "aud": "a", "scope": "read"})
+		tok := a.Token(bearertest.Payload{"iss": iss, "aud": "a", "scope": "read"})
 		mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrIssuer)
 	}
 	for _, au := range []*bearertest.Authority{a, b} {
@@ -105,11 +105,11 @@ func TestMultiOneAuthorityDown(t *testing.T) {
 	v, a, b := twoAuthorities(t)
 	b.SetDown(true)
 	b.RotateKey("ES256")
-	mustFail(t, v, b.TokenWith("ES256", nil, bearertest.Claims{"aud": "b"}), bearer.ErrUnavailable, nil)
+	mustFail(t, v, b.TokenWith("ES256", nil, bearertest.Payload{"aud": "b"}), bearer.ErrUnavailable, nil)
 	a.RotateKey("ES256")
-	mustValid(t, v, a.TokenWith("ES256", nil, bearertest.Claims{"aud": "a", "scope": "read"}))
+	mustValid(t, v, a.TokenWith("ES256", nil, bearertest.Payload{"aud": "a", "scope": "read"}))
 	b.SetDown(false)
-	mustValid(t, v, b.TokenWith("ES256", nil, bearertest.Claims{"aud": "b"}))
+	mustValid(t, v, b.TokenWith("ES256", nil, bearertest.Payload{"aud": "b"}))
 }
 
 // TestMultiReferenceTokens: the first authority with a ClientID
@@ -120,13 +120,13 @@ func TestMultiReferenceTokens(t *testing.T) {
 		{Authority: a.Issuer(), Audience: []string{"a"}, Logger: quiet},
 		{Authority: b.Issuer(), Audience: []string{"b"}, ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret, Logger: quiet},
 	}})
-	c := mustValid(t, v, b.ReferenceToken(bearertest.Claims{"aud": "b"}))
+	c := mustValid(t, v, b.ReferenceToken(bearertest.Payload{"aud": "b"}))
 	if c.Subject != "alice" {
 		t.Errorf("claims %+v", c)
 	}
-	mustFail(t, v, a.ReferenceToken(bearertest.Claims{"aud": "a"}), bearer.ErrInvalidToken, bearer.ErrInactive)
+	mustFail(t, v, a.ReferenceToken(bearertest.Payload{"aud": "a"}), bearer.ErrInvalidToken, bearer.ErrInactive)
 	none := newMulti(t, bearer.MultiConfig{Authorities: []bearer.Config{{Authority: a.Issuer(), Audience: []string{"a"}, Logger: quiet}}})
-	mustFail(t, none, a.ReferenceToken(bearertest.Claims{"aud": "a"}), bearer.ErrInvalidToken, nil)
+	mustFail(t, none, a.ReferenceToken(bearertest.Payload{"aud": "a"}), bearer.ErrInvalidToken, nil)
 }
 
 // tenants starts n authorities under their own paths and a resolver
@@ -159,7 +159,7 @@ func TestMultiResolvedTenantsAreBounded(t *testing.T) {
 	// The first tenant was closed to make room; its next new token makes
 	// it anew, rediscovered.
 	as[0].ResetHits()
-	mustValid(t, v, as[0].Token(claims(bearertest.Claims{"jti": "new"})))
+	mustValid(t, v, as[0].Token(claims(bearertest.Payload{"jti": "new"})))
 	if n := as[0].Hits(bearertest.Discovery); n != 1 {
 		t.Errorf("the evicted tenant was discovered %d times, want once", n)
 	}
@@ -189,7 +189,7 @@ func TestMultiResolverMistakes(t *testing.T) {
 		},
 		Logger: logs.logger(),
 	})
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": a.Issuer() + "/wrong"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"iss": a.Issuer() + "/wrong"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
 	mustFail(t, v, a.Token(claims(nil)), bearer.ErrUnavailable, nil)
 	if n := a.Hits(bearertest.Discovery) + other.Hits(bearertest.Discovery); n != 0 {
 		t.Errorf("%d discovery requests, want none", n)
@@ -222,7 +222,7 @@ func TestMultiTenantFlood(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tok := a.Token(claims(bearertest.Claims{"iss": fmt.Sprintf("%s/tenant-%d", gone.Issuer(), i)}))
+			tok := a.Token(claims(bearertest.Payload{"iss": fmt.Sprintf("%s/tenant-%d", gone.Issuer(), i)}))
 			if _, err := v.Validate(context.Background(), tok); !errors.Is(err, bearer.ErrUnavailable) {
 				t.Errorf("tenant %d: %v", i, err)
 			}
@@ -241,9 +241,9 @@ func TestMultiThroughTheMiddleware(t *testing.T) {
 	})))
 	t.Cleanup(srv.Close)
 	for tok, want := range map[string]int{
-		a.Token(bearertest.Claims{"aud": "a", "scope": "read"}):  200,
-		b.Token(bearertest.Claims{"aud": "b"}):                   200,
-		a.Token(bearertest.Claims{"aud": "a", "scope": "write"}): 403,
+		a.Token(bearertest.Payload{"aud": "a", "scope": "read"}):  200,
+		b.Token(bearertest.Payload{"aud": "b"}):                   200,
+		a.Token(bearertest.Payload{"aud": "a", "scope": "write"}): 403,
 		"": 401,
 	} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
@@ -309,7 +309,7 @@ func TestMultiKeySet(t *testing.T) {
 			t.Errorf("%s: %v", au.Issuer(), err)
 		}
 	}
-	forged := b.Token(claims(bearertest.Claims{"iss": a.Issuer()})) // names a, signed by b
+	forged := b.Token(claims(bearertest.Payload{"iss": a.Issuer()})) // names a, signed by b
 	if _, err := keys.VerifySignature(ctx, forged); !errors.Is(err, bearer.ErrInvalidToken) {
 		t.Errorf("a token naming a signed by b: %v", err)
 	}
@@ -328,23 +328,23 @@ func TestMultiLogoutByIssuer(t *testing.T) {
 		logoutConfig(bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, Logger: quiet}),
 		logoutConfig(bearer.Config{Authority: b.Issuer(), Audience: []string{"api"}, Logger: quiet}),
 	}, Logger: quiet})
-	fromA := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
-	fromB := b.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	fromA := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
+	fromB := b.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, v, fromA)
 	mustValid(t, v, fromB)
 	url := logoutURL(t, v)
 
-	forged := b.LogoutToken(bearertest.Claims{"sid": "s-1", "iss": a.Issuer()}) // names a, signed by b
+	forged := b.LogoutToken(bearertest.Payload{"sid": "s-1", "iss": a.Issuer()}) // names a, signed by b
 	if status, body := postLogout(t, a, url, forged); status != http.StatusBadRequest {
 		t.Errorf("a logout token naming a, signed by b: %d %s", status, body)
 	}
-	stranger := bearertest.New(t).LogoutToken(bearertest.Claims{"sid": "s-1"})
+	stranger := bearertest.New(t).LogoutToken(bearertest.Payload{"sid": "s-1"})
 	if status, body := postLogout(t, a, url, stranger); status != http.StatusBadRequest {
 		t.Errorf("a logout token of an unknown issuer: %d %s", status, body)
 	}
 	mustValid(t, v, fromA)
 
-	mustLogout(t, a, url, a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	mustLogout(t, a, url, a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
 	mustFail(t, v, fromA, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	mustValid(t, v, fromB)
 }

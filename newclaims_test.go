@@ -15,7 +15,7 @@ import (
 // may not hold.
 func TestNewClaims(t *testing.T) {
 	exp := time.Unix(time.Now().Add(time.Hour).Unix(), 0)
-	c, err := bearer.NewClaims(bearertest.Claims{
+	c, err := bearer.NewClaims(bearertest.Payload{
 		"iss": "https://login.example", "sub": "alice", "aud": []string{"api", "web"}, "exp": exp,
 		"scope": "read write", "scp": []string{"admin"}, "client_id": "spa", "jti": "j1", "sid": "s1",
 		"cnf": map[string]string{"jkt": "abc"}, "roles": []string{"a", "b"},
@@ -48,7 +48,7 @@ func TestNewClaims(t *testing.T) {
 	if err != nil || empty.Subject != "" || len(empty.Map()) != 0 {
 		t.Errorf("NewClaims(nil) = %+v, %v", empty, err)
 	}
-	for name, bad := range map[string]bearertest.Claims{
+	for name, bad := range map[string]bearertest.Payload{
 		"exp a string":    {"exp": "soon"},
 		"iss a number":    {"iss": 7},
 		"aud an object":   {"aud": map[string]bool{"api": true}},

@@ -42,7 +42,7 @@ func TestObserverMulti(t *testing.T) {
 		}
 	}
 	if st := v.Status(); st.IntrospectionEntries != 1 || st.CacheEntries != 2 {
-		t.Errorf("Stats %+v, want the two JWTs and the one introspection answer", st)
+		t.Errorf("Status %+v, want the two JWTs and the one introspection answer", st)
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -74,7 +74,7 @@ func TestObserverScheme(t *testing.T) {
 	rec := &observations{}
 	v := newValidator(t, a, bearer.Config{Observer: rec})
 	key := bearertest.NewDPoPKey("ES256")
-	bound := a.Token(claims(bearertest.Claims{"cnf": key.Confirmation()}))
+	bound := a.Token(claims(bearertest.Payload{"cnf": key.Confirmation()}))
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string

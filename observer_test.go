@@ -11,34 +11,35 @@ import (
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/observe"
 )
 
 // observations is an Observer that keeps every event.
 type observations struct {
 	mu           sync.Mutex
-	validations  []bearer.Validation
-	refreshes    []bearer.Refresh
-	calls        []bearer.IntrospectionCall
+	validations  []observe.Validation
+	refreshes    []observe.Refresh
+	calls        []observe.IntrospectionCall
 	refreshCtxs  []context.Context
 	introCtxs    []context.Context
 	validateCtxs []context.Context
 }
 
-func (r *observations) Validated(ctx context.Context, v bearer.Validation) {
+func (r *observations) Validated(ctx context.Context, v observe.Validation) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.validations = append(r.validations, v)
 	r.validateCtxs = append(r.validateCtxs, ctx)
 }
 
-func (r *observations) Refreshed(ctx context.Context, e bearer.Refresh) {
+func (r *observations) Refreshed(ctx context.Context, e observe.Refresh) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.refreshes = append(r.refreshes, e)
 	r.refreshCtxs = append(r.refreshCtxs, ctx)
 }
 
-func (r *observations) Introspected(ctx context.Context, c bearer.IntrospectionCall) {
+func (r *observations) Introspected(ctx context.Context, c observe.IntrospectionCall) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, c)
@@ -46,7 +47,7 @@ func (r *observations) Introspected(ctx context.Context, c bearer.IntrospectionC
 }
 
 // last returns the latest validation.
-func (r *observations) last(t *testing.T) bearer.Validation {
+func (r *observations) last(t *testing.T) observe.Validation {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -56,7 +57,7 @@ func (r *observations) last(t *testing.T) bearer.Validation {
 	return r.validations[len(r.validations)-1]
 }
 
-func (r *observations) refreshList() []bearer.Refresh {
+func (r *observations) refreshList() []observe.Refresh {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.refreshes)
@@ -83,10 +84,10 @@ func TestObserverValidations(t *testing.T) {
 		{"jwt again", jwt, "jwt", "cache", nil, nil},
 		{"reference first", ref, "opaque", "introspection", nil, nil},
 		{"reference again", ref, "opaque", "cache", nil, nil},
-		{"expired jwt", a.Token(claims(bearertest.Claims{"exp": time.Now().Add(-time.Hour).Unix()})), "jwt", "local", bearer.ErrInvalidToken, bearer.ErrExpired},
+		{"expired jwt", a.Token(claims(bearertest.Payload{"exp": time.Now().Add(-time.Hour).Unix()})), "jwt", "local", bearer.ErrInvalidToken, bearer.ErrExpired},
 		{"unknown reference", "unknown-reference-token", "opaque", "introspection", bearer.ErrInvalidToken, bearer.ErrInactive},
 		{"too large", string(make([]byte, bearer.DefaultMaxTokenSize+1)), "opaque", "", bearer.ErrInvalidToken, bearer.ErrTooLarge},
-		{"another scope, none required", a.Token(bearertest.Claims{"aud": "api", "scope": "other"}), "jwt", "local", nil, nil},
+		{"another scope, none required", a.Token(bearertest.Payload{"aud": "api", "scope": "other"}), "jwt", "local", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
@@ -130,7 +131,7 @@ func TestObserverScopeRefusal(t *testing.T) {
 	a := bearertest.New(t)
 	rec := &observations{}
 	v := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("api"), Observer: rec})
-	token := a.Token(bearertest.Claims{"scope": "other"})
+	token := a.Token(bearertest.Payload{"scope": "other"})
 	for _, source := range []string{"local", "cache"} {
 		mustFail(t, v, token, bearer.ErrInsufficientScope, nil)
 		if got := rec.last(t); got.Source != source || !errors.Is(got.Err, bearer.ErrInsufficientScope) {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // remote is what the validator knows of the authority once discovery has
@@ -216,7 +218,7 @@ func (p *provider) discover(cause context.Context, trigger string) (*remote, err
 		start := time.Now()
 		md, err := discover(ctx, p.s.HTTPClient, p.s.Authority)
 		if p.s.Observer != nil {
-			p.s.Observer.Refreshed(causeOf(cause), Refresh{Document: "discovery", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)})
+			p.s.Observer.Refreshed(causeOf(cause), observe.Refresh{Document: "discovery", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)})
 		}
 		if err != nil {
 			return nil, err

@@ -41,13 +41,13 @@ func (r *resolved) init() {
 	r.failed = make(map[string]time.Time)
 }
 
-// pace is a rate limit (GCRA): DefaultResolveBurst at once, then one per
+// pace is a rate limit (GCRA): defaultResolveBurst at once, then one per
 // resolveInterval.
 type pace struct{ full time.Time }
 
 // wait is how long until another may start; none if ≤ 0.
 func (p *pace) wait(now time.Time) time.Duration {
-	return p.full.Add(-(DefaultResolveBurst - 1) * resolveInterval).Sub(now)
+	return p.full.Add(-(defaultResolveBurst - 1) * resolveInterval).Sub(now)
 }
 
 func (p *pace) take(now time.Time) {
@@ -58,7 +58,7 @@ func (p *pace) take(now time.Time) {
 }
 
 // maxProbation is how many authorities on probation are kept.
-func (v *Validator) maxProbation() int { return min(v.max, DefaultResolveBurst) }
+func (v *Validator) maxProbation() int { return min(v.max, defaultResolveBurst) }
 
 // byIssuer returns the authority for iss: a fixed one, or one Resolve
 // allows, made on first use within the rate limit.

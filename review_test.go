@@ -36,7 +36,7 @@ func TestReview2_ScopesSplitOnSpaceOnly(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}, RequiredScopes: bearer.AllOf("admin")}))
 	for _, sp := range otherSpaces {
-		for name, c := range map[string]bearertest.Claims{
+		for name, c := range map[string]bearertest.Payload{
 			"scope string": {"scope": "files:read" + sp + "admin"},
 			"scp string":   {"scp": "files:read" + sp + "admin"},
 			"scope array":  {"scope": []string{"admin" + sp, "files:read"}},
@@ -53,14 +53,14 @@ func TestReview2_ScopesSplitOnSpaceOnly(t *testing.T) {
 	}
 	// Spaces alone separate; runs of them and odd pieces are dropped.
 	loose := newValidator(t, a, bearer.Config{Audience: []string{"api"}})
-	c := mustValid(t, loose, a.Token(bearertest.Claims{"aud": "api", "scope": "  read   files:read\u00a0admin write \"q\" \\ ", "scp": []string{"", "a b", "scp:x", "\u00e9"}}))
+	c := mustValid(t, loose, a.Token(bearertest.Payload{"aud": "api", "scope": "  read   files:read\u00a0admin write \"q\" \\ ", "scp": []string{"", "a b", "scp:x", "\u00e9"}}))
 	if want := []string{"read", "write", "scp:x"}; !slices.Equal(c.Scopes, want) {
 		t.Errorf("scopes %q, want %q", c.Scopes, want)
 	}
 
 	// Requirements split on spaces alone too, and keep what no scope
 	// matches: dropping it would weaken them (AnyOf("\tadmin") to nothing).
-	admin := mustValid(t, loose, a.Token(bearertest.Claims{"aud": "api", "scope": "admin read"}))
+	admin := mustValid(t, loose, a.Token(bearertest.Payload{"aud": "api", "scope": "admin read"}))
 	for _, sp := range otherSpaces {
 		for _, r := range []bearer.Requirement{bearer.AnyOf(sp + "admin"), bearer.AllOf("admin" + sp), bearer.AnyOf(sp)} {
 			if r.IsZero() || !errors.Is(r.Check(admin), bearer.ErrInsufficientScope) {
@@ -174,9 +174,9 @@ func TestReview8_LoneSurrogatesRefused(t *testing.T) {
 func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
 	a := bearertest.New(t)
 	store := newRecordingStore()
-	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}, CacheStore: store}))
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}, IntrospectionCache: store}))
 	now := time.Now()
-	check := func(t *testing.T, c bearertest.Claims, reason error) {
+	check := func(t *testing.T, c bearertest.Payload, reason error) {
 		t.Helper()
 		if _, ok := c["aud"]; !ok {
 			c["aud"] = "api"
@@ -193,37 +193,37 @@ func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
 		}
 	}
 	for name, tc := range map[string]struct {
-		c      bearertest.Claims
+		c      bearertest.Payload
 		reason error
 	}{
-		"(a) exp the zero time":  {bearertest.Claims{"exp": -62135596800}, bearer.ErrExpired},
-		"(a) exp year 1":         {bearertest.Claims{"exp": -62135596799}, bearer.ErrExpired},
-		"(b) nbf in 70 s":        {bearertest.Claims{"nbf": now.Add(70 * time.Second)}, bearer.ErrNotYetValid},
-		"(b) nbf in 50 s":        {bearertest.Claims{"nbf": now.Add(50 * time.Second)}, nil},
-		"(b) iat in 70 s":        {bearertest.Claims{"iat": now.Add(70 * time.Second)}, bearer.ErrIssuedInFuture},
-		"(c) refresh_token":      {bearertest.Claims{"token_type": "refresh_token"}, bearer.ErrTokenType},
-		"(c) RFC 8693 refresh":   {bearertest.Claims{"token_type": "urn:ietf:params:oauth:token-type:refresh_token"}, bearer.ErrTokenType},
-		"(c) N_A":                {bearertest.Claims{"token_type": "N_A"}, bearer.ErrTokenType},
-		"(c) id_token":           {bearertest.Claims{"token_type": "id_token"}, bearer.ErrTokenType},
-		"(c) Hydra refresh":      {bearertest.Claims{"token_type": "Bearer", "token_use": "refresh_token"}, bearer.ErrTokenType},
-		"(c) Cognito id":         {bearertest.Claims{"token_use": "id"}, bearer.ErrTokenType},
-		"(c) Keycloak Refresh":   {bearertest.Claims{"typ": "Refresh"}, bearer.ErrTokenType},
-		"(c) Keycloak Offline":   {bearertest.Claims{"typ": "Offline"}, bearer.ErrTokenType},
-		"(c) Keycloak ID":        {bearertest.Claims{"typ": "ID"}, bearer.ErrTokenType},
-		"(c) Bearer":             {bearertest.Claims{"token_type": "Bearer"}, nil},
-		"(c) bearer":             {bearertest.Claims{"token_type": "bearer"}, nil},
-		"(c) DPoP":               {bearertest.Claims{"token_type": "DPoP"}, bearer.ErrBinding}, // bound: Validate cannot check a proof
-		"(c) access_token":       {bearertest.Claims{"token_type": "access_token"}, nil},
-		"(c) RFC 8693 access":    {bearertest.Claims{"token_type": "urn:ietf:params:oauth:token-type:access_token"}, nil},
-		"(c) Hydra access":       {bearertest.Claims{"token_use": "access_token"}, nil},
-		"(c) Cognito access":     {bearertest.Claims{"token_use": "access"}, nil},
-		"(c) Keycloak Bearer":    {bearertest.Claims{"typ": "Bearer", "token_type": "Bearer"}, nil},
-		"(c) typ at+jwt":         {bearertest.Claims{"typ": "at+jwt"}, nil},
-		"(d) aud absent":         {bearertest.Claims{"aud": nil}, bearer.ErrAudience},
-		"(d) aud empty":          {bearertest.Claims{"aud": []string{}}, bearer.ErrAudience},
-		"(d) aud another API":    {bearertest.Claims{"aud": "web"}, bearer.ErrAudience},
-		"(d) aud among others":   {bearertest.Claims{"aud": []string{"web", "api"}}, nil},
-		"(a) no exp is no limit": {bearertest.Claims{"exp": nil}, nil},
+		"(a) exp the zero time":  {bearertest.Payload{"exp": -62135596800}, bearer.ErrExpired},
+		"(a) exp year 1":         {bearertest.Payload{"exp": -62135596799}, bearer.ErrExpired},
+		"(b) nbf in 70 s":        {bearertest.Payload{"nbf": now.Add(70 * time.Second)}, bearer.ErrNotYetValid},
+		"(b) nbf in 50 s":        {bearertest.Payload{"nbf": now.Add(50 * time.Second)}, nil},
+		"(b) iat in 70 s":        {bearertest.Payload{"iat": now.Add(70 * time.Second)}, bearer.ErrIssuedInFuture},
+		"(c) refresh_token":      {bearertest.Payload{"token_type": "refresh_token"}, bearer.ErrTokenType},
+		"(c) RFC 8693 refresh":   {bearertest.Payload{"token_type": "urn:ietf:params:oauth:token-type:refresh_token"}, bearer.ErrTokenType},
+		"(c) N_A":                {bearertest.Payload{"token_type": "N_A"}, bearer.ErrTokenType},
+		"(c) id_token":           {bearertest.Payload{"token_type": "id_token"}, bearer.ErrTokenType},
+		"(c) Hydra refresh":      {bearertest.Payload{"token_type": "Bearer", "token_use": "refresh_token"}, bearer.ErrTokenType},
+		"(c) Cognito id":         {bearertest.Payload{"token_use": "id"}, bearer.ErrTokenType},
+		"(c) Keycloak Refresh":   {bearertest.Payload{"typ": "Refresh"}, bearer.ErrTokenType},
+		"(c) Keycloak Offline":   {bearertest.Payload{"typ": "Offline"}, bearer.ErrTokenType},
+		"(c) Keycloak ID":        {bearertest.Payload{"typ": "ID"}, bearer.ErrTokenType},
+		"(c) Bearer":             {bearertest.Payload{"token_type": "Bearer"}, nil},
+		"(c) bearer":             {bearertest.Payload{"token_type": "bearer"}, nil},
+		"(c) DPoP":               {bearertest.Payload{"token_type": "DPoP"}, bearer.ErrBinding}, // bound: Validate cannot check a proof
+		"(c) access_token":       {bearertest.Payload{"token_type": "access_token"}, nil},
+		"(c) RFC 8693 access":    {bearertest.Payload{"token_type": "urn:ietf:params:oauth:token-type:access_token"}, nil},
+		"(c) Hydra access":       {bearertest.Payload{"token_use": "access_token"}, nil},
+		"(c) Cognito access":     {bearertest.Payload{"token_use": "access"}, nil},
+		"(c) Keycloak Bearer":    {bearertest.Payload{"typ": "Bearer", "token_type": "Bearer"}, nil},
+		"(c) typ at+jwt":         {bearertest.Payload{"typ": "at+jwt"}, nil},
+		"(d) aud absent":         {bearertest.Payload{"aud": nil}, bearer.ErrAudience},
+		"(d) aud empty":          {bearertest.Payload{"aud": []string{}}, bearer.ErrAudience},
+		"(d) aud another API":    {bearertest.Payload{"aud": "web"}, bearer.ErrAudience},
+		"(d) aud among others":   {bearertest.Payload{"aud": []string{"web", "api"}}, nil},
+		"(a) no exp is no limit": {bearertest.Payload{"exp": nil}, nil},
 	} {
 		t.Run(name, func(t *testing.T) { check(t, tc.c, tc.reason) })
 	}
@@ -236,7 +236,7 @@ func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
 		}
 	}
 	// An answer whose exp is the zero time is not cached at all.
-	a.SetBody(bearertest.Introspection, introspectionBody(t, a, bearertest.Claims{"aud": "api", "exp": -62135596800}))
+	a.SetBody(bearertest.Introspection, introspectionBody(t, a, bearertest.Payload{"aud": "api", "exp": -62135596800}))
 	tok := "reference-zero-exp"
 	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrExpired)
 	a.SetBody(bearertest.Introspection, nil)
@@ -247,7 +247,7 @@ func TestReview6_IntrospectionAsStrictAsJWT(t *testing.T) {
 	// (d) An authority whose answers carry no aud: bind tokens to the API
 	// by RequiredScopes, without Audience.
 	scoped := newValidator(t, a, introspectionConfig(bearer.Config{RequiredScopes: bearer.AnyOf("api")}))
-	mustValid(t, scoped, a.ReferenceToken(bearertest.Claims{"scope": "api"}))
+	mustValid(t, scoped, a.ReferenceToken(bearertest.Payload{"scope": "api"}))
 }
 
 // TestReview7_SignedAnswersStrictAndFresh: an RFC 9701 response is read
@@ -543,7 +543,7 @@ func TestIssue17_IntrospectionOutageLoggedAsTransitions(t *testing.T) {
 func TestReview9_CachedClaimsNotShared(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{Audience: []string{"api"}}))
-	c := bearertest.Claims{"aud": "api", "sub": "alice", "scope": "api read", "cnf": map[string]string{"kid": "thumb"}}
+	c := bearertest.Payload{"aud": "api", "sub": "alice", "scope": "api read", "cnf": map[string]string{"kid": "thumb"}}
 	tamper := func(c *bearer.Claims) {
 		c.Scopes = append(c.Scopes, "admin")
 		c.Scopes[0] = "admin"

@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// DefaultMaxTokenLifetime is Config.MaxTokenLifetime's default: long
+// defaultMaxTokenLifetime is Config.MaxTokenLifetime's default: long
 // enough for the authorities whose access tokens live longest by default.
-const DefaultMaxTokenLifetime = 24 * time.Hour
+const defaultMaxTokenLifetime = 24 * time.Hour
 
 // Revocation refuses the access tokens it matches before they expire.
 // Exactly one of SessionID, Subject, TokenID and TokenHash is set. A
@@ -117,7 +117,7 @@ func (v *Validator) RevokeToken(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	defer v.Invalidate(token)
+	defer v.Forget(token)
 	return v.Revoke(ctx, Revocation{Issuer: iss, TokenHash: cacheKey(token)})
 }
 
@@ -169,7 +169,7 @@ func (v *Validator) checkRevoked(a *authority, token string, c *Claims) error {
 		return nil
 	}
 	if a.in != nil && (a.s.Mode == ModeIntrospection || !looksLikeJWS(token)) {
-		a.in.Invalidate(token)
+		a.in.Forget(token)
 	}
 	return errInvalidToken(ErrRevoked)
 }
@@ -179,7 +179,7 @@ func (v *Validator) checkRevoked(a *authority, token string, c *Claims) error {
 func (s *settings) revocationLimit() time.Duration {
 	lifetime := s.MaxTokenLifetime
 	if lifetime <= 0 {
-		lifetime = DefaultMaxTokenLifetime
+		lifetime = defaultMaxTokenLifetime
 	}
 	return lifetime + 2*s.leeway
 }

@@ -23,7 +23,7 @@ func BenchmarkRevocationCheck(b *testing.B) {
 	a := bearertest.NewAuthority()
 	b.Cleanup(a.Close)
 	ctx := context.Background()
-	one := []string{a.Token(claims(bearertest.Claims{"sub": "248289761001", "sid": "the-benchmark-session"}))}
+	one := []string{a.Token(claims(bearertest.Payload{"sub": "248289761001", "sid": "the-benchmark-session"}))}
 	cycling := hs256Tokens(a, bearer.DefaultCacheSize)
 	for _, n := range []int{0, 10000} {
 		for _, tc := range []struct {

@@ -19,19 +19,19 @@ func TestRevoke(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
-		claims  bearertest.Claims // of the tokens revoked
+		claims  bearertest.Payload // of the tokens revoked
 		revoke  func(v *bearer.Validator, token string) error
-		survive bearertest.Claims // a token that stays valid
+		survive bearertest.Payload // a token that stays valid
 	}{
-		{"session", bearertest.Claims{"sid": "s-1"},
+		{"session", bearertest.Payload{"sid": "s-1"},
 			func(v *bearer.Validator, _ string) error { return v.Revoke(ctx, bearer.Revocation{SessionID: "s-1"}) },
-			bearertest.Claims{"sid": "s-2"}},
-		{"subject", bearertest.Claims{"sub": "carol"},
+			bearertest.Payload{"sid": "s-2"}},
+		{"subject", bearertest.Payload{"sub": "carol"},
 			func(v *bearer.Validator, _ string) error { return v.Revoke(ctx, bearer.Revocation{Subject: "carol"}) },
-			bearertest.Claims{"sub": "dave"}},
-		{"jti", bearertest.Claims{"jti": "id-1"},
+			bearertest.Payload{"sub": "dave"}},
+		{"jti", bearertest.Payload{"jti": "id-1"},
 			func(v *bearer.Validator, _ string) error { return v.Revoke(ctx, bearer.Revocation{TokenID: "id-1"}) },
-			bearertest.Claims{"jti": "id-2"}},
+			bearertest.Payload{"jti": "id-2"}},
 		{"token", nil, // each token revoked by itself, below
 			func(v *bearer.Validator, token string) error { return v.RevokeToken(ctx, token) },
 			nil},
@@ -69,14 +69,14 @@ func TestRevokeSubjectIssuedBefore(t *testing.T) {
 	if err := v.Revoke(context.Background(), bearer.Revocation{Subject: "alice", IssuedBefore: at}); err != nil {
 		t.Fatal(err)
 	}
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"iat": at})), bearer.ErrInvalidToken, bearer.ErrRevoked)
-	mustValid(t, v, a.Token(claims(bearertest.Claims{"iat": at.Add(time.Second)})))
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"iat": at})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustValid(t, v, a.Token(claims(bearertest.Payload{"iat": at.Add(time.Second)})))
 
 	if err := v.Revoke(context.Background(), bearer.Revocation{Subject: "bob", WithoutSession: true}); err != nil {
 		t.Fatal(err)
 	}
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"sub": "bob", "iat": at})), bearer.ErrInvalidToken, bearer.ErrRevoked)
-	mustValid(t, v, a.Token(claims(bearertest.Claims{"sub": "bob", "iat": at, "sid": "s-1"})))
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"sub": "bob", "iat": at})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustValid(t, v, a.Token(claims(bearertest.Payload{"sub": "bob", "iat": at, "sid": "s-1"})))
 }
 
 // TestRevokeRefusesBadRevocations: a Revocation names exactly one thing.
@@ -103,12 +103,12 @@ func TestRevokeRefusesBadRevocations(t *testing.T) {
 	if err := v.Revoke(ctx, bearer.Revocation{SessionID: "s-1", Expires: time.Now().Add(-time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	mustValid(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})))
+	mustValid(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})))
 }
 
-// TestInvalidateForgetsCachedJWT: Invalidate covers the validated-token
+// TestForgetCoversCachedJWT: Forget covers the validated-token
 // cache too.
-func TestInvalidateForgetsCachedJWT(t *testing.T) {
+func TestForgetCoversCachedJWT(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{})
 	tok := a.Token(claims(nil))
@@ -116,9 +116,9 @@ func TestInvalidateForgetsCachedJWT(t *testing.T) {
 	if n := v.Status().CacheEntries; n != 1 {
 		t.Fatalf("%d cached, want 1", n)
 	}
-	v.Invalidate(tok)
+	v.Forget(tok)
 	if n := v.Status().CacheEntries; n != 0 {
-		t.Errorf("%d cached after Invalidate, want 0", n)
+		t.Errorf("%d cached after Forget, want 0", n)
 	}
 	misses := v.Status().CacheMisses
 	mustValid(t, v, tok)
@@ -216,9 +216,9 @@ func TestRevocationStoreReplicas(t *testing.T) {
 	one, two := newValidator(t, a, cfg), newValidator(t, a, cfg)
 	waitSubscribed(t, store, 2)
 
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, two, tok)
-	lt := a.LogoutToken(bearertest.Claims{"sid": "s-1"})
+	lt := a.LogoutToken(bearertest.Payload{"sid": "s-1"})
 	mustLogout(t, a, logoutURL(t, one), lt)
 	mustFail(t, two, tok, bearer.ErrInvalidToken, bearer.ErrRevoked)
 	if status, _ := postLogout(t, a, logoutURL(t, two), lt); status != 400 {
@@ -241,7 +241,7 @@ func TestRevocationStoreResubscribes(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSubscribed(t, store, 2) // the failure, then the subscription
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 }
 
 // blockedStore never answers until its context ends. Each Revoke sends
@@ -271,7 +271,7 @@ func TestRevocationStoreNeverBlocksRequests(t *testing.T) {
 	a := bearertest.New(t)
 	store := blockedStore{revoking: make(chan struct{}, 1)}
 	v := newValidator(t, a, logoutConfig(bearer.Config{RevocationStore: store, RevocationSyncTimeout: -1, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}))
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, v, tok)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -280,13 +280,13 @@ func TestRevocationStoreNeverBlocksRequests(t *testing.T) {
 	go func() { done <- v.Revoke(ctx, bearer.Revocation{Subject: "bob"}) }()
 	<-store.revoking
 	mustValid(t, v, tok) // while Revoke waits on the store
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"sub": "bob"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"sub": "bob"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Revoke: %v, want the store's error", err)
 	}
 
-	status, body := postLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	status, body := postLogout(t, a, logoutURL(t, v), a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
 	if status != 503 {
 		t.Errorf("logout with the store hanging: %d %s, want 503", status, body)
 	}

@@ -75,7 +75,7 @@ func TestIssue26_5_ReplayMemoryFullIs503(t *testing.T) {
 	m := v.dpop.replay.(*memoryRevocations)
 	m.maxSeen = 2
 	key := bearertest.NewDPoPKey("ES256")
-	tok := a.Token(bearertest.Claims{"aud": "api", "cnf": key.Confirmation()})
+	tok := a.Token(bearertest.Payload{"aud": "api", "cnf": key.Confirmation()})
 	present := func() error {
 		_, err := v.ValidatePresentation(context.Background(), Presentation{Scheme: "DPoP", Token: tok, Method: "GET", URL: "https://api.example/",
 			DPoP: []string{key.Proof("GET", "https://api.example/", tok)}})
@@ -87,7 +87,7 @@ func TestIssue26_5_ReplayMemoryFullIs503(t *testing.T) {
 		}
 	}
 	err = present()
-	if e := AsError(err); !errors.Is(err, ErrUnavailable) || e.Status != 503 || e.RetryAfter < DefaultDPoPProofAge {
+	if e := AsError(err); !errors.Is(err, ErrUnavailable) || e.Status != 503 || e.RetryAfter < defaultDPoPProofAge {
 		t.Fatalf("memory full: %v", err)
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// DefaultRevocationSyncTimeout is Config.RevocationSyncTimeout's default:
+// defaultRevocationSyncTimeout is Config.RevocationSyncTimeout's default:
 // long enough for a store to replay a million revocations, short enough
 // that a replica whose store is down at start still serves soon.
-const DefaultRevocationSyncTimeout = 10 * time.Second
+const defaultRevocationSyncTimeout = 10 * time.Second
 
 // errNotSynced: a Validator with Config.RequireRevocationSync has not yet
 // received the revocations in force from its store.
@@ -43,7 +43,7 @@ func newRevocationSync(store bool, timeout time.Duration, required bool) *revoca
 	}
 	rs.refusing.Store(rs.required)
 	if timeout == 0 {
-		timeout = DefaultRevocationSyncTimeout
+		timeout = defaultRevocationSyncTimeout
 	}
 	rs.deadline = time.Now().Add(max(timeout, 0))
 	return rs

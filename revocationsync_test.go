@@ -65,7 +65,7 @@ func TestReadyWaitsForStoreRevocations(t *testing.T) {
 	if st := v.Status(); !st.RevocationsSynced || st.Revocations != 1 {
 		t.Errorf("Status after Ready: %+v, want in sync with 1 revocation", st)
 	}
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 }
 
 // TestRevocationSyncTimeout: by default a replica whose store does not
@@ -78,7 +78,7 @@ func TestRevocationSyncTimeout(t *testing.T) {
 	if v.Status().RevocationsSynced {
 		t.Error("Status says in sync before the store answered")
 	}
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	mustValid(t, v, tok) // the availability this default chooses
 
 	close(store.release)
@@ -110,7 +110,7 @@ func TestRequireRevocationSync(t *testing.T) {
 	if err := v.Ready(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Ready before the store answered: %v, want the context's error", err)
 	}
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-2"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-2"}))
 	e := mustFail(t, v, tok, bearer.ErrUnavailable, nil)
 	if e.Status != http.StatusServiceUnavailable || e.RetryAfter < time.Second {
 		t.Errorf("refused with %d, Retry-After %v: want 503 and a Retry-After", e.Status, e.RetryAfter)
@@ -124,7 +124,7 @@ func TestRequireRevocationSync(t *testing.T) {
 		t.Fatalf("Ready once the store answered: %v", err)
 	}
 	mustValid(t, v, tok)
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 }
 
 // TestMultiRevocationSync: several authorities share one store, and so
@@ -159,7 +159,7 @@ func TestMultiRevocationSync(t *testing.T) {
 		t.Fatalf("Ready once the store answered: %v", err)
 	}
 	mustValid(t, v, fromB)
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"sid": "s-1"})), bearer.ErrInvalidToken, bearer.ErrRevoked)
 
 	authorities[1].RequireRevocationSync = true
 	if v, err := bearer.NewMulti(context.Background(), bearer.MultiConfig{Authorities: authorities}); err == nil {

@@ -116,15 +116,15 @@ func TestOtherKindsOfJWT(t *testing.T) {
 	events := map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}
 	for name, tc := range map[string]struct {
 		header map[string]any
-		claims bearertest.Claims
+		claims bearertest.Payload
 		reason error
 	}{
-		"ID token":                         {map[string]any{"typ": "JWT"}, bearertest.Claims{"aud": "spa", "nonce": "n", "at_hash": "x"}, bearer.ErrAudience},
-		"logout token":                     {map[string]any{"typ": "logout+jwt"}, claims(bearertest.Claims{"events": events}), bearer.ErrTokenType},
-		"logout token without typ":         {map[string]any{"typ": nil}, claims(bearertest.Claims{"events": events, "sid": "s"}), bearer.ErrTokenType},
-		"logout token typ JWT":             {map[string]any{"typ": "JWT"}, claims(bearertest.Claims{"events": events}), bearer.ErrTokenType},
-		"security event token, no typ":     {map[string]any{"typ": nil}, claims(bearertest.Claims{"events": map[string]any{"urn:example:event": map[string]any{"x": 1}}}), bearer.ErrTokenType},
-		"introspection response":           {map[string]any{"typ": "token-introspection+jwt"}, claims(bearertest.Claims{"token_introspection": map[string]any{"active": true}}), bearer.ErrTokenType},
+		"ID token":                         {map[string]any{"typ": "JWT"}, bearertest.Payload{"aud": "spa", "nonce": "n", "at_hash": "x"}, bearer.ErrAudience},
+		"logout token":                     {map[string]any{"typ": "logout+jwt"}, claims(bearertest.Payload{"events": events}), bearer.ErrTokenType},
+		"logout token without typ":         {map[string]any{"typ": nil}, claims(bearertest.Payload{"events": events, "sid": "s"}), bearer.ErrTokenType},
+		"logout token typ JWT":             {map[string]any{"typ": "JWT"}, claims(bearertest.Payload{"events": events}), bearer.ErrTokenType},
+		"security event token, no typ":     {map[string]any{"typ": nil}, claims(bearertest.Payload{"events": map[string]any{"urn:example:event": map[string]any{"x": 1}}}), bearer.ErrTokenType},
+		"introspection response":           {map[string]any{"typ": "token-introspection+jwt"}, claims(bearertest.Payload{"token_introspection": map[string]any{"active": true}}), bearer.ErrTokenType},
 		"introspection response, media ty": {map[string]any{"typ": "application/token-introspection+jwt"}, claims(nil), bearer.ErrTokenType},
 	} {
 		t.Run(name, func(t *testing.T) {

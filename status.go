@@ -48,7 +48,7 @@ type Status struct {
 	CacheEntries int
 	// IntrospectionEntries is the number of introspection answers held
 	// in memory now, expired ones not yet dropped included; zero with a
-	// Config.CacheStore, which keeps them elsewhere.
+	// Config.IntrospectionCache, which keeps them elsewhere.
 	IntrospectionEntries int
 }
 

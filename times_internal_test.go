@@ -13,7 +13,7 @@ import (
 func TestTimesAtTheEdges(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	const ns = time.Nanosecond
-	for _, leeway := range []time.Duration{0, DefaultLeeway} {
+	for _, leeway := range []time.Duration{0, defaultLeeway} {
 		v := &authority{s: &settings{leeway: leeway}}
 		for _, tc := range []struct {
 			name string

@@ -29,7 +29,7 @@ func TestCacheServesRepeatedTokens(t *testing.T) {
 func TestCacheRechecksExpiry(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{Leeway: -1})
-	tok := a.Token(claims(bearertest.Claims{"exp": time.Now().Add(1500 * time.Millisecond)}))
+	tok := a.Token(claims(bearertest.Payload{"exp": time.Now().Add(1500 * time.Millisecond)}))
 	mustValid(t, v, tok)
 	mustValid(t, v, tok)
 	time.Sleep(2 * time.Second)
@@ -39,7 +39,7 @@ func TestCacheRechecksExpiry(t *testing.T) {
 func TestCacheRechecksRequiredScopes(t *testing.T) {
 	a := bearertest.New(t)
 	read := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("read")})
-	tok := a.Token(claims(bearertest.Claims{"scope": "write"}))
+	tok := a.Token(claims(bearertest.Payload{"scope": "write"}))
 	for range 2 {
 		mustFail(t, read, tok, bearer.ErrInsufficientScope, nil)
 	}
@@ -189,9 +189,9 @@ func TestCacheCountsOnlyJWTMisses(t *testing.T) {
 	if c := cachesOf(v); c != (caches{introspected: 1}) {
 		t.Errorf("after a reference token twice: caches = %+v, want one introspection answer and nothing else", c)
 	}
-	v.Invalidate(ref)
+	v.Forget(ref)
 	if s := v.Status(); s.IntrospectionEntries != 0 {
-		t.Errorf("after Invalidate: %d introspection answers held", s.IntrospectionEntries)
+		t.Errorf("after Forget: %d introspection answers held", s.IntrospectionEntries)
 	}
 	jwt := a.Token(claims(nil))
 	mustValid(t, v, jwt)

@@ -32,7 +32,7 @@ func TestClaimsAreTyped(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{})
 	exp := time.Now().Add(30 * time.Minute).Truncate(time.Second)
-	tok := a.Token(bearertest.Claims{
+	tok := a.Token(bearertest.Payload{
 		"aud": []string{"other", "api"}, "scope": "api read", "scp": []string{"write", "api"},
 		"exp": exp, "nbf": time.Now().Add(-time.Minute), "client_id": "spa", "sid": "s1",
 		"jti": "j1", "cnf": map[string]any{"kid": "thumb"}, "tenant": "t9",
@@ -67,14 +67,14 @@ func TestClaimsAreTyped(t *testing.T) {
 func TestAudience(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{Audience: []string{"api", "api2"}})
-	mustValid(t, v, a.Token(bearertest.Claims{"aud": "api2"}))
-	mustValid(t, v, a.Token(bearertest.Claims{"aud": []string{"x", "api"}}))
+	mustValid(t, v, a.Token(bearertest.Payload{"aud": "api2"}))
+	mustValid(t, v, a.Token(bearertest.Payload{"aud": []string{"x", "api"}}))
 	for name, aud := range map[string]any{
 		"missing": nil, "other": "web", "case": "API", "empty string": "", "empty array": []string{},
 		"number": 1, "object": map[string]any{"api": true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := mustFail(t, v, a.Token(bearertest.Claims{"aud": aud}), bearer.ErrInvalidToken, nil)
+			err := mustFail(t, v, a.Token(bearertest.Payload{"aud": aud}), bearer.ErrInvalidToken, nil)
 			if err.Status != 401 || err.Code != "invalid_token" {
 				t.Errorf("status %d code %q", err.Status, err.Code)
 			}
@@ -88,9 +88,9 @@ func TestNoAudienceNeedsScopes(t *testing.T) {
 		t.Fatal("New accepted a config with neither Audience nor RequiredScopes")
 	}
 	v := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AnyOf("api")})
-	mustValid(t, v, a.Token(bearertest.Claims{"scope": "api"}))
-	mustValid(t, v, a.Token(bearertest.Claims{"scope": "api", "aud": "anything"}))
-	mustFail(t, v, a.Token(bearertest.Claims{"scope": "web"}), bearer.ErrInsufficientScope, nil)
+	mustValid(t, v, a.Token(bearertest.Payload{"scope": "api"}))
+	mustValid(t, v, a.Token(bearertest.Payload{"scope": "api", "aud": "anything"}))
+	mustFail(t, v, a.Token(bearertest.Payload{"scope": "web"}), bearer.ErrInsufficientScope, nil)
 }
 
 func TestRequiredScopes(t *testing.T) {
@@ -99,19 +99,19 @@ func TestRequiredScopes(t *testing.T) {
 	all := newValidator(t, a, bearer.Config{RequiredScopes: bearer.AllOf("api", "api.read")})
 	cases := []struct {
 		name     string
-		scope    bearertest.Claims
+		scope    bearertest.Payload
 		any, all bool
 	}{
-		{"string both", bearertest.Claims{"scope": "api api.read"}, true, true},
-		{"string one", bearertest.Claims{"scope": "openid api.read"}, true, false},
-		{"array both", bearertest.Claims{"scope": []string{"api.read", "api"}}, true, true},
-		{"scp string", bearertest.Claims{"scp": "api"}, true, false},
-		{"scp array", bearertest.Claims{"scp": []string{"api", "api.read"}}, true, true},
-		{"scope and scp", bearertest.Claims{"scope": "api", "scp": []string{"api.read"}}, true, true},
-		{"substring", bearertest.Claims{"scope": "ap api.rea"}, false, false},
-		{"case", bearertest.Claims{"scope": "API Api.Read"}, false, false},
-		{"array element with space", bearertest.Claims{"scope": []string{"api api.read"}}, false, false},
-		{"none", bearertest.Claims{}, false, false},
+		{"string both", bearertest.Payload{"scope": "api api.read"}, true, true},
+		{"string one", bearertest.Payload{"scope": "openid api.read"}, true, false},
+		{"array both", bearertest.Payload{"scope": []string{"api.read", "api"}}, true, true},
+		{"scp string", bearertest.Payload{"scp": "api"}, true, false},
+		{"scp array", bearertest.Payload{"scp": []string{"api", "api.read"}}, true, true},
+		{"scope and scp", bearertest.Payload{"scope": "api", "scp": []string{"api.read"}}, true, true},
+		{"substring", bearertest.Payload{"scope": "ap api.rea"}, false, false},
+		{"case", bearertest.Payload{"scope": "API Api.Read"}, false, false},
+		{"array element with space", bearertest.Payload{"scope": []string{"api api.read"}}, false, false},
+		{"none", bearertest.Payload{}, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,7 +140,7 @@ func TestTimes(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{Leeway: 30 * time.Second})
 	now := time.Now()
-	ok := map[string]bearertest.Claims{
+	ok := map[string]bearertest.Payload{
 		"exp within leeway": {"exp": now.Add(-20 * time.Second)},
 		"nbf within leeway": {"nbf": now.Add(20 * time.Second)},
 		"iat within leeway": {"iat": now.Add(20 * time.Second)},
@@ -151,18 +151,18 @@ func TestTimes(t *testing.T) {
 		t.Run(name, func(t *testing.T) { mustValid(t, v, a.Token(claims(c))) })
 	}
 	bad := map[string]struct {
-		c      bearertest.Claims
+		c      bearertest.Payload
 		reason error
 	}{
-		"expired":        {bearertest.Claims{"exp": now.Add(-40 * time.Second)}, bearer.ErrExpired},
-		"nbf future":     {bearertest.Claims{"nbf": now.Add(40 * time.Second)}, bearer.ErrNotYetValid},
-		"iat future":     {bearertest.Claims{"iat": now.Add(40 * time.Second)}, bearer.ErrIssuedInFuture},
-		"no exp":         {bearertest.Claims{"exp": nil}, bearer.ErrMalformed},
-		"exp string":     {bearertest.Claims{"exp": "2099-01-01"}, bearer.ErrMalformed},
-		"exp bool":       {bearertest.Claims{"exp": true}, bearer.ErrMalformed},
-		"exp negative":   {bearertest.Claims{"exp": -1}, bearer.ErrExpired},
-		"exp huge":       {bearertest.Claims{"exp": 1e300}, bearer.ErrMalformed},
-		"iss not string": {bearertest.Claims{"iss": 7}, bearer.ErrMalformed},
+		"expired":        {bearertest.Payload{"exp": now.Add(-40 * time.Second)}, bearer.ErrExpired},
+		"nbf future":     {bearertest.Payload{"nbf": now.Add(40 * time.Second)}, bearer.ErrNotYetValid},
+		"iat future":     {bearertest.Payload{"iat": now.Add(40 * time.Second)}, bearer.ErrIssuedInFuture},
+		"no exp":         {bearertest.Payload{"exp": nil}, bearer.ErrMalformed},
+		"exp string":     {bearertest.Payload{"exp": "2099-01-01"}, bearer.ErrMalformed},
+		"exp bool":       {bearertest.Payload{"exp": true}, bearer.ErrMalformed},
+		"exp negative":   {bearertest.Payload{"exp": -1}, bearer.ErrExpired},
+		"exp huge":       {bearertest.Payload{"exp": 1e300}, bearer.ErrMalformed},
+		"iss not string": {bearertest.Payload{"iss": 7}, bearer.ErrMalformed},
 	}
 	for name, tc := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -182,7 +182,7 @@ func TestTimes(t *testing.T) {
 func TestNoLeeway(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{Leeway: -1})
-	mustFail(t, v, a.Token(claims(bearertest.Claims{"exp": time.Now().Add(-2 * time.Second)})), bearer.ErrInvalidToken, bearer.ErrExpired)
+	mustFail(t, v, a.Token(claims(bearertest.Payload{"exp": time.Now().Add(-2 * time.Second)})), bearer.ErrInvalidToken, bearer.ErrExpired)
 }
 
 func TestIssuerIsExact(t *testing.T) {
@@ -197,7 +197,7 @@ func TestIssuerIsExact(t *testing.T) {
 		"empty":          "",
 	} {
 		t.Run(name, func(t *testing.T) {
-			mustFail(t, v, a.Token(claims(bearertest.Claims{"iss": other})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+			mustFail(t, v, a.Token(claims(bearertest.Payload{"iss": other})), bearer.ErrInvalidToken, bearer.ErrIssuer)
 		})
 	}
 }
@@ -219,10 +219,10 @@ func TestTokenOfAnotherIssuer(t *testing.T) {
 	// No kid to tell the keys apart: the signature fails.
 	static := newValidator(t, a, bearer.Config{StaticKeys: pemOf(t, a.PublicKey("RS256"))})
 	mustFail(t, static, other.TokenWith("RS256", map[string]any{"kid": nil}, claims(nil)), bearer.ErrInvalidToken, bearer.ErrIssuer)
-	mustFail(t, static, other.TokenWith("RS256", map[string]any{"kid": nil}, claims(bearertest.Claims{"iss": a.Issuer()})), bearer.ErrInvalidToken, bearer.ErrSignature)
+	mustFail(t, static, other.TokenWith("RS256", map[string]any{"kid": nil}, claims(bearertest.Payload{"iss": a.Issuer()})), bearer.ErrInvalidToken, bearer.ErrSignature)
 
-	mustFail(t, v, other.Token(claims(bearertest.Claims{"iss": a.Issuer()})), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
-	mustFail(t, v, other.Token(claims(bearertest.Claims{"iss": nil})), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+	mustFail(t, v, other.Token(claims(bearertest.Payload{"iss": a.Issuer()})), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+	mustFail(t, v, other.Token(claims(bearertest.Payload{"iss": nil})), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
 
 	a.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
 	mustFail(t, v, other.TokenWith("ES256", nil, claims(nil)), bearer.ErrUnavailable, nil)
@@ -266,7 +266,7 @@ func TestTokenType(t *testing.T) {
 func TestSizeCap(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{MaxTokenSize: 1024})
-	tok := a.Token(claims(bearertest.Claims{"pad": strings.Repeat("x", 2000)}))
+	tok := a.Token(claims(bearertest.Payload{"pad": strings.Repeat("x", 2000)}))
 	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrTooLarge)
 }
 
@@ -330,8 +330,8 @@ func TestConfigRefusals(t *testing.T) {
 			c.ClientID, c.ClientSecret, c.IntrospectionEndpoint, c.IntrospectionJWT = "", "", "", true
 		}, "Config.IntrospectionJWT is set without Config.ClientID"},
 		"store without ClientID": {func(c *bearer.Config) {
-			c.ClientID, c.ClientSecret, c.IntrospectionEndpoint, c.CacheStore = "", "", "", newRecordingStore()
-		}, "Config.CacheStore is set without Config.ClientID"},
+			c.ClientID, c.ClientSecret, c.IntrospectionEndpoint, c.IntrospectionCache = "", "", "", newRecordingStore()
+		}, "Config.IntrospectionCache is set without Config.ClientID"},
 		"ClientKey with basic":  {func(c *bearer.Config) { c.ClientKey = key }, "Config.ClientKey and Config.ClientKeyID are for ClientAuth PrivateKeyJWT"},
 		"ClientKeyID with post": {func(c *bearer.Config) { c.ClientAuth, c.ClientKeyID = bearer.ClientSecretPost, "k1" }, "Config.ClientKey and Config.ClientKeyID are for ClientAuth PrivateKeyJWT"},
 		"ClientSecret with private_key_jwt": {func(c *bearer.Config) { c.ClientAuth, c.ClientKey = bearer.PrivateKeyJWT, key },
@@ -377,8 +377,8 @@ func TestConfigZeroAndNegative(t *testing.T) {
 	a := bearertest.New(t)
 	def := newValidator(t, a, bearer.Config{})
 	none := newValidator(t, a, bearer.Config{Leeway: -1, CacheDuration: -1})
-	late := a.Token(claims(bearertest.Claims{"exp": time.Now().Add(-30 * time.Second)}))
-	mustValid(t, def, late) // within DefaultLeeway
+	late := a.Token(claims(bearertest.Payload{"exp": time.Now().Add(-30 * time.Second)}))
+	mustValid(t, def, late) // within defaultLeeway
 	mustFail(t, none, late, bearer.ErrInvalidToken, bearer.ErrExpired)
 	tok := a.Token(claims(nil))
 	mustValid(t, none, tok)

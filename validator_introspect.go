@@ -87,17 +87,17 @@ func (a *authority) isIssuer(iss string) bool {
 	return strings.TrimSuffix(iss, "/") == strings.TrimSuffix(a.s.Authority, "/")
 }
 
-// Invalidate forgets what is cached about token, its introspection result
+// Forget drops what is cached about token, its introspection result
 // or its validation as a JWT, so that the next request carrying it is
 // checked in full again (with the authority, for a reference token). Call
 // it when the API learns that a token was revoked; RevokeToken refuses a
 // token outright.
-func (v *Validator) Invalidate(token string) {
+func (v *Validator) Forget(token string) {
 	if v.cache != nil {
 		v.cache.forget(token)
 	}
 	if v.reference != nil && v.reference.in != nil {
-		v.reference.in.Invalidate(token)
+		v.reference.in.Forget(token)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 func TestReferenceTokenValidated(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{RequiredScopes: bearer.AnyOf("api")}))
-	c := mustValid(t, v, a.ReferenceToken(bearertest.Claims{"scope": "api", "sub": "bob"}))
+	c := mustValid(t, v, a.ReferenceToken(bearertest.Payload{"scope": "api", "sub": "bob"}))
 	if c.Subject != "bob" || !c.HasScope("api") || c.Map()["active"] != true {
 		t.Errorf("claims %+v", c)
 	}
@@ -50,7 +50,7 @@ func TestInactiveIs401(t *testing.T) {
 	for name, tok := range map[string]string{
 		"unknown": "no-such-token",
 		"revoked": revoked,
-		"expired": a.ReferenceToken(claims(bearertest.Claims{"exp": time.Now().Add(-time.Minute)})),
+		"expired": a.ReferenceToken(claims(bearertest.Payload{"exp": time.Now().Add(-time.Minute)})),
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrInactive)
@@ -211,7 +211,7 @@ func TestChecksOnActiveResult(t *testing.T) {
 		Audience: []string{"api"}, RequiredScopes: bearer.AnyOf("api"), Leeway: 30 * time.Second,
 	}))
 	now := time.Now()
-	ok := map[string]bearertest.Claims{
+	ok := map[string]bearertest.Payload{
 		"all good":          {"aud": "api", "scope": "api"},
 		"aud among others":  {"aud": []string{"web", "api"}, "scope": "api"},
 		"iss absent":        {"aud": "api", "iss": nil, "scope": "api"},
@@ -227,16 +227,16 @@ func TestChecksOnActiveResult(t *testing.T) {
 		})
 	}
 	bad := map[string]struct {
-		c      bearertest.Claims
+		c      bearertest.Payload
 		kind   error
 		reason error
 	}{
-		"expired":       {bearertest.Claims{"aud": "api", "exp": now.Add(-time.Minute), "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrExpired},
-		"other issuer":  {bearertest.Claims{"aud": "api", "iss": "https://evil.example", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
-		"issuer slash":  {bearertest.Claims{"aud": "api", "iss": a.Issuer() + "/", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
-		"other aud":     {bearertest.Claims{"aud": "web", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrAudience},
-		"aud absent":    {bearertest.Claims{"scope": "api"}, bearer.ErrInvalidToken, bearer.ErrAudience},
-		"missing scope": {bearertest.Claims{"aud": "api", "scope": "web"}, bearer.ErrInsufficientScope, nil},
+		"expired":       {bearertest.Payload{"aud": "api", "exp": now.Add(-time.Minute), "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrExpired},
+		"other issuer":  {bearertest.Payload{"aud": "api", "iss": "https://evil.example", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
+		"issuer slash":  {bearertest.Payload{"aud": "api", "iss": a.Issuer() + "/", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrIssuer},
+		"other aud":     {bearertest.Payload{"aud": "web", "scope": "api"}, bearer.ErrInvalidToken, bearer.ErrAudience},
+		"aud absent":    {bearertest.Payload{"scope": "api"}, bearer.ErrInvalidToken, bearer.ErrAudience},
+		"missing scope": {bearertest.Payload{"aud": "api", "scope": "web"}, bearer.ErrInsufficientScope, nil},
 	}
 	for name, tc := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -249,7 +249,7 @@ func TestChecksOnActiveResult(t *testing.T) {
 
 // introspectionBody is an active response with the defaults of a
 // reference token and c's changes.
-func introspectionBody(t *testing.T, a *bearertest.Authority, c bearertest.Claims) []byte {
+func introspectionBody(t *testing.T, a *bearertest.Authority, c bearertest.Payload) []byte {
 	t.Helper()
 	m := map[string]any{"active": true, "iss": a.Issuer(), "sub": "alice", "exp": time.Now().Add(time.Hour).Unix()}
 	for k, v := range c {
@@ -264,18 +264,18 @@ func introspectionBody(t *testing.T, a *bearertest.Authority, c bearertest.Claim
 	return []byte(mustJSON(t, m))
 }
 
-func TestValidatorInvalidate(t *testing.T) {
+func TestValidatorForget(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, introspectionConfig(bearer.Config{}))
 	tok := a.ReferenceToken(claims(nil))
 	mustValid(t, v, tok)
 	a.Revoke(tok)
 	mustValid(t, v, tok) // cached
-	v.Invalidate(tok)
+	v.Forget(tok)
 	mustFail(t, v, tok, bearer.ErrInvalidToken, bearer.ErrInactive)
 
 	// Harmless without introspection.
-	newValidator(t, a, bearer.Config{}).Invalidate(tok)
+	newValidator(t, a, bearer.Config{}).Forget(tok)
 }
 
 func TestValidatorCloseEndsIntrospection(t *testing.T) {
@@ -353,5 +353,5 @@ func TestIssuerCheckedBeforeDiscovery(t *testing.T) {
 	}
 	defer v.Close()
 	mustValid(t, v, a.ReferenceToken(claims(nil)))
-	mustFail(t, v, a.ReferenceToken(claims(bearertest.Claims{"iss": "https://evil.example"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
+	mustFail(t, v, a.ReferenceToken(claims(bearertest.Payload{"iss": "https://evil.example"})), bearer.ErrInvalidToken, bearer.ErrIssuer)
 }

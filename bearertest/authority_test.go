@@ -234,7 +234,7 @@ func TestTokensVerifyWithFetchedJWKS(t *testing.T) {
 		t.Errorf("JWKS has %d keys, want one per alg (%d)", len(keys), len(algs))
 	}
 	for _, alg := range algs {
-		token := a.TokenWith(alg, nil, bearertest.Claims{"aud": "api"})
+		token := a.TokenWith(alg, nil, bearertest.Payload{"aud": "api"})
 		h := segment(t, token, 0)
 		if h["alg"] != alg || h["typ"] != "at+jwt" || h["kid"] != a.KeyID(alg) {
 			t.Errorf("%s header %v", alg, h)
@@ -281,7 +281,7 @@ func TestTokenDefaults(t *testing.T) {
 		t.Error("jti repeated")
 	}
 
-	c = segment(t, a.Token(bearertest.Claims{"sub": "bob", "jti": nil, "exp": time.Unix(100, 0), "scp": []string{"a", "b"}}), 1)
+	c = segment(t, a.Token(bearertest.Payload{"sub": "bob", "jti": nil, "exp": time.Unix(100, 0), "scp": []string{"a", "b"}}), 1)
 	if c["sub"] != "bob" || c["exp"] != float64(100) || fmt.Sprint(c["scp"]) != "[a b]" {
 		t.Errorf("overridden claims %v", c)
 	}
@@ -338,7 +338,7 @@ func TestSharedSecretTokens(t *testing.T) {
 	}
 	hashes := map[string]func() hash.Hash{"HS256": sha256.New, "HS384": sha512.New384, "HS512": sha512.New}
 	for alg, h := range hashes {
-		token := a.TokenWith(alg, nil, bearertest.Claims{"aud": "api"})
+		token := a.TokenWith(alg, nil, bearertest.Payload{"aud": "api"})
 		if hd := segment(t, token, 0); len(hd) != 2 || hd["alg"] != alg || hd["typ"] != "at+jwt" {
 			t.Errorf("%s header %v", alg, hd)
 		}

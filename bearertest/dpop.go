@@ -51,7 +51,7 @@ func (k *DPoPKey) Thumbprint() string { return k.thumbprint }
 // Confirmation returns the cnf claim binding a token to k (RFC 9449 §6),
 // for Token, TokenWith and ReferenceToken:
 //
-//	tok := a.Token(bearertest.Claims{"aud": "api", "cnf": key.Confirmation()})
+//	tok := a.Token(bearertest.Payload{"aud": "api", "cnf": key.Confirmation()})
 func (k *DPoPKey) Confirmation() map[string]any { return map[string]any{"jkt": k.thumbprint} }
 
 // JWK returns the public key as a JWK, as a proof's header carries it.
@@ -73,9 +73,9 @@ func (k *DPoPKey) Proof(method, uri, token string) string {
 
 // ProofWith returns Proof's proof with header and c merged over its header
 // and claims (a nil value removes a member), signed with k whatever they
-// say: for a nonce (Claims{"nonce": n}) and for broken proofs, such as an
+// say: for a nonce (Payload{"nonce": n}) and for broken proofs, such as an
 // old iat, another htm, typ JWT or a jwk with the private key.
-func (k *DPoPKey) ProofWith(method, uri, token string, header map[string]any, c Claims) string {
+func (k *DPoPKey) ProofWith(method, uri, token string, header map[string]any, c Payload) string {
 	p := map[string]any{"jti": rand.Text(), "htm": method, "htu": uri, "iat": time.Now().Unix()}
 	if token != "" {
 		sum := sha256.Sum256([]byte(token))

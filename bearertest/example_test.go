@@ -19,7 +19,7 @@ func Example() {
 	a := bearertest.NewAuthority()
 	defer a.Close()
 
-	token := a.Token(bearertest.Claims{"aud": "api", "scope": "read write"})
+	token := a.Token(bearertest.Payload{"aud": "api", "scope": "read write"})
 
 	// A real test would hand a.URL to the validator and token to the API.
 	parts := strings.Split(token, ".")
@@ -75,7 +75,7 @@ func ExampleAuthority_SharedSecret() {
 	}
 	defer v.Close()
 
-	claims, err := v.Validate(context.Background(), a.TokenWith("HS256", nil, bearertest.Claims{"aud": "api", "sub": "bob"}))
+	claims, err := v.Validate(context.Background(), a.TokenWith("HS256", nil, bearertest.Payload{"aud": "api", "sub": "bob"}))
 	fmt.Println(claims.Subject, err)
 	// Output: bob <nil>
 }

@@ -76,7 +76,7 @@ func (a *Authority) SetClientKey(key crypto.PublicKey) {
 // revoked. The defaults are those of Token: iss=Issuer(), sub="alice",
 // iat=now, exp=now+1h, a random jti and client_id="client"; c overrides or
 // (with nil) removes them, and a token without exp never expires.
-func (a *Authority) ReferenceToken(c Claims) string {
+func (a *Authority) ReferenceToken(c Payload) string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])

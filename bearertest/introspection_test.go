@@ -76,7 +76,7 @@ func TestIntrospectionURL(t *testing.T) {
 
 func TestReferenceToken(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.ReferenceToken(bearertest.Claims{"scope": "api", "aud": []string{"api"}, "jti": nil, "exp": time.Unix(4102444800, 0)})
+	tok := a.ReferenceToken(bearertest.Payload{"scope": "api", "aud": []string{"api"}, "jti": nil, "exp": time.Unix(4102444800, 0)})
 	if strings.Contains(tok, ".") || len(tok) < 32 {
 		t.Errorf("reference token %q looks like a JWT or is short", tok)
 	}
@@ -100,22 +100,22 @@ func TestReferenceTokenInactive(t *testing.T) {
 	for name, tok := range map[string]string{
 		"unknown":    "nope",
 		"revoked":    revoked,
-		"expired":    a.ReferenceToken(bearertest.Claims{"exp": time.Now().Add(-time.Second)}),
-		"not yet":    a.ReferenceToken(bearertest.Claims{"nbf": time.Now().Add(time.Hour)}),
-		"exp string": a.ReferenceToken(bearertest.Claims{"exp": "tomorrow"}),
+		"expired":    a.ReferenceToken(bearertest.Payload{"exp": time.Now().Add(-time.Second)}),
+		"not yet":    a.ReferenceToken(bearertest.Payload{"nbf": time.Now().Add(time.Hour)}),
+		"exp string": a.ReferenceToken(bearertest.Payload{"exp": "tomorrow"}),
 	} {
 		if active(t, a, tok) {
 			t.Errorf("%s: active", name)
 		}
 	}
-	if !active(t, a, a.ReferenceToken(bearertest.Claims{"exp": nil})) {
+	if !active(t, a, a.ReferenceToken(bearertest.Payload{"exp": nil})) {
 		t.Error("a token without exp is inactive")
 	}
 }
 
 func TestIntrospectJWT(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.TokenWith("ES256", nil, bearertest.Claims{"aud": "api"})
+	tok := a.TokenWith("ES256", nil, bearertest.Payload{"aud": "api"})
 	code, m := introspect(t, a, tok, defaultClient)
 	if code != http.StatusOK || m["active"] != true || m["aud"] != "api" || m["sub"] != "alice" {
 		t.Errorf("%d %v", code, m)
@@ -130,7 +130,7 @@ func TestIntrospectJWT(t *testing.T) {
 	a.Revoke(revoked)
 	for name, bad := range map[string]string{
 		"tampered":    parts[0] + "." + parts[1] + "x." + parts[2],
-		"expired":     a.Token(bearertest.Claims{"exp": time.Now().Add(-time.Minute)}),
+		"expired":     a.Token(bearertest.Payload{"exp": time.Now().Add(-time.Minute)}),
 		"unsigned":    a.TokenWith("none", nil, nil),
 		"rotated out": old,
 		"revoked":     revoked,
@@ -269,7 +269,7 @@ func TestIntrospectionBadRequests(t *testing.T) {
 
 func TestIntrospectionJWTResponse(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.ReferenceToken(bearertest.Claims{"scope": "api"})
+	tok := a.ReferenceToken(bearertest.Payload{"scope": "api"})
 	req, _ := http.NewRequest(http.MethodPost, a.IntrospectionURL(), strings.NewReader(url.Values{"token": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/token-introspection+jwt")
@@ -333,7 +333,7 @@ func ExampleAuthority_ReferenceToken() {
 	a := bearertest.NewAuthority()
 	defer a.Close()
 
-	token := a.ReferenceToken(bearertest.Claims{"sub": "bob", "scope": "api"})
+	token := a.ReferenceToken(bearertest.Payload{"sub": "bob", "scope": "api"})
 	ask := func() string {
 		req, _ := http.NewRequest(http.MethodPost, a.IntrospectionURL(), strings.NewReader(url.Values{"token": {token}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

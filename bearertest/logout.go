@@ -24,14 +24,14 @@ const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logo
 // exp=now+2min, a random jti and events={BackchannelLogoutEvent: {}}. There
 // is no sid unless c adds one. Broken tokens are one override away: nil
 // for events or jti, a nonce, an iat an hour ahead, …
-func (a *Authority) LogoutToken(c Claims) string {
+func (a *Authority) LogoutToken(c Payload) string {
 	return a.LogoutTokenWith("RS256", nil, c)
 }
 
 // LogoutTokenWith mints a logout token like LogoutToken, signed with the
 // current key for alg, with header merged over the default header (a nil
 // value removes a member), as TokenWith does for access tokens.
-func (a *Authority) LogoutTokenWith(alg string, header map[string]any, c Claims) string {
+func (a *Authority) LogoutTokenWith(alg string, header map[string]any, c Payload) string {
 	id, _, _ := a.intro.client()
 	now := time.Now()
 	p := map[string]any{

@@ -34,7 +34,7 @@ func TestLogoutTokenDefaults(t *testing.T) {
 
 	// The audience follows SetClient; claims are added, changed, removed.
 	a.SetClient("orders-api", "s3cret")
-	c = segment(t, a.LogoutTokenWith("ES256", map[string]any{"typ": nil}, bearertest.Claims{"sid": "s-1", "sub": nil, "events": nil}), 1)
+	c = segment(t, a.LogoutTokenWith("ES256", map[string]any{"typ": nil}, bearertest.Payload{"sid": "s-1", "sub": nil, "events": nil}), 1)
 	if c["aud"] != "orders-api" || c["sid"] != "s-1" || c["sub"] != nil || c["events"] != nil {
 		t.Errorf("claims %v", c)
 	}

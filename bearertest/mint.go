@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// Claims is the payload of a token to mint. A time.Time value is written as
+// Payload is the claims of a token to mint. A time.Time value is written as
 // a NumericDate (seconds since the Unix epoch).
-type Claims map[string]any
+type Payload map[string]any
 
 // Token mints an RS256 access token (RFC 9068 style) with the header
 // {"alg":"RS256","typ":"at+jwt","kid":<current RS256 kid>}.
@@ -17,7 +17,7 @@ type Claims map[string]any
 // removed when c maps it to nil: iss=Issuer(), sub="alice", iat=now,
 // exp=now+1h, a random jti, and client_id="client". There is no aud or scope
 // unless c adds one, so tests state the audience and scopes they rely on.
-func (a *Authority) Token(c Claims) string {
+func (a *Authority) Token(c Payload) string {
 	return a.TokenWith("RS256", nil, c)
 }
 
@@ -31,7 +31,7 @@ func (a *Authority) Token(c Claims) string {
 // value removes that member. The signature is always made with alg's key,
 // whatever header["alg"] says, which is what algorithm-confusion tests need.
 // It panics on an unsupported alg or on values encoding/json cannot encode.
-func (a *Authority) TokenWith(alg string, header map[string]any, c Claims) string {
+func (a *Authority) TokenWith(alg string, header map[string]any, c Payload) string {
 	now := time.Now()
 	p := map[string]any{
 		"iss":       a.issuer,

@@ -6,7 +6,7 @@ import "github.com/accesstoken/bearer"
 // goes through these hooks.
 
 // cacheOn returns cfg with the validated-token cache on, sized for size
-// tokens (0: the core's default size, bearer.DefaultCacheSize), and
+// tokens (0: the core's default size, 10 000), and
 // whether the core has one.
 //
 // The HTTP runs (cmd/httpbench) pass 0, so they measure the default size.

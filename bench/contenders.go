@@ -23,8 +23,8 @@ var Algorithms = []string{"RS256", "ES256"}
 
 // Claims are the claims of the measured token, on top of bearertest's
 // defaults (iss, iat, exp one hour ahead, a random jti, client_id).
-func Claims() bearertest.Claims {
-	return bearertest.Claims{"aud": Audience, "scope": "api read", "sub": "248289761001"}
+func Claims() bearertest.Payload {
+	return bearertest.Payload{"aud": Audience, "scope": "api read", "sub": "248289761001"}
 }
 
 // Target is what contenders are configured from: where the authority is

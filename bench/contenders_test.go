@@ -36,7 +36,7 @@ func TestContenders(t *testing.T) {
 	for _, alg := range Algorithms {
 		t.Run(alg, func(t *testing.T) {
 			token := a.TokenWith(alg, nil, Claims())
-			with := func(c bearertest.Claims) string {
+			with := func(c bearertest.Payload) string {
 				claims := Claims()
 				for k, v := range c {
 					claims[k] = v
@@ -47,11 +47,11 @@ func TestContenders(t *testing.T) {
 				"tampered":     tamper(t, token),
 				"foreign key":  other.TokenWith(alg, map[string]any{"kid": a.KeyID(alg)}, Claims()),
 				"unsigned":     a.TokenWith("none", nil, Claims()),
-				"expired":      with(bearertest.Claims{"iat": time.Now().Add(-3 * time.Hour), "exp": time.Now().Add(-2 * time.Hour)}),
-				"no exp":       with(bearertest.Claims{"exp": nil}),
-				"other aud":    with(bearertest.Claims{"aud": "other"}),
-				"other iss":    with(bearertest.Claims{"iss": "https://other.example"}),
-				"no api scope": with(bearertest.Claims{"scope": "read write"}),
+				"expired":      with(bearertest.Payload{"iat": time.Now().Add(-3 * time.Hour), "exp": time.Now().Add(-2 * time.Hour)}),
+				"no exp":       with(bearertest.Payload{"exp": nil}),
+				"other aud":    with(bearertest.Payload{"aud": "other"}),
+				"other iss":    with(bearertest.Payload{"iss": "https://other.example"}),
+				"no api scope": with(bearertest.Payload{"scope": "read write"}),
 			}
 			signatureOnly := map[string]bool{"tampered": true, "foreign key": true, "unsigned": true}
 			for _, name := range Names {
@@ -129,6 +129,6 @@ func TestWarmHits(t *testing.T) {
 		}
 	}
 	if s := v.Status(); s.CacheHits != 2 || s.CacheMisses != 1 {
-		t.Errorf("Stats = %+v; want 2 hits and 1 miss", s)
+		t.Errorf("Status = %+v; want 2 hits and 1 miss", s)
 	}
 }

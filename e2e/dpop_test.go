@@ -121,7 +121,7 @@ func TestDPoPNonceChallenge(t *testing.T) {
 	if nonce == "" {
 		t.Fatal("no DPoP-Nonce with use_dpop_nonce")
 	}
-	r, next := dpopCall(t, api, "DPoP", tok, key.ProofWith(http.MethodGet, api, tok, nil, bearertest.Claims{"nonce": nonce}))
+	r, next := dpopCall(t, api, "DPoP", tok, key.ProofWith(http.MethodGet, api, tok, nil, bearertest.Payload{"nonce": nonce}))
 	wantStatus(t, "with the nonce", r, http.StatusOK, "")
 	if next == "" {
 		t.Error("no next nonce on success")

@@ -71,7 +71,7 @@ func TestReplicas(t *testing.T) {
 		apis = append(apis, startReplica(t, "api"+itoa(i+1), bin, a, redisURL))
 	}
 	token := func(sid string) string {
-		return a.Token(bearertest.Claims{"scope": "api", "sid": sid})
+		return a.Token(bearertest.Payload{"scope": "api", "sid": sid})
 	}
 
 	// A back-channel logout at replica 1 reaches 2 and 3.
@@ -81,7 +81,7 @@ func TestReplicas(t *testing.T) {
 	}
 	// A replica just started may not have reached Redis yet: it answers
 	// 503, and the authority tries again, as here.
-	logout := a.LogoutToken(bearertest.Claims{"aud": bearertest.DefaultClientID, "sid": "s-1"})
+	logout := a.LogoutToken(bearertest.Payload{"aud": bearertest.DefaultClientID, "sid": "s-1"})
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		resp, err := a.PostLogout(apis[0]+"/backchannel-logout", logout)
 		if err != nil {
@@ -102,7 +102,7 @@ func TestReplicas(t *testing.T) {
 
 	// One introspection for the fleet. (bob: the logout above revoked
 	// alice's tokens without sid too.)
-	ref := a.ReferenceToken(bearertest.Claims{"scope": "api", "sub": "bob"})
+	ref := a.ReferenceToken(bearertest.Payload{"scope": "api", "sub": "bob"})
 	a.ResetHits()
 	for _, api := range apis {
 		wantStatus(t, "a reference token", call(t, api+"/values", ref), 200, "")
@@ -116,7 +116,7 @@ func TestReplicas(t *testing.T) {
 	tok2 := token("s-2")
 	for _, api := range apis {
 		wantStatus(t, "Redis down, a JWT", call(t, api+"/values", tok2), 200, "")
-		wantStatus(t, "Redis down, a new reference token", call(t, api+"/values", a.ReferenceToken(bearertest.Claims{"scope": "api", "sub": "bob"})), 200, "")
+		wantStatus(t, "Redis down, a new reference token", call(t, api+"/values", a.ReferenceToken(bearertest.Payload{"scope": "api", "sub": "bob"})), 200, "")
 		wantStatus(t, "Redis down, a revoked token", call(t, api+"/values", tok), 401, "invalid_token")
 	}
 	// A sign-out meanwhile holds on replica 1 at once ...

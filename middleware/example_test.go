@@ -58,7 +58,7 @@ func ExampleNew() {
 	defer api.Close()
 
 	get(api.URL+"/hello", "")
-	get(api.URL+"/hello", authority.Token(bearertest.Claims{"aud": "api"}))
+	get(api.URL+"/hello", authority.Token(bearertest.Payload{"aud": "api"}))
 	// Output:
 	// 401 Bearer realm="api"
 	// 200 hello alice
@@ -80,7 +80,7 @@ func ExampleRequire() {
 	api := httptest.NewServer(mux)
 	defer api.Close()
 
-	reader := authority.Token(bearertest.Claims{"aud": "api", "scope": "read"})
+	reader := authority.Token(bearertest.Payload{"aud": "api", "scope": "read"})
 	get(api.URL+"/read", reader)
 	get(api.URL+"/admin", reader)
 	// Output:
@@ -102,8 +102,8 @@ func ExampleOptional() {
 	defer api.Close()
 
 	get(api.URL, "")
-	get(api.URL, authority.Token(bearertest.Claims{"aud": "api"}))
-	get(api.URL, authority.Token(bearertest.Claims{"aud": "another-api"}))
+	get(api.URL, authority.Token(bearertest.Payload{"aud": "api"}))
+	get(api.URL, authority.Token(bearertest.Payload{"aud": "another-api"}))
 	// Output:
 	// 200 hello stranger
 	// 200 hello alice

@@ -61,7 +61,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	env := conformance.NewEnv(t)
-	return &fixture{env: env, token: env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "read"})}
+	return &fixture{env: env, token: env.Authority.Token(bearertest.Payload{"aud": "api", "scope": "read"})}
 }
 
 // serve runs the middleware around a handler that answers 200 with the
@@ -254,7 +254,7 @@ func TestRequireAddsToConfig(t *testing.T) {
 		{"api", 403, `Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="write"`},
 	} {
 		req := newRequest(t, "GET", srv.URL, "", "")
-		req.Header.Set("Authorization", "Bearer "+a.Token(bearertest.Claims{"aud": "api", "scope": tc.scope}))
+		req.Header.Set("Authorization", "Bearer "+a.Token(bearertest.Payload{"aud": "api", "scope": tc.scope}))
 		if status, challenge, _ := do(t, req); status != tc.status || challenge != tc.challenge {
 			t.Errorf("scope %q: %d %q, want %d %q", tc.scope, status, challenge, tc.status, tc.challenge)
 		}
@@ -290,7 +290,7 @@ func TestHooks(t *testing.T) {
 	}
 	send(f.token)
 	send("")
-	send(f.env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "other"}))
+	send(f.env.Authority.Token(bearertest.Payload{"aud": "api", "scope": "other"}))
 	// A preflight is a request without a token like any other (review
 	// finding 1).
 	pre := newRequest(t, "OPTIONS", srv.URL+"/p", "", "")
@@ -390,9 +390,9 @@ func TestLogsNoToken(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	tokens := []string{
-		a.Token(bearertest.Claims{"aud": "other"}),
-		a.Token(bearertest.Claims{"aud": "api", "exp": time.Now().Add(-time.Hour)}),
-		a.TokenWith("RS256", map[string]any{"kid": "unknown"}, bearertest.Claims{"aud": "api"}),
+		a.Token(bearertest.Payload{"aud": "other"}),
+		a.Token(bearertest.Payload{"aud": "api", "exp": time.Now().Add(-time.Hour)}),
+		a.TokenWith("RS256", map[string]any{"kid": "unknown"}, bearertest.Payload{"aud": "api"}),
 		"opaque-reference-token-0123456789abcdef",
 	}
 	for _, token := range tokens {
@@ -430,7 +430,7 @@ func TestLogLevels(t *testing.T) {
 	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env := conformance.NewEnv(t)
-	token := env.Authority.Token(bearertest.Claims{"aud": "other"})
+	token := env.Authority.Token(bearertest.Payload{"aud": "other"})
 	for _, v := range []*bearer.Validator{env.OK, env.Down} {
 		srv := httptest.NewServer(middleware.New(v, middleware.Logger(logger))(http.NotFoundHandler()))
 		req := newRequest(t, "GET", srv.URL, "", "")

@@ -22,7 +22,7 @@ func TestEveryRefusalObserved(t *testing.T) {
 	v, obs := conformance.NewObserved(t, a)
 	srv := httptest.NewServer(middleware.New(v, middleware.Logger(slog.New(slog.DiscardHandler)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
 	defer srv.Close()
-	token := a.Token(bearertest.Claims{"aud": "api"})
+	token := a.Token(bearertest.Payload{"aud": "api"})
 	for _, tc := range []struct {
 		name   string
 		query  string

@@ -37,7 +37,7 @@ func TestCertificateBoundOverTLS(t *testing.T) {
 		return &http.Client{Transport: tr}
 	}
 	bound := conformance.CertificateBoundToken(env.Authority)
-	unbound := env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "read"})
+	unbound := env.Authority.Token(bearertest.Payload{"aud": "api", "scope": "read"})
 	for _, tc := range []struct {
 		name   string
 		client *http.Client
@@ -98,7 +98,7 @@ func TestDPoPOverTLS(t *testing.T) {
 	srv := httptest.NewTLSServer(middleware.New(env.OK, middleware.Logger(slog.New(slog.DiscardHandler)))(okHandler()))
 	defer srv.Close()
 	key := bearertest.NewDPoPKey("ES256")
-	tok := env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "read", "cnf": key.Confirmation()})
+	tok := env.Authority.Token(bearertest.Payload{"aud": "api", "scope": "read", "cnf": key.Confirmation()})
 	for _, tc := range []struct {
 		htu    string
 		status int

@@ -60,7 +60,7 @@ func TestFormStaysReadable(t *testing.T) {
 	}, echobearer.New(env.OK, bearermw.FromForm()))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
-	token := env.Authority.Token(bearertest.Claims{"aud": "api"})
+	token := env.Authority.Token(bearertest.Payload{"aud": "api"})
 	resp, err := http.Post(srv.URL, "application/x-www-form-urlencoded", strings.NewReader("x=42&access_token="+token))
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestErrors(t *testing.T) {
 	})
 	srv := httptest.NewServer(e)
 	defer srv.Close()
-	token := env.Authority.Token(bearertest.Claims{"aud": "api"})
+	token := env.Authority.Token(bearertest.Payload{"aud": "api"})
 	for _, tc := range []struct {
 		path, token string
 		status      int

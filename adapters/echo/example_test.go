@@ -41,7 +41,7 @@ func Example() {
 
 	srv := httptest.NewServer(e)
 	defer srv.Close()
-	reader := authority.Token(bearertest.Claims{"aud": "api", "scope": "orders:read"})
+	reader := authority.Token(bearertest.Payload{"aud": "api", "scope": "orders:read"})
 	show(srv.URL+"/healthz", "GET", "")
 	show(srv.URL+"/api/hello", "GET", "")
 	show(srv.URL+"/api/hello", "GET", reader)

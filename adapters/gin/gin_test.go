@@ -59,7 +59,7 @@ func TestFormStaysReadable(t *testing.T) {
 	})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	token := env.Authority.Token(bearertest.Claims{"aud": "api"})
+	token := env.Authority.Token(bearertest.Payload{"aud": "api"})
 	resp, err := http.Post(srv.URL, "application/x-www-form-urlencoded", strings.NewReader("x=42&access_token="+token))
 	if err != nil {
 		t.Fatal(err)

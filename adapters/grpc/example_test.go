@@ -64,8 +64,8 @@ func Example() {
 		fmt.Println(resp.GetStatus())
 	}
 	check("")
-	check(authority.Token(bearertest.Claims{"aud": "api", "scope": "read"}))
-	check(authority.Token(bearertest.Claims{"aud": "api", "scope": "health"}))
+	check(authority.Token(bearertest.Payload{"aud": "api", "scope": "read"}))
+	check(authority.Token(bearertest.Payload{"aud": "api", "scope": "health"}))
 	// Output:
 	// Unauthenticated no access token
 	// PermissionDenied insufficient scope: health

@@ -219,7 +219,7 @@ func check(t *testing.T, r result, want conformance.Want) {
 func TestRequireIsPerMethod(t *testing.T) {
 	env := conformance.NewEnv(t)
 	conn := serve(t, env.OK, grpcbearer.Require(unary, bearer.AllOf("admin")))
-	ctx := withToken(t.Context(), "Bearer "+env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "read"}))
+	ctx := withToken(t.Context(), "Bearer "+env.Authority.Token(bearertest.Payload{"aud": "api", "scope": "read"}))
 	if r := callUnary(ctx, conn, unary); status.Code(r.err) != codes.PermissionDenied {
 		t.Errorf("%s: %v, want PermissionDenied", unary, r.err)
 	}
@@ -263,8 +263,8 @@ func TestHooksAndLogs(t *testing.T) {
 			failed = append(failed, err)
 		}),
 	)
-	good := env.Authority.Token(bearertest.Claims{"aud": "api"})
-	bad := env.Authority.Token(bearertest.Claims{"aud": "other"})
+	good := env.Authority.Token(bearertest.Payload{"aud": "api"})
+	bad := env.Authority.Token(bearertest.Payload{"aud": "other"})
 	callUnary(withToken(t.Context(), "Bearer "+good), conn, unary)
 	callStream(withToken(t.Context(), "Bearer "+bad), conn)
 

@@ -52,7 +52,7 @@ func TestCertificateBoundOverTLS(t *testing.T) {
 		return conn
 	}
 	bound := conformance.CertificateBoundToken(env.Authority)
-	dpopBound := env.Authority.Token(bearertest.Claims{"aud": "api", "scope": "read", "cnf": bearertest.NewDPoPKey("ES256").Confirmation()})
+	dpopBound := env.Authority.Token(bearertest.Payload{"aud": "api", "scope": "read", "cnf": bearertest.NewDPoPKey("ES256").Confirmation()})
 	for _, tc := range []struct {
 		name  string
 		conn  *grpc.ClientConn

@@ -26,8 +26,8 @@ func TestEveryRefusalObserved(t *testing.T) {
 		code codes.Code
 		want error
 	}{
-		{"admin", []string{"Bearer " + a.Token(bearertest.Claims{"aud": "api", "scope": "admin"})}, codes.OK, nil},
-		{"the method's scope missing", []string{"Bearer " + a.Token(bearertest.Claims{"aud": "api", "scope": "read"})}, codes.PermissionDenied, bearer.ErrInsufficientScope},
+		{"admin", []string{"Bearer " + a.Token(bearertest.Payload{"aud": "api", "scope": "admin"})}, codes.OK, nil},
+		{"the method's scope missing", []string{"Bearer " + a.Token(bearertest.Payload{"aud": "api", "scope": "read"})}, codes.PermissionDenied, bearer.ErrInsufficientScope},
 		{"malformed credentials", []string{"Bearer a b"}, codes.Unauthenticated, bearer.ErrMalformed},
 		{"two authorization values", []string{"Bearer x", "Bearer y"}, codes.InvalidArgument, bearer.ErrInvalidRequest},
 		{"no token", nil, codes.Unauthenticated, bearer.ErrNoToken},

@@ -54,7 +54,7 @@ func Example() {
 	protect := mcpbearer.New(v, middleware.ResourceMetadata(m.URL()), middleware.Require(bearer.AllOf("mcp:tools")))
 	mux.Handle("/mcp", protect(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)))
 
-	token := authority.Token(bearertest.Claims{"aud": "mcp", "scope": "mcp:tools", "sub": "alice"})
+	token := authority.Token(bearertest.Payload{"aud": "mcp", "scope": "mcp:tools", "sub": "alice"})
 	client := mcp.NewClient(&mcp.Implementation{Name: "client", Version: "1"}, nil)
 	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:             api.URL + "/mcp",

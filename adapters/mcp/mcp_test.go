@@ -147,11 +147,11 @@ func TestNew(t *testing.T) {
 		status                             int
 	}{
 		{"no token", "", `Bearer realm="api"` + rm, "", 401},
-		{"expired", a.Token(bearertest.Claims{"aud": "api", "scope": "mcp:tools", "iat": time.Now().Add(-3 * time.Hour), "exp": time.Now().Add(-2 * time.Hour)}),
+		{"expired", a.Token(bearertest.Payload{"aud": "api", "scope": "mcp:tools", "iat": time.Now().Add(-3 * time.Hour), "exp": time.Now().Add(-2 * time.Hour)}),
 			`Bearer realm="api", error="invalid_token", error_description="token expired"` + rm, "", 401},
-		{"another API's token", a.Token(bearertest.Claims{"aud": "other", "scope": "mcp:tools"}),
+		{"another API's token", a.Token(bearertest.Payload{"aud": "other", "scope": "mcp:tools"}),
 			`Bearer realm="api", error="invalid_token", error_description="audience mismatch"` + rm, "", 401},
-		{"scope missing", a.Token(bearertest.Claims{"aud": "api", "scope": "read"}),
+		{"scope missing", a.Token(bearertest.Payload{"aud": "api", "scope": "read"}),
 			`Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="mcp:tools"` + rm, "", 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func TestNew(t *testing.T) {
 
 	t.Run("authority down", func(t *testing.T) {
 		down := serve(t, env.Down, h)
-		_, rt, err := connect(t, down, a.Token(bearertest.Claims{"aud": "api", "scope": "mcp:tools"}))
+		_, rt, err := connect(t, down, a.Token(bearertest.Payload{"aud": "api", "scope": "mcp:tools"}))
 		if err == nil {
 			t.Fatal("connected")
 		}
@@ -177,7 +177,7 @@ func TestNew(t *testing.T) {
 	})
 
 	t.Run("good token", func(t *testing.T) {
-		cs, _, err := connect(t, endpoint, a.Token(bearertest.Claims{"aud": "api", "scope": "mcp:tools other", "sub": "bob"}))
+		cs, _, err := connect(t, endpoint, a.Token(bearertest.Payload{"aud": "api", "scope": "mcp:tools other", "sub": "bob"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestSessionBinding(t *testing.T) {
 	h := streamable(newMCPServer()) // one set of sessions behind both guards
 	endpointA := serve(t, newValidator(t, a), h)
 	endpointB := serve(t, newValidator(t, b), h)
-	alice := func(x *bearertest.Authority) string { return x.Token(bearertest.Claims{"aud": "mcp", "sub": "alice"}) }
+	alice := func(x *bearertest.Authority) string { return x.Token(bearertest.Payload{"aud": "mcp", "sub": "alice"}) }
 
 	cs, _, err := connect(t, endpointA, alice(a))
 	if err != nil {
@@ -242,7 +242,7 @@ func TestSessionBinding(t *testing.T) {
 	if status, body := post(t, endpointA, id, alice(a)); status != 200 {
 		t.Fatalf("alice again, new token: %d %s", status, body)
 	}
-	if status, body := post(t, endpointA, id, a.Token(bearertest.Claims{"aud": "mcp", "sub": "mallory"})); status != 403 || !strings.Contains(body, "session user mismatch") {
+	if status, body := post(t, endpointA, id, a.Token(bearertest.Payload{"aud": "mcp", "sub": "mallory"})); status != 403 || !strings.Contains(body, "session user mismatch") {
 		t.Errorf("another user: %d %s", status, body)
 	}
 	if status, body := post(t, endpointB, id, alice(b)); status != 403 || !strings.Contains(body, "session user mismatch") {
@@ -276,7 +276,7 @@ func TestVerifier(t *testing.T) {
 		return srv
 	}
 	ok, down := handler(env.OK), handler(env.Down)
-	good := a.Token(bearertest.Claims{"aud": "api", "scope": "x y"})
+	good := a.Token(bearertest.Payload{"aud": "api", "scope": "x y"})
 	for _, c := range []struct {
 		name   string
 		srv    *httptest.Server
@@ -285,7 +285,7 @@ func TestVerifier(t *testing.T) {
 		body   string
 	}{
 		{"good", ok, good, 200, a.Issuer() + "#alice x,y"},
-		{"expired", ok, a.Token(bearertest.Claims{"aud": "api", "iat": time.Now().Add(-3 * time.Hour), "exp": time.Now().Add(-2 * time.Hour)}), 401, "token expired\n"},
+		{"expired", ok, a.Token(bearertest.Payload{"aud": "api", "iat": time.Now().Add(-3 * time.Hour), "exp": time.Now().Add(-2 * time.Hour)}), 401, "token expired\n"},
 		{"malformed", ok, "a.b.c", 401, "malformed token\n"},
 		{"authority down", down, good, 500, "authority unavailable\n"},
 	} {

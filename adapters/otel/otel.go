@@ -1,4 +1,4 @@
-// Package otelbearer turns a bearer.Observer into OpenTelemetry metrics
+// Package otelbearer turns an observe.Observer into OpenTelemetry metrics
 // and spans. It is a module of its own, so that the OpenTelemetry API
 // stays out of the core's dependencies.
 //

@@ -137,13 +137,13 @@ func TestMetrics(t *testing.T) {
 	a := bearertest.New(t)
 	v, reader, _, _ := setup(t, a, bearer.Config{ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret})
 	ctx := context.Background()
-	jwt := a.Token(bearertest.Claims{"aud": "api"})
-	ref := a.ReferenceToken(bearertest.Claims{"aud": "api"})
-	for _, token := range []string{jwt, jwt, jwt, ref, ref, "", a.Token(bearertest.Claims{"aud": "other"}), "not-a-known-reference"} {
+	jwt := a.Token(bearertest.Payload{"aud": "api"})
+	ref := a.ReferenceToken(bearertest.Payload{"aud": "api"})
+	for _, token := range []string{jwt, jwt, jwt, ref, ref, "", a.Token(bearertest.Payload{"aud": "other"}), "not-a-known-reference"} {
 		_, _ = v.Validate(ctx, token)
 	}
 	a.RotateKey("RS256")
-	if _, err := v.Validate(ctx, a.Token(bearertest.Claims{"aud": "api"})); err != nil {
+	if _, err := v.Validate(ctx, a.Token(bearertest.Payload{"aud": "api"})); err != nil {
 		t.Fatal(err)
 	}
 
@@ -205,8 +205,8 @@ func TestMetricsFailures(t *testing.T) {
 	ctx := context.Background()
 	a.SetStatus(bearertest.Introspection, 500)
 	a.SetStatus(bearertest.JWKS, 500)
-	_, _ = v.Validate(ctx, a.ReferenceToken(bearertest.Claims{"aud": "api"}))
-	_, _ = v.Validate(ctx, a.TokenWith("RS256", map[string]any{"kid": "absent"}, bearertest.Claims{"aud": "api"}))
+	_, _ = v.Validate(ctx, a.ReferenceToken(bearertest.Payload{"aud": "api"}))
+	_, _ = v.Validate(ctx, a.TokenWith("RS256", map[string]any{"kid": "absent"}, bearertest.Payload{"aud": "api"}))
 
 	m := collect(t, reader)
 	equal(t, "bearer.validation.duration", histogramCounts(t, m["bearer.validation.duration"]), map[string]uint64{
@@ -234,7 +234,7 @@ func TestMetricsDPoP(t *testing.T) {
 	ctx := context.Background()
 	const url = "https://api.example/values"
 	key := bearertest.NewDPoPKey("ES256")
-	bound := a.Token(bearertest.Claims{"aud": "api", "cnf": key.Confirmation()})
+	bound := a.Token(bearertest.Payload{"aud": "api", "cnf": key.Confirmation()})
 	dpop := func(proof string) bearer.Presentation {
 		return bearer.Presentation{Scheme: "DPoP", Token: bound, Method: "GET", URL: url, DPoP: []string{proof}}
 	}
@@ -286,8 +286,8 @@ func TestNoTokenMaterial(t *testing.T) {
 	a := bearertest.New(t)
 	v, reader, spans, tp := setup(t, a, bearer.Config{ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret})
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "request")
-	jwt := a.Token(bearertest.Claims{"aud": "api", "sub": "alice-subject", "jti": "the-jti"})
-	ref := a.ReferenceToken(bearertest.Claims{"aud": "api", "sub": "alice-subject"})
+	jwt := a.Token(bearertest.Payload{"aud": "api", "sub": "alice-subject", "jti": "the-jti"})
+	ref := a.ReferenceToken(bearertest.Payload{"aud": "api", "sub": "alice-subject"})
 	for _, token := range []string{jwt, jwt, ref, "garbage.token.here"} {
 		_, _ = v.Validate(ctx, token)
 	}

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/observe"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
 // Validated records a validation: its duration, a cache lookup, and a
 // span if the request's own span is sampled.
-func (o *Observer) Validated(ctx context.Context, v bearer.Validation) {
+func (o *Observer) Validated(ctx context.Context, v observe.Validation) {
 	res, errType := validationResult(v.Err)
 	attrs := make([]attribute.KeyValue, 0, 5)
 	if v.Format != "" {
@@ -39,7 +40,7 @@ func (o *Observer) Validated(ctx context.Context, v bearer.Validation) {
 
 // Refreshed records a fetch of the discovery document or the JWK Set,
 // and its span, linked to the request that caused it.
-func (o *Observer) Refreshed(ctx context.Context, r bearer.Refresh) {
+func (o *Observer) Refreshed(ctx context.Context, r observe.Refresh) {
 	attrs := []attribute.KeyValue{keyDocument.String(r.Document), keyTrigger.String(r.Trigger), keyResult.String(outcome(r.Err))}
 	if r.Err != nil {
 		attrs = append(attrs, keyError.String(failureType(r.Err)))
@@ -50,7 +51,7 @@ func (o *Observer) Refreshed(ctx context.Context, r bearer.Refresh) {
 
 // Introspected records a call to the introspection endpoint, and its
 // span, linked to the request that caused it.
-func (o *Observer) Introspected(ctx context.Context, c bearer.IntrospectionCall) {
+func (o *Observer) Introspected(ctx context.Context, c observe.IntrospectionCall) {
 	res := "active"
 	switch {
 	case c.Err != nil:

@@ -4,17 +4,18 @@ import (
 	"context"
 	"time"
 
-	"github.com/accesstoken/bearer"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/accesstoken/bearer/observe"
 )
 
 // validationSpan records a span for a validation, a child of the
 // request's span, only if that span is sampled: a span per request that
 // no one keeps would cost every request for nothing. The span is made
 // once the validation is over, with its times.
-func (o *Observer) validationSpan(ctx context.Context, v bearer.Validation, attrs []attribute.KeyValue, errType string) {
+func (o *Observer) validationSpan(ctx context.Context, v observe.Validation, attrs []attribute.KeyValue, errType string) {
 	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return
 	}

@@ -35,11 +35,11 @@ func TestValidationSpanUnderSampledParent(t *testing.T) {
 	a := bearertest.New(t)
 	v, _, spans, tp := setup(t, a, bearer.Config{})
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "request")
-	token := a.Token(bearertest.Claims{"aud": "api"})
+	token := a.Token(bearertest.Payload{"aud": "api"})
 	if _, err := v.Validate(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = v.Validate(ctx, a.Token(bearertest.Claims{"aud": "other"}))
+	_, _ = v.Validate(ctx, a.Token(bearertest.Payload{"aud": "other"}))
 	parent.End()
 
 	got := named(spans.Ended(), "bearer.validate")
@@ -65,7 +65,7 @@ func TestValidationSpanUnderSampledParent(t *testing.T) {
 func TestNoValidationSpanWithoutSampledParent(t *testing.T) {
 	a := bearertest.New(t)
 	v, _, spans, tp := setup(t, a, bearer.Config{})
-	token := a.Token(bearertest.Claims{"aud": "api"})
+	token := a.Token(bearertest.Payload{"aud": "api"})
 	if _, err := v.Validate(context.Background(), token); err != nil {
 		t.Fatal(err)
 	}
@@ -85,10 +85,10 @@ func TestBackgroundSpansLinked(t *testing.T) {
 	v, _, spans, tp := setup(t, a, bearer.Config{ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret})
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "request")
 	a.RotateKey("RS256")
-	if _, err := v.Validate(ctx, a.Token(bearertest.Claims{"aud": "api"})); err != nil {
+	if _, err := v.Validate(ctx, a.Token(bearertest.Payload{"aud": "api"})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Validate(ctx, a.ReferenceToken(bearertest.Claims{"aud": "api"})); err != nil {
+	if _, err := v.Validate(ctx, a.ReferenceToken(bearertest.Payload{"aud": "api"})); err != nil {
 		t.Fatal(err)
 	}
 	parent.End()

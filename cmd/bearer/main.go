@@ -181,7 +181,7 @@ func parse(fs *flag.FlagSet, args []string, stdin io.Reader, stdout, stderr io.W
 	}
 	token := positional[0]
 	if token == "-" {
-		line, err := bufio.NewReader(io.LimitReader(stdin, bearer.DefaultMaxTokenSize+2)).ReadString('\n')
+		line, err := bufio.NewReader(io.LimitReader(stdin, maxTokenSize+2)).ReadString('\n')
 		if err != nil && err != io.EOF {
 			fmt.Fprintf(stderr, "bearer %s: reading the token: %v\n", fs.Name(), err)
 			return "", exitUsage
@@ -553,3 +553,7 @@ func oneLine(s string) string {
 	}
 	return strings.Join(lines, "; ")
 }
+
+// maxTokenSize is the core's default Config.MaxTokenSize: a token read
+// from stdin is cut a little beyond it, to be refused as too large.
+const maxTokenSize = 16 << 10

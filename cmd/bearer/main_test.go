@@ -46,7 +46,7 @@ func introspectArgs(a *bearertest.Authority, extra ...string) []string {
 func TestIntrospectActive(t *testing.T) {
 	a := bearertest.New(t)
 	t.Setenv(secretEnv, bearertest.DefaultClientSecret)
-	tok := a.ReferenceToken(bearertest.Claims{"sub": "bob", "scope": "api"})
+	tok := a.ReferenceToken(bearertest.Payload{"sub": "bob", "scope": "api"})
 	r := runCmd(t, "", append(introspectArgs(a), tok)...)
 	r.want(t, exitValid, `"sub": "bob"`, "")
 	var m map[string]any
@@ -132,7 +132,7 @@ func TestIntrospectUsage(t *testing.T) {
 
 func TestValidateValid(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.Token(bearertest.Claims{"aud": "api", "scope": "read write", "sub": "bob"})
+	tok := a.Token(bearertest.Payload{"aud": "api", "scope": "read write", "sub": "bob"})
 	runCmd(t, "", "validate", "-authority", a.Issuer(), "-audience", "api", tok).want(t, exitValid, `"sub": "bob"`, "")
 	runCmd(t, "", "validate", "-authority", a.Issuer(), "-scopes", "admin write", tok).want(t, exitValid, `"sub": "bob"`, "")
 	runCmd(t, tok, "validate", "-authority", a.Issuer(), "-audience", "other", "-audience", "api", "-").want(t, exitValid, `"sub": "bob"`, "")
@@ -140,17 +140,17 @@ func TestValidateValid(t *testing.T) {
 
 func TestValidateWithoutAudienceAcceptsTheTokensOwn(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.Token(bearertest.Claims{"aud": []string{"api", "web"}})
+	tok := a.Token(bearertest.Payload{"aud": []string{"api", "web"}})
 	runCmd(t, "", "validate", "-authority", a.Issuer(), tok).want(t, exitValid, `"aud"`, `valid, for the audience it names ["api" "web"]`)
 	runCmd(t, "", "validate", "-authority", a.Issuer(), a.Token(nil)).want(t, exitUsage, "", "give -audience or -scopes")
 }
 
 func TestValidateInvalid(t *testing.T) {
 	a := bearertest.New(t)
-	expired := a.Token(bearertest.Claims{"aud": "api", "exp": time.Now().Add(-time.Hour)})
+	expired := a.Token(bearertest.Payload{"aud": "api", "exp": time.Now().Add(-time.Hour)})
 	runCmd(t, "", "validate", "-authority", a.Issuer(), "-audience", "api", expired).want(t, exitInvalid, "", "401 invalid_token")
-	runCmd(t, "", "validate", "-authority", a.Issuer(), "-audience", "web", a.Token(bearertest.Claims{"aud": "api"})).want(t, exitInvalid, "", "audience mismatch")
-	r := runCmd(t, "", "validate", "-authority", a.Issuer(), "-scopes", "admin", a.Token(bearertest.Claims{"scope": "read"}))
+	runCmd(t, "", "validate", "-authority", a.Issuer(), "-audience", "web", a.Token(bearertest.Payload{"aud": "api"})).want(t, exitInvalid, "", "audience mismatch")
+	r := runCmd(t, "", "validate", "-authority", a.Issuer(), "-scopes", "admin", a.Token(bearertest.Payload{"scope": "read"}))
 	r.want(t, exitInvalid, "", "403 insufficient_scope")
 	r.want(t, exitInvalid, "", "needs admin")
 	runCmd(t, "", "validate", "-authority", a.Issuer(), "-audience", "api", a.ReferenceToken(nil)).want(t, exitInvalid, "", "can only be introspected")
@@ -158,7 +158,7 @@ func TestValidateInvalid(t *testing.T) {
 
 func TestValidateUnavailable(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.Token(bearertest.Claims{"aud": "api"})
+	tok := a.Token(bearertest.Payload{"aud": "api"})
 	a.SetDown(true)
 	runCmd(t, "", "validate", "-authority", a.Issuer(), "-audience", "api", "-timeout", "300ms", tok).want(t, exitUnavailable, "", "unavailable")
 }
@@ -178,7 +178,7 @@ func TestValidateUsage(t *testing.T) {
 
 func TestDecode(t *testing.T) {
 	a := bearertest.New(t)
-	tok := a.Token(bearertest.Claims{"sub": "bob"})
+	tok := a.Token(bearertest.Payload{"sub": "bob"})
 	r := runCmd(t, "", "decode", tok)
 	r.want(t, exitValid, "UNVERIFIED header:", "")
 	r.want(t, exitValid, "UNVERIFIED payload:", "")
@@ -237,7 +237,7 @@ func TestHelpOfEveryCommand(t *testing.T) {
 func TestFlagsAfterTheToken(t *testing.T) {
 	a := bearertest.New(t)
 	t.Setenv(secretEnv, bearertest.DefaultClientSecret)
-	tok := a.Token(bearertest.Claims{"aud": "api", "sub": "bob"})
+	tok := a.Token(bearertest.Payload{"aud": "api", "sub": "bob"})
 	runCmd(t, "", "validate", tok, "-authority", a.Issuer(), "-audience", "api").want(t, exitValid, `"sub": "bob"`, "")
 	runCmd(t, "", "validate", "-authority", a.Issuer(), tok, "-audience", "api").want(t, exitValid, `"sub": "bob"`, "")
 	runCmd(t, tok, "validate", "-", "-authority", a.Issuer(), "-audience", "api").want(t, exitValid, `"sub": "bob"`, "")
@@ -289,7 +289,7 @@ func TestIntrospectPrivateKeyJWT(t *testing.T) {
 		}
 		return file
 	}
-	ref := a.ReferenceToken(bearertest.Claims{"sub": "bob"})
+	ref := a.ReferenceToken(bearertest.Payload{"sub": "bob"})
 	args := func(file string, extra ...string) []string {
 		return append(append(introspectArgs(a, "-auth", "private_key_jwt", "-key", file, "-key-id", "k1"), extra...), ref)
 	}

@@ -27,7 +27,7 @@ func serveAuthority(ctx context.Context, addr, clientID, clientSecret, scopes st
 	fmt.Fprintf(stdout, "the README's quickstart trusts it with AUTHORITY=%s\n", a.Issuer())
 	fmt.Fprintf(stdout, "start examples/api, or each replica of docs/replicas.md, with:\n  -authority %s -client-id %s -client-secret %s\n", a.Issuer(), quote(clientID), quote(clientSecret))
 	fmt.Fprintf(stdout, "a token they accept (audience api, scope %s, valid for an hour), to paste into a shell:\n", quote(scopes))
-	fmt.Fprintf(stdout, "export TOKEN=%s\n", a.Token(bearertest.Claims{"aud": "api", "scope": scopes}))
+	fmt.Fprintf(stdout, "export TOKEN=%s\n", a.Token(bearertest.Payload{"aud": "api", "scope": scopes}))
 	fmt.Fprintf(stdout, "listening on %s\n", a.URL)
 	<-ctx.Done()
 	return nil

@@ -143,7 +143,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer store.Close()
-		cfg.RevocationStore, cfg.CacheStore = store, store
+		cfg.RevocationStore, cfg.IntrospectionCache = store, store
 	}
 	// New checks the configuration and returns at once; discovery runs in
 	// the background. Close, deferred, runs after the server has shut down.
@@ -297,7 +297,7 @@ func cors(origins string, next http.Handler) http.Handler {
 // printTryLines shows how to call the API with tokens of the embedded
 // authority: curl lines, and the bearer command's view of the same tokens.
 func printTryLines(out io.Writer, a *bearertest.Authority, cfg bearer.Config, scopes, audience, addr string) {
-	claims := bearertest.Claims{"scope": scopes}
+	claims := bearertest.Payload{"scope": scopes}
 	aud := "-scopes " + quote(scopes)
 	if audience != "" {
 		claims["aud"] = audience

@@ -214,7 +214,7 @@ func cors(origins string, next http.Handler) http.Handler {
 // printTryLines shows how to call the API with tokens of the embedded
 // authority: curl lines, and the bearer command's view of the same tokens.
 func printTryLines(out io.Writer, a *bearertest.Authority, cfg bearer.Config, scopes, audience, addr string) {
-	claims := bearertest.Claims{"scope": scopes}
+	claims := bearertest.Payload{"scope": scopes}
 	aud := "-scopes " + quote(scopes)
 	if audience != "" {
 		claims["aud"] = audience

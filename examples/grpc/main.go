@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() { served <- srv.Serve(l) }()
 
 	if embedded != nil {
-		claims := bearertest.Claims{"scope": *scopes}
+		claims := bearertest.Payload{"scope": *scopes}
 		if *audience != "" {
 			claims["aud"] = *audience
 		}
@@ -144,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // demoCalls is the client: it calls the service as a user would, with
 // tokens the embedded authority mints, and prints what happens.
-func demoCalls(ctx context.Context, addr string, a *bearertest.Authority, claims bearertest.Claims, out io.Writer) error {
+func demoCalls(ctx context.Context, addr string, a *bearertest.Authority, claims bearertest.Payload, out io.Writer) error {
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.CallContentSubtype(jsonCodec{}.Name())))
@@ -157,7 +157,7 @@ func demoCalls(ctx context.Context, addr string, a *bearertest.Authority, claims
 	// Built once, not go run: go run exits 1 whatever the command's exit
 	// status (docs/cli.md).
 	fmt.Fprintf(out, "the bearer command checks a token as the service does:\n  go build -o bearer ./cmd/bearer   # once, at the repository's root\n  ./bearer validate -authority %s -scopes '%s' %s\n", a.Issuer(), claims["scope"], user)
-	admin := a.Token(merge(claims, bearertest.Claims{"scope": claims["scope"].(string) + " values:admin"}))
+	admin := a.Token(merge(claims, bearertest.Payload{"scope": claims["scope"].(string) + " values:admin"}))
 	for _, c := range []struct{ method, token string }{
 		{"/values.Values/Get", ""},
 		{"/values.Values/Get", "not-a-valid-token"},
@@ -198,8 +198,8 @@ func values() []string {
 	return []string{digit(), digit()}
 }
 
-func merge(a, b bearertest.Claims) bearertest.Claims {
-	m := bearertest.Claims{}
+func merge(a, b bearertest.Payload) bearertest.Payload {
+	m := bearertest.Payload{}
 	for k, v := range a {
 		m[k] = v
 	}

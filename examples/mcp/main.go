@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if embedded != nil {
-		token := embedded.Token(bearertest.Claims{"aud": *audience, "scope": *scope})
+		token := embedded.Token(bearertest.Payload{"aud": *audience, "scope": *scope})
 		fmt.Fprintf(stdout, "a token for MCP clients (Authorization: Bearer …):\n  %s\n", token)
 		fmt.Fprintf(stdout, "try:\n  curl -i %s\n", *resourceURL)
 		fmt.Fprintf(stdout, "  curl -i %s -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '%s'\n",

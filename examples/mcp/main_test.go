@@ -171,9 +171,9 @@ func TestAuthorization(t *testing.T) {
 		status                 int
 	}{
 		{"no token", "", `Bearer realm="api"` + rm, 401},
-		{"scope missing", a.Token(bearertest.Claims{"aud": endpoint, "scope": "other"}),
+		{"scope missing", a.Token(bearertest.Payload{"aud": endpoint, "scope": "other"}),
 			`Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="mcp:tools"` + rm, 403},
-		{"token for another server", a.Token(bearertest.Claims{"aud": "https://other.example/mcp", "scope": "mcp:tools"}),
+		{"token for another server", a.Token(bearertest.Payload{"aud": "https://other.example/mcp", "scope": "mcp:tools"}),
 			`Bearer realm="api", error="invalid_token", error_description="audience mismatch"` + rm, 401},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestAuthorization(t *testing.T) {
 		})
 	}
 	t.Run("good token", func(t *testing.T) {
-		cs, _, err := connect(t, endpoint, a.Token(bearertest.Claims{"aud": endpoint, "scope": "mcp:tools", "sub": "bob"}))
+		cs, _, err := connect(t, endpoint, a.Token(bearertest.Payload{"aud": endpoint, "scope": "mcp:tools", "sub": "bob"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestAuthorization(t *testing.T) {
 // 503 with Retry-After, never a 401 that would send it to sign in again.
 func TestAuthorityDown(t *testing.T) {
 	a := bearertest.NewAuthority()
-	token := a.Token(bearertest.Claims{"aud": "mcp", "scope": "mcp:tools"}) // valid, but for the authority being down
+	token := a.Token(bearertest.Payload{"aud": "mcp", "scope": "mcp:tools"}) // valid, but for the authority being down
 	a.Close()
 	endpoint, _ := start(t, "-authority", a.Issuer(), "-audience", "mcp")
 	_, resp, err := connect(t, endpoint, token)
@@ -257,7 +257,7 @@ func TestPrintedClientCommand(t *testing.T) {
 	}
 
 	a := bearertest.New(t)
-	stdout, stderr, err = client("-url", endpoint, a.Token(bearertest.Claims{"aud": endpoint, "scope": "mcp:tools"}))
+	stdout, stderr, err = client("-url", endpoint, a.Token(bearertest.Payload{"aud": endpoint, "scope": "mcp:tools"}))
 	refused := `client: initialize: the server answered 401 Unauthorized, WWW-Authenticate: Bearer realm="api", error="invalid_token", `
 	if err == nil || stdout != "" || !strings.HasPrefix(stderr, refused) || strings.Count(stderr, "\n") != 1 ||
 		!strings.HasSuffix(stderr, `resource_metadata="`+metadataURL(endpoint)+`"`+"\n") {

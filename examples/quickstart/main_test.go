@@ -46,7 +46,7 @@ func TestQuickstart(t *testing.T) {
 		return resp
 	}
 
-	resp := get(a.Token(bearertest.Claims{"aud": "api", "scope": "api", "sub": "alice"}))
+	resp := get(a.Token(bearertest.Payload{"aud": "api", "scope": "api", "sub": "alice"}))
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || string(body) != "hello alice, your scopes: [api]\n" {
 		t.Errorf("valid token: %d %q", resp.StatusCode, body)
@@ -58,8 +58,8 @@ func TestQuickstart(t *testing.T) {
 		challenge   string
 	}{
 		{"no token", "", 401, `Bearer realm="values"`},
-		{"wrong audience", a.Token(bearertest.Claims{"aud": "other", "scope": "api"}), 401, `Bearer realm="values", error="invalid_token"`},
-		{"missing scope", a.Token(bearertest.Claims{"aud": "api", "scope": "read"}), 403, `Bearer realm="values", error="insufficient_scope"`},
+		{"wrong audience", a.Token(bearertest.Payload{"aud": "other", "scope": "api"}), 401, `Bearer realm="values", error="invalid_token"`},
+		{"missing scope", a.Token(bearertest.Payload{"aud": "api", "scope": "read"}), 403, `Bearer realm="values", error="insufficient_scope"`},
 	} {
 		resp := get(tc.token)
 		if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != tc.status || !strings.HasPrefix(got, tc.challenge) {

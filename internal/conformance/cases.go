@@ -20,15 +20,15 @@ import (
 
 // token mints an RS256 access token with aud "api" and c on top (a nil
 // value removes a claim).
-func token(c bearertest.Claims) func(a *bearertest.Authority) string {
+func token(c bearertest.Payload) func(a *bearertest.Authority) string {
 	return headed("RS256", nil, c)
 }
 
 // headed mints a token signed with alg's key, with header merged over
 // the default one and aud "api" unless c says otherwise.
-func headed(alg string, header map[string]any, c bearertest.Claims) func(a *bearertest.Authority) string {
+func headed(alg string, header map[string]any, c bearertest.Payload) func(a *bearertest.Authority) string {
 	return func(a *bearertest.Authority) string {
-		claims := bearertest.Claims{"aud": "api"}
+		claims := bearertest.Payload{"aud": "api"}
 		for k, v := range c {
 			claims[k] = v
 		}
@@ -37,7 +37,7 @@ func headed(alg string, header map[string]any, c bearertest.Claims) func(a *bear
 }
 
 func withScope(scope string) func(a *bearertest.Authority) string {
-	return token(bearertest.Claims{"scope": scope})
+	return token(bearertest.Payload{"scope": scope})
 }
 
 // raw signs header and payload verbatim with the RS256 key, after
@@ -73,19 +73,19 @@ var (
 	// expired's times are fixed when the package starts, which is near
 	// enough for hours; times that must be near now are computed per
 	// request.
-	expired       = token(bearertest.Claims{"iat": inSeconds(-3 * 3600), "exp": inSeconds(-2 * 3600)})
-	otherAudience = token(bearertest.Claims{"aud": "other-api"})
+	expired       = token(bearertest.Payload{"iat": inSeconds(-3 * 3600), "exp": inSeconds(-2 * 3600)})
+	otherAudience = token(bearertest.Payload{"aud": "other-api"})
 	// badSignature carries one token's header and payload with another
 	// token's signature.
 	badSignature = func(a *bearertest.Authority) string {
-		t1 := strings.Split(a.Token(bearertest.Claims{"aud": "api", "sub": "mallory"}), ".")
-		t2 := strings.Split(a.Token(bearertest.Claims{"aud": "api"}), ".")
+		t1 := strings.Split(a.Token(bearertest.Payload{"aud": "api", "sub": "mallory"}), ".")
+		t2 := strings.Split(a.Token(bearertest.Payload{"aud": "api"}), ".")
 		return t1[0] + "." + t1[1] + "." + t2[2]
 	}
 	// algNone claims to be unsigned but carries a signature.
 	algNone  = headed("RS256", map[string]any{"alg": "none"}, nil)
 	notJWT   = func(*bearertest.Authority) string { return "2YotnFZFEjr1zCsicMWpAA" }
-	tooLarge = func(*bearertest.Authority) string { return strings.Repeat("a", bearer.DefaultMaxTokenSize+1) }
+	tooLarge = func(*bearertest.Authority) string { return strings.Repeat("a", maxTokenSize+1) }
 
 	// hmacWithPublicKey is the classic algorithm confusion: HS256 keyed
 	// with the PEM of the authority's RSA public key, which the attacker
@@ -120,16 +120,16 @@ var (
 	}
 	// jsonSerialization is RFC 7515 §7.2's flattened JWS JSON.
 	jsonSerialization = func(a *bearertest.Authority) string {
-		s := strings.Split(a.Token(bearertest.Claims{"aud": "api"}), ".")
+		s := strings.Split(a.Token(bearertest.Payload{"aud": "api"}), ".")
 		return `{"payload":"` + s[1] + `","protected":"` + s[0] + `","signature":"` + s[2] + `"}`
 	}
 	// reference is an opaque token the Env's authority introspects as
 	// active.
 	reference = func(a *bearertest.Authority) string {
-		return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read"})
+		return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "read"})
 	}
 	revoked = func(a *bearertest.Authority) string {
-		t := a.ReferenceToken(bearertest.Claims{"aud": "api"})
+		t := a.ReferenceToken(bearertest.Payload{"aud": "api"})
 		a.Revoke(t)
 		return t
 	}
@@ -367,25 +367,25 @@ func Cases() []Case {
 	add("RFC 9068 §4",
 		Case{Name: "typ application/at+jwt", Guard: global, Token: headed("RS256", map[string]any{"typ": "application/at+jwt"}, nil), Authorization: auth, Want: ok(subAlice)},
 		Case{Name: "typ AT+JWT", Guard: global, Token: headed("RS256", map[string]any{"typ": "AT+JWT"}, nil), Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "iss with a trailing slash", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"iss": a.Issuer() + "/"})(a) }, Authorization: auth, Want: issuer},
+		Case{Name: "iss with a trailing slash", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"iss": a.Issuer() + "/"})(a) }, Authorization: auth, Want: issuer},
 		Case{Name: "iss in capitals", Guard: global, Token: func(a *bearertest.Authority) string {
-			return token(bearertest.Claims{"iss": strings.ToUpper(a.Issuer())})(a)
+			return token(bearertest.Payload{"iss": strings.ToUpper(a.Issuer())})(a)
 		}, Authorization: auth, Want: issuer},
 		Case{Name: "iss with https", Guard: global, Token: func(a *bearertest.Authority) string {
-			return token(bearertest.Claims{"iss": strings.Replace(a.Issuer(), "http:", "https:", 1)})(a)
+			return token(bearertest.Payload{"iss": strings.Replace(a.Issuer(), "http:", "https:", 1)})(a)
 		}, Authorization: auth, Want: issuer},
-		Case{Name: "iss missing", Guard: global, Token: token(bearertest.Claims{"iss": nil}), Authorization: auth, Want: issuer},
-		Case{Name: "aud missing", Guard: global, Token: token(bearertest.Claims{"aud": nil}), Authorization: auth, Want: audience},
-		Case{Name: "aud empty string", Guard: global, Token: token(bearertest.Claims{"aud": ""}), Authorization: auth, Want: audience},
-		Case{Name: "aud empty array", Guard: global, Token: token(bearertest.Claims{"aud": []string{}}), Authorization: auth, Want: audience},
-		Case{Name: "aud in another case", Guard: global, Token: token(bearertest.Claims{"aud": "API"}), Authorization: auth, Want: audience},
+		Case{Name: "iss missing", Guard: global, Token: token(bearertest.Payload{"iss": nil}), Authorization: auth, Want: issuer},
+		Case{Name: "aud missing", Guard: global, Token: token(bearertest.Payload{"aud": nil}), Authorization: auth, Want: audience},
+		Case{Name: "aud empty string", Guard: global, Token: token(bearertest.Payload{"aud": ""}), Authorization: auth, Want: audience},
+		Case{Name: "aud empty array", Guard: global, Token: token(bearertest.Payload{"aud": []string{}}), Authorization: auth, Want: audience},
+		Case{Name: "aud in another case", Guard: global, Token: token(bearertest.Payload{"aud": "API"}), Authorization: auth, Want: audience},
 		// No key here verifies another authority's token; its iss, read
 		// without trusting it, names the refusal.
 		Case{Name: "another issuer's token, unknown kid", Guard: global, Token: headed("RS256", map[string]any{"kid": "key-of-another-authority"},
-			bearertest.Claims{"iss": "https://login.other.example"}), Authorization: auth, Want: issuer},
-		Case{Name: "another issuer's token, signature fails", Guard: global, Token: resigned(token(bearertest.Claims{"iss": "https://login.other.example"}),
+			bearertest.Payload{"iss": "https://login.other.example"}), Authorization: auth, Want: issuer},
+		Case{Name: "another issuer's token, signature fails", Guard: global, Token: resigned(token(bearertest.Payload{"iss": "https://login.other.example"}),
 			func(s []byte) []byte { s[0] ^= 1; return s }), Authorization: auth, Want: issuer},
-		Case{Name: "aud array naming the API", Guard: global, Token: token(bearertest.Claims{"aud": []string{"web", "api"}}), Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "aud array naming the API", Guard: global, Token: token(bearertest.Payload{"aud": []string{"web", "api"}}), Authorization: auth, Want: ok(subAlice)},
 	)
 	add("RFC 7519 §5.1",
 		Case{Name: "typ JWT", Guard: global, Token: headed("RS256", map[string]any{"typ": "JWT"}, nil), Authorization: auth, Want: ok(subAlice)},
@@ -397,46 +397,46 @@ func Cases() []Case {
 		Case{Name: "typ dpop+jwt", Guard: global, Token: headed("RS256", map[string]any{"typ": "dpop+jwt"}, nil), Authorization: auth, Want: tokenType},
 	)
 	add("RFC 9701 §5", Case{Name: "introspection response JWT", Guard: global, Token: headed("RS256", map[string]any{"typ": "token-introspection+jwt"},
-		bearertest.Claims{"token_introspection": map[string]any{"active": true, "sub": "alice"}}), Authorization: auth, Want: tokenType})
+		bearertest.Payload{"token_introspection": map[string]any{"active": true, "sub": "alice"}}), Authorization: auth, Want: tokenType})
 	add("OIDC Core 1.0 §2", Case{Name: "ID token", Guard: global, Token: headed("RS256", map[string]any{"typ": "JWT"},
-		bearertest.Claims{"aud": "spa-client", "nonce": "n-0S6_WzA2Mj", "at_hash": "77QmUPtjPfzWtF2AnpK9RQ", "auth_time": inSeconds(-60)}), Authorization: auth, Want: audience})
+		bearertest.Payload{"aud": "spa-client", "nonce": "n-0S6_WzA2Mj", "at_hash": "77QmUPtjPfzWtF2AnpK9RQ", "auth_time": inSeconds(-60)}), Authorization: auth, Want: audience})
 	add("OIDC Back-Channel Logout 1.0 §2.4", Case{Name: "logout token without typ", Guard: global, Token: headed("RS256", map[string]any{"typ": nil},
-		bearertest.Claims{"sid": "08a5019c", "events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}), Authorization: auth, Want: tokenType})
-	add("OIDC Back-Channel Logout 1.0 §2.7", Case{Name: "revoked session", Guard: global, Token: token(bearertest.Claims{"sid": revokedSession}),
+		bearertest.Payload{"sid": "08a5019c", "events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}}), Authorization: auth, Want: tokenType})
+	add("OIDC Back-Channel Logout 1.0 §2.7", Case{Name: "revoked session", Guard: global, Token: token(bearertest.Payload{"sid": revokedSession}),
 		Authorization: auth, Want: invalidToken("token revoked")})
-	add("RFC 7519 §4.1.1", Case{Name: "iss a number", Guard: global, Token: token(bearertest.Claims{"iss": 7}), Authorization: auth, Want: malformed})
+	add("RFC 7519 §4.1.1", Case{Name: "iss a number", Guard: global, Token: token(bearertest.Payload{"iss": 7}), Authorization: auth, Want: malformed})
 	add("RFC 7519 §4.1.3",
-		Case{Name: "aud a number", Guard: global, Token: token(bearertest.Claims{"aud": 1}), Authorization: auth, Want: malformed},
-		Case{Name: "aud an object", Guard: global, Token: token(bearertest.Claims{"aud": map[string]bool{"api": true}}), Authorization: auth, Want: malformed},
+		Case{Name: "aud a number", Guard: global, Token: token(bearertest.Payload{"aud": 1}), Authorization: auth, Want: malformed},
+		Case{Name: "aud an object", Guard: global, Token: token(bearertest.Payload{"aud": map[string]bool{"api": true}}), Authorization: auth, Want: malformed},
 	)
 	// Times are minted at request time, ten seconds clear of the 60 s
 	// leeway's edges either way.
 	add("RFC 7519 §4.1.4",
-		Case{Name: "exp 50 s ago, within the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"exp": inSeconds(-50)})(a) }, Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "exp 70 s ago, beyond the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"exp": inSeconds(-70)})(a) }, Authorization: auth, Want: invalidToken("token expired")},
-		Case{Name: "exp negative", Guard: global, Token: token(bearertest.Claims{"exp": -1}), Authorization: auth, Want: invalidToken("token expired")},
+		Case{Name: "exp 50 s ago, within the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"exp": inSeconds(-50)})(a) }, Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "exp 70 s ago, beyond the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"exp": inSeconds(-70)})(a) }, Authorization: auth, Want: invalidToken("token expired")},
+		Case{Name: "exp negative", Guard: global, Token: token(bearertest.Payload{"exp": -1}), Authorization: auth, Want: invalidToken("token expired")},
 		Case{Name: "exp fractional", Guard: global, Token: func(a *bearertest.Authority) string {
-			return token(bearertest.Claims{"exp": float64(inSeconds(3600).Unix()) + 0.5})(a)
+			return token(bearertest.Payload{"exp": float64(inSeconds(3600).Unix()) + 0.5})(a)
 		}, Authorization: auth, Want: ok(subAlice)},
 	)
-	add("RFC 9068 §2.2", Case{Name: "exp missing", Guard: global, Token: token(bearertest.Claims{"exp": nil}), Authorization: auth, Want: malformed})
+	add("RFC 9068 §2.2", Case{Name: "exp missing", Guard: global, Token: token(bearertest.Payload{"exp": nil}), Authorization: auth, Want: malformed})
 	add("RFC 7519 §2",
-		Case{Name: "exp a string", Guard: global, Token: token(bearertest.Claims{"exp": "2099-01-01"}), Authorization: auth, Want: malformed},
-		Case{Name: "exp a numeric string", Guard: global, Token: token(bearertest.Claims{"exp": "4102444800"}), Authorization: auth, Want: malformed},
-		Case{Name: "exp a boolean", Guard: global, Token: token(bearertest.Claims{"exp": true}), Authorization: auth, Want: malformed},
+		Case{Name: "exp a string", Guard: global, Token: token(bearertest.Payload{"exp": "2099-01-01"}), Authorization: auth, Want: malformed},
+		Case{Name: "exp a numeric string", Guard: global, Token: token(bearertest.Payload{"exp": "4102444800"}), Authorization: auth, Want: malformed},
+		Case{Name: "exp a boolean", Guard: global, Token: token(bearertest.Payload{"exp": true}), Authorization: auth, Want: malformed},
 		Case{Name: "exp null", Guard: global, Token: raw(rawHeader, `{"iss":"{iss}","aud":"api","sub":"alice","exp":null}`), Authorization: auth, Want: malformed},
 		Case{Name: "exp 1e309", Guard: global, Token: raw(rawHeader, `{"iss":"{iss}","aud":"api","sub":"alice","exp":1e309}`), Authorization: auth, Want: malformed},
 		Case{Name: "exp 1e300", Guard: global, Token: raw(rawHeader, `{"iss":"{iss}","aud":"api","sub":"alice","exp":1e300}`), Authorization: auth, Want: malformed},
-		Case{Name: "nbf a string", Guard: global, Token: token(bearertest.Claims{"nbf": "now"}), Authorization: auth, Want: malformed},
-		Case{Name: "iat a string", Guard: global, Token: token(bearertest.Claims{"iat": "now"}), Authorization: auth, Want: malformed},
+		Case{Name: "nbf a string", Guard: global, Token: token(bearertest.Payload{"nbf": "now"}), Authorization: auth, Want: malformed},
+		Case{Name: "iat a string", Guard: global, Token: token(bearertest.Payload{"iat": "now"}), Authorization: auth, Want: malformed},
 	)
 	add("RFC 7519 §4.1.5",
-		Case{Name: "nbf in 50 s, within the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"nbf": inSeconds(50)})(a) }, Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "nbf in 70 s, beyond the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"nbf": inSeconds(70)})(a) }, Authorization: auth, Want: invalidToken("token not yet valid")},
+		Case{Name: "nbf in 50 s, within the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"nbf": inSeconds(50)})(a) }, Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "nbf in 70 s, beyond the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"nbf": inSeconds(70)})(a) }, Authorization: auth, Want: invalidToken("token not yet valid")},
 	)
 	add("RFC 7519 §4.1.6",
-		Case{Name: "iat in 50 s, within the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"iat": inSeconds(50)})(a) }, Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "iat in 70 s, beyond the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Claims{"iat": inSeconds(70)})(a) }, Authorization: auth, Want: invalidToken("token issued in the future")},
+		Case{Name: "iat in 50 s, within the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"iat": inSeconds(50)})(a) }, Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "iat in 70 s, beyond the leeway", Guard: global, Token: func(a *bearertest.Authority) string { return token(bearertest.Payload{"iat": inSeconds(70)})(a) }, Authorization: auth, Want: invalidToken("token issued in the future")},
 	)
 
 	// Scope requirements per group and per route.
@@ -465,12 +465,12 @@ func Cases() []Case {
 		Case{Name: "route: scope separated by commas", Guard: route, Token: withScope("read,write"), Authorization: auth, Want: insufficientScope("read write")},
 	)
 	add("RFC 8693 §4.2",
-		Case{Name: "route: scope as an array", Guard: route, Token: token(bearertest.Claims{"scope": []string{"write"}}), Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "route: array element with a space", Guard: route, Token: token(bearertest.Claims{"scope": []string{"read write"}}), Authorization: auth, Want: insufficientScope("read write")},
-		Case{Name: "route: scp as a string", Guard: route, Token: token(bearertest.Claims{"scp": "write"}), Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "route: scp as an array", Guard: route, Token: token(bearertest.Claims{"scp": []string{"read"}}), Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "group: scope and scp together", Guard: group, Token: token(bearertest.Claims{"scope": "admin", "scp": []string{"write"}}), Authorization: auth, Want: ok(subAlice)},
-		Case{Name: "route: scope a number", Guard: route, Token: token(bearertest.Claims{"scope": 42}), Authorization: auth, Want: malformed},
+		Case{Name: "route: scope as an array", Guard: route, Token: token(bearertest.Payload{"scope": []string{"write"}}), Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "route: array element with a space", Guard: route, Token: token(bearertest.Payload{"scope": []string{"read write"}}), Authorization: auth, Want: insufficientScope("read write")},
+		Case{Name: "route: scp as a string", Guard: route, Token: token(bearertest.Payload{"scp": "write"}), Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "route: scp as an array", Guard: route, Token: token(bearertest.Payload{"scp": []string{"read"}}), Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "group: scope and scp together", Guard: group, Token: token(bearertest.Payload{"scope": "admin", "scp": []string{"write"}}), Authorization: auth, Want: ok(subAlice)},
+		Case{Name: "route: scope a number", Guard: route, Token: token(bearertest.Payload{"scope": 42}), Authorization: auth, Want: malformed},
 	)
 
 	// Optional authentication: no token is anonymous, a bad one is not.
@@ -623,3 +623,6 @@ func Cases() []Case {
 	dpopCases(add)
 	return append(cases, reviewCases()...)
 }
+
+// maxTokenSize is the core's default Config.MaxTokenSize.
+const maxTokenSize = 16 << 10

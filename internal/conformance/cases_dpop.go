@@ -37,9 +37,9 @@ var (
 const dpopChallenge = `DPoP algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA", realm="api"`
 
 // bound mints a token with scope read bound to the client's key.
-func bound(c bearertest.Claims) func(a *bearertest.Authority) string {
+func bound(c bearertest.Payload) func(a *bearertest.Authority) string {
 	return func(a *bearertest.Authority) string {
-		claims := bearertest.Claims{"scope": "read", "cnf": clientKey().Confirmation()}
+		claims := bearertest.Payload{"scope": "read", "cnf": clientKey().Confirmation()}
 		for k, v := range c {
 			claims[k] = v
 		}
@@ -49,11 +49,11 @@ func bound(c bearertest.Claims) func(a *bearertest.Authority) string {
 
 // proof makes one proof by the client's key with header and c merged over
 // the good one's.
-func proof(header map[string]any, c bearertest.Claims) func(*bearer.Validator, string, string, string) []string {
+func proof(header map[string]any, c bearertest.Payload) func(*bearer.Validator, string, string, string) []string {
 	return proofBy(clientKey, header, c)
 }
 
-func proofBy(key func() *bearertest.DPoPKey, header map[string]any, c bearertest.Claims) func(*bearer.Validator, string, string, string) []string {
+func proofBy(key func() *bearertest.DPoPKey, header map[string]any, c bearertest.Payload) func(*bearer.Validator, string, string, string) []string {
 	return func(_ *bearer.Validator, method, u, token string) []string {
 		return []string{key().ProofWith(method, u, token, header, c)}
 	}
@@ -61,7 +61,7 @@ func proofBy(key func() *bearertest.DPoPKey, header map[string]any, c bearertest
 
 // withNonce makes a good proof with a nonce the validator issued.
 func withNonce(v *bearer.Validator, method, u, token string) []string {
-	return []string{clientKey().ProofWith(method, u, token, nil, bearertest.Claims{"nonce": v.DPoPNonce()})}
+	return []string{clientKey().ProofWith(method, u, token, nil, bearertest.Payload{"nonce": v.DPoPNonce()})}
 }
 
 // changeURL makes a good proof whose htu is change(u).
@@ -69,7 +69,7 @@ func changeURL(change func(u *url.URL)) func(*bearer.Validator, string, string, 
 	return func(_ *bearer.Validator, method, raw, token string) []string {
 		u, _ := url.Parse(raw)
 		change(u)
-		return []string{clientKey().ProofWith(method, raw, token, nil, bearertest.Claims{"htu": u.String()})}
+		return []string{clientKey().ProofWith(method, raw, token, nil, bearertest.Payload{"htu": u.String()})}
 	}
 }
 
@@ -104,8 +104,8 @@ func dpopCases(add func(ref string, cs ...Case)) {
 	h := &HTTP{}
 	good := proof(nil, nil)
 	boundTk := bound(nil)
-	at := func(ago time.Duration) bearertest.Claims {
-		return bearertest.Claims{"iat": time.Now().Add(-ago).Unix()}
+	at := func(ago time.Duration) bearertest.Payload {
+		return bearertest.Payload{"iat": time.Now().Add(-ago).Unix()}
 	}
 	privateJWK := func() map[string]any {
 		jwk := clientKey().JWK()
@@ -119,7 +119,7 @@ func dpopCases(add func(ref string, cs ...Case)) {
 		Case{Name: "DPoP: POST with its proof", Guard: global, Token: boundTk, Authorization: dpop, HTTP: &HTTP{Method: http.MethodPost}, Proof: good, Want: ok(subAlice)},
 		Case{Name: "DPoP: unbound token with a proof", Guard: global, Token: valid, Authorization: dpop, HTTP: h, Proof: good,
 			Want: dpopRefused(401, "invalid_token", "token not DPoP-bound")},
-		Case{Name: "DPoP: expired bound token, error in the DPoP challenge", Guard: global, Token: bound(bearertest.Claims{"iat": inSeconds(-7200), "exp": inSeconds(-3600)}),
+		Case{Name: "DPoP: expired bound token, error in the DPoP challenge", Guard: global, Token: bound(bearertest.Payload{"iat": inSeconds(-7200), "exp": inSeconds(-3600)}),
 			Authorization: dpop, HTTP: h, Proof: good, Want: dpopRefused(401, "invalid_token", "token expired")},
 		Case{Name: "DPoP: bound token without the scope, 403 in the DPoP challenge", Guard: Guard{Scope: Route, Require: bearer.AnyOf("write")}, Token: boundTk,
 			Authorization: dpop, HTTP: h, Proof: good, Want: refused(403, dpopChallenge+`, error="insufficient_scope", error_description="insufficient scope", scope="write", Bearer realm="api"`,
@@ -149,9 +149,9 @@ func dpopCases(add func(ref string, cs ...Case)) {
 			Want: badProof("malformed DPoP proof")},
 	)
 	add("RFC 9449 §4.3 (3)",
-		Case{Name: "DPoP §4.3: proof without jti", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"jti": nil}), Want: badProof("DPoP proof claims missing")},
-		Case{Name: "DPoP §4.3: proof without iat", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"iat": nil}), Want: badProof("DPoP proof claims missing")},
-		Case{Name: "DPoP §4.3: proof with a string iat", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"iat": "now"}), Want: badProof("malformed DPoP proof")},
+		Case{Name: "DPoP §4.3: proof without jti", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"jti": nil}), Want: badProof("DPoP proof claims missing")},
+		Case{Name: "DPoP §4.3: proof without iat", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"iat": nil}), Want: badProof("DPoP proof claims missing")},
+		Case{Name: "DPoP §4.3: proof with a string iat", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"iat": "now"}), Want: badProof("malformed DPoP proof")},
 	)
 	add("RFC 9449 §4.3 (4)",
 		Case{Name: "DPoP §4.3: proof typ JWT", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(map[string]any{"typ": "JWT"}, nil), Want: badProof("DPoP proof typ is not dpop+jwt")},
@@ -182,8 +182,8 @@ func dpopCases(add func(ref string, cs ...Case)) {
 			}, Want: badProof("DPoP proof key unusable")},
 	)
 	add("RFC 9449 §4.3 (8)",
-		Case{Name: "DPoP §4.3: htm another method", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"htm": "POST"}), Want: badProof("DPoP proof htm does not match the method")},
-		Case{Name: "DPoP §4.3: htm in lower case", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"htm": "get"}), Want: badProof("DPoP proof htm does not match the method")},
+		Case{Name: "DPoP §4.3: htm another method", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"htm": "POST"}), Want: badProof("DPoP proof htm does not match the method")},
+		Case{Name: "DPoP §4.3: htm in lower case", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"htm": "get"}), Want: badProof("DPoP proof htm does not match the method")},
 	)
 	add("RFC 9449 §4.3 (9)",
 		Case{Name: "DPoP §4.3: htu another path", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
@@ -219,29 +219,29 @@ func dpopCases(add func(ref string, cs ...Case)) {
 		Case{Name: "DPoP §11.1: proof replayed", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: good, Replay: true, Want: badProof("DPoP proof replayed")},
 	)
 	add("RFC 9449 §4.3 (12)",
-		Case{Name: "DPoP §4.3: ath of another token", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"ath": "4OMzwOx7HbbN4-uOV9nCqXPhTVbOmlRdiDSAB93mYiA"}),
+		Case{Name: "DPoP §4.3: ath of another token", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"ath": "4OMzwOx7HbbN4-uOV9nCqXPhTVbOmlRdiDSAB93mYiA"}),
 			Want: badProof("DPoP proof ath does not match the token")},
-		Case{Name: "DPoP §4.3: proof without ath", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"ath": nil}),
+		Case{Name: "DPoP §4.3: proof without ath", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"ath": nil}),
 			Want: badProof("DPoP proof ath does not match the token")},
 	)
 	add("RFC 9449 §6.1",
 		Case{Name: "DPoP §6.1: proof by another key than cnf.jkt", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proofBy(otherKey, nil, nil),
 			Want: badProof("DPoP proof key does not match the token")},
-		Case{Name: "DPoP §6.1: cnf.jkt not a string", Guard: global, Token: token(bearertest.Claims{"scope": "read", "cnf": map[string]any{"jkt": 1}}), Authorization: dpop, HTTP: h, Proof: good,
+		Case{Name: "DPoP §6.1: cnf.jkt not a string", Guard: global, Token: token(bearertest.Payload{"scope": "read", "cnf": map[string]any{"jkt": 1}}), Authorization: dpop, HTTP: h, Proof: good,
 			Want: dpopRefused(401, "invalid_token", "malformed token")},
 	)
 	add("RFC 9449 §6.2",
 		Case{Name: "DPoP §6.2: introspected bound token with its proof", Guard: global, Setup: Introspecting, Authorization: dpop, HTTP: h, Proof: good,
 			Token: func(a *bearertest.Authority) string {
-				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation(), "token_type": "DPoP"})
+				return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation(), "token_type": "DPoP"})
 			}, Want: ok(subAlice)},
 		Case{Name: "DPoP §6.2: introspected bound token, proof by another key", Guard: global, Setup: Introspecting, Authorization: dpop, HTTP: h, Proof: proofBy(otherKey, nil, nil),
 			Token: func(a *bearertest.Authority) string {
-				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
+				return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
 			}, Want: badProof("DPoP proof key does not match the token")},
 		Case{Name: "DPoP §6.2: introspected bound token as Bearer", Guard: global, Setup: Introspecting, Authorization: auth,
 			Token: func(a *bearertest.Authority) string {
-				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
+				return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
 			}, Want: boundAsBearer},
 	)
 	add("RFC 9449 §7.2",
@@ -257,7 +257,7 @@ func dpopCases(add func(ref string, cs ...Case)) {
 		Case{Name: "DPoP required: Bearer token", Guard: global, Setup: DPoPRequired, Token: valid, Authorization: auth, HTTP: h,
 			Want: refused(401, dpopChallenge+`, error="invalid_token", error_description="DPoP required"`, `{"error":"invalid_token","error_description":"DPoP required"}`)},
 		Case{Name: "DPoP required: bound token with its proof", Guard: global, Setup: DPoPRequired, Token: boundTk, Authorization: dpop, HTTP: h, Proof: good, Want: ok(subAlice)},
-		Case{Name: "DPoP required: bad proof", Guard: global, Setup: DPoPRequired, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"htm": "PUT"}),
+		Case{Name: "DPoP required: bad proof", Guard: global, Setup: DPoPRequired, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"htm": "PUT"}),
 			Want: refused(401, dpopChallenge+`, error="invalid_dpop_proof", error_description="DPoP proof htm does not match the method"`,
 				`{"error":"invalid_dpop_proof","error_description":"DPoP proof htm does not match the method"}`)},
 	)
@@ -276,19 +276,19 @@ func dpopCases(add func(ref string, cs ...Case)) {
 			Want: withNonceHeaders(boundAsBearer)},
 	)
 	add("RFC 9449 §11.3",
-		Case{Name: "DPoP §11.3: forged nonce", Guard: global, Setup: DPoPNonces, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Claims{"nonce": "AAAAAGdTsvN0aGlzLWlzLW5vdC1hLXJlYWwtbm9uY2U"}),
+		Case{Name: "DPoP §11.3: forged nonce", Guard: global, Setup: DPoPNonces, Token: boundTk, Authorization: dpop, HTTP: h, Proof: proof(nil, bearertest.Payload{"nonce": "AAAAAGdTsvN0aGlzLWlzLW5vdC1hLXJlYWwtbm9uY2U"}),
 			Want: withNonceHeaders(dpopRefused(401, "use_dpop_nonce", "DPoP nonce stale or unknown"))},
 		Case{Name: "DPoP §11.3: stale nonce", Guard: global, Setup: DPoPNonces, Token: boundTk, Authorization: dpop, HTTP: h,
 			Proof: func(_ *bearer.Validator, m, u, t string) []string {
-				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Claims{"nonce": nonceOf(DPoPNonceSecret, time.Now().Add(-10*time.Minute))})}
+				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Payload{"nonce": nonceOf(DPoPNonceSecret, time.Now().Add(-10*time.Minute))})}
 			}, Want: withNonceHeaders(dpopRefused(401, "use_dpop_nonce", "DPoP nonce stale or unknown"))},
 		Case{Name: "DPoP §11.3: nonce of another replica", Guard: global, Setup: DPoPNonces, Token: boundTk, Authorization: dpop, HTTP: h,
 			Proof: func(_ *bearer.Validator, m, u, t string) []string {
-				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Claims{"nonce": nonceOf(DPoPNonceSecret, time.Now())})}
+				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Payload{"nonce": nonceOf(DPoPNonceSecret, time.Now())})}
 			}, Want: withNonceHeaders(ok(subAlice))},
 		Case{Name: "DPoP §11.3: nonce of another secret", Guard: global, Setup: DPoPNonces, Token: boundTk, Authorization: dpop, HTTP: h,
 			Proof: func(_ *bearer.Validator, m, u, t string) []string {
-				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Claims{"nonce": otherNonce()})}
+				return []string{clientKey().ProofWith(m, u, t, nil, bearertest.Payload{"nonce": otherNonce()})}
 			}, Want: withNonceHeaders(dpopRefused(401, "use_dpop_nonce", "DPoP nonce stale or unknown"))},
 	)
 	dpopIssue26Cases(add)
@@ -321,7 +321,7 @@ func otherNonce() string { return nonceOf([]byte("another-secret-another-secret-
 
 // certBound mints a token bound to the client certificate.
 func certBound(a *bearertest.Authority) string {
-	return a.Token(bearertest.Claims{"aud": "api", "scope": "read", "cnf": bearertest.CertificateConfirmation(clientCert().Leaf)})
+	return a.Token(bearertest.Payload{"aud": "api", "scope": "read", "cnf": bearertest.CertificateConfirmation(clientCert().Leaf)})
 }
 
 // The client certificates, self-signed, made once.
@@ -409,7 +409,7 @@ func dpopIssue26Cases(add func(ref string, cs ...Case)) {
 	h := &HTTP{}
 	good := proof(nil, nil)
 	boundTk := bound(nil)
-	bigBound := token(bearertest.Claims{"scope": "read", "cnf": map[string]any{"jkt": thumbprintOf(bigRSA())}})
+	bigBound := token(bearertest.Payload{"scope": "read", "cnf": map[string]any{"jkt": thumbprintOf(bigRSA())}})
 	requiredRefused := func(status int, code, description string) Want {
 		return refused(status, dpopChallenge+`, error="`+code+`", error_description="`+description+`"`,
 			`{"error":"`+code+`","error_description":"`+description+`"}`)
@@ -420,7 +420,7 @@ func dpopIssue26Cases(add func(ref string, cs ...Case)) {
 		Case{Name: "DPoP §4.3: proof header names Jwk, not jwk", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
 			Proof: proof(map[string]any{"jwk": nil, "Jwk": clientKey().JWK()}, nil), Want: badProof("malformed DPoP proof")},
 		Case{Name: "DPoP §4.3: proof claims name Htm, not htm", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
-			Proof: proof(nil, bearertest.Claims{"htm": nil, "Htm": "GET"}), Want: badProof("malformed DPoP proof")},
+			Proof: proof(nil, bearertest.Payload{"htm": nil, "Htm": "GET"}), Want: badProof("malformed DPoP proof")},
 	)
 	add("RFC 9449 §4.3 (6), §11.2",
 		Case{Name: "DPoP §4.3: proof by another key, refused before its signature", Guard: global, Token: boundTk, Authorization: dpop, HTTP: h,
@@ -454,11 +454,11 @@ func dpopIssue26Cases(add func(ref string, cs ...Case)) {
 	add("RFC 9449 §6.2, several authorities",
 		Case{Name: "DPoP §6.2: several authorities, introspected bound token with its proof", Guard: global, Setup: DPoPSeveral, Authorization: dpop, HTTP: h, Proof: good,
 			Token: func(a *bearertest.Authority) string {
-				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
+				return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
 			}, Want: ok(subAlice)},
 		Case{Name: "DPoP §6.2: several authorities, introspected bound token, proof by another key", Guard: global, Setup: DPoPSeveral, Authorization: dpop, HTTP: h, Proof: proofBy(otherKey, nil, nil),
 			Token: func(a *bearertest.Authority) string {
-				return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
+				return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "read", "cnf": clientKey().Confirmation()})
 			}, Want: badProof("DPoP proof key does not match the token")},
 	)
 }

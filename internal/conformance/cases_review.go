@@ -24,7 +24,7 @@ func reviewCases() []Case {
 			cases = append(cases, c)
 		}
 	}
-	scp := func(s ...string) func(a *bearertest.Authority) string { return token(bearertest.Claims{"scp": s}) }
+	scp := func(s ...string) func(a *bearertest.Authority) string { return token(bearertest.Payload{"scp": s}) }
 	payload := func(extra string) func(a *bearertest.Authority) string {
 		return raw(rawHeader, `{"iss":"{iss}","aud":"api","sub":"alice","exp":{exp},`+extra+`}`)
 	}
@@ -38,7 +38,7 @@ func reviewCases() []Case {
 		Case{Name: "review: scp element with U+00A0 is no scope", Guard: route, Token: scp("read\u00a0"), Authorization: auth, Want: insufficientScope("read write")},
 		Case{Name: "review: scope with a quote is no scope", Guard: route, Token: withScope(`"read"`), Authorization: auth, Want: insufficientScope("read write")},
 		Case{Name: "review: introspection: scope split on U+00A0", Guard: route, Setup: Introspecting, Token: func(a *bearertest.Authority) string {
-			return a.ReferenceToken(bearertest.Claims{"aud": "api", "scope": "x\u00a0read"})
+			return a.ReferenceToken(bearertest.Payload{"aud": "api", "scope": "x\u00a0read"})
 		}, Authorization: auth, Want: insufficientScope("read write")},
 	)
 	add("RFC 7519 §4",

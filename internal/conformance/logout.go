@@ -138,11 +138,11 @@ func (c LogoutCase) Request(base, token string) *http.Request {
 
 // logoutToken mints a logout token with c over the defaults of
 // bearertest (sub alice, no sid, typ logout+jwt, RS256).
-func logoutToken(c bearertest.Claims) func(a *bearertest.Authority) string {
+func logoutToken(c bearertest.Payload) func(a *bearertest.Authority) string {
 	return logoutHeaded("RS256", nil, c)
 }
 
-func logoutHeaded(alg string, header map[string]any, c bearertest.Claims) func(a *bearertest.Authority) string {
+func logoutHeaded(alg string, header map[string]any, c bearertest.Payload) func(a *bearertest.Authority) string {
 	return func(a *bearertest.Authority) string { return a.LogoutTokenWith(alg, header, c) }
 }
 
@@ -200,18 +200,18 @@ func LogoutCases() []LogoutCase {
 		return input + "." + b64(m.Sum(nil))
 	}
 	otherSignature := func(a *bearertest.Authority) string {
-		t1 := strings.Split(a.LogoutToken(bearertest.Claims{"sub": "mallory"}), ".")
+		t1 := strings.Split(a.LogoutToken(bearertest.Payload{"sub": "mallory"}), ".")
 		t2 := strings.Split(a.LogoutToken(nil), ".")
 		return t1[0] + "." + t1[1] + "." + t2[2]
 	}
 
 	add("OIDC Back-Channel Logout 1.0 §2.8",
-		LogoutCase{Name: "session logged out", Token: logoutToken(bearertest.Claims{"sid": "08a5019c-17e1"}), Want: loggedOut()},
-		LogoutCase{Name: "session and subject logged out", Token: logoutToken(bearertest.Claims{"sid": "08a5019c-17e2", "sub": "bob"}), Want: loggedOut()},
+		LogoutCase{Name: "session logged out", Token: logoutToken(bearertest.Payload{"sid": "08a5019c-17e1"}), Want: loggedOut()},
+		LogoutCase{Name: "session and subject logged out", Token: logoutToken(bearertest.Payload{"sid": "08a5019c-17e2", "sub": "bob"}), Want: loggedOut()},
 	)
 	add("OIDC Back-Channel Logout 1.0 §2.4",
 		LogoutCase{Name: "subject logged out, no sid", Token: logoutToken(nil), Want: loggedOut()},
-		LogoutCase{Name: "no typ", Token: logoutHeaded("RS256", map[string]any{"typ": nil}, bearertest.Claims{"sid": "s"}), Want: loggedOut()},
+		LogoutCase{Name: "no typ", Token: logoutHeaded("RS256", map[string]any{"typ": nil}, bearertest.Payload{"sid": "s"}), Want: loggedOut()},
 		LogoutCase{Name: "typ application/logout+jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "application/logout+jwt"}, nil), Want: loggedOut()},
 		// §2.4 only recommends logout+jwt; Keycloak before 25 and
 		// Authentik before 2025.12 send JWT. events and no nonce (§4.1)
@@ -220,21 +220,21 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "typ application/jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "application/jwt"}, nil), Want: loggedOut()},
 		LogoutCase{Name: "typ Logout+JWT", Token: logoutHeaded("RS256", map[string]any{"typ": "Logout+JWT"}, nil), Want: loggedOut()},
 		LogoutCase{Name: "signed with ES256", Token: logoutHeaded("ES256", nil, nil), Want: loggedOut()},
-		LogoutCase{Name: "no sub nor sid", Token: logoutToken(bearertest.Claims{"sub": nil}), Want: badLogout("malformed token")},
-		LogoutCase{Name: "no jti", Token: logoutToken(bearertest.Claims{"jti": nil}), Want: badLogout("malformed token")},
-		LogoutCase{Name: "no iat", Token: logoutToken(bearertest.Claims{"iat": nil}), Want: badLogout("malformed token")},
-		LogoutCase{Name: "no exp", Token: logoutToken(bearertest.Claims{"exp": nil}), Want: badLogout("malformed token")},
-		LogoutCase{Name: "sid not a string", Token: logoutToken(bearertest.Claims{"sid": 42}), Want: badLogout("malformed token")},
-		LogoutCase{Name: "no events", Token: logoutToken(bearertest.Claims{"events": nil}), Want: badLogout("not a logout token")},
-		LogoutCase{Name: "events without the logout event", Token: logoutToken(bearertest.Claims{"events": map[string]any{"urn:other": map[string]any{}}}), Want: badLogout("not a logout token")},
-		LogoutCase{Name: "logout event not an object", Token: logoutToken(bearertest.Claims{"events": map[string]any{bearertest.BackchannelLogoutEvent: true}}), Want: badLogout("not a logout token")},
-		LogoutCase{Name: "events an array", Token: logoutToken(bearertest.Claims{"events": []string{bearertest.BackchannelLogoutEvent}}), Want: badLogout("not a logout token")},
-		LogoutCase{Name: "nonce, as in an ID token", Token: logoutToken(bearertest.Claims{"nonce": "n-0S6_WzA2Mj"}), Want: badLogout("not a logout token")},
+		LogoutCase{Name: "no sub nor sid", Token: logoutToken(bearertest.Payload{"sub": nil}), Want: badLogout("malformed token")},
+		LogoutCase{Name: "no jti", Token: logoutToken(bearertest.Payload{"jti": nil}), Want: badLogout("malformed token")},
+		LogoutCase{Name: "no iat", Token: logoutToken(bearertest.Payload{"iat": nil}), Want: badLogout("malformed token")},
+		LogoutCase{Name: "no exp", Token: logoutToken(bearertest.Payload{"exp": nil}), Want: badLogout("malformed token")},
+		LogoutCase{Name: "sid not a string", Token: logoutToken(bearertest.Payload{"sid": 42}), Want: badLogout("malformed token")},
+		LogoutCase{Name: "no events", Token: logoutToken(bearertest.Payload{"events": nil}), Want: badLogout("not a logout token")},
+		LogoutCase{Name: "events without the logout event", Token: logoutToken(bearertest.Payload{"events": map[string]any{"urn:other": map[string]any{}}}), Want: badLogout("not a logout token")},
+		LogoutCase{Name: "logout event not an object", Token: logoutToken(bearertest.Payload{"events": map[string]any{bearertest.BackchannelLogoutEvent: true}}), Want: badLogout("not a logout token")},
+		LogoutCase{Name: "events an array", Token: logoutToken(bearertest.Payload{"events": []string{bearertest.BackchannelLogoutEvent}}), Want: badLogout("not a logout token")},
+		LogoutCase{Name: "nonce, as in an ID token", Token: logoutToken(bearertest.Payload{"nonce": "n-0S6_WzA2Mj"}), Want: badLogout("not a logout token")},
 		LogoutCase{Name: "an access token", Token: func(a *bearertest.Authority) string {
-			return a.TokenWith("RS256", map[string]any{"typ": nil}, bearertest.Claims{"aud": "api", "sid": "s"})
+			return a.TokenWith("RS256", map[string]any{"typ": nil}, bearertest.Payload{"aud": "api", "sid": "s"})
 		}, Want: badLogout("not a logout token")},
 		LogoutCase{Name: "an ID token, typ JWT", Token: func(a *bearertest.Authority) string {
-			return a.TokenWith("RS256", map[string]any{"typ": "JWT"}, bearertest.Claims{"aud": "api", "sid": "s", "nonce": "n-0S6_WzA2Mj"})
+			return a.TokenWith("RS256", map[string]any{"typ": "JWT"}, bearertest.Payload{"aud": "api", "sid": "s", "nonce": "n-0S6_WzA2Mj"})
 		}, Want: badLogout("not a logout token")},
 	)
 	add("RFC 8725 §3.11",
@@ -243,17 +243,17 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "typ secevent+jwt", Token: logoutHeaded("RS256", map[string]any{"typ": "secevent+jwt"}, nil), Want: badLogout("token type not accepted")},
 	)
 	add("OIDC Back-Channel Logout 1.0 §2.6",
-		LogoutCase{Name: "other issuer", Token: logoutToken(bearertest.Claims{"iss": "https://evil.example"}), Want: badLogout("issuer mismatch")},
-		LogoutCase{Name: "for another client", Token: logoutToken(bearertest.Claims{"aud": "another-client"}), Want: badLogout("audience mismatch")},
-		LogoutCase{Name: "iat in the future", Token: logoutToken(bearertest.Claims{"iat": time.Now().Add(5 * time.Minute)}), Want: badLogout("token issued in the future")},
+		LogoutCase{Name: "other issuer", Token: logoutToken(bearertest.Payload{"iss": "https://evil.example"}), Want: badLogout("issuer mismatch")},
+		LogoutCase{Name: "for another client", Token: logoutToken(bearertest.Payload{"aud": "another-client"}), Want: badLogout("audience mismatch")},
+		LogoutCase{Name: "iat in the future", Token: logoutToken(bearertest.Payload{"iat": time.Now().Add(5 * time.Minute)}), Want: badLogout("token issued in the future")},
 		LogoutCase{Name: "expired", Token: func(a *bearertest.Authority) string {
-			return a.LogoutToken(bearertest.Claims{"iat": ago(10 * time.Minute), "exp": ago(5 * time.Minute)})
+			return a.LogoutToken(bearertest.Payload{"iat": ago(10 * time.Minute), "exp": ago(5 * time.Minute)})
 		}, Want: badLogout("token expired")},
 		LogoutCase{Name: "expired within the leeway", Token: func(a *bearertest.Authority) string {
-			return a.LogoutToken(bearertest.Claims{"iat": ago(2 * time.Minute), "exp": ago(20 * time.Second)})
+			return a.LogoutToken(bearertest.Payload{"iat": ago(2 * time.Minute), "exp": ago(20 * time.Second)})
 		}, Want: loggedOut()},
-		LogoutCase{Name: "nbf in the future", Token: logoutToken(bearertest.Claims{"nbf": time.Now().Add(5 * time.Minute)}), Want: badLogout("token not yet valid")},
-		LogoutCase{Name: "replayed", Token: logoutToken(bearertest.Claims{"sid": "replayed"}), Twice: true, Want: badLogout("logout token replayed")},
+		LogoutCase{Name: "nbf in the future", Token: logoutToken(bearertest.Payload{"nbf": time.Now().Add(5 * time.Minute)}), Want: badLogout("token not yet valid")},
+		LogoutCase{Name: "replayed", Token: logoutToken(bearertest.Payload{"sid": "replayed"}), Twice: true, Want: badLogout("logout token replayed")},
 		LogoutCase{Name: "signature of another token", Token: otherSignature, Want: badLogout("signature invalid")},
 		LogoutCase{Name: "unknown kid", Token: logoutHeaded("RS256", map[string]any{"kid": "no-such-key"}, nil), Want: badLogout("no matching signing key")},
 		LogoutCase{Name: "authority unreachable", Token: logoutToken(nil), Down: true,
@@ -275,7 +275,7 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "member in another case", Token: rawLogout(logoutHeader,
 			`{"iss":"{iss}","aud":"api","sub":"alice","SID":"a","jti":"{jti}","iat":{iat},"exp":{exp},`+logoutEvents+`}`), Want: badLogout("malformed token")},
 		LogoutCase{Name: "not a JWS", Token: func(*bearertest.Authority) string { return "2YotnFZFEjr1zCsicMWpAA" }, Want: badLogout("malformed token")},
-		LogoutCase{Name: "too large", Token: func(*bearertest.Authority) string { return strings.Repeat("a", bearer.DefaultMaxTokenSize+1) }, Want: badLogout("token too large")},
+		LogoutCase{Name: "too large", Token: func(*bearertest.Authority) string { return strings.Repeat("a", maxTokenSize+1) }, Want: badLogout("token too large")},
 	)
 	add("OIDC Back-Channel Logout 1.0 §2.5",
 		LogoutCase{Name: "GET", Method: http.MethodGet, Token: logoutToken(nil), Want: with(logoutRefused(http.StatusMethodNotAllowed, "invalid_request", "logout requests are POST"), "Allow", "POST")},
@@ -283,7 +283,7 @@ func LogoutCases() []LogoutCase {
 		LogoutCase{Name: "no logout_token", Body: "token={token}", Token: logoutToken(nil), Want: badLogout("logout_token missing")},
 		LogoutCase{Name: "empty logout_token", Body: "logout_token=", Want: badLogout("logout_token missing")},
 		LogoutCase{Name: "logout_token twice", Body: "logout_token={token}&logout_token={token}", Token: logoutToken(nil), Want: badLogout("logout request malformed")},
-		LogoutCase{Name: "body over the limit", Body: "logout_token={token}&pad=" + strings.Repeat("a", 2*bearer.DefaultMaxTokenSize), Token: logoutToken(nil), Want: badLogout("logout request malformed")},
+		LogoutCase{Name: "body over the limit", Body: "logout_token={token}&pad=" + strings.Repeat("a", 2*maxTokenSize), Token: logoutToken(nil), Want: badLogout("logout request malformed")},
 	)
 	return cases
 }

@@ -7,27 +7,28 @@ import (
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/observe"
 )
 
-// Validations is a bearer.Observer that keeps the validations reported,
+// Validations is an observe.Observer that keeps the validations reported,
 // for the tests of each transport that every refusal is counted once.
 type Validations struct {
 	mu  sync.Mutex
-	all []bearer.Validation
+	all []observe.Validation
 }
 
 // Validated keeps v.
-func (o *Validations) Validated(_ context.Context, v bearer.Validation) {
+func (o *Validations) Validated(_ context.Context, v observe.Validation) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.all = append(o.all, v)
 }
 
 // Refreshed ignores r.
-func (o *Validations) Refreshed(context.Context, bearer.Refresh) {}
+func (o *Validations) Refreshed(context.Context, observe.Refresh) {}
 
 // Introspected ignores c.
-func (o *Validations) Introspected(context.Context, bearer.IntrospectionCall) {}
+func (o *Validations) Introspected(context.Context, observe.IntrospectionCall) {}
 
 // Len returns how many validations were reported.
 func (o *Validations) Len() int {
@@ -37,10 +38,10 @@ func (o *Validations) Len() int {
 }
 
 // Since returns the validations reported after the first n.
-func (o *Validations) Since(n int) []bearer.Validation {
+func (o *Validations) Since(n int) []observe.Validation {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]bearer.Validation(nil), o.all[n:]...)
+	return append([]observe.Validation(nil), o.all[n:]...)
 }
 
 // NewObserved returns a ready Validator of a (audience "api") that

@@ -32,7 +32,7 @@ func TestFreshReplicaReadyHoldsRevocations(t *testing.T) {
 	if err := s.Revoke(ctx, bearer.Revocation{SessionID: "s-1", Expires: exp.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	for i := range 3 {
 		v := replica(t, a, newStore(t, r))
 		if !v.Status().RevocationsSynced {

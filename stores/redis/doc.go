@@ -1,15 +1,15 @@
 // Package redis shares a bearer.Validator's state between the replicas of
 // an API through Redis: revocations (bearer.RevocationStore), the logout
 // tokens and other ids already seen (FirstSeen), and introspection answers
-// (bearer.IntrospectionStore). One Store serves as both:
+// (bearer.IntrospectionCache). One Store serves as both:
 //
 //	store, err := redis.New(redis.Options{URL: "rediss://:secret@redis.internal:6379/0", Prefix: "orders-api"})
 //	if err != nil { … }
 //	defer store.Close() // after the Validator's Close
 //	v, err := bearer.New(ctx, bearer.Config{
 //		Authority: …, ClientID: …, ClientSecret: …,
-//		RevocationStore: store,
-//		CacheStore:      store,
+//		RevocationStore:    store,
+//		IntrospectionCache: store,
 //	})
 //
 // # Nothing on the request path waits on Redis

@@ -22,12 +22,12 @@ func ExampleNew() {
 	defer store.Close() // after the Validator's Close, deferred below
 
 	v, err := bearer.New(context.Background(), bearer.Config{
-		Authority:       "https://login.example.com",
-		ClientID:        "orders-api",
-		ClientSecret:    os.Getenv("CLIENT_SECRET"),
-		RequiredScopes:  bearer.AnyOf("orders"),
-		RevocationStore: store,
-		CacheStore:      store,
+		Authority:          "https://login.example.com",
+		ClientID:           "orders-api",
+		ClientSecret:       os.Getenv("CLIENT_SECRET"),
+		RequiredScopes:     bearer.AnyOf("orders"),
+		RevocationStore:    store,
+		IntrospectionCache: store,
 	})
 	if err != nil {
 		log.Fatal(err)

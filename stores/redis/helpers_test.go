@@ -41,13 +41,13 @@ func waitConnected(t *testing.T, s *Store) {
 func replica(t *testing.T, a *bearertest.Authority, s *Store, edit ...func(*bearer.Config)) *bearer.Validator {
 	t.Helper()
 	cfg := bearer.Config{
-		Authority:       a.Issuer(),
-		Audience:        []string{"api"},
-		ClientID:        bearertest.DefaultClientID,
-		ClientSecret:    bearertest.DefaultClientSecret,
-		RevocationStore: s,
-		CacheStore:      s,
-		Logger:          slog.New(slog.DiscardHandler),
+		Authority:          a.Issuer(),
+		Audience:           []string{"api"},
+		ClientID:           bearertest.DefaultClientID,
+		ClientSecret:       bearertest.DefaultClientSecret,
+		RevocationStore:    s,
+		IntrospectionCache: s,
+		Logger:             slog.New(slog.DiscardHandler),
 	}
 	for _, e := range edit {
 		e(&cfg)
@@ -75,8 +75,8 @@ func connectedReplica(t *testing.T, a *bearertest.Authority, r *redisServer, edi
 	return v, s
 }
 
-func claims(extra bearertest.Claims) bearertest.Claims {
-	c := bearertest.Claims{"aud": "api"}
+func claims(extra bearertest.Payload) bearertest.Payload {
+	c := bearertest.Payload{"aud": "api"}
 	for k, v := range extra {
 		c[k] = v
 	}

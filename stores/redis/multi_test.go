@@ -43,7 +43,7 @@ func TestRevocationsPerIssuer(t *testing.T) {
 		return v
 	}
 	one, two := multi(), multi()
-	fromA, fromB := a.Token(claims(bearertest.Claims{"sid": "s-1"})), b.Token(claims(bearertest.Claims{"sid": "s-1"}))
+	fromA, fromB := a.Token(claims(bearertest.Payload{"sid": "s-1"})), b.Token(claims(bearertest.Payload{"sid": "s-1"}))
 	for _, v := range []*bearer.Validator{one, two} {
 		mustValid(t, v, fromA)
 		mustValid(t, v, fromB)
@@ -51,7 +51,7 @@ func TestRevocationsPerIssuer(t *testing.T) {
 
 	srv := httptest.NewServer(one.LogoutHandler())
 	t.Cleanup(srv.Close)
-	resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ const maxKnown = 1 << 20
 // published when Redis returns, and returns an error matching ErrQueued.
 func (s *Store) Revoke(ctx context.Context, r bearer.Revocation) error {
 	if r.Expires.IsZero() {
-		r.Expires = time.Now().Add(bearer.DefaultMaxTokenLifetime)
+		r.Expires = time.Now().Add(defaultMaxTokenLifetime)
 	}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -388,3 +388,7 @@ func (s *Store) deliver(member string, deliver func(bearer.Revocation)) {
 	s.mu.Unlock()
 	deliver(r)
 }
+
+// defaultMaxTokenLifetime keeps a revocation without Expires as long as
+// the core's default Config.MaxTokenLifetime does.
+const defaultMaxTokenLifetime = 24 * time.Hour

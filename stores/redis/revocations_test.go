@@ -19,8 +19,8 @@ func TestRevocationReachesReplicas(t *testing.T) {
 	a := bearertest.New(t)
 	one, _ := connectedReplica(t, a, r)
 	two := replica(t, a, newStore(t, r))
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-1"}))
-	ref := a.ReferenceToken(claims(bearertest.Claims{"sub": "bob"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-1"}))
+	ref := a.ReferenceToken(claims(bearertest.Payload{"sub": "bob"}))
 	mustValid(t, two, tok)
 	mustValid(t, two, ref)
 	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-1"}); err != nil {
@@ -45,7 +45,7 @@ func TestRevocationWhileRedisDown(t *testing.T) {
 	a := bearertest.New(t)
 	one, _ := connectedReplica(t, a, r)
 	two := replica(t, a, newStore(t, r))
-	tok := a.Token(claims(bearertest.Claims{"sub": "carol"}))
+	tok := a.Token(claims(bearertest.Payload{"sub": "carol"}))
 	mustValid(t, two, tok)
 
 	r.stop()
@@ -74,7 +74,7 @@ func TestDisconnectedReplica(t *testing.T) {
 	one, two := replica(t, a, s1), replica(t, a, s2)
 	waitConnected(t, s1)
 	waitConnected(t, s2)
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-7"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-7"}))
 	mustValid(t, two, tok)
 
 	px.setCut(true)
@@ -97,7 +97,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	if one.Status().RevocationsSynced {
 		t.Error("in sync with Redis down")
 	}
-	tok := a.Token(claims(bearertest.Claims{"jti": "j-1"}))
+	tok := a.Token(claims(bearertest.Payload{"jti": "j-1"}))
 	mustValid(t, one, tok)
 	if err := one.Revoke(context.Background(), bearer.Revocation{TokenID: "j-1"}); !errors.Is(err, ErrQueued) {
 		t.Fatalf("Revoke before Redis ever answered: %v, want ErrQueued", err)
@@ -116,7 +116,7 @@ func TestRedisRestartedEmpty(t *testing.T) {
 	r := startRedis(t)
 	a := bearertest.New(t)
 	one, _ := connectedReplica(t, a, r)
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-9"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-9"}))
 	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-9"}); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestSubscribeRefused(t *testing.T) {
 	noWait := func(c *bearer.Config) { c.RevocationSyncTimeout = -1 } // the subscriptions fail
 	one, two := replica(t, a, s1, noWait), replica(t, a, s2, noWait)
 	waitConnected(t, s1)
-	tok := a.Token(claims(bearertest.Claims{"sid": "s-5"}))
+	tok := a.Token(claims(bearertest.Payload{"sid": "s-5"}))
 	time.Sleep(300 * time.Millisecond) // two's subscription fails meanwhile
 	before, _ := r.do("INFO", "stats").ToString()
 	time.Sleep(500 * time.Millisecond)

@@ -52,7 +52,7 @@ func TestLogoutWithRedisSlow(t *testing.T) {
 	t.Cleanup(srv.Close)
 	logout := func(sid string) int {
 		t.Helper()
-		resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Claims{"aud": bearertest.DefaultClientID, "sid": sid}))
+		resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Payload{"aud": bearertest.DefaultClientID, "sid": sid}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestLogoutWithRedisDown(t *testing.T) {
 	srv := httptest.NewServer(v.LogoutHandler())
 	t.Cleanup(srv.Close)
 
-	resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Claims{"aud": bearertest.DefaultClientID, "sid": "s-1"}))
+	resp, err := a.PostLogout(srv.URL, a.LogoutToken(bearertest.Payload{"aud": bearertest.DefaultClientID, "sid": "s-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestLogoutWithRedisDown(t *testing.T) {
 		t.Fatalf("logout: %d, want 200", resp.StatusCode)
 	}
 	r.stop()
-	resp, err = a.PostLogout(srv.URL, a.LogoutToken(bearertest.Claims{"aud": bearertest.DefaultClientID, "sid": "s-2"}))
+	resp, err = a.PostLogout(srv.URL, a.LogoutToken(bearertest.Payload{"aud": bearertest.DefaultClientID, "sid": "s-2"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accesstoken/bearer"
 	"github.com/redis/rueidis"
 )
 
@@ -34,7 +33,7 @@ type Options struct {
 	Timeout time.Duration
 
 	// LocalCacheSize bounds the local tier of introspection answers;
-	// default bearer.DefaultCacheSize.
+	// default 10 000, as the core's Config.CacheSize.
 	LocalCacheSize int
 
 	// StreamLength bounds the stream that carries each new revocation to
@@ -64,9 +63,9 @@ var ErrQueued = errors.New("redis: revocation queued until Redis returns")
 var errUnavailable = errors.New("redis: not connected")
 
 // Store keeps a Validator's shared state in Redis. It implements
-// bearer.RevocationStore and bearer.IntrospectionStore; set it in both
-// Config.RevocationStore and Config.CacheStore. It is safe for concurrent
-// use. Close it after the Validators that use it.
+// bearer.RevocationStore and bearer.IntrospectionCache; set it in both
+// Config.RevocationStore and Config.IntrospectionCache. It is safe for
+// concurrent use. Close it after the Validators that use it.
 type Store struct {
 	opt  rueidis.ClientOption
 	keys keys
@@ -163,7 +162,7 @@ func New(o Options) (*Store, error) {
 		o.Timeout = 100 * time.Millisecond
 	}
 	if o.LocalCacheSize <= 0 {
-		o.LocalCacheSize = bearer.DefaultCacheSize
+		o.LocalCacheSize = defaultLocalCacheSize
 	}
 	if o.StreamLength <= 0 {
 		o.StreamLength = DefaultStreamLength
@@ -355,3 +354,7 @@ func (s *Store) reconnect() error {
 	close(s.upc)
 	return nil
 }
+
+// defaultLocalCacheSize is Options.LocalCacheSize's default, the core's
+// default Config.CacheSize.
+const defaultLocalCacheSize = 10000

@@ -54,7 +54,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/bench"
 )
@@ -84,7 +83,7 @@ func main() {
 	unique := flag.Int("unique", 20000, "tokens in the unique scenario, each sent once (the window ends early when they run out)")
 	handlers := flag.String("handlers", strings.Join(handlerNames, ","), "handlers to measure, comma-separated")
 	paired := flag.String("paired", "", "instead: the unique-token scenario in paired rounds for these handlers, the first the baseline (e.g. floor,bearer-warm)")
-	fill := flag.Int("fill", 3*bearer.DefaultCacheSize, "paired: tokens each server gets before the rounds, enough for a cache to settle as under one-use tokens for long")
+	fill := flag.Int("fill", 3*defaultCacheSize, "paired: tokens each server gets before the rounds, enough for a cache to settle as under one-use tokens for long")
 	rounds := flag.Int("rounds", 20, "paired: rounds")
 	batch := flag.Int("batch", 1000, "paired: new tokens per handler and round")
 	pairedScenario := flag.String("paired-scenario", "unique", "paired: unique, one (one token repeated), cycle (-cycle tokens cycling, each sent once in the warm-up: a server that has seen them all) or cycle-first (cycle with each token's first sight in the window); all but unique take a fresh server and a -duration window per handler and round")
@@ -470,3 +469,6 @@ func (d *driver) profileWindow(addr, name string) error {
 	}
 	return f.Close()
 }
+
+// defaultCacheSize is the core's default Config.CacheSize.
+const defaultCacheSize = 10000

@@ -4,7 +4,7 @@
 //
 //   - the cost of a cache hit, paired: the same token validated by a
 //     Validator with the in-memory stores (baseline) and by one whose
-//     RevocationStore and CacheStore are a Redis Store, in alternating
+//     RevocationStore and IntrospectionCache are a Redis Store, in alternating
 //     batches, for a reference token (introspection answer cached) and a
 //     JWT, with -revocations revocations in force, delivered through Redis
 //     to the Redis-backed one and made locally on the other;
@@ -130,7 +130,7 @@ func validator(ctx context.Context, a *bearertest.Authority, s *redis.Store) *be
 	cfg := bench.BearerConfig(bench.TargetOf(a, "RS256"))
 	cfg.ClientID, cfg.ClientSecret = bearertest.DefaultClientID, bearertest.DefaultClientSecret
 	if s != nil {
-		cfg.RevocationStore, cfg.CacheStore = s, s
+		cfg.RevocationStore, cfg.IntrospectionCache = s, s
 	}
 	v, err := bearer.New(ctx, cfg)
 	must(err)
@@ -175,7 +175,7 @@ func propagate(ctx context.Context, a *bearertest.Authority, replicas []*bearer.
 }
 
 // with is bench.Claims with one claim more.
-func with(name string, value any) bearertest.Claims {
+func with(name string, value any) bearertest.Payload {
 	c := bench.Claims()
 	c[name] = value
 	return c

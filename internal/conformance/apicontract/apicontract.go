@@ -250,11 +250,11 @@ func testLogout(t *testing.T, run RunFunc) {
 	a := bearertest.New(t)
 	base, _ := start(t, run, "-authority", a.Issuer(), "-audience", "api",
 		"-client-id", bearertest.DefaultClientID, "-client-secret", bearertest.DefaultClientSecret)
-	token := a.Token(bearertest.Claims{"aud": "api", "scope": "api", "sid": "s-1"})
+	token := a.Token(bearertest.Payload{"aud": "api", "scope": "api", "sid": "s-1"})
 	if resp, body := send(t, http.MethodGet, base+"/values", bearer(token)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /values: %d %s", resp.StatusCode, body)
 	}
-	resp, err := a.PostLogout(base+"/backchannel-logout", a.LogoutToken(bearertest.Claims{"sid": "s-1"}))
+	resp, err := a.PostLogout(base+"/backchannel-logout", a.LogoutToken(bearertest.Payload{"sid": "s-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
