@@ -53,23 +53,37 @@ func startAuthority(t testing.TB, o authorityOptions) *authority {
 	t.Helper()
 	requireNode(t)
 	requireNodeModule(t, "examples/authority", "oidc-provider")
-	a := &authority{t: t, port: freePort(t), jwks: filepath.Join(t.TempDir(), "jwks.json")}
-	a.Issuer = "http://127.0.0.1:" + itoa(a.port)
-	a.env = []string{"PORT=" + itoa(a.port), "ISSUER=" + a.Issuer, "JWKS_FILE=" + a.jwks}
-	if o.AccessTokenTTL > 0 {
-		a.env = append(a.env, "ACCESS_TOKEN_TTL="+itoa(int(o.AccessTokenTTL/time.Second)))
+	a := &authority{t: t, jwks: filepath.Join(t.TempDir(), "jwks.json")}
+	// A free port is free only when asked: another test process may take
+	// it before node listens on it. Such a start is tried again on another
+	// port; an authority that cannot start three times fails the test.
+	for attempt := 1; ; attempt++ {
+		a.port = freePort(t)
+		a.Issuer = "http://127.0.0.1:" + itoa(a.port)
+		a.env = []string{"PORT=" + itoa(a.port), "ISSUER=" + a.Issuer, "JWKS_FILE=" + a.jwks}
+		if o.AccessTokenTTL > 0 {
+			a.env = append(a.env, "ACCESS_TOKEN_TTL="+itoa(int(o.AccessTokenTTL/time.Second)))
+		}
+		if o.SPAURL != "" {
+			a.env = append(a.env, "SPA_URL="+o.SPAURL)
+		}
+		if o.LogoutURL != "" {
+			a.env = append(a.env, "API_LOGOUT_URL="+o.LogoutURL)
+		}
+		if o.SubjectOnlyLogout {
+			a.env = append(a.env, "API_LOGOUT_SESSION_REQUIRED=false")
+		}
+		a.proc = start(a.t, "authority", filepath.Join(repoRoot(a.t), "examples/authority"), a.env, "node", "authority.js")
+		err := answers(a.proc, a.Issuer+"/.well-known/openid-configuration", 20*time.Second)
+		if err == nil {
+			return a
+		}
+		a.proc.stop()
+		if attempt == 3 {
+			t.Fatalf("%v:\n%s", err, a.proc.out)
+		}
+		t.Logf("authority start %d failed, trying another port: %v\n%s", attempt, err, a.proc.out)
 	}
-	if o.SPAURL != "" {
-		a.env = append(a.env, "SPA_URL="+o.SPAURL)
-	}
-	if o.LogoutURL != "" {
-		a.env = append(a.env, "API_LOGOUT_URL="+o.LogoutURL)
-	}
-	if o.SubjectOnlyLogout {
-		a.env = append(a.env, "API_LOGOUT_SESSION_REQUIRED=false")
-	}
-	a.start()
-	return a
 }
 
 func (a *authority) start() {

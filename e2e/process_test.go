@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -99,24 +100,34 @@ func freePort(t testing.TB) int {
 // timeout passes.
 func waitHTTP(t testing.TB, p *process, url string, timeout time.Duration) {
 	t.Helper()
+	if err := answers(p, url, timeout); err != nil {
+		t.Fatalf("%v:\n%s", err, p.out)
+	}
+}
+
+// answers waits until url answers 200 or timeout passes, and says why
+// not. Each request has a short deadline of its own: a port that accepts
+// and never answers must not use up the whole wait.
+func answers(p *process, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 			err = errors.New(resp.Status)
 		}
 		if p.exited() {
-			t.Fatalf("%s exited (%v) before %s answered:\n%s", p.name, p.err, url, p.out)
+			return fmt.Errorf("%s exited (%v) before %s answered", p.name, p.err, url)
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%s: %s did not answer 200 within %v (last: %v):\n%s", p.name, url, timeout, err, p.out)
+			return fmt.Errorf("%s: %s did not answer 200 within %v (last: %v)", p.name, url, timeout, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
