@@ -125,7 +125,7 @@ func TestSubscriberFallsBehindStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if l, _ := r.do("XLEN", "test:revocations-stream").AsInt64(); l >= n {
+	if l, _ := r.do("XLEN", "test:{revocations}-stream").AsInt64(); l >= n {
 		t.Fatalf("the stream holds %d entries: not trimmed", l)
 	}
 	close(release)

@@ -12,7 +12,7 @@ import (
 )
 
 // newStore returns a Store for r, closed when the test ends.
-func newStore(t *testing.T, r *redisServer, edit ...func(*Options)) *Store {
+func newStore(t *testing.T, r interface{ URL() string }, edit ...func(*Options)) *Store {
 	t.Helper()
 	o := Options{URL: r.URL(), Prefix: "test", Logger: slog.New(slog.DiscardHandler)}
 	for _, e := range edit {

@@ -170,7 +170,7 @@ func TestReplayInChunks(t *testing.T) {
 // once the key is fixed.
 func TestSubscribeRefused(t *testing.T) {
 	r := startRedis(t)
-	r.do("SET", "test:revocations-stream", "not a stream")
+	r.do("SET", "test:{revocations}-stream", "not a stream")
 	a := bearertest.New(t)
 	s1, s2 := newStore(t, r), newStore(t, r)
 	noWait := func(c *bearer.Config) { c.RevocationSyncTimeout = -1 } // the subscriptions fail
@@ -184,7 +184,7 @@ func TestSubscribeRefused(t *testing.T) {
 	if n := commands(after) - commands(before); n > 20 {
 		t.Errorf("%d commands in 0.5 s while the stream key is wrong: a loop", n)
 	}
-	r.do("DEL", "test:revocations-stream")
+	r.do("DEL", "test:{revocations}-stream")
 	if err := one.Revoke(context.Background(), bearer.Revocation{SessionID: "s-5"}); err != nil && !errors.Is(err, ErrQueued) {
 		t.Fatal(err)
 	}

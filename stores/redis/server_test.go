@@ -18,6 +18,7 @@ import (
 type redisServer struct {
 	t    testing.TB
 	port int
+	conf string   // a configuration file, first argument (a sentinel's)
 	args []string // more arguments for redis-server
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -28,16 +29,21 @@ func startRedis(t testing.TB, args ...string) *redisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is not installed (Debian package redis-server; scripts/ci-deps.sh installs it)")
 	}
+	r := &redisServer{t: t, port: freePort(t), args: args}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	r := &redisServer{t: t, port: port, args: args}
-	r.start()
-	t.Cleanup(r.stop)
-	return r
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // URL is the server's redis:// URL.
@@ -46,9 +52,13 @@ func (r *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0"
 // start runs the server and waits until it answers PING.
 func (r *redisServer) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+	var args []string
+	if r.conf != "" {
+		args = append(args, r.conf)
+	}
+	r.cmd = exec.Command("redis-server", append(args, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes",
-		"--enable-debug-command", "local") // DEBUG SLEEP makes it slow
+		"--enable-debug-command", "local")...) // DEBUG SLEEP makes it slow
 	r.cmd.Args = append(r.cmd.Args, r.args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("redis-server: %v", err)

@@ -98,12 +98,19 @@ type keys struct {
 	introspection, deleted, revocations, stream, seen string
 }
 
+// The sorted set and the stream of revocations share a hash tag, so that
+// a Redis Cluster keeps them on one primary: a failover of it then breaks
+// every replica's blocking read of the stream, and each replica writes
+// back the revocations it knows, which a write acknowledged just before
+// the failover, and lost with it, is among. Apart, the set's primary could
+// fail over under readers that notice nothing, and a replica started
+// later would miss what it lost.
 func newKeys(prefix string) keys {
 	return keys{
 		introspection: prefix + ":introspection:",
 		deleted:       prefix + ":introspection-deleted",
-		revocations:   prefix + ":revocations",
-		stream:        prefix + ":revocations-stream",
+		revocations:   prefix + ":{revocations}",
+		stream:        prefix + ":{revocations}-stream",
 		seen:          prefix + ":seen:",
 	}
 }

@@ -187,13 +187,8 @@ func TestSubscribeEndsWithContext(t *testing.T) {
 	}
 }
 
+// waitFor waits until cond, for 10 s at most.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitLong(t, 10*time.Second, "the condition", cond)
 }
