@@ -29,7 +29,9 @@ func startRedis(t testing.TB, args ...string) *redisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is not installed (Debian package redis-server; scripts/ci-deps.sh installs it)")
 	}
-	r := &redisServer{t: t, port: freePort(t), args: args}
+	// A replica writes the copy it receives to its directory, whatever
+	// --save says: a temporary one, not the package's.
+	r := &redisServer{t: t, port: freePort(t), args: append([]string{"--dir", t.TempDir()}, args...)}
 	r.start()
 	t.Cleanup(r.stop)
 	return r

@@ -50,7 +50,7 @@ func startSentinelGroup(t *testing.T) *sentinelGroup {
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s := &redisServer{t: t, port: freePort(t), conf: conf, args: []string{"--sentinel"}}
+		s := &redisServer{t: t, port: freePort(t), conf: conf, args: []string{"--sentinel", "--dir", dir}}
 		s.start()
 		t.Cleanup(s.stop)
 		g.sentinels = append(g.sentinels, s)
