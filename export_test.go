@@ -1,5 +1,7 @@
 package bearer
 
+import "slices"
+
 // The defaults, under the names the external tests use.
 var DefaultAlgorithms = defaultAlgorithms
 
@@ -12,3 +14,6 @@ const DefaultLeeway = defaultLeeway
 const DefaultMaxTokenSize = defaultMaxTokenSize
 const DefaultResolveBurst = defaultResolveBurst
 const DefaultTimeout = defaultTimeout
+
+// Supports reports whether this build verifies tokens signed with alg.
+func Supports(alg string) bool { return slices.Contains(supportedAlgorithms, alg) }

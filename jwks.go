@@ -70,27 +70,75 @@ func (k *publicKey) fits(alg string) bool {
 // minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3).
 const minRSABits = 2048
 
-// newPublicKey checks that key is a usable public key and wraps it.
+// newPublicKey checks that key is a usable public key and wraps it. Its
+// errors are *keySkip values, so a key set can say why it left a key out.
 func newPublicKey(kid, alg, use string, ops []string, key crypto.PublicKey) (*publicKey, error) {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
+		// crypto/rsa refuses such exponents at every verification: the key
+		// would sit in the set and fail each token it names.
+		if k.E < 3 || k.E%2 == 0 || k.N.Bit(0) == 0 {
+			return nil, skip(skipMalformed, errors.New("RSA key with an even modulus or an exponent that is even or below 3"))
+		}
 		if k.N.BitLen() < minRSABits {
-			return nil, fmt.Errorf("RSA key of %d bits is shorter than %d", k.N.BitLen(), minRSABits)
+			return nil, skip(skipWeak, fmt.Errorf("RSA key of %d bits is shorter than %d", k.N.BitLen(), minRSABits))
 		}
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() && k.Curve != elliptic.P521() {
-			return nil, errors.New("unsupported elliptic curve")
+			return nil, skip(skipCurve, errors.New("unsupported elliptic curve"))
 		}
 	case ed25519.PublicKey:
 	default:
-		return nil, fmt.Errorf("unsupported key type %T", key)
+		return nil, skip(skipKeyType, fmt.Errorf("unsupported key type %T", key))
 	}
 	return &publicKey{kid: kid, alg: alg, use: use, ops: ops, key: key}, nil
 }
 
+// Why a key of a JWK Set is left out (observe.Refresh.Skipped): a closed
+// set of names, fit for a metric's label. A key gets the first that
+// applies, in this order.
+const (
+	skipMalformed  = "malformed"             // not a JWK: members missing, of the wrong type, or not decoding; x5c not matching
+	skipSymmetric  = "symmetric_key"         // kty "oct": a secret has no place in a public set
+	skipKeyType    = "unsupported_key_type"  // a kty this library does not verify with
+	skipCurve      = "unsupported_curve"     // EC or OKP on a curve other than P-256, P-384, P-521, Ed25519
+	skipEncryption = "encryption_key"        // use other than "sig", key_ops without "verify", or a JWE alg
+	skipAlgorithm  = "unsupported_algorithm" // an alg this library does not verify, or that does not fit the key
+	skipWeak       = "weak_key"              // RSA under 2048 bits
+)
+
+// keySkip is why one key is left out of a JWK Set.
+type keySkip struct {
+	reason string // one of the skip* names
+	err    error
+}
+
+func skip(reason string, err error) *keySkip { return &keySkip{reason: reason, err: err} }
+
+func (e *keySkip) Error() string { return e.err.Error() }
+func (e *keySkip) Unwrap() error { return e.err }
+
+// skipReason is the reason err, from parseJWK, gives; skipMalformed for an
+// error that names none (JSON or jwkset's).
+func skipReason(err error) string {
+	var s *keySkip
+	if errors.As(err, &s) {
+		return s.reason
+	}
+	return skipMalformed
+}
+
+// skippedKey is a key left out of a JWK Set: where it was, and why.
+type skippedKey struct {
+	index  int
+	kid    string // as published, for the log: the authority chose it
+	reason string
+	err    error
+}
+
 // parseJWKS reads a JWK Set. A key that cannot be used is skipped (and
 // reported), so one odd key does not take the others down with it.
-func parseJWKS(body []byte) (keys []*publicKey, skipped []error, err error) {
+func parseJWKS(body []byte) (keys []*publicKey, skipped []skippedKey, err error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -103,7 +151,12 @@ func parseJWKS(body []byte) (keys []*publicKey, skipped []error, err error) {
 	for i, raw := range doc.Keys {
 		k, err := parseJWK(raw)
 		if err != nil {
-			skipped = append(skipped, fmt.Errorf("key %d: %w", i, err))
+			var id struct {
+				KID any `json:"kid"`
+			}
+			_ = json.Unmarshal(raw, &id)
+			kid, _ := id.KID.(string)
+			skipped = append(skipped, skippedKey{index: i, kid: kid, reason: skipReason(err), err: err})
 			continue
 		}
 		keys = append(keys, k)
@@ -111,30 +164,78 @@ func parseJWKS(body []byte) (keys []*publicKey, skipped []error, err error) {
 	return keys, skipped, nil
 }
 
+// encryptionAlgorithm reports whether alg is a JWE key management
+// algorithm (RFC 7518 §4): the key is published for encryption.
+func encryptionAlgorithm(alg string) bool {
+	for _, p := range []string{"RSA1_5", "RSA-OAEP", "ECDH-ES", "dir", "PBES2-"} {
+		if strings.HasPrefix(alg, p) {
+			return true
+		}
+	}
+	return strings.HasPrefix(alg, "A") && strings.HasSuffix(alg, "KW")
+}
+
 // parseJWK reads one public JWK. Private members, if an authority
-// publishes them by mistake, are ignored; symmetric keys are refused.
+// publishes them by mistake, are ignored; members it does not know are
+// ignored too (RFC 7517 §4). Its errors are *keySkip values, or JSON's
+// and jwkset's for a malformed key.
 func parseJWK(raw []byte) (*publicKey, error) {
 	var m jwkset.JWKMarshal
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
+		return nil, skip(skipMalformed, err)
 	}
-	if m.KTY == jwkset.KtyOct {
-		return nil, errors.New("symmetric keys are not accepted from a JWK Set")
+	switch m.KTY {
+	case jwkset.KtyOct:
+		return nil, skip(skipSymmetric, errors.New("symmetric keys are not accepted from a JWK Set"))
+	case jwkset.KtyRSA:
+	case jwkset.KtyEC:
+		if m.CRV != jwkset.CrvP256 && m.CRV != jwkset.CrvP384 && m.CRV != jwkset.CrvP521 {
+			return nil, skip(skipCurve, fmt.Errorf("EC key on curve %q", m.CRV))
+		}
+	case jwkset.KtyOKP:
+		if m.CRV != jwkset.CrvEd25519 {
+			return nil, skip(skipCurve, fmt.Errorf("OKP key on curve %q", m.CRV))
+		}
+	case "AKP":
+		// ML-DSA (RFC 9964) hooks in here.
+		return nil, skip(skipAlgorithm, errors.New("AKP keys (ML-DSA) are not supported"))
+	case "":
+		return nil, skip(skipMalformed, errors.New(`no "kty"`))
+	default:
+		return nil, skip(skipKeyType, fmt.Errorf("key type %q", m.KTY))
 	}
-	// Only public members go to jwkset, so a stray "d" can neither be
-	// loaded nor make the key fail validation.
-	m.D, m.P, m.Q, m.DP, m.DQ, m.QI, m.K, m.OTH = "", "", "", "", "", "", "", nil
-	// x5u would make jwkset fetch a URL; a key set must be self-contained.
-	if m.X5U != "" {
-		return nil, errors.New("x5u is not supported")
-	}
-	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
-	if err != nil {
-		return nil, err
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return nil, skip(skipEncryption, fmt.Errorf("use %q", m.USE))
 	}
 	ops := make([]string, len(m.KEYOPS))
 	for i, op := range m.KEYOPS {
 		ops[i] = string(op)
 	}
-	return newPublicKey(m.KID, string(m.ALG), string(m.USE), ops, jwk.Key())
+	if len(ops) > 0 && !slices.Contains(ops, "verify") {
+		return nil, skip(skipEncryption, fmt.Errorf("key_ops %q", ops))
+	}
+	alg := string(m.ALG)
+	if encryptionAlgorithm(alg) {
+		return nil, skip(skipEncryption, fmt.Errorf("alg %q", alg))
+	}
+	// Only public members go to jwkset, so a stray "d" can neither be
+	// loaded nor make the key fail validation.
+	m.D, m.P, m.Q, m.DP, m.DQ, m.QI, m.K, m.OTH = "", "", "", "", "", "", "", nil
+	// x5u would make jwkset fetch a URL: it is left unread, as the other
+	// members hold the key. x5c, inline, must match them.
+	m.X5U = ""
+	// use and key_ops were judged above, whatever other values they hold.
+	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{SkipUse: true, SkipKeyOps: true})
+	if err != nil {
+		return nil, skip(skipMalformed, err)
+	}
+	k, err := newPublicKey(m.KID, alg, string(m.USE), ops, jwk.Key())
+	if err != nil {
+		return nil, err
+	}
+	// An alg no token can have with this key would leave it unused.
+	if alg != "" && !(slices.Contains(supportedAlgorithms, alg) && k.fits(alg)) {
+		return nil, skip(skipAlgorithm, fmt.Errorf("alg %q on a %s key", alg, m.KTY))
+	}
+	return k, nil
 }

@@ -2,11 +2,14 @@ package bearer
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +85,15 @@ type keySet struct {
 	trigger string
 	cause   context.Context
 	fetched time.Time
+
+	// The last JWK Set read and what reading it gave, so that the set
+	// fetched again unchanged is neither parsed nor logged again. Only
+	// the fetch loop, one fetch at a time, touches it.
+	last struct {
+		read   bool
+		digest [sha256.Size]byte
+		err    error
+	}
 }
 
 // newKeySet returns the key set at url of p's authority, which ends with
@@ -311,10 +323,10 @@ func (ks *keySet) loop() {
 
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(ks.ctx, ks.timeout)
-		err := ks.fetch(ctx)
+		skipped, err := ks.fetch(ctx)
 		cancel()
 		if ks.obs != nil {
-			ks.observe(cause, trigger, err, start)
+			ks.observe(cause, trigger, err, skipped, start)
 		}
 
 		ks.mu.Lock()
@@ -329,8 +341,8 @@ func (ks *keySet) loop() {
 }
 
 // observe reports a fetch that began at start to the Observer.
-func (ks *keySet) observe(cause context.Context, trigger string, err error, start time.Time) {
-	e := observe.Refresh{Document: "jwks", Trigger: trigger, Err: err, Start: start, Duration: time.Since(start)}
+func (ks *keySet) observe(cause context.Context, trigger string, err error, skipped map[string]int, start time.Time) {
+	e := observe.Refresh{Document: "jwks", Trigger: trigger, Err: err, Skipped: skipped, Start: start, Duration: time.Since(start)}
 	if err == nil {
 		e.Keys = len(*ks.keys.Load())
 	}
@@ -347,30 +359,81 @@ func (ks *keySet) earliestLimitedLocked() time.Time {
 // refresh, never a key set that refuses every token.
 var errNoUsableKey = errors.New("JWK Set has no usable key")
 
-func (ks *keySet) fetch(ctx context.Context) error {
+// fetch gets the JWK Set and uses its keys. It returns, for an Observer,
+// the keys it skipped by reason, only when the set changed since the last
+// fetch: each odd key is then logged and counted once, however often the
+// set is fetched again unchanged.
+func (ks *keySet) fetch(ctx context.Context) (skipped map[string]int, err error) {
 	body, err := get(ctx, ks.client, ks.url)
 	if err != nil {
 		if ks.ctx.Err() == nil { // a shutdown is not a failure
 			ks.failed(ctx, slog.LevelWarn, "bearer: JWKS fetch failed; keeping the last good keys", err)
 		}
-		return err
+		return nil, err
 	}
-	keys, skipped, err := parseJWKS(body)
-	if err == nil && len(keys) == 0 {
-		err = errNoUsableKey
+	if sum := sha256.Sum256(body); !ks.last.read || sum != ks.last.digest {
+		ks.last.read, ks.last.digest = true, sum
+		skipped, ks.last.err = ks.read(ctx, body)
 	}
-	if err != nil {
-		ks.failed(ctx, slog.LevelError, "bearer: JWKS unusable; keeping the last good keys", err, "skipped", len(skipped))
-		return err
+	if err := ks.last.err; err != nil {
+		ks.failed(ctx, slog.LevelError, "bearer: JWKS unusable; keeping the last good keys", err)
+		return skipped, err
 	}
 	if total, since, ok := ks.failing.end(); ok {
 		ks.log.InfoContext(ctx, "bearer: JWKS fetched again", "url", redactURL(ks.url), "failures", total, "since", since)
 	}
-	for _, e := range skipped {
-		ks.log.WarnContext(ctx, "bearer: JWKS key skipped", "url", redactURL(ks.url), "error", e)
+	return skipped, nil
+}
+
+// byReason spells counts of skipped keys as "malformed: 2, weak_key: 1".
+func byReason(counts map[string]int) string {
+	var b strings.Builder
+	for _, reason := range slices.Sorted(maps.Keys(counts)) {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %d", reason, counts[reason])
+	}
+	return b.String()
+}
+
+// maxSkipLogs bounds the lines one change of the set logs for the keys
+// it skips: a set may hold thousands.
+const maxSkipLogs = 8
+
+// read parses body, a JWK Set other than the last one read, logs the keys
+// it skips and uses its keys, if any is usable. It returns the skipped
+// keys by reason.
+func (ks *keySet) read(ctx context.Context, body []byte) (map[string]int, error) {
+	keys, skipped, err := parseJWKS(body)
+	if err != nil {
+		return nil, err
+	}
+	var counts map[string]int
+	for i, k := range skipped {
+		if counts == nil {
+			counts = make(map[string]int)
+		}
+		counts[k.reason]++
+		if i == maxSkipLogs {
+			ks.log.WarnContext(ctx, "bearer: more JWKS keys skipped", "url", redactURL(ks.url), "keys", len(skipped)-i)
+		}
+		if i >= maxSkipLogs {
+			continue
+		}
+		// Encryption keys belong in a JWK Set (RFC 7517 §4.2): no fault.
+		level := slog.LevelWarn
+		if k.reason == skipEncryption {
+			level = slog.LevelInfo
+		}
+		ks.log.Log(ctx, level, "bearer: JWKS key skipped; the others are used", "url", redactURL(ks.url),
+			"index", k.index, "kid", k.kid, "reason", k.reason, "error", k.err)
+	}
+	if len(keys) == 0 {
+		return counts, fmt.Errorf("%w (%d skipped: %s)", errNoUsableKey, len(skipped), byReason(counts))
 	}
 	ks.replace(keys)
-	return nil
+	return counts, nil
 }
 
 // failed logs a failed fetch at level if it begins a run of failures, or

@@ -30,7 +30,11 @@ func parseStaticKeys(data []byte) ([]*publicKey, error) {
 			return []*publicKey{k}, nil
 		}
 		keys, skipped, err := parseJWKS(trimmed)
-		if err = errors.Join(append([]error{err}, skipped...)...); err != nil {
+		errs := []error{err}
+		for _, k := range skipped {
+			errs = append(errs, fmt.Errorf("key %d: %w", k.index, k.err))
+		}
+		if err = errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("bearer: StaticKeys: %w", err)
 		}
 		if len(keys) == 0 {

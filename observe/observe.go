@@ -79,6 +79,26 @@ type Refresh struct {
 	Err error
 	// Keys is the number of usable keys a successful JWK Set fetch found.
 	Keys int
+	// Skipped counts by reason the keys of a JWK Set left out because
+	// they cannot verify an access token here. It is set only by a fetch
+	// that found the set changed (the first one, for instance), so that
+	// summing it over fetches counts each odd key once per change of the
+	// set; nil for a set as before and for a set with no odd key. The
+	// reasons, in the order they are judged:
+	//   - "malformed": not a JWK (members missing, of the wrong type, or
+	//     not decoding), or an x5c certificate that does not match it
+	//   - "symmetric_key": kty "oct", a secret no public set should hold
+	//   - "unsupported_key_type": a kty other than RSA, EC, OKP and AKP
+	//   - "unsupported_curve": EC on a curve other than P-256, P-384 and
+	//     P-521 (secp256k1, say), OKP other than Ed25519 (Ed448, X25519)
+	//   - "encryption_key": use "enc" (or another than "sig"), key_ops
+	//     without "verify", or a JWE algorithm such as RSA-OAEP
+	//   - "unsupported_algorithm": an alg this library does not verify
+	//     (ES256K, say) or that does not fit the key, or an ML-DSA key
+	//     (kty AKP) where this build cannot verify ML-DSA
+	//   - "weak_key": RSA under 2048 bits
+	// A set that changes often is logged and counted again each time.
+	Skipped map[string]int
 	// Start is when the fetch began; Duration how long it took.
 	Start    time.Time
 	Duration time.Duration

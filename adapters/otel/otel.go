@@ -37,6 +37,7 @@ type Observer struct {
 	refresh       metric.Float64Histogram
 	introspection metric.Float64Histogram
 	lookups       metric.Int64Counter
+	skipped       metric.Int64Counter
 
 	mu      sync.Mutex
 	watched []*bearer.Validator
@@ -80,7 +81,7 @@ func New(opts ...Option) (*Observer, error) {
 	m := o.meters.Meter(scope)
 	obs := &Observer{tracer: o.tracers.Tracer(scope)}
 	var (
-		errs                                            [10]error
+		errs                                            [11]error
 		ready, keys, entries, introspected, revocations metric.Int64ObservableGauge
 		age                                             metric.Float64ObservableGauge
 	)
@@ -107,6 +108,8 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Revocations kept by the watched Validators (back-channel logouts, Revoke)."))
 	introspected, errs[9] = m.Int64ObservableGauge("bearer.introspection.cache.entries", metric.WithUnit("{answer}"),
 		metric.WithDescription("Introspection answers held in memory by the watched Validators."))
+	obs.skipped, errs[10] = m.Int64Counter("bearer.jwks.keys.skipped", metric.WithUnit("{key}"),
+		metric.WithDescription("Keys of a JWK Set left out because they cannot verify tokens, by reason; counted once per change of the set."))
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
@@ -138,5 +141,6 @@ const (
 	keyDocument = attribute.Key("bearer.document")
 	keyTrigger  = attribute.Key("bearer.trigger")
 	keyCache    = attribute.Key("bearer.cache.result")
+	keySkip     = attribute.Key("bearer.skip.reason")
 	keyError    = attribute.Key("error.type")
 )

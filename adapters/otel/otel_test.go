@@ -2,6 +2,7 @@ package otelbearer_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -331,4 +332,33 @@ func TestNoTokenMaterial(t *testing.T) {
 		}
 		check(s.Name(), s.Attributes())
 	}
+}
+
+// TestMetricsSkippedKeys: the keys a JWK Set holds that cannot verify
+// tokens are counted by reason, once per change of the set: fetching the
+// same set again counts nothing.
+func TestMetricsSkippedKeys(t *testing.T) {
+	a := bearertest.New(t)
+	a.PublishRaw(
+		json.RawMessage(`{"kty":"oct","kid":"secret","k":"c2VjcmV0"}`),
+		json.RawMessage(`{"kty":"OKP","crv":"X25519","kid":"agree","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}`),
+		json.RawMessage(`{"kty":"OKP","crv":"Ed448","kid":"ed448","x":"X9dEm1m0Yf0s54fsYWrUah2hNCSFpw4fig6nXYDpZ3jt8SR2m0bHBhvWeD3x5Q9s0foavq_oJWGA"}`),
+	)
+	v, reader, _, _ := setup(t, a, bearer.Config{})
+	want := map[string]int64{"bearer.skip.reason=symmetric_key": 1, "bearer.skip.reason=unsupported_curve": 2}
+	equal(t, "bearer.jwks.keys.skipped", sums(t, collect(t, reader)["bearer.jwks.keys.skipped"]), want)
+
+	// A token with an unknown kid makes the set be fetched again, as it was.
+	_, _ = v.Validate(context.Background(), a.TokenWith("RS256", map[string]any{"kid": "absent"}, bearertest.Payload{"aud": "api"}))
+	m := collect(t, reader)
+	if n := histogramCounts(t, m["bearer.refresh.duration"])["bearer.document=jwks,bearer.result=success,bearer.trigger=unknown_kid"]; n != 1 {
+		t.Fatalf("the set was not fetched again: %v", histogramCounts(t, m["bearer.refresh.duration"]))
+	}
+	equal(t, "bearer.jwks.keys.skipped", sums(t, m["bearer.jwks.keys.skipped"]), want)
+
+	// A change of the set counts its odd keys again.
+	a.PublishRaw(json.RawMessage(`{"kty":"RSA","kid":"enc","use":"enc","n":"AQAB","e":"AQAB"}`))
+	_, _ = v.Validate(context.Background(), a.TokenWith("RS256", map[string]any{"kid": "absent-too"}, bearertest.Payload{"aud": "api"}))
+	want = map[string]int64{"bearer.skip.reason=symmetric_key": 2, "bearer.skip.reason=unsupported_curve": 4, "bearer.skip.reason=encryption_key": 1}
+	equal(t, "bearer.jwks.keys.skipped", sums(t, collect(t, reader)["bearer.jwks.keys.skipped"]), want)
 }

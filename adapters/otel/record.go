@@ -46,6 +46,10 @@ func (o *Observer) Refreshed(ctx context.Context, r observe.Refresh) {
 		attrs = append(attrs, keyError.String(failureType(r.Err)))
 	}
 	o.refresh.Record(ctx, r.Duration.Seconds(), metric.WithAttributes(attrs...))
+	// The reasons are the core's closed set (observe.Refresh.Skipped).
+	for reason, n := range r.Skipped {
+		o.skipped.Add(ctx, int64(n), metric.WithAttributes(keySkip.String(reason)))
+	}
 	o.backgroundSpan(ctx, "bearer.refresh", r.Start, r.Duration, r.Err, attrs)
 }
 
