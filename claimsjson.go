@@ -407,7 +407,10 @@ const (
 	seenScp
 	seenSid
 	seenCnf
-	seenEvents
+	seenDetails
+	seenAct
+	seenMayAct
+	seenEvents // the last: the bits of an introspection answer's own members follow it
 )
 
 // nameSet holds the member names of an object, to refuse duplicates, two
@@ -557,7 +560,8 @@ func decodeClaims(payload string) (wireClaims, error) {
 }
 
 // claimMembers are the top-level members wireClaims.member reads.
-var claimMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf", "events"}
+var claimMembers = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf",
+	"authorization_details", "act", "may_act", "events"}
 
 // decodeObject walks payload, which must be a JSON object, decoding its
 // members into r if r is not nil (an introspection response), else into
@@ -745,6 +749,24 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		// A copy: Confirmation is the caller's to change, the input is not.
 		w.Cnf = []byte(strings.TrimLeft(s.src[start:s.i], " \t\n\r"))
 		return seenCnf, nil
+	case "authorization_details", "act", "may_act":
+		// Checked here, kept only in the claims as issued: Claims reads
+		// them again when asked, so that a token without them costs
+		// nothing more, cached or not.
+		raw, err := s.rawValue()
+		if err != nil {
+			return 0, err
+		}
+		switch string(name) {
+		case "authorization_details":
+			_, err = parseDetails(raw)
+			return seenDetails, err
+		case "act":
+			_, err = parseActors(raw, nil)
+			return seenAct, err
+		}
+		_, _, err = parseActor(raw)
+		return seenMayAct, err
 	case "events":
 		// Only its presence matters: it marks a security event token.
 		if s.isNull() {

@@ -184,7 +184,8 @@ const (
 
 // resultMembers are the members of a response parseResult reads.
 var resultMembers = []string{"active", "username", "token_type", "token_use", "typ",
-	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf"}
+	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "scp", "sid", "cnf",
+	"authorization_details", "act", "may_act"}
 
 // member decodes a member of a response. (decodeObject refuses a name
 // equal to one of resultMembers only when case is ignored, which

@@ -1,0 +1,122 @@
+package bearer
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// Actor is a party named by a token's act or may_act claim (RFC 8693 §4.1,
+// §4.4): who acts, or may act, for the token's subject.
+type Actor struct {
+	Subject string // sub
+	Issuer  string // iss, if the actor is named within an issuer's namespace
+	// Raw is the claim's object as issued, for other members (client_id,
+	// email, …); that of an act claim includes the prior actors it nests.
+	Raw json.RawMessage
+}
+
+// Actors returns the actor chain of a delegated token, from a JWT or an
+// introspection answer: the act claim, then the act claims it nests. The
+// first is the current actor, the party to whom the subject's authority
+// was delegated and the only one an access decision may consider (RFC
+// 8693 §4.1); the others are prior actors, most recent first, a history
+// that is informational only. nil if the token has no act claim, that is,
+// was not delegated. Each call reads the chain again from the claims as
+// issued.
+//
+// A token whose act (at any depth) is not a JSON object whose sub and iss,
+// if present, are strings is refused when validated (401 invalid_token,
+// ErrMalformed).
+func (c *Claims) Actors() []Actor {
+	raw := rawMember(c.raw, "act")
+	if raw == "" {
+		return nil
+	}
+	chain, _ := parseActors(raw, nil)
+	return chain
+}
+
+// MayAct returns the party the token's may_act claim names as allowed to
+// become an actor for its subject (RFC 8693 §4.4), or nil if there is
+// none. It states what the authorization server allows in a later token
+// exchange: the actor of this token is in Actors.
+func (c *Claims) MayAct() *Actor {
+	raw := rawMember(c.raw, "may_act")
+	if raw == "" {
+		return nil
+	}
+	a, _, err := parseActor(raw)
+	if err != nil || a == nil {
+		return nil
+	}
+	return a
+}
+
+// errActor: an act or may_act claim that is not an object, or whose sub
+// or iss is not a string (RFC 8693 §4.1, §4.4).
+var errActor = errors.New("act or may_act is not an object naming its party with strings")
+
+// actorMembers are the members of an act or may_act object read into Actor,
+// and the nested act.
+var actorMembers = []string{"sub", "iss", "act"}
+
+// parseActors appends to chain the actor raw, an act claim's value, and
+// those it nests. null is no actor.
+func parseActors(raw string, chain []Actor) ([]Actor, error) {
+	a, nested, err := parseActor(raw)
+	if err != nil || a == nil {
+		return chain, err
+	}
+	chain = append(chain, *a)
+	if nested == "" {
+		return chain, nil
+	}
+	return parseActors(nested, chain)
+}
+
+// Bits of the members of an actor.
+const (
+	seenActorSub = 1 << iota
+	seenActorIss
+	seenActorAct
+)
+
+// parseActor reads one actor object; nested is the value of its own act
+// member, "" if none. null is no actor.
+func parseActor(raw string) (a *Actor, nested string, err error) {
+	sc := newScanner(raw)
+	if sc.isNull() {
+		return nil, "", nil
+	}
+	if sc.peek() != '{' {
+		return nil, "", errActor
+	}
+	a = &Actor{Raw: json.RawMessage(raw)}
+	m := readMembers(raw, actorMembers)
+	for m.next() {
+		s := &m.s
+		switch string(m.name) {
+		case "sub":
+			a.Subject, err = s.optString()
+			m.took(seenActorSub, err)
+		case "iss":
+			a.Issuer, err = s.optString()
+			m.took(seenActorIss, err)
+		case "act":
+			if p := s.peek(); p != '{' && p != 'n' {
+				m.took(0, errActor)
+				break
+			}
+			if nested, err = s.rawValue(); nested == "null" {
+				nested = ""
+			}
+			m.took(seenActorAct, err)
+		default:
+			m.took(0, s.skip(0))
+		}
+	}
+	if err := m.end(); err != nil {
+		return nil, "", err
+	}
+	return a, nested, nil
+}
