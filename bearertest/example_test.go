@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
@@ -78,4 +79,44 @@ func ExampleAuthority_SharedSecret() {
 	claims, err := v.Validate(context.Background(), a.TokenWith("HS256", nil, bearertest.Payload{"aud": "api", "sub": "bob"}))
 	fmt.Println(claims.Subject, err)
 	// Output: bob <nil>
+}
+
+// A token carries whatever claims a test needs: how the user signed in
+// (acr, auth_time, amr; RFC 9470), what exactly was authorised
+// (authorization_details; RFC 9396) and who acts for the user (act; RFC
+// 8693). ReferenceToken takes the same payload for an introspection answer.
+func ExampleAuthority_Token_requirements() {
+	a := bearertest.NewAuthority()
+	defer a.Close()
+	payload := bearertest.Payload{
+		"aud":       "api",
+		"scope":     "payments",
+		"acr":       "urn:example:mfa",
+		"auth_time": time.Now().Add(-time.Minute),
+		"amr":       []string{"pwd", "otp"},
+		"authorization_details": []map[string]any{{
+			"type":             "payment_initiation",
+			"instructedAmount": map[string]string{"currency": "EUR", "amount": "123.50"},
+		}},
+		"act": map[string]any{"sub": "agent-7", "act": map[string]any{"sub": "planner"}},
+	}
+
+	v, err := bearer.New(context.Background(), bearer.Config{
+		Authority: a.Issuer(), Audience: []string{"api"}, ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+	for _, token := range []string{a.Token(payload), a.ReferenceToken(payload)} {
+		c, err := v.Validate(context.Background(), token)
+		if err != nil {
+			log.Fatal(err)
+		}
+		d, actors := c.AuthorizationDetails(), c.Actors()
+		fmt.Println(c.Map()["acr"], d[0].Type, string(d[0].Raw), actors[0].Subject, len(actors))
+	}
+	// Output:
+	// urn:example:mfa payment_initiation {"instructedAmount":{"amount":"123.50","currency":"EUR"},"type":"payment_initiation"} agent-7 2
+	// urn:example:mfa payment_initiation {"instructedAmount":{"amount":"123.50","currency":"EUR"},"type":"payment_initiation"} agent-7 2
 }

@@ -15,7 +15,7 @@
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const env = {
   host: process.env.HOST ?? '127.0.0.1',
@@ -168,6 +168,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       tls_client_certificate_bound_access_tokens: id === 'svc-mtls',
+      authorization_details_types: ['payment_initiation'],
     })),
   ],
   jwks: { keys: loadKeys() },
@@ -225,6 +226,29 @@ const configuration = {
     },
     rpInitiatedLogout: { enabled: true },
     backchannelLogout: { enabled: true },
+    // Rich Authorization Requests (RFC 9396): a token request may carry
+    // authorization_details of the type payment_initiation, which the
+    // token (a JWT's claim, or the introspection answer) then carries as
+    // granted. The API decides from their members what the token allows
+    // (e2e/details_test.go); here every well-formed request is granted.
+    richAuthorizationRequests: {
+      enabled: true,
+      types: {
+        payment_initiation: {
+          validate(ctx, detail) {
+            const amount = detail.instructedAmount;
+            if (typeof amount?.currency !== 'string' || !/^\d+(\.\d{1,2})?$/.test(amount?.amount ?? '')) {
+              throw new errors.InvalidAuthorizationDetails('payment_initiation needs instructedAmount {currency, amount}');
+            }
+          },
+        },
+      },
+      authorizationDetailsForGrantSource: (ctx) => JSON.parse(ctx.oidc.params.authorization_details),
+      authorizationDetailsForAccessToken: (ctx, token, source) => (ctx.oidc.params.authorization_details
+        ? JSON.parse(ctx.oidc.params.authorization_details)
+        : source?.rar),
+      authorizationDetailsForIntrospection: (ctx, token) => token.rar,
+    },
     resourceIndicators: {
       enabled: true,
       // A request that names no resource is for the walkthrough's API.
@@ -232,7 +256,7 @@ const configuration = {
       useGrantedResource: () => true,
       getResourceServerInfo(ctx, indicator, client) {
         const r = resources[indicator];
-        if (!r) throw new Provider.errors.InvalidTarget();
+        if (!r) throw new errors.InvalidTarget();
         const info = { ...r, accessTokenTTL: env.accessTokenTTL };
         if (r.accessTokenFormat === 'jwt') {
           info.jwt = { sign: { alg: accessTokenAlg[client.clientId] ?? 'RS256' } };
