@@ -86,8 +86,9 @@ func (r *Revocation) key() (revocationKey, error) {
 // 401 invalid_token, "token revoked". The revocation holds in this
 // Validator at once, then r goes to Config.RevocationStore (or
 // MultiConfig.RevocationStore) for the other replicas; the error, if any,
-// is the store's. On a Validator of several authorities, r.Issuer names
-// the authority whose tokens it refuses.
+// is the store's, or ErrNotAuthority when r.Issuer names none of the
+// Validator's authorities. On a Validator of several authorities, r.Issuer
+// names the authority whose tokens it refuses.
 //
 //	// sign alice out of every session that started before now
 //	err := v.Revoke(ctx, bearer.Revocation{Subject: "alice"})

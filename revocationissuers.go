@@ -59,16 +59,20 @@ func (v *Validator) issuerLocked(iss string) (*issuerState, error) {
 		return st, nil
 	}
 	if v.resolve == nil || iss == "" {
-		return nil, errNotAuthority
+		return nil, ErrNotAuthority
 	}
 	cfg, err := v.admit(iss)
 	if err != nil {
-		return nil, errNotAuthority
+		return nil, ErrNotAuthority
 	}
 	return v.newIssuerLocked(key, cfg), nil
 }
 
-var errNotAuthority = errors.New("bearer: Revocation.Issuer names none of the Validator's authorities")
+// ErrNotAuthority is Revoke's error for a Revocation whose Issuer names
+// none of the Validator's authorities: the tokens it would refuse are
+// another API's. A caller that revokes on a third party's word (a Shared
+// Signals transmitter, package signals) tells it from a store that failed.
+var ErrNotAuthority = errors.New("bearer: Revocation.Issuer names none of the Validator's authorities")
 
 // applyRevocation applies r to the revocations of the issuer it names.
 // It holds v.mu meanwhile, so that the state cannot be forgotten between
@@ -90,7 +94,7 @@ func (v *Validator) applyRevocation(r *Revocation, now time.Time) (bool, error) 
 func (v *Validator) deliver(r Revocation) error {
 	if r.Issuer != "" {
 		_, err := v.applyRevocation(&r, time.Now())
-		if errors.Is(err, errNotAuthority) {
+		if errors.Is(err, ErrNotAuthority) {
 			return nil
 		}
 		return err
@@ -128,7 +132,7 @@ func (v *Validator) judgeOf(token string) (string, error) {
 		return "", err
 	}
 	if iss == "" {
-		return "", fmt.Errorf("bearer: RevokeToken of a token without iss: %w", errNotAuthority)
+		return "", fmt.Errorf("bearer: RevokeToken of a token without iss: %w", ErrNotAuthority)
 	}
 	return iss, nil
 }
