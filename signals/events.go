@@ -1,0 +1,154 @@
+package signals
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/accesstoken/bearer"
+)
+
+// The event types a Receiver acts on (CAEP 1.0 §3, RISC 1.0 §2, SSF 1.0
+// §8.1.4 and §8.1.5). Any other is acknowledged and ignored.
+const (
+	caep = "https://schemas.openid.net/secevent/caep/event-type/"
+	risc = "https://schemas.openid.net/secevent/risc/event-type/"
+	ssf  = "https://schemas.openid.net/secevent/ssf/event-type/"
+
+	eventSessionRevoked    = caep + "session-revoked"
+	eventCredentialChange  = caep + "credential-change"
+	eventTokenClaimsChange = caep + "token-claims-change"
+	eventAccountDisabled   = risc + "account-disabled"
+	eventAccountPurged     = risc + "account-purged"
+	eventSessionsRevoked   = risc + "sessions-revoked"
+	eventVerification      = ssf + "verification"
+	eventStreamUpdated     = ssf + "stream-updated"
+)
+
+// Events are the event types a Receiver acts on, for a stream's
+// events_requested (CreateStream asks for them when its own list is
+// empty).
+var Events = []string{
+	eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange,
+	eventAccountDisabled, eventAccountPurged, eventSessionsRevoked,
+}
+
+// wireEvent is what an event's payload says that the actions read: the
+// subject of events that carry it inside (RISC, and CAEP before SSF put
+// sub_id at the top), when it happened (CAEP 1.0 §2), and a verification
+// event's state.
+type wireEvent struct {
+	Subject   json.RawMessage `json:"subject"`
+	Timestamp *json.Number    `json:"event_timestamp"`
+	State     string          `json:"state"`
+}
+
+// apply carries out what s's events call for. Every action is a
+// bearer.Revocation whose times come from the event, never from when it
+// arrived, so a SET applied twice changes nothing the first time did not:
+// a delivery retried after a failure, or a replay, is harmless. Its errors
+// are *refusal: an event payload that does not conform (400), or the
+// store that failed to carry a revocation to the other replicas (503: the
+// transmitter delivers the SET again).
+func (r *Receiver) apply(ctx context.Context, s *set) error {
+	var storeErr error
+	for typ, raw := range s.events {
+		var e wireEvent
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return refuse(errInvalidRequest, "malformed event")
+		}
+		at := s.issued
+		if t, ok := numericDate(e.Timestamp); ok {
+			at = t
+		}
+		switch typ {
+		case eventVerification:
+			r.verified(e.State)
+			r.log.InfoContext(ctx, "signals: verification event", "set", bearer.Fingerprint(s.raw))
+			continue
+		case eventStreamUpdated:
+			r.log.InfoContext(ctx, "signals: the transmitter updated the stream", "set", bearer.Fingerprint(s.raw), "event", string(raw))
+			continue
+		case eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange,
+			eventAccountDisabled, eventAccountPurged, eventSessionsRevoked:
+		default:
+			r.log.DebugContext(ctx, "signals: event ignored", "set", bearer.Fingerprint(s.raw), "type", typ)
+			continue
+		}
+		subj := s.subject
+		if subj == nil {
+			subj = e.Subject
+		}
+		if subj == nil {
+			return refuse(errInvalidRequest, "event without subject")
+		}
+		sub, ok := readSubject(subj, r.cfg.Issuer, 0)
+		if !ok {
+			return refuse(errInvalidRequest, "malformed subject")
+		}
+		revocations := r.revocations(typ, sub, at)
+		if len(revocations) == 0 {
+			r.log.InfoContext(ctx, "signals: event names no token of this API", "set", bearer.Fingerprint(s.raw), "type", typ)
+		}
+		for _, rv := range revocations {
+			err := r.cfg.Validator.Revoke(ctx, rv)
+			switch {
+			case err == nil:
+				r.log.InfoContext(ctx, "signals: revoked", "set", bearer.Fingerprint(s.raw), "type", typ, "issuer", rv.Issuer,
+					"sub", rv.Subject, "sid", rv.SessionID, "jti", rv.TokenID, "issued_before", rv.IssuedBefore)
+			case errors.Is(err, bearer.ErrNotAuthority):
+				r.log.InfoContext(ctx, "signals: event names another authority's tokens; ignored", "set", bearer.Fingerprint(s.raw), "type", typ, "issuer", rv.Issuer)
+			default:
+				// It holds here already; the other replicas miss it.
+				storeErr = errors.Join(storeErr, err)
+			}
+		}
+	}
+	if storeErr != nil {
+		return unavailable("revocation store unavailable", time.Second, storeErr)
+	}
+	return nil
+}
+
+// revocations returns what an event of type typ about sub, which happened
+// at at, revokes:
+//
+//   - CAEP session-revoked: the sessions (sid) or single tokens (jti) the
+//     subject names, or, when it names none, every token of its users
+//     issued at or before at.
+//   - CAEP credential-change, token-claims-change; RISC account-disabled,
+//     account-purged, sessions-revoked: every token of the subject's
+//     users issued at or before at, or, when it names no user, of its
+//     sessions. A token's claims cannot be changed where it is held: the
+//     client, refused, gets a new token, which carries the new claims and
+//     credential; an introspection answer about a revoked token is
+//     forgotten (bearer's revocation stage), so the authority is asked
+//     afresh once the revocation lapses.
+func (r *Receiver) revocations(typ string, sub subject, at time.Time) []bearer.Revocation {
+	var out []bearer.Revocation
+	session := func(t target) bearer.Revocation {
+		if t.tokenID != "" {
+			return bearer.Revocation{Issuer: t.issuer, TokenID: t.tokenID}
+		}
+		return bearer.Revocation{Issuer: t.issuer, SessionID: t.session}
+	}
+	user := func(t target) bearer.Revocation {
+		return bearer.Revocation{Issuer: t.issuer, Subject: t.subject, IssuedBefore: at}
+	}
+	if typ == eventSessionRevoked && (len(sub.sessions) > 0 || sub.otherSession) {
+		for _, t := range sub.sessions {
+			out = append(out, session(t))
+		}
+		return out
+	}
+	for _, t := range sub.users {
+		out = append(out, user(t))
+	}
+	if len(sub.users) == 0 {
+		for _, t := range sub.sessions {
+			out = append(out, session(t))
+		}
+	}
+	return out
+}
