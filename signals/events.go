@@ -95,8 +95,7 @@ func (r *Receiver) apply(ctx context.Context, s *set) error {
 			err := r.cfg.Validator.Revoke(ctx, rv)
 			switch {
 			case err == nil:
-				r.log.InfoContext(ctx, "signals: revoked", "set", bearer.Fingerprint(s.raw), "type", typ, "issuer", rv.Issuer,
-					"sub", rv.Subject, "sid", rv.SessionID, "jti", rv.TokenID, "issued_before", rv.IssuedBefore)
+				r.log.InfoContext(ctx, "signals: revoked", "set", bearer.Fingerprint(s.raw), "type", typ, "revocation", describe(rv))
 			case errors.Is(err, bearer.ErrNotAuthority):
 				r.log.InfoContext(ctx, "signals: event names another authority's tokens; ignored", "set", bearer.Fingerprint(s.raw), "type", typ, "issuer", rv.Issuer)
 			default:
@@ -151,4 +150,15 @@ func (r *Receiver) revocations(typ string, sub subject, at time.Time) []bearer.R
 		}
 	}
 	return out
+}
+
+// describe names what rv revokes, for the log.
+func describe(rv bearer.Revocation) string {
+	switch {
+	case rv.SessionID != "":
+		return "sid " + rv.SessionID + " at " + rv.Issuer
+	case rv.TokenID != "":
+		return "jti " + rv.TokenID + " at " + rv.Issuer
+	}
+	return "sub " + rv.Subject + " at " + rv.Issuer + ", issued at or before " + rv.IssuedBefore.UTC().Format(time.RFC3339)
 }

@@ -68,7 +68,7 @@ func newRig(t *testing.T, edit func(*signals.Config)) *rig {
 func (g *rig) pushStream(t *testing.T, auth string) *signals.Stream {
 	t.Helper()
 	s, err := g.r.CreateStream(context.Background(), signals.Stream{
-		Delivery: signals.Delivery{Method: signals.DeliveryPush, EndpointURL: g.push.URL, AuthorizationHeader: auth},
+		Delivery: &signals.Delivery{Method: signals.DeliveryPush, EndpointURL: g.push.URL, AuthorizationHeader: auth},
 	})
 	if err != nil {
 		t.Fatal(err)

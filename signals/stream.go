@@ -19,14 +19,14 @@ const (
 // EventsDelivered; the receiver chooses Delivery, EventsRequested and
 // Description.
 type Stream struct {
-	ID              string   `json:"stream_id,omitempty"`
-	Issuer          string   `json:"iss,omitempty"`
-	Audience        any      `json:"aud,omitempty"` // a string or an array of strings
-	EventsSupported []string `json:"events_supported,omitempty"`
-	EventsRequested []string `json:"events_requested,omitempty"`
-	EventsDelivered []string `json:"events_delivered,omitempty"`
-	Delivery        Delivery `json:"delivery"`
-	Description     string   `json:"description,omitempty"`
+	ID              string    `json:"stream_id,omitempty"`
+	Issuer          string    `json:"iss,omitempty"`
+	Audience        any       `json:"aud,omitempty"` // a string or an array of strings
+	EventsSupported []string  `json:"events_supported,omitempty"`
+	EventsRequested []string  `json:"events_requested,omitempty"`
+	EventsDelivered []string  `json:"events_delivered,omitempty"`
+	Delivery        *Delivery `json:"delivery,omitempty"`
+	Description     string    `json:"description,omitempty"`
 }
 
 // Delivery says how a stream's SETs reach the receiver. For push, the
@@ -41,8 +41,12 @@ type Delivery struct {
 
 // CreateStream creates a stream at the transmitter's
 // configuration_endpoint (SSF 1.0 §8.1.1.1) and returns it as the
-// transmitter configured it. Without EventsRequested it asks for Events.
+// transmitter configured it: for poll, with the endpoint to give Poll.
+// Without EventsRequested it asks for Events.
 func (r *Receiver) CreateStream(ctx context.Context, s Stream) (*Stream, error) {
+	if s.Delivery == nil {
+		return nil, errors.New("signals: CreateStream needs Stream.Delivery")
+	}
 	if s.EventsRequested == nil {
 		s.EventsRequested = Events
 	}
