@@ -39,6 +39,7 @@
 //   - reference-tokens.md: introspection (RFC 7662), the Introspector alone
 //   - caching.md: what is cached, for how long
 //   - sign-out.md: back-channel logout and Revoke
+//   - shared-signals.md: OpenID Shared Signals (SSF, CAEP, RISC), package signals
 //   - replicas.md: several replicas sharing state through Redis (stores/redis)
 //   - sender-constrained.md: DPoP (RFC 9449) and certificate-bound (RFC 8705) tokens
 //   - several-authorities.md: NewMulti

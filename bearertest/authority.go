@@ -10,7 +10,9 @@
 // user out does (LogoutToken, PostLogout), and can be told to misbehave
 // (slow, failing, garbled
 // or down endpoints) so that tests can check how a validator copes with a real
-// authority's failure modes without leaving the process.
+// authority's failure modes without leaving the process. A [Transmitter]
+// is an OpenID Shared Signals transmitter, for receivers (package signals):
+// streams, verification, push and poll delivery of the SETs it mints.
 //
 // It is meant for tests and for example programs; it is not a secure
 // authorization server.
