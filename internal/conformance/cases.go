@@ -621,6 +621,7 @@ func Cases() []Case {
 	)
 	resourceCases(add)
 	dpopCases(add)
+	detailsCases(add)
 	return append(cases, reviewCases()...)
 }
 
