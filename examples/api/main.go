@@ -10,6 +10,13 @@
 //	go run ./examples/api -authority https://login.example.com -audience api
 //	go run ./examples/api -metrics prometheus  # OpenTelemetry metrics at GET /metrics
 //
+// With -ssf-transmitter it also receives OpenID Shared Signals (SSF 1.0,
+// CAEP, RISC; docs/shared-signals.md): pushed to POST /ssf/events, or
+// polled from -ssf-poll, each event revoking the tokens it names:
+//
+//	go run ./examples/api -authority https://login.example.com -audience api \
+//		-ssf-transmitter https://login.example.com -ssf-audience https://api.example.com
+//
 // Several replicas on one Redis share one authority (docs/replicas.md):
 //
 //	go run ./examples/api -authority-only -addr 127.0.0.1:5400   # the test authority alone
@@ -43,6 +50,7 @@ import (
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
 	"github.com/accesstoken/bearer/middleware"
+	"github.com/accesstoken/bearer/signals"
 	"github.com/accesstoken/bearer/stores/redis"
 )
 
@@ -75,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redisURL := fs.String("redis", "", "share revocations, seen logout tokens and introspection answers with the other replicas through the Redis at `URL` (redis://[:password@]host:port/db, rediss:// for TLS)")
 	metricsTo := fs.String("metrics", "", "export OpenTelemetry metrics: `stdout|prometheus` (at GET /metrics); empty: none")
 	metricsInterval := fs.Duration("metrics-interval", time.Minute, "how often -metrics stdout exports")
+	ssfTransmitter := fs.String("ssf-transmitter", "", "receive OpenID Shared Signals from the transmitter whose issuer is `URL`: SETs pushed to POST /ssf/events (docs/shared-signals.md)")
+	ssfAudience := fs.String("ssf-audience", "", "with -ssf-transmitter: this API's `aud` in the stream's SETs")
+	ssfPoll := fs.String("ssf-poll", "", "with -ssf-transmitter: poll the stream at `URL` (its delivery.endpoint_url) as well")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h printed the usage: asking for it is no failure
@@ -84,8 +95,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	if *ssfTransmitter == "" && (*ssfAudience != "" || *ssfPoll != "") {
+		return errors.New("-ssf-audience and -ssf-poll go with -ssf-transmitter")
+	}
 	if *authorityOnly {
-		if *authority != "" || *redisURL != "" || *metricsTo != "" {
+		if *authority != "" || *redisURL != "" || *metricsTo != "" || *ssfTransmitter != "" {
 			return errors.New("-authority-only serves the test authority alone: -authority, -redis and -metrics are for the replicas")
 		}
 		return serveAuthority(ctx, *addr, *clientID, *clientSecret, *scopes, stdout)
@@ -155,6 +169,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if m.observer != nil {
 		m.observer.Watch(v)
 	}
+	// With -ssf-transmitter, the transmitter's events revoke tokens here
+	// and, through -redis, on every replica. Its Close, deferred after
+	// the Validator's, runs before it.
+	var receiver *signals.Receiver
+	if *ssfTransmitter != "" {
+		receiver, err = receiveSignals(ctx, v, cfg.RevocationStore, cfg.Authority, *ssfTransmitter, *ssfAudience, *ssfPoll, stderr)
+		if err != nil {
+			return err
+		}
+		defer receiver.Close()
+	}
 
 	// Listen first, so that a bad -addr fails at once.
 	l, err := net.Listen("tcp", *addr)
@@ -164,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Preflights carry no token: the CORS layer answers them in front of
 	// the guards, which refuse every request without one.
 	srv := &http.Server{
-		Handler:           cors(*corsOrigins, routes(v, m.handler)),
+		Handler:           cors(*corsOrigins, routes(v, m.handler, receiver)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -188,10 +213,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, srv, l)
 }
 
-// routes is the API: every route and the guard in front of it, and
-// metrics, if given, at GET /metrics. (Serve them on an internal port in
-// production: they are not for the API's clients.)
-func routes(v *bearer.Validator, metrics http.Handler) http.Handler {
+// routes is the API: every route and the guard in front of it, metrics,
+// if given, at GET /metrics (serve them on an internal port in
+// production: they are not for the API's clients), and the push endpoint
+// of a Shared Signals receiver, if given, at POST /ssf/events.
+func routes(v *bearer.Validator, metrics http.Handler, receiver *signals.Receiver) http.Handler {
 	protect := middleware.New(v)
 	mux := http.NewServeMux()
 	mux.Handle("GET /values", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -220,6 +246,9 @@ func routes(v *bearer.Validator, metrics http.Handler) http.Handler {
 		mux.Handle("GET /metrics", metrics)
 	}
 	mux.Handle("POST /backchannel-logout", v.LogoutHandler())
+	if receiver != nil {
+		mux.Handle("POST /ssf/events", receiver)
+	}
 	mux.Handle("POST /signout", protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		signOut(w, r, v)
 	})))
