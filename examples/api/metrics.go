@@ -9,6 +9,7 @@ import (
 
 	otelbearer "github.com/accesstoken/bearer/adapters/otel"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	promexporter "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
@@ -39,8 +40,11 @@ func newMetrics(kind string, stdout io.Writer, interval time.Duration) (*metrics
 		// Exported every interval, and once more at shutdown.
 		reader = sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(interval))
 	case "prometheus":
-		// A registry of our own: only what this program exports.
+		// A registry of our own: what this program exports, and the
+		// process's own health (go_goroutines, process_resident_memory_bytes,
+		// process_open_fds), which the soak (soak/) watches for leaks.
 		registry := prometheus.NewRegistry()
+		registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		exp, err := promexporter.New(promexporter.WithRegisterer(registry))
 		if err != nil {
 			return nil, err

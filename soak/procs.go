@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// build compiles examples/api into dir, with -race if asked.
+func build(ctx context.Context, repo, dir string, race bool) (string, error) {
+	bin := filepath.Join(dir, "api")
+	args := []string{"build", "-o", bin}
+	if race {
+		args = append(args, "-race")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./examples/api")...)
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./examples/api: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// process is a program the soak starts, stops and starts again on the
+// same port, its output appended to a log file.
+type process struct {
+	name string
+	port int
+	argv func() []string
+	log  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	pid  atomic.Int64
+}
+
+func (p *process) start() error {
+	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	argv := p.argv()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", p.name, err)
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	p.pid.Store(int64(cmd.Process.Pid))
+	go func(done chan struct{}) {
+		_ = cmd.Wait()
+		f.Close()
+		close(done)
+	}(p.done)
+	return nil
+}
+
+// stop sends sig and waits for the process to exit, killing it after 10 s.
+func (p *process) stop(sig syscall.Signal) {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.cmd = nil
+	p.pid.Store(0)
+}
+
+// waitFor polls ok every 20 ms until it holds, the process exits, or
+// limit passes.
+func (p *process) waitFor(limit time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited (see %s)", p.name, p.log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %v (see %s)", p.name, limit, p.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+func newRedis(dir string) (*process, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p := &process{name: "redis-server", port: port, log: filepath.Join(dir, "redis.log")}
+	p.argv = func() []string {
+		return []string{"redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+			"--appendonly", "no", "--dir", dir, "--maxmemory-policy", "noeviction"}
+	}
+	return p, nil
+}
+
+// startRedis starts it and waits until it answers PING.
+func startRedis(p *process) error {
+	if err := p.start(); err != nil {
+		return err
+	}
+	return p.waitFor(10*time.Second, func() bool { return redisPing(p.port) == nil })
+}
+
+func redisPing(port int) error {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return errors.New("redis: " + line)
+	}
+	return nil
+}
+
+// replica is one examples/api process.
+type replica struct {
+	process
+	url   string
+	ready atomic.Bool // takes traffic
+}
+
+func newReplica(i int, dir, bin, issuer, redisURL string) (*replica, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	r.process = process{name: fmt.Sprintf("replica %d", i), port: port, log: filepath.Join(dir, fmt.Sprintf("replica-%d.log", i))}
+	r.argv = func() []string {
+		return []string{bin, "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-authority", issuer,
+			"-client-id", clientID, "-client-secret", clientSecret, "-audience", "api", "-scopes", "api",
+			"-redis", redisURL, "-metrics", "prometheus"}
+	}
+	return r, nil
+}
+
+// startReplica starts it and waits until /readyz says it is ready: the
+// authority's keys and the revocations in force are at hand.
+func startReplica(r *replica, client *http.Client) error {
+	if err := r.start(); err != nil {
+		return err
+	}
+	err := r.waitFor(60*time.Second, func() bool {
+		resp, err := client.Get(r.url + "/readyz")
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if err == nil {
+		r.ready.Store(true)
+	}
+	return err
+}
+
+// usage is what /proc and /metrics say of a replica.
+type usage struct {
+	rss        int64 // bytes
+	files      int
+	goroutines int
+}
+
+func sample(r *replica, client *http.Client) (usage, bool) {
+	pid := r.pid.Load()
+	if pid == 0 || !r.ready.Load() {
+		return usage{}, false
+	}
+	var u usage
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return u, false
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			u.rss = kb * 1024
+		}
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return u, false
+	}
+	u.files = len(fds)
+	resp, err := client.Get(r.url + "/metrics")
+	if err != nil {
+		return u, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			u.goroutines = int(f)
+		}
+	}
+	return u, true
+}
+
+// raceOrPanic reports whether a replica's log shows a data race or a
+// panic.
+func raceOrPanic(log string) string {
+	b, _ := os.ReadFile(log)
+	for _, s := range []string{"WARNING: DATA RACE", "panic:", "fatal error:"} {
+		if strings.Contains(string(b), s) {
+			return s
+		}
+	}
+	return ""
+}

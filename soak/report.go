@@ -1,0 +1,227 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+type report struct {
+	cfg      config
+	elapsed  time.Duration
+	stats    [nClasses]classStats
+	wrongs   []wrong
+	props    []time.Duration
+	windows  []window
+	series   *series
+	dropped  int64
+	problems []string
+	load0    string
+	load     string
+	props2   []propagation
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func (s *soak) report(elapsed time.Duration, problems []string) *report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := &report{cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
+		series: s.series, dropped: s.dropped.Load(), problems: problems}
+	for i := range s.windows {
+		r.windows[i].from = time.Time{}.Add(s.windows[i].from.Sub(s.t0))
+		r.windows[i].to = time.Time{}.Add(s.windows[i].to.Sub(s.t0))
+	}
+	for _, p := range s.props {
+		r.props = append(r.props, p.d)
+	}
+	slices.Sort(r.props)
+	r.load0, r.load, r.props2 = s.load0, loadavg(), s.props
+	return r
+}
+
+func (r *report) total() (n int, v [5]int) {
+	for _, st := range r.stats {
+		n += st.n
+		for i, k := range st.verdicts {
+			v[i] += k
+		}
+	}
+	return n, v
+}
+
+func (r *report) failed() bool { return len(r.wrongs) > 0 || len(r.problems) > 0 }
+
+// cachedP99 is the 99th percentile of the cached classes together.
+func (r *report) cachedP99() (time.Duration, int) {
+	var h [nBuckets]int
+	n := 0
+	for c := range nClasses {
+		if !c.cached() {
+			continue
+		}
+		for b, k := range r.stats[c].hist {
+			h[b] += k
+		}
+		n += r.stats[c].n
+	}
+	return quantile(&h, n, 0.99), n
+}
+
+func pct(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+}
+
+// level is the mean of a replica's samples of one measure over the
+// seconds [from, to).
+func (r *report) level(from, to float64, get func(row) float64) float64 {
+	n, sum := 0, 0.0
+	for sec := int(from * r.elapsed.Seconds()); sec < int(to*r.elapsed.Seconds()) && sec < len(r.series.rows); sec++ {
+		if v := get(r.series.rows[sec]); v > 0 {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+func (r *report) summary() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	n, v := r.total()
+	p("## Soak: %v, target %d requests/s, %d replicas (race %v), bound %v\n\n", r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas, r.cfg.race, r.cfg.bound)
+	p("%d requests, %.0f/s achieved (%d dropped by the driver); %d wrong verdicts, %d 503s allowed during faults, %d unjudged (sign-outs under way, replays across a Redis restart), %d refusals with another status than expected. Load average (1, 5, 15 min) before the traffic: %s, at the end: %s; %d CPUs.\n\n",
+		n, float64(n)/r.elapsed.Seconds(), r.dropped, v[bad], v[allowed], v[unjudged], v[mismatch], r.load0, r.load, runtime.NumCPU())
+	p("| class | requests | 200 | 401 | 403 | 503 | other | no answer | wrong | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for c := range nClasses {
+		st := r.stats[c]
+		if st.n == 0 {
+			continue
+		}
+		other := st.n - st.status[200] - st.status[401] - st.status[403] - st.status[503] - st.status[-1]
+		p("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %v | %v | %v |\n", c, st.n, st.status[200], st.status[401], st.status[403], st.status[503], other, st.status[-1],
+			st.verdicts[bad], round(quantile(&st.hist, st.n, 0.5)), round(quantile(&st.hist, st.n, 0.99)), round(st.max))
+	}
+	p("\n")
+	if len(r.wrongs) > 0 {
+		p("Wrong verdicts (first 50):\n\n| at | class | replica | status | token fingerprint | what |\n|---|---|---|---|---|---|\n")
+		for _, w := range r.wrongs[:min(50, len(r.wrongs))] {
+			p("| %v | %s | %d | %d | %s | %s |\n", w.at.Round(time.Millisecond), w.class, w.replica, w.status, w.fingerprint, w.why)
+		}
+		p("\n")
+	}
+	for _, pr := range r.problems {
+		p("Replica problem: %s\n\n", pr)
+	}
+	last := r.series.rows[min(len(r.series.rows)-1, int(r.elapsed.Seconds())-1)]
+	p("Authority calls over the run: %d JWKS, %d discovery, %d introspection.\n\n", last.jwks, last.discovery, last.introspection)
+
+	p("Faults:\n\n| from | to | fault |\n|---|---|---|\n")
+	for _, w := range r.windows {
+		p("| %v | %v | %s |\n", w.from.Sub(time.Time{}).Round(100*time.Millisecond), w.to.Sub(time.Time{}).Round(100*time.Millisecond), w.name)
+	}
+	p("\nTargets:\n\n")
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	p("- wrong verdicts: %d (%s)\n", v[bad], met(v[bad] == 0))
+	p99, nc := r.cachedP99()
+	p("- p99 of cached validations (%d requests, faults included): %v, target 5 ms (%s)\n", nc, round(p99), met(p99 <= 5*time.Millisecond))
+	c503 := r.stats[cachedJWT].status[503] + r.stats[cachedJWT].status[-1]
+	p("- 503s (or no answer) for a cached token (jwt-cached), faults included: %d (%s)\n", c503, met(c503 == 0))
+	if len(r.props) > 0 {
+		over := len(r.props) - func() int {
+			i, _ := slices.BinarySearch(r.props, time.Second+1)
+			return i
+		}()
+		p("- sign-outs refused on every replica: %d measured, p50 %v, p99 %v, max %v; %d over 1 s (%s)\n",
+			len(r.props), round(pct(r.props, 0.5)), round(pct(r.props, 0.99)), round(r.props[len(r.props)-1]), over, met(over == 0))
+	}
+	for i := range r.cfg.replicas {
+		from, to := 0.08, 0.12
+		if i == r.cfg.replicas-1 {
+			from, to = 0.84, 0.88 // restarted at 0.65
+		}
+		for _, m := range []struct {
+			name string
+			get  func(row) float64
+		}{
+			{"RSS (MB)", func(x row) float64 { return float64(x.rss[i]) / 1e6 }},
+			{"goroutines", func(x row) float64 { return float64(x.goroutines[i]) }},
+			{"open files", func(x row) float64 { return float64(x.files[i]) }},
+		} {
+			base, end := r.level(from, to, m.get), r.level(0.95, 1, m.get)
+			ratio := end / base
+			p("- replica %d %s: %.1f after warm-up, %.1f at the end (%+.0f %%, %s)\n", i, m.name, base, end, 100*(ratio-1), met(ratio <= 1.10))
+		}
+	}
+	return b.String()
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// write puts report.md, series.csv and plot.svg in dir.
+func (r *report) write(dir string) error {
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(r.summary()), 0o644); err != nil {
+		return err
+	}
+	var csv strings.Builder
+	csv.WriteString("second,requests,ok,refused,unavailable,no_answer,wrong,jwks_calls,discovery_calls,introspection_calls")
+	for i := range r.cfg.replicas {
+		fmt.Fprintf(&csv, ",rss_mb_%d,goroutines_%d,open_files_%d", i, i, i)
+	}
+	csv.WriteString(",faults\n")
+	n := min(len(r.series.rows), int(r.elapsed.Seconds()))
+	for sec, x := range r.series.rows[:n] {
+		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", sec, x.requests, x.ok, x.refused, x.unavailable, x.noAnswer, x.wrong, x.jwks, x.discovery, x.introspection)
+		for i := range r.cfg.replicas {
+			fmt.Fprintf(&csv, ",%.1f,%d,%d", float64(x.rss[i])/1e6, x.goroutines[i], x.files[i])
+		}
+		var names []string
+		for _, m := range r.series.marks {
+			if int(m.at/time.Second) == sec {
+				names = append(names, m.name)
+			}
+		}
+		fmt.Fprintf(&csv, ",%q\n", strings.Join(names, "; "))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "series.csv"), []byte(csv.String()), 0o644); err != nil {
+		return err
+	}
+	var props strings.Builder
+	props.WriteString("acknowledged_s,replica,refused_after_ms\n")
+	for _, p := range r.props2 {
+		fmt.Fprintf(&props, "%.3f,%d,%.3f\n", p.at.Seconds(), p.replica, float64(p.d)/float64(time.Millisecond))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "propagation.csv"), []byte(props.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "plot.svg"), []byte(r.plot(n)), 0o644)
+}
