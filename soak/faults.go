@@ -130,18 +130,27 @@ func (s *soak) faults(ctx context.Context, logf func(string, ...any)) {
 	a.SetDelay(bearertest.Introspection, 0)
 	end()
 
-	if !step(0.50, "Redis killed") {
-		return
+	if s.cfg.redis == "single" {
+		if !step(0.50, "Redis killed") {
+			return
+		}
+		end = s.open("redis", "Redis down", -1)
+		s.redis.kill()
+		if !step(0.55, "Redis restarted, empty") {
+			return
+		}
+	} else {
+		if !step(0.50, "Redis primary killed") {
+			return
+		}
+		end = s.open("redis", "Redis failing over", -1)
+		s.redis.kill()
 	}
-	end = s.open("redis", "Redis down", -1)
-	s.redis.stop(syscall.SIGKILL)
-	if !step(0.55, "Redis restarted, empty") {
-		return
-	}
-	if err := startRedis(s.redis); err != nil {
-		logf("Redis did not start again: %v", err)
+	if err := s.redis.recover(); err != nil {
+		logf("Redis did not recover: %v", err)
 	}
 	end()
+	s.mark("Redis back")
 
 	if !step(0.65, "replica restarted") {
 		return
@@ -218,19 +227,19 @@ func (s *soak) signOut(ctx context.Context, se *sess) {
 	se.at.Store(at.UnixNano())
 	s.mu.Lock()
 	s.out = append(s.out, se)
-	if len(s.out) > sessions {
+	if len(s.out) > signedOutKept {
 		s.out = s.out[1:]
 	}
 	s.mu.Unlock()
 	for i, r := range s.replicas {
-		s.wg.Go(func() { s.probe(i, r, se, at) })
+		s.wg.Go(func() { s.probe(ctx, i, r, se, at) })
 	}
 }
 
 // probe presents se's token to r every 10 ms until it is refused, and
 // records how long after at that was. Each probe is judged too.
-func (s *soak) probe(i int, r *replica, se *sess, at time.Time) {
-	for time.Since(at) < time.Minute {
+func (s *soak) probe(ctx context.Context, i int, r *replica, se *sess, at time.Time) {
+	for ctx.Err() == nil && time.Since(at) < time.Minute {
 		if !r.ready.Load() {
 			return // restarted: it replays the revocations before it is ready
 		}
@@ -241,7 +250,7 @@ func (s *soak) probe(i int, r *replica, se *sess, at time.Time) {
 		s.judge(session, i, req, start, time.Now(), status, se, time.Time{})
 		if status == http.StatusUnauthorized {
 			s.mu.Lock()
-			s.props = append(s.props, propagation{s.since(at), i, time.Since(at)})
+			s.props = append(s.props, propagation{at, time.Now(), i})
 			s.mu.Unlock()
 			return
 		}

@@ -26,6 +26,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 10*time.Minute, "how long the traffic runs")
 	flag.IntVar(&c.rate, "rate", 2000, "target requests per second, across the replicas")
 	flag.IntVar(&c.replicas, "replicas", 3, "examples/api replicas")
+	flag.StringVar(&c.redis, "redis", "single", "the Redis: `single` (killed, and restarted empty), sentinel (a primary, a replica, three sentinels) or cluster (three primaries with a replica each); the primary is killed halfway")
 	flag.BoolVar(&c.race, "race", false, "build the replicas with -race")
 	flag.DurationVar(&c.bound, "bound", time.Second, "a sign-out must hold on every replica this long after the authority's logout request succeeded (after Redis is back, if it was down)")
 	flag.StringVar(&c.out, "out", "soak-out", "`directory` for report.md, series.csv and plot.svg")

@@ -11,7 +11,7 @@ import (
 // second, then each replica's memory, goroutines and open files, under
 // the fault windows (shaded) and events (lines).
 func (r *report) plot(n int) string {
-	const w, left, right, panelH, gap, top = 1000.0, 60.0, 20.0, 150.0, 40.0, 50.0
+	const w, left, right, panelH, gap, top = 1000.0, 60.0, 20.0, 150.0, 40.0, 130.0
 	colors := []string{"#1f77b4", "#2ca02c", "#9467bd", "#8c564b"}
 	type line struct {
 		name, color string
@@ -38,7 +38,7 @@ func (r *report) plot(n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="sans-serif" font-size="11">`+"\n", w, h)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(&b, `<text x="%.0f" y="18" font-size="14">soak: %v at %d requests/s, %d replicas; shaded: authority faults (orange), Redis down (red), replica restarting (blue)</text>`+"\n", left, r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas)
+	fmt.Fprintf(&b, `<text x="%.0f" y="18" font-size="13">soak: %v at %d requests/s, %d replicas, Redis %s; shaded: authority faults (orange), Redis down (red), replica restarting (blue)</text>`+"\n", left, r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas, r.cfg.redis)
 	x := func(sec float64) float64 { return left + (w-left-right)*sec/max(float64(n), 1) }
 	for _, win := range r.windows {
 		from, to := win.from.Sub(time.Time{}).Seconds(), win.to.Sub(time.Time{}).Seconds()
@@ -52,8 +52,8 @@ func (r *report) plot(n int) string {
 			fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#999" stroke-dasharray="2,3"><title>key rotation</title></line>`+"\n", x(sec), x(sec), top-10, h)
 			continue
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#555"/><text x="%.1f" y="%.0f" transform="rotate(-20 %.1f %.0f)" font-size="9">%s</text>`+"\n",
-			x(sec), x(sec), top-10, h, x(sec)+2, top-12, x(sec)+2, top-12, html.EscapeString(m.name))
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="#555"/><text x="%.1f" y="%.0f" transform="rotate(-45 %.1f %.0f)" font-size="9">%s</text>`+"\n",
+			x(sec), x(sec), top-10, h, x(sec)+2, top-14, x(sec)+2, top-14, html.EscapeString(m.name))
 	}
 	rows := r.series.rows[:n]
 	for pi, panel := range panels {

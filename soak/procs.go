@@ -111,15 +111,21 @@ func (p *process) waitFor(limit time.Duration, ok func() bool) error {
 	return nil
 }
 
-func newRedis(dir string) (*process, error) {
+// newRedis is a redis-server without persistence, in a directory of its
+// own under dir (where a replica writes the copy it receives).
+func newRedis(dir, name string, args ...string) (*process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	p := &process{name: "redis-server", port: port, log: filepath.Join(dir, "redis.log")}
+	own := filepath.Join(dir, name)
+	if err := os.MkdirAll(own, 0o755); err != nil {
+		return nil, err
+	}
+	p := &process{name: name, port: port, log: filepath.Join(dir, name+".log")}
 	p.argv = func() []string {
-		return []string{"redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-			"--appendonly", "no", "--dir", dir, "--maxmemory-policy", "noeviction"}
+		return append([]string{"redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+			"--appendonly", "no", "--dir", own, "--maxmemory-policy", "noeviction"}, args...)
 	}
 	return p, nil
 }

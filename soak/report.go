@@ -22,7 +22,13 @@ type report struct {
 	problems []string
 	load0    string
 	load     string
-	props2   []propagation
+	propRows []propRow
+}
+
+type propRow struct {
+	at      time.Duration // acknowledged, since the start
+	replica int
+	d       time.Duration // until refused, from then or from Redis's return
 }
 
 func loadavg() string {
@@ -35,18 +41,30 @@ func loadavg() string {
 
 func (s *soak) report(elapsed time.Duration, problems []string) *report {
 	s.mu.Lock()
+	props := slices.Clone(s.props)
+	s.mu.Unlock()
+	var propRows []propRow
+	var delays []time.Duration
+	// A sign-out made while Redis is down is counted from when it was
+	// back (as the deadline is), when the Stores publish it.
+	for _, p := range props {
+		from := p.at
+		if dl, ok := s.deadline(p.at); ok {
+			from = dl.Add(-s.cfg.bound)
+		}
+		delays = append(delays, p.refused.Sub(from))
+		propRows = append(propRows, propRow{p.at.Sub(s.t0), p.replica, p.refused.Sub(from)})
+	}
+	slices.Sort(delays)
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report{cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
+	r := &report{props: delays, propRows: propRows, cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
 		series: s.series, dropped: s.dropped.Load(), problems: problems}
 	for i := range s.windows {
 		r.windows[i].from = time.Time{}.Add(s.windows[i].from.Sub(s.t0))
 		r.windows[i].to = time.Time{}.Add(s.windows[i].to.Sub(s.t0))
 	}
-	for _, p := range s.props {
-		r.props = append(r.props, p.d)
-	}
-	slices.Sort(r.props)
-	r.load0, r.load, r.props2 = s.load0, loadavg(), s.props
+	r.load0, r.load = s.load0, loadavg()
 	return r
 }
 
@@ -105,7 +123,7 @@ func (r *report) summary() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	n, v := r.total()
-	p("## Soak: %v, target %d requests/s, %d replicas (race %v), bound %v\n\n", r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas, r.cfg.race, r.cfg.bound)
+	p("## Soak: %v, target %d requests/s, %d replicas (race %v), Redis %s, bound %v\n\n", r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas, r.cfg.race, r.cfg.redis, r.cfg.bound)
 	p("%d requests, %.0f/s achieved (%d dropped by the driver); %d wrong verdicts, %d 503s allowed during faults, %d unjudged (sign-outs under way, replays across a Redis restart), %d refusals with another status than expected. Load average (1, 5, 15 min) before the traffic: %s, at the end: %s; %d CPUs.\n\n",
 		n, float64(n)/r.elapsed.Seconds(), r.dropped, v[bad], v[allowed], v[unjudged], v[mismatch], r.load0, r.load, runtime.NumCPU())
 	p("| class | requests | 200 | 401 | 403 | 503 | other | no answer | wrong | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -129,8 +147,11 @@ func (r *report) summary() string {
 	for _, pr := range r.problems {
 		p("Replica problem: %s\n\n", pr)
 	}
-	last := r.series.rows[min(len(r.series.rows)-1, int(r.elapsed.Seconds())-1)]
-	p("Authority calls over the run: %d JWKS, %d discovery, %d introspection.\n\n", last.jwks, last.discovery, last.introspection)
+	var calls row // the counts only grow
+	for _, x := range r.series.rows {
+		calls.jwks, calls.discovery, calls.introspection = max(calls.jwks, x.jwks), max(calls.discovery, x.discovery), max(calls.introspection, x.introspection)
+	}
+	p("Authority calls over the run: %d JWKS, %d discovery, %d introspection.\n\n", calls.jwks, calls.discovery, calls.introspection)
 
 	p("Faults:\n\n| from | to | fault |\n|---|---|---|\n")
 	for _, w := range r.windows {
@@ -217,7 +238,7 @@ func (r *report) write(dir string) error {
 	}
 	var props strings.Builder
 	props.WriteString("acknowledged_s,replica,refused_after_ms\n")
-	for _, p := range r.props2 {
+	for _, p := range r.propRows {
 		fmt.Fprintf(&props, "%.3f,%d,%.3f\n", p.at.Seconds(), p.replica, float64(p.d)/float64(time.Millisecond))
 	}
 	if err := os.WriteFile(filepath.Join(dir, "propagation.csv"), []byte(props.String()), 0o644); err != nil {

@@ -20,6 +20,7 @@ type config struct {
 	duration time.Duration
 	rate     int
 	replicas int
+	redis    string // single, sentinel or cluster
 	race     bool
 	bound    time.Duration
 	out      string
@@ -34,9 +35,12 @@ const (
 	// redisBack is how long after Redis answers again each Store has
 	// reconnected: its backoff's cap.
 	redisBack = 2 * time.Second
-	// sessions are how many sessions are live at once; as many signed
-	// out are still presented.
+	// sessions are how many sessions are live at once.
 	sessions = 32
+	// signedOutKept are how many signed-out sessions are still presented:
+	// a few minutes' worth, so that those signed out before Redis was
+	// restarted empty are presented to the replica restarted after it.
+	signedOutKept = 256
 )
 
 // window is a fault in force from from to to (zero while it lasts).
@@ -51,7 +55,7 @@ type soak struct {
 	cfg      config
 	t0       time.Time
 	a        *bearertest.Authority
-	redis    *process
+	redis    *redisSetup
 	replicas []*replica
 	client   *http.Client // traffic
 	ctl      *http.Client // readiness, samples
@@ -84,10 +88,11 @@ type wrong struct {
 	why         string
 }
 
+// propagation is when a replica first refused a signed-out session's
+// token.
 type propagation struct {
-	at      time.Duration // the sign-out's acknowledgement, since the start
-	replica int
-	d       time.Duration
+	at, refused time.Time // acknowledged by a replica; refused by this one
+	replica     int
 }
 
 func run(ctx context.Context, c config) (*report, error) {
@@ -111,9 +116,10 @@ func run(ctx context.Context, c config) (*report, error) {
 
 	s := &soak{cfg: c}
 	s.client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
-		// Connections bounded, so that the replicas' goroutines and open
-		// files measure the replicas, not how many the driver opened.
-		MaxConnsPerHost: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 10 * time.Second}}
+		// Connections bounded, and closed after 10 s idle, so that the
+		// replicas' goroutines and open files in quiet times measure the
+		// replicas, not how many the driver opened during a fault.
+		MaxConnsPerHost: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 10 * time.Second}}
 	s.ctl = &http.Client{Timeout: 5 * time.Second}
 	defer s.client.CloseIdleConnections()
 	s.a = bearertest.NewAuthority()
@@ -127,14 +133,12 @@ func run(ctx context.Context, c config) (*report, error) {
 		s.active = append(s.active, s.newSession())
 	}
 
-	if s.redis, err = newRedis(dir); err != nil {
+	s.redis, err = newRedisSetup(c.redis, dir)
+	defer s.redis.stop()
+	if err != nil {
 		return nil, err
 	}
-	if err := startRedis(s.redis); err != nil {
-		return nil, err
-	}
-	defer s.redis.stop(syscall.SIGKILL)
-	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/0", s.redis.port)
+	redisURL := s.redis.url()
 	errs := make(chan error, c.replicas)
 	for i := range c.replicas {
 		r, err := newReplica(i, dir, bin, s.a.Issuer(), redisURL)
@@ -164,9 +168,9 @@ func run(ctx context.Context, c config) (*report, error) {
 	bg.Go(func() { s.faults(runCtx, logf) })
 	bg.Go(func() { s.signOuts(runCtx) })
 	s.traffic(runCtx)
-	bg.Wait()
-	s.wg.Wait() // sign-outs started last, and their probes
 	elapsed := time.Since(s.t0)
+	bg.Wait()
+	s.wg.Wait() // sign-outs and their probes, which end with runCtx
 
 	var problems []string
 	for _, r := range s.replicas {
@@ -291,7 +295,10 @@ func (s *soak) pickSession() *sess {
 func (s *soak) traffic(ctx context.Context) {
 	jobs := make(chan struct{}, 4096)
 	var wg sync.WaitGroup
-	for range max(64, s.cfg.rate/10) {
+	// Workers enough that requests held up by a fault (up to the
+	// replicas' 5 s Timeout) do not hold up the others: an API's clients
+	// do not wait for each other.
+	for range max(64, s.cfg.rate/2) {
 		wg.Go(func() {
 			for range jobs {
 				s.one()

@@ -19,7 +19,7 @@ func TestSoak(t *testing.T) {
 	}
 	out := t.TempDir()
 	r, err := run(t.Context(), config{
-		duration: 60 * time.Second, rate: 300, replicas: 3, race: true,
+		duration: 60 * time.Second, rate: 200, replicas: 3, redis: "single", race: true,
 		bound: 5 * time.Second, out: out, repo: "..", log: logWriter{t},
 	})
 	if err != nil {
