@@ -71,21 +71,61 @@ func readBody(r io.Reader) ([]byte, error) {
 
 // get fetches url and returns the body of a 200 response.
 func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	r, err := getDocument(ctx, client, url, revalidation{}, false)
+	return r.body, err
+}
+
+// revalidation is what a response offered to ask later whether the
+// document changed (RFC 9110 §8.8): its ETag and Last-Modified, empty if
+// it offered none.
+type revalidation struct {
+	etag, lastModified string
+}
+
+// document is an answer to getDocument.
+type document struct {
+	body        []byte       // the body of a 200; nil on a 304
+	notModified bool         // the authority answered 304: unchanged since rv
+	rv          revalidation // from a 200, to ask next time
+}
+
+// getDocument fetches url, asking with rv, if it holds anything, whether
+// the document changed since the response rv came from: a 304 says it did
+// not. noCache asks the caches on the way to check with the authority
+// (Cache-Control: no-cache), for a caller who knows its copy is stale.
+func getDocument(ctx context.Context, client *http.Client, url string, rv revalidation, noCache bool) (document, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, redactError(err)
+		return document{}, redactError(err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if rv.etag != "" {
+		req.Header.Set("If-None-Match", rv.etag)
+	}
+	if rv.lastModified != "" {
+		req.Header.Set("If-Modified-Since", rv.lastModified)
+	}
+	if noCache {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, redactError(err)
+		return document{}, redactError(err)
 	}
 	defer resp.Body.Close()
+	conditional := rv != revalidation{}
+	if resp.StatusCode == http.StatusNotModified && conditional {
+		return document{notModified: true}, nil
+	}
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("GET %s: status %d", redactURL(url), resp.StatusCode)
+		return document{}, fmt.Errorf("GET %s: status %d", redactURL(url), resp.StatusCode)
 	}
-	return readBody(resp.Body)
+	body, err := readBody(resp.Body)
+	if err != nil {
+		return document{}, err
+	}
+	return document{body: body, rv: revalidation{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}}, nil
 }
 
 // redactURL returns rawURL fit for a log or an error message: a password

@@ -69,6 +69,7 @@ type keySet struct {
 	ended   chan struct{} // closed, then replaced, whenever a fetch ends
 	wanted  uint64        // the latest fetch a caller waits for
 	urgent  bool          // that fetch is not rate-limited (discovery, the refresh loop)
+	noCache bool          // that fetch is for an unknown kid: caches must ask the authority
 	running bool          // the fetch loop is running
 	kick    chan struct{} // wakes the loop from a rate-limit wait for an urgent fetch
 	// full is when the rate limit's bucket is full again (a GCRA): a
@@ -93,6 +94,7 @@ type keySet struct {
 		read   bool
 		digest [sha256.Size]byte
 		err    error
+		rv     revalidation // to ask the authority whether it changed
 	}
 }
 
@@ -243,7 +245,11 @@ func (ks *keySet) requestLocked(ctx context.Context, trigger string) uint64 {
 		ks.trigger, ks.cause = trigger, causeOf(ctx)
 	}
 	ks.wanted = max(ks.wanted, n)
-	if trigger != triggerUnknownKid {
+	if trigger == triggerUnknownKid {
+		// The caller knows the keys it has are stale: a cache on the
+		// way must not answer for the authority.
+		ks.noCache = true
+	} else {
 		ks.urgent = true
 		select {
 		case ks.kick <- struct{}{}:
@@ -317,13 +323,13 @@ func (ks *keySet) loop() {
 		}
 		ks.urgent = false
 		ks.started++
-		n, trigger, cause := ks.started, ks.trigger, ks.cause
-		ks.cause = nil
+		n, trigger, cause, noCache := ks.started, ks.trigger, ks.cause, ks.noCache
+		ks.cause, ks.noCache = nil, false
 		ks.mu.Unlock()
 
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(ks.ctx, ks.timeout)
-		skipped, err := ks.fetch(ctx)
+		skipped, err := ks.fetch(ctx, noCache)
 		cancel()
 		if ks.obs != nil {
 			ks.observe(cause, trigger, err, skipped, start)
@@ -359,21 +365,32 @@ func (ks *keySet) earliestLimitedLocked() time.Time {
 // refresh, never a key set that refuses every token.
 var errNoUsableKey = errors.New("JWK Set has no usable key")
 
-// fetch gets the JWK Set and uses its keys. It returns, for an Observer,
-// the keys it skipped by reason, only when the set changed since the last
-// fetch: each odd key is then logged and counted once, however often the
-// set is fetched again unchanged.
-func (ks *keySet) fetch(ctx context.Context) (skipped map[string]int, err error) {
-	body, err := get(ctx, ks.client, ks.url)
+// fetch gets the JWK Set and uses its keys. It asks whether the set
+// changed since the last fetch if the authority offered a way (ETag,
+// Last-Modified), and with noCache asks caches on the way to check with
+// the authority. It returns, for an Observer, the keys it skipped by
+// reason, only when the set changed since the last fetch: each odd key is
+// then logged and counted once, however often the set is fetched again
+// unchanged.
+func (ks *keySet) fetch(ctx context.Context, noCache bool) (skipped map[string]int, err error) {
+	var rv revalidation
+	if ks.last.read {
+		rv = ks.last.rv
+	}
+	doc, err := getDocument(ctx, ks.client, ks.url, rv, noCache)
 	if err != nil {
 		if ks.ctx.Err() == nil { // a shutdown is not a failure
 			ks.failed(ctx, slog.LevelWarn, "bearer: JWKS fetch failed; keeping the last good keys", err)
 		}
 		return nil, err
 	}
-	if sum := sha256.Sum256(body); !ks.last.read || sum != ks.last.digest {
-		ks.last.read, ks.last.digest = true, sum
-		skipped, ks.last.err = ks.read(ctx, body)
+	// A 304 is the set as last read: its keys, or its fault, stand.
+	if !doc.notModified {
+		if sum := sha256.Sum256(doc.body); !ks.last.read || sum != ks.last.digest {
+			ks.last.digest = sum
+			skipped, ks.last.err = ks.read(ctx, doc.body)
+		}
+		ks.last.read, ks.last.rv = true, doc.rv
 	}
 	if err := ks.last.err; err != nil {
 		ks.failed(ctx, slog.LevelError, "bearer: JWKS unusable; keeping the last good keys", err)
