@@ -172,6 +172,17 @@ type Config struct {
 	// request even while such fetches are being spaced out.
 	KeyRefreshWindow time.Duration
 
+	// MaxKeySetAge bounds how old the last good JWK Set may grow while
+	// the JWKS endpoint fails (Status.KeysFetched gives its age). Zero
+	// means no bound: the last good keys verify tokens through an outage
+	// of any length, and a key the authority withdrew meanwhile (a
+	// compromise) keeps verifying until the endpoint answers. Past the
+	// bound, tokens that need the keys get 503, never 401, until a fetch
+	// succeeds; tokens validated before stay cached up to CacheDuration.
+	// It must be at least KeyRefreshInterval, since the set is that old
+	// at every refresh. Not for StaticKeys, which never age.
+	MaxKeySetAge time.Duration
+
 	// HTTPClient is used for every request to the authority. By default a
 	// client with timeouts that refuses redirects to another host. Response
 	// bodies are capped at 1 MiB whichever client is used.
@@ -381,6 +392,7 @@ func (c Config) checkNumbers() error {
 		{"Timeout", c.Timeout < 0},
 		{"KeyRefreshInterval", c.KeyRefreshInterval < 0},
 		{"KeyRefreshWindow", c.KeyRefreshWindow < 0},
+		{"MaxKeySetAge", c.MaxKeySetAge < 0},
 		{"MaxTokenLifetime", c.MaxTokenLifetime < 0},
 	} {
 		if f.negative {
@@ -414,6 +426,9 @@ func (c Config) checkDependencies() error {
 	}
 	if c.ClientAuth == PrivateKeyJWT && c.ClientSecret != "" {
 		return errors.New("bearer: Config.ClientSecret is not used with ClientAuth PrivateKeyJWT")
+	}
+	if c.StaticKeys != nil && c.MaxKeySetAge != 0 {
+		return errors.New("bearer: Config.MaxKeySetAge bounds the age of fetched keys: StaticKeys never age")
 	}
 	if c.JWKSURL != "" && c.StaticKeys != nil {
 		return errors.New("bearer: Config.JWKSURL and Config.StaticKeys exclude each other")
@@ -471,6 +486,9 @@ func (c Config) baseSettings() (*settings, error) {
 	}
 	if s.KeyRefreshWindow == 0 {
 		s.KeyRefreshWindow = defaultKeyRefreshWindow
+	}
+	if s.MaxKeySetAge != 0 && s.MaxKeySetAge < s.KeyRefreshInterval {
+		return nil, fmt.Errorf("bearer: Config.MaxKeySetAge (%v) is shorter than KeyRefreshInterval (%v): the keys are that old at every refresh, and one failed refresh would refuse every token", s.MaxKeySetAge, s.KeyRefreshInterval)
 	}
 	if s.CacheDuration == 0 {
 		s.CacheDuration = defaultCacheDuration

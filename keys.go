@@ -59,8 +59,12 @@ type keySet struct {
 	ctx     context.Context // ends with the Validator
 	wg      *sync.WaitGroup
 	obs     observe.Observer // nil if none
+	maxAge  time.Duration    // Config.MaxKeySetAge; 0 for none
 
 	keys atomic.Pointer[[]*publicKey]
+	// tooOld is when the keys in use grow older than maxAge, in Unix
+	// nanoseconds, while fetches fail; 0 while the latest one succeeded.
+	tooOld atomic.Int64
 
 	mu      sync.Mutex
 	started uint64        // fetches begun; the first is 1
@@ -103,7 +107,7 @@ type keySet struct {
 func newKeySet(url string, p *provider) *keySet {
 	s := p.s
 	return &keySet{
-		url: url, client: s.HTTPClient, log: s.Logger, timeout: s.Timeout, window: s.KeyRefreshWindow,
+		url: url, client: s.HTTPClient, log: s.Logger, timeout: s.Timeout, window: s.KeyRefreshWindow, maxAge: s.MaxKeySetAge,
 		ctx: p.ctx, wg: &p.wg, obs: s.Observer, ended: make(chan struct{}), kick: make(chan struct{}, 1),
 		failing: &p.keysFailing,
 	}
@@ -161,6 +165,9 @@ func (ks *keySet) published(kid string) bool {
 // token was not judged; so does one that comes while maxKeyWaiters wait.
 // The keys are returned in buf.
 func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidates]*publicKey) ([]*publicKey, error) {
+	if at := ks.tooOld.Load(); at != 0 && time.Now().UnixNano() >= at {
+		return nil, ks.stale(ctx)
+	}
 	if c := ks.candidates(kid, alg, buf); len(c) > 0 {
 		return c, nil
 	}
@@ -221,6 +228,18 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidat
 	return nil, errInvalidToken(ErrUnknownKey)
 }
 
+// stale is the 503 of a token that needs keys older than MaxKeySetAge. It
+// asks for a fetch, rate-limited as those for unknown kids, so that the
+// keys are used again soon after the endpoint recovers, without waiting
+// for the refresh loop's backoff; the request does not wait for it.
+func (ks *keySet) stale(ctx context.Context) error {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ks.requestLocked(ctx, triggerStale)
+	return errUnavailable(fmt.Errorf("JWKS: keys fetched %v ago, longer than MaxKeySetAge, and the latest fetch failed: %w",
+		time.Since(ks.fetched).Round(time.Second), ks.lastErr), ks.window)
+}
+
 // refresh fetches the key set now, not rate-limited, and returns the
 // result of a fetch begun after the call. trigger says why, for an
 // Observer.
@@ -238,18 +257,21 @@ func (ks *keySet) refresh(ctx context.Context, trigger string) error {
 
 // requestLocked asks for a fetch that begins after now and returns its
 // number, starting the fetch loop if it is not running. Only fetches for
-// unknown kids are rate-limited.
+// unknown kids and for keys grown older than MaxKeySetAge are
+// rate-limited: requests cause them.
 func (ks *keySet) requestLocked(ctx context.Context, trigger string) uint64 {
 	n := ks.started + 1
 	if n > ks.wanted && ks.obs != nil {
 		ks.trigger, ks.cause = trigger, causeOf(ctx)
 	}
 	ks.wanted = max(ks.wanted, n)
-	if trigger == triggerUnknownKid {
+	switch trigger {
+	case triggerUnknownKid:
 		// The caller knows the keys it has are stale: a cache on the
 		// way must not answer for the authority.
 		ks.noCache = true
-	} else {
+	case triggerStale:
+	default:
 		ks.urgent = true
 		select {
 		case ks.kick <- struct{}{}:
@@ -337,8 +359,12 @@ func (ks *keySet) loop() {
 
 		ks.mu.Lock()
 		ks.done, ks.lastErr = n, err
-		if err == nil {
+		switch {
+		case err == nil:
 			ks.fetched = time.Now()
+			ks.tooOld.Store(0)
+		case ks.maxAge > 0 && !ks.fetched.IsZero() && ks.ctx.Err() == nil:
+			ks.tooOld.Store(ks.fetched.Add(ks.maxAge).UnixNano())
 		}
 		close(ks.ended)
 		ks.ended = make(chan struct{})

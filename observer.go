@@ -23,6 +23,7 @@ const (
 	triggerRequest    = "request"
 	triggerInterval   = "interval"
 	triggerUnknownKid = "unknown_kid"
+	triggerStale      = "stale"
 )
 
 // observed is Validate with an Observer: it times the validation and

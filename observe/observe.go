@@ -71,8 +71,10 @@ type Refresh struct {
 	// Trigger is what caused the fetch: "start" (the first attempt, and the
 	// key set fetched with the metadata), "retry" (discovery again after a
 	// failure), "request" (a request waiting for discovery), "interval"
-	// (the background refresh of the keys) or "unknown_kid" (a token signed
-	// with a key not yet known).
+	// (the background refresh of the keys), "unknown_kid" (a token signed
+	// with a key not yet known) or "stale" (a token refused because the
+	// keys grew older than bearer.Config.MaxKeySetAge while fetches
+	// failed).
 	Trigger string
 	// Err is nil if the fetch succeeded. A failed fetch of the keys leaves
 	// the last good ones in use.

@@ -491,6 +491,7 @@ func Cases() []Case {
 	add("RFC 9110 §15.6.4",
 		Case{Name: "JWKS down after warm-up, unknown kid", Guard: global, Setup: Tenant, Token: headed("RS256", map[string]any{"kid": "rotated-meanwhile"}, nil), Authorization: auth, Want: unavailable},
 		Case{Name: "JWKS down from the start", Guard: global, Setup: ColdJWKSDown, Token: valid, Authorization: auth, Want: unavailable},
+		Case{Name: "JWKS down longer than MaxKeySetAge", Guard: global, Setup: StaleKeys, Token: valid, Authorization: auth, Want: unavailable},
 		Case{Name: "JWK Set of 2 MiB", Guard: global, Setup: HugeJWKS, Token: valid, Authorization: auth, Want: unavailable},
 		Case{Name: "JWK Set body stalls", Guard: global, Setup: SlowJWKS, Token: valid, Authorization: auth, Want: unavailable},
 		Case{Name: "JWK Set body stalls, no token", Guard: global, Setup: SlowJWKS, Want: noToken("api")},

@@ -323,7 +323,7 @@ func (e *Env) Token(c Case) string {
 		return ""
 	}
 	a := e.Authority
-	if c.Setup == Tenant || c.Setup == ColdJWKSDown {
+	if c.Setup == Tenant || c.Setup == ColdJWKSDown || c.Setup == StaleKeys {
 		a = e.extras().tenant
 	}
 	return c.Token(a)

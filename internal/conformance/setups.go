@@ -83,6 +83,10 @@ const (
 	// RevocationStore that never delivers the revocations in force. Its
 	// keys are fetched before the first request.
 	RevocationsUnsynced
+	// StaleKeys is a validator of the Tenant authority with MaxKeySetAge,
+	// whose keys grew older than it while the JWKS endpoint failed.
+	// Tokens are minted by the Tenant authority.
+	StaleKeys
 )
 
 // PublicOrigin is the origin of the DPoPOrigins setup.
@@ -106,6 +110,11 @@ func (fullReplays) FirstSeen(context.Context, string, time.Time) (bool, error) {
 
 // DPoPNonceSecret is the nonce secret of the DPoPNonces setup.
 var DPoPNonceSecret = []byte("conformance-dpop-nonce-secret-of-32-bytes")
+
+// staleKeysAge is the KeyRefreshInterval and MaxKeySetAge of StaleKeys:
+// short, for a setup made at once, and not so short that the refreshes of
+// a failing endpoint, spaced by it, cost the table's run.
+const staleKeysAge = 200 * time.Millisecond
 
 // setupTimeout is Config.Timeout for the setups that wait on a failing
 // authority: long enough for loopback, short enough for the table.
@@ -201,7 +210,7 @@ func (e *Env) extras() *extras {
 		if err != nil {
 			e.t.Errorf("conformance: %v", err)
 			x = &extras{tenant: e.Authority, validators: map[Setup]*bearer.Validator{}}
-			for s := Introspecting; s <= RevocationsUnsynced; s++ {
+			for s := Introspecting; s <= StaleKeys; s++ {
 				x.validators[s] = e.Down
 			}
 		}
@@ -263,6 +272,7 @@ func (e *Env) makeExtras() (*extras, error) {
 		{Introspecting, bearer.Config{Authority: e.Authority.Issuer(), ClientID: specialClientID, ClientSecret: specialClientSecret}, true},
 		{Canned, bearer.Config{Authority: e.Authority.Issuer(), ClientID: "api", ClientSecret: "secret", IntrospectionEndpoint: canned.URL, Timeout: setupTimeout}, true},
 		{Tenant, bearer.Config{Authority: x.tenant.Issuer(), Timeout: setupTimeout, KeyRefreshWindow: time.Second}, true},
+		{StaleKeys, bearer.Config{Authority: x.tenant.Issuer(), Timeout: setupTimeout, KeyRefreshInterval: staleKeysAge, MaxKeySetAge: staleKeysAge}, true},
 		{IssuerMismatch, bearer.Config{Authority: fake.URL + "/impostor", Timeout: setupTimeout}, false},
 		{Downgrade, bearer.Config{Authority: tlsFake.URL, Timeout: setupTimeout, HTTPClient: tlsFake.Client()}, false},
 		{Redirect, bearer.Config{Authority: fake.URL + "/redirect", Timeout: setupTimeout}, false},
@@ -307,6 +317,15 @@ func (e *Env) makeExtras() (*extras, error) {
 	x.tenant.SetStatus(bearertest.JWKS, http.StatusInternalServerError)
 	if err := start(ColdJWKSDown, bearer.Config{Authority: x.tenant.Issuer(), Timeout: setupTimeout}, false); err != nil {
 		return nil, err
+	}
+	// Past MaxKeySetAge, once a refresh has failed.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st := x.validators[StaleKeys].Status(); st.LastError != nil && time.Since(st.KeysFetched) > staleKeysAge {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("setup %d: keys not stale within 10 s", StaleKeys)
+		}
 	}
 	return x, nil
 }
