@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,6 +48,7 @@ type Transmitter struct {
 
 	mu      sync.Mutex
 	srv     *http.Server
+	ln      net.Listener  // srv's: closed here, so that Restart can listen again at once
 	stop    chan struct{} // closed when the current server stops
 	streams map[string]*txStream
 	order   []string // stream ids, in creation order
@@ -106,6 +108,7 @@ func (t *Transmitter) start() error {
 		t.URL = "http://" + t.addr
 	}
 	t.srv = &http.Server{Handler: http.HandlerFunc(t.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	t.ln = l
 	t.stop = make(chan struct{})
 	go t.srv.Serve(l)
 	return nil
@@ -119,7 +122,14 @@ func (t *Transmitter) Close() {
 		return
 	}
 	t.closed = true
+	t.halt()
+}
+
+// halt stops the current server: its long polls, its listener (at once,
+// even if Serve has not started yet) and its connections.
+func (t *Transmitter) halt() {
 	close(t.stop)
+	t.ln.Close()
 	t.srv.Close()
 }
 
@@ -132,9 +142,12 @@ func (t *Transmitter) Restart() error {
 	if t.closed {
 		return errors.New("bearertest: Restart of a closed Transmitter")
 	}
-	close(t.stop)
-	t.srv.Close()
-	return t.start()
+	t.halt()
+	if err := t.start(); err != nil {
+		t.closed = true
+		return err
+	}
+	return nil
 }
 
 // Issuer returns the transmitter's issuer, its URL.

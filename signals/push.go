@@ -111,9 +111,10 @@ func writeRefusal(w http.ResponseWriter, status int, ref *refusal) {
 		return
 	}
 	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	body, _ := json.Marshal(setError{Err: ref.code, Description: ref.description})
-	_, _ = w.Write(body)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // setError is RFC 8935 §2.4's error, and an entry of RFC 8936's setErrs.
