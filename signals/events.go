@@ -44,6 +44,14 @@ type wireEvent struct {
 	State     string          `json:"state"`
 }
 
+// action is what one event of a SET calls for, read in full before
+// anything is done: a SET with one malformed event changes nothing.
+type action struct {
+	typ         string
+	state       string // a verification event's
+	revocations []bearer.Revocation
+}
+
 // apply carries out what s's events call for. Every action is a
 // bearer.Revocation whose times come from the event, never from when it
 // arrived, so a SET applied twice changes nothing the first time did not:
@@ -52,52 +60,39 @@ type wireEvent struct {
 // store that failed to carry a revocation to the other replicas (503: the
 // transmitter delivers the SET again).
 func (r *Receiver) apply(ctx context.Context, s *set) error {
-	var storeErr error
+	actions := make([]action, 0, len(s.events))
 	for typ, raw := range s.events {
-		var e wireEvent
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return refuse(errInvalidRequest, "malformed event")
+		a, err := r.read(s, typ, raw)
+		if err != nil {
+			return err
 		}
-		at := s.issued
-		if t, ok := numericDate(e.Timestamp); ok {
-			at = t
-		}
-		switch typ {
+		actions = append(actions, a)
+	}
+	var storeErr error
+	for _, a := range actions {
+		switch a.typ {
 		case eventVerification:
-			r.verified(e.State)
+			r.verified(a.state)
 			r.log.InfoContext(ctx, "signals: verification event", "set", bearer.Fingerprint(s.raw))
 			continue
 		case eventStreamUpdated:
-			r.log.InfoContext(ctx, "signals: the transmitter updated the stream", "set", bearer.Fingerprint(s.raw), "event", string(raw))
-			continue
-		case eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange,
-			eventAccountDisabled, eventAccountPurged, eventSessionsRevoked:
-		default:
-			r.log.DebugContext(ctx, "signals: event ignored", "set", bearer.Fingerprint(s.raw), "type", typ)
+			r.log.InfoContext(ctx, "signals: the transmitter updated the stream", "set", bearer.Fingerprint(s.raw), "event", string(s.events[a.typ]))
 			continue
 		}
-		subj := s.subject
-		if subj == nil {
-			subj = e.Subject
+		if !acted(a.typ) {
+			r.log.DebugContext(ctx, "signals: event ignored", "set", bearer.Fingerprint(s.raw), "type", a.typ)
+			continue
 		}
-		if subj == nil {
-			return refuse(errInvalidRequest, "event without subject")
+		if len(a.revocations) == 0 {
+			r.log.InfoContext(ctx, "signals: event names no token of this API", "set", bearer.Fingerprint(s.raw), "type", a.typ)
 		}
-		sub, ok := readSubject(subj, r.cfg.Issuer, 0)
-		if !ok {
-			return refuse(errInvalidRequest, "malformed subject")
-		}
-		revocations := r.revocations(typ, sub, at)
-		if len(revocations) == 0 {
-			r.log.InfoContext(ctx, "signals: event names no token of this API", "set", bearer.Fingerprint(s.raw), "type", typ)
-		}
-		for _, rv := range revocations {
+		for _, rv := range a.revocations {
 			err := r.cfg.Validator.Revoke(ctx, rv)
 			switch {
 			case err == nil:
-				r.log.InfoContext(ctx, "signals: revoked", "set", bearer.Fingerprint(s.raw), "type", typ, "revocation", describe(rv))
+				r.log.InfoContext(ctx, "signals: revoked", "set", bearer.Fingerprint(s.raw), "type", a.typ, "revocation", describe(rv))
 			case errors.Is(err, bearer.ErrNotAuthority):
-				r.log.InfoContext(ctx, "signals: event names another authority's tokens; ignored", "set", bearer.Fingerprint(s.raw), "type", typ, "issuer", rv.Issuer)
+				r.log.InfoContext(ctx, "signals: event names another authority's tokens; ignored", "set", bearer.Fingerprint(s.raw), "type", a.typ, "issuer", rv.Issuer)
 			default:
 				// It holds here already; the other replicas miss it.
 				storeErr = errors.Join(storeErr, err)
@@ -108,6 +103,46 @@ func (r *Receiver) apply(ctx context.Context, s *set) error {
 		return unavailable("revocation store unavailable", time.Second, storeErr)
 	}
 	return nil
+}
+
+// acted reports whether typ is an event that revokes tokens.
+func acted(typ string) bool {
+	switch typ {
+	case eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange,
+		eventAccountDisabled, eventAccountPurged, eventSessionsRevoked:
+		return true
+	}
+	return false
+}
+
+// read reads one event of s: its payload, and for an event that revokes
+// tokens its subject, into the revocations it calls for.
+func (r *Receiver) read(s *set, typ string, raw json.RawMessage) (action, error) {
+	var e wireEvent
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return action{}, refuse(errInvalidRequest, "malformed event")
+	}
+	a := action{typ: typ, state: e.State}
+	if !acted(typ) {
+		return a, nil
+	}
+	at := s.issued
+	if t, ok := numericDate(e.Timestamp); ok {
+		at = t
+	}
+	subj := s.subject
+	if subj == nil {
+		subj = e.Subject
+	}
+	if subj == nil {
+		return a, refuse(errInvalidRequest, "event without subject")
+	}
+	sub, ok := readSubject(subj, r.cfg.Issuer, 0)
+	if !ok {
+		return a, refuse(errInvalidRequest, "malformed subject")
+	}
+	a.revocations = r.revocations(typ, sub, at)
+	return a, nil
 }
 
 // revocations returns what an event of type typ about sub, which happened

@@ -169,6 +169,10 @@ func TestPushRefusals(t *testing.T) {
 		{"no subject", "application/secevent+jwt", tr.SET(with("sub_id", nil)), 400, "invalid_request"},
 		{"subject without format", "application/secevent+jwt", tr.SET(with("sub_id", map[string]any{"sub": "alice"})), 400, "invalid_request"},
 		{"iss_sub without sub", "application/secevent+jwt", tr.SET(with("sub_id", map[string]any{"format": "iss_sub", "iss": g.authority.Issuer()})), 400, "invalid_request"},
+		{"one malformed event of two", "application/secevent+jwt", tr.SET(bearertest.Payload{"events": map[string]any{
+			bearertest.CredentialChange: map[string]any{"subject": alice},
+			bearertest.AccountDisabled:  map[string]any{"subject": map[string]any{"format": "iss_sub"}},
+		}}), 400, "invalid_request"},
 		{"duplicate member", "application/secevent+jwt", duplicated(tr, g.authority.Issuer()), 400, "invalid_request"},
 		{"1 MiB body", "application/secevent+jwt", strings.Repeat("a", 1<<20), 400, "invalid_request"},
 	}

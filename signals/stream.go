@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // The delivery methods of SSF 1.0 §8.1.1.
@@ -48,7 +49,7 @@ func (r *Receiver) CreateStream(ctx context.Context, s Stream) (*Stream, error) 
 		return nil, errors.New("signals: CreateStream needs Stream.Delivery")
 	}
 	if s.EventsRequested == nil {
-		s.EventsRequested = Events
+		s.EventsRequested = slices.Clone(Events)
 	}
 	s.ID, s.Issuer, s.Audience, s.EventsSupported, s.EventsDelivered = "", "", nil, nil, nil
 	return r.streamCall(ctx, http.MethodPost, "", s, http.StatusCreated, http.StatusOK)
