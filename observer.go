@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accesstoken/bearer/internal/alphabet"
 	"github.com/accesstoken/bearer/observe"
 )
 
@@ -33,7 +34,9 @@ func (v *Validator) observed(ctx context.Context, p Presentation) (*Claims, erro
 	c, source, err := v.check(ctx, &p)
 	format := "opaque"
 	switch {
-	case p.Token == "":
+	case p.Token == "" || err != nil && isBearerField(&p) && !alphabet.IsB64Token(p.Token):
+		// A token refused for its syntax is none to tell the format of,
+		// as when the transport refused it (Presentation.Err).
 		format = ""
 	case looksLikeJWS(p.Token):
 		format = "jwt"

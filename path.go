@@ -31,12 +31,12 @@ func (v *Validator) ValidatePresentation(ctx context.Context, p Presentation) (*
 // authority's.
 func (v *Validator) check(ctx context.Context, p *Presentation) (*Claims, string, error) {
 	// presentation (presentation.go)
-	d, dpop, err := v.presented(p)
+	d, dpop, syntax, err := v.presented(p)
 	if err != nil {
 		return nil, sourceNone, err
 	}
 	// authority (route.go), verify: cache, JWS or introspection (verification.go)
-	c, a, source, err := v.verify(ctx, p.Token)
+	c, a, source, err := v.verify(ctx, p.Token, syntax)
 	if err != nil {
 		return nil, source, d.refuse(err, dpop)
 	}

@@ -3,6 +3,8 @@ package bearer
 import (
 	"context"
 	"time"
+
+	"github.com/accesstoken/bearer/internal/alphabet"
 )
 
 // verify is the authority and verify stages: it returns what token says
@@ -10,17 +12,17 @@ import (
 // answered from the cache with the authority that validated it; any
 // other is routed to its authority (route.go), which verifies it itself
 // (jwt.go) or asks its introspection endpoint (validator_introspect.go).
-// It also says where the answer came from, for an Observer.
-func (v *Validator) verify(ctx context.Context, token string) (*Claims, *authority, string, error) {
+// It also says where the answer came from, for an Observer. syntax asks
+// for the b64token check of a token from an Authorization field
+// (presented), which a cached token passed: a hit skips it.
+func (v *Validator) verify(ctx context.Context, token string, syntax bool) (*Claims, *authority, string, error) {
 	if token == "" {
 		return nil, nil, sourceNone, errNoToken()
 	}
-	if len(token) > v.maxSize {
-		return nil, nil, sourceNone, errInvalidToken(ErrTooLarge)
-	}
 	// A cached token passed validation as a JWT, so a hit needs no other
-	// look at it: the lookup comes first, before the shape check.
-	if v.cache != nil {
+	// look at it: the lookup comes first, before the syntax, size and
+	// shape checks. A token too large to be cached is not looked up.
+	if v.cache != nil && len(token) <= v.maxSize {
 		if c, ok := v.cache.get(token, time.Now()); ok {
 			if a := c.by; a.lease == nil || v.renew(a.lease) {
 				// A copy: a handler that changed the cached claims would
@@ -31,6 +33,12 @@ func (v *Validator) verify(ctx context.Context, token string) (*Claims, *authori
 			// the token again, with the keys and rules it has now.
 			v.cache.forget(token)
 		}
+	}
+	if syntax && !alphabet.IsB64Token(token) {
+		return nil, nil, sourceNone, errInvalidToken(ErrMalformed)
+	}
+	if len(token) > v.maxSize {
+		return nil, nil, sourceNone, errInvalidToken(ErrTooLarge)
 	}
 	jws := looksLikeJWS(token)
 	a, source, err := v.route(token, jws)

@@ -32,13 +32,18 @@ type source func(w http.ResponseWriter, r *http.Request) (token string, found bo
 
 // fromHeader reads the values of the Authorization field:
 // "Bearer <token>" (RFC 6750 §2.1) or "DPoP <token>" (RFC 9449 §7.1),
-// which dpop reports.
-func fromHeader(values []string) (token string, dpop bool, err error) {
+// and returns the scheme as the Validator takes it ("" if no token). The
+// Validator checks either token's b64token syntax: a Bearer token's only
+// if it is not cached, see extract.
+func fromHeader(values []string) (token, scheme string, err error) {
 	if token, ok := dpopHeader(values); ok {
-		return token, true, nil
+		return token, "DPoP", nil
 	}
-	token, err = TokenFromAuthorization(values)
-	return token, false, err
+	token, err = bearerHeader(values)
+	if token == "" {
+		return "", "", err
+	}
+	return token, "Bearer", nil
 }
 
 // TokenFromAuthorization applies RFC 6750 §2.1 to the values of the
@@ -49,6 +54,16 @@ func fromHeader(values []string) (token string, dpop bool, err error) {
 // (bearer.ErrInvalidToken, bearer.ErrMalformed). Adapters for other
 // transports use it so every one reads tokens alike.
 func TokenFromAuthorization(values []string) (string, error) {
+	token, err := bearerHeader(values)
+	if token != "" && !alphabet.IsB64Token(token) {
+		return "", malformed()
+	}
+	return token, err
+}
+
+// bearerHeader is TokenFromAuthorization without the b64token check of a
+// token that is not empty.
+func bearerHeader(values []string) (string, error) {
 	switch len(values) {
 	case 0:
 		return "", nil
@@ -61,7 +76,7 @@ func TokenFromAuthorization(values []string) (string, error) {
 		return "", nil
 	}
 	token := strings.TrimLeft(rest, " ")
-	if !alphabet.IsB64Token(token) {
+	if token == "" {
 		return "", malformed()
 	}
 	return token, nil
@@ -153,18 +168,30 @@ func fromExtractor(extract func(*http.Request) (string, error)) source {
 }
 
 // extract reads the token from auth, the values of r's Authorization
-// field, and asks every other enabled source; dpop reports the DPoP
-// scheme in auth. RFC 6750 §2 forbids presenting a token in more than one
-// way, so two findings are an invalid request; so is a token in the
-// Authorization field with an access_token in the query or a form body
-// even when those sources are off, since the client is leaking its token
-// where it should not be.
-func (o *options) extract(w http.ResponseWriter, r *http.Request, auth []string) (token string, dpop bool, err error) {
-	token, dpop, err = fromHeader(auth)
+// field, and asks every other enabled source; scheme is that of the
+// field's token for the Validator, "" for one from another source. RFC
+// 6750 §2 forbids presenting a token in more than one way, so two
+// findings are an invalid request; so is a token in the Authorization
+// field with an access_token in the query or a form body even when those
+// sources are off, since the client is leaking its token where it should
+// not be.
+//
+// A Bearer token from the field that is not a b64token is malformed
+// before all of that. The Validator checks it, and only when the token is
+// not cached, so that a request with a cached token skips it; extract
+// checks it itself when another refusal could come first, before it asks
+// a source (which may set a header or read the body).
+func (o *options) extract(w http.ResponseWriter, r *http.Request, auth []string) (token, scheme string, err error) {
+	token, scheme, err = fromHeader(auth)
 	if err != nil {
-		return "", dpop, err
+		return "", "", err
 	}
 	header := token != ""
+	query := header && !o.query && queryHasToken(r.URL.RawQuery)
+	form := header && !o.form && isFormBody(r)
+	if scheme == "Bearer" && (len(o.sources) > 0 || query || form) && !alphabet.IsB64Token(token) {
+		return "", "", malformed()
+	}
 	found := 0
 	if header {
 		found = 1
@@ -172,20 +199,17 @@ func (o *options) extract(w http.ResponseWriter, r *http.Request, auth []string)
 	for _, s := range o.sources {
 		t, ok, err := s(w, r)
 		if err != nil {
-			return "", dpop, err
+			return "", scheme, err
 		}
 		if ok {
 			token = t
 			found++
 		}
 	}
-	if found > 1 {
-		return "", dpop, twoWays()
+	if found > 1 || query || form && formHasToken(r) {
+		return "", scheme, twoWays()
 	}
-	if header && ((!o.query && queryHasToken(r.URL.RawQuery)) || (!o.form && formHasToken(r))) {
-		return "", dpop, twoWays()
-	}
-	return token, dpop, nil
+	return token, scheme, nil
 }
 
 // queryHasToken reports whether the query carries access_token, as
@@ -200,13 +224,10 @@ func queryHasToken(query string) bool {
 	return values.Has("access_token")
 }
 
-// formHasToken reports whether a form body carries access_token. It reads
-// at most maxFormBody bytes and puts them back in front of the rest, so
-// the handler still reads the whole body as sent.
+// formHasToken reports whether a form body (isFormBody) carries
+// access_token. It reads at most maxFormBody bytes and puts them back in
+// front of the rest, so the handler still reads the whole body as sent.
 func formHasToken(r *http.Request) bool {
-	if !isFormBody(r) {
-		return false
-	}
 	head, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody))
 	r.Body = struct {
 		io.Reader

@@ -47,21 +47,21 @@ func New(v *bearer.Validator, opts ...Option) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			// The field's key is canonical already, so the map is read
 			// directly, once: Header.Values would canonicalise it each time.
-			token, dpop, err := o.extract(w, r, r.Header["Authorization"])
+			token, scheme, err := o.extract(w, r, r.Header["Authorization"])
 			if err == nil && token == "" && o.optional {
 				next.ServeHTTP(w, r)
 				return
 			}
 			// A request refused already goes to the Validator too, which
 			// gives the refusal the challenges of its DPoP mode.
-			p := o.presentation(r, token, dpop)
+			p := o.presentation(r, token, scheme)
 			p.Err = err
 			claims, err := v.ValidatePresentation(r.Context(), p)
 			if err != nil {
 				o.fail(w, r, token, err)
 				return
 			}
-			if dpop {
+			if p.Scheme == "DPoP" {
 				// RFC 9449 §9: the nonce for the client's next proof.
 				if nonce := v.DPoPNonce(); nonce != "" {
 					w.Header().Set("DPoP-Nonce", nonce)

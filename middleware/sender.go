@@ -46,15 +46,12 @@ func ClientCertificateHeader(name string) Option {
 }
 
 // presentation describes how r presented token, for the Validator's
-// checks of DPoP proofs and certificate-bound tokens; dpop is the DPoP
-// scheme in the Authorization field.
-func (o *options) presentation(r *http.Request, token string, dpop bool) bearer.Presentation {
+// checks of its syntax, DPoP proofs and certificate-bound tokens; scheme
+// is that of the Authorization field, "" for a token from elsewhere.
+func (o *options) presentation(r *http.Request, token, scheme string) bearer.Presentation {
 	// "Dpop" is the canonical key of the DPoP field.
-	p := bearer.Presentation{Token: token, Method: r.Method, DPoP: r.Header["Dpop"], Require: o.require}
-	if dpop {
-		p.Scheme = "DPoP"
-	}
-	if dpop || len(p.DPoP) > 0 {
+	p := bearer.Presentation{Scheme: scheme, Token: token, Method: r.Method, DPoP: r.Header["Dpop"], Require: o.require}
+	if scheme == "DPoP" || len(p.DPoP) > 0 {
 		p.URL = o.requestURL(r)
 	}
 	p.ClientCertificate = o.clientCertificate(r)
