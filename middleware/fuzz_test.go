@@ -158,3 +158,47 @@ func FuzzMiddleware(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMalformedFirst: with the default sources, Bearer credentials that
+// are not a b64token are refused as a malformed token whatever else the
+// request holds (a query or form token, a DPoP proof), and whether or not
+// the token they spoil is cached: the Validator checks the syntax only
+// when the token is not cached (issue 28), and a malformed one never is.
+func FuzzMalformedFirst(f *testing.F) {
+	env := conformance.NewEnv(f)
+	v := staticValidator(f, env)
+	handler := middleware.New(v, middleware.Logger(slog.New(slog.DiscardHandler)))(
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	token := env.Authority.Token(map[string]any{"aud": "api", "scope": "read"})
+	f.Add(token+"*", "access_token=x", "", "")
+	f.Add(token+"==x", "", "access_token=x", "")
+	f.Add("a b", "", "", "eyJ.eyJ.sig")
+	f.Add(token+"\x00", "x=1", "x=1", "")
+	f.Fuzz(func(t *testing.T, credentials, query, form, proof string) {
+		if strings.TrimLeft(credentials, " ") == "" || isB64Token(strings.TrimLeft(credentials, " ")) ||
+			strings.ContainsAny(credentials, "\r\n") {
+			return
+		}
+		// The valid token first, so that it is cached.
+		ok := httptest.NewRequest(http.MethodGet, "/values", nil)
+		ok.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, ok)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("valid token: status %d", rec.Code)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/values", strings.NewReader(form))
+		req.URL.RawQuery = query
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header["Authorization"] = []string{"Bearer " + credentials}
+		if proof != "" {
+			req.Header["Dpop"] = []string{proof}
+		}
+		rec = httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		const want = `Bearer realm="api", error="invalid_token", error_description="malformed token"`
+		if got := rec.Header().Get("WWW-Authenticate"); rec.Code != http.StatusUnauthorized || got != want {
+			t.Fatalf("Bearer %q: status %d, challenge %q", credentials, rec.Code, got)
+		}
+	})
+}

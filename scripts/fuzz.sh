@@ -27,6 +27,7 @@ targets="
 . FuzzParseResult
 . FuzzScopes
 . FuzzChallenge
+. FuzzJWSShapeIsB64Token
 ./middleware FuzzTokenFromAuthorization
 ./middleware FuzzMiddleware
 "

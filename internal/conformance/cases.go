@@ -255,6 +255,15 @@ func Cases() []Case {
 		Case{Name: "non-ASCII credentials", Guard: global, Authorization: []string{"Bearer tökén"}, HTTP: &HTTP{}, Want: malformed},
 		Case{Name: "padding after a JWT", Guard: global, Token: valid, Authorization: []string{"Bearer {token}=="}, Want: malformed},
 	)
+	// The Validator checks a Bearer token's syntax only when the token is
+	// not cached (issue 28): whatever else is wrong with the request, a
+	// malformed token is still refused as such first.
+	add("RFC 6750 §2.1, §2",
+		Case{Name: "credentials not a b64token, access_token in the query too", Guard: global, Authorization: []string{"Bearer a*b"}, HTTP: &HTTP{Query: "access_token=x"}, Want: malformed},
+		Case{Name: "credentials not a b64token, access_token in a form too", Guard: global, Authorization: []string{"Bearer a*b"}, HTTP: &HTTP{Form: "access_token=x"}, Want: malformed},
+		Case{Name: "credentials not a b64token, query source on", Guard: Guard{Query: true}, Authorization: []string{"Bearer a*b"}, HTTP: &HTTP{Query: "access_token=x"}, Want: malformed},
+		Case{Name: "credentials not a b64token and too large", Guard: global, Token: tooLarge, Authorization: []string{"Bearer {token}*"}, Want: malformed},
+	)
 	add("RFC 9110 §11.1",
 		Case{Name: "scheme is case-insensitive", Guard: global, Token: valid, Authorization: []string{"bearer {token}"}, Want: ok(subAlice)},
 		Case{Name: "scheme in capitals", Guard: global, Token: valid, Authorization: []string{"BEARER {token}"}, Want: ok(subAlice)},

@@ -126,6 +126,7 @@ func dpopCases(add func(ref string, cs ...Case)) {
 				`{"error":"insufficient_scope","error_description":"insufficient scope","scope":"write"}`)},
 		Case{Name: "DPoP: malformed token", Guard: global, Token: boundTk, Authorization: []string{"DPoP {token}{"}, HTTP: h, Proof: good,
 			Want: dpopRefused(401, "invalid_token", "malformed token")},
+		Case{Name: "DPoP: malformed Bearer token with a proof", Guard: global, Token: valid, Authorization: []string{"Bearer {token}{"}, HTTP: h, Proof: good, Want: malformed},
 		Case{Name: "DPoP: optional guard, bad proof is refused", Guard: Guard{Scope: Group, Optional: true}, Token: boundTk, Authorization: dpop, HTTP: h,
 			Proof: proof(map[string]any{"typ": "JWT"}, nil), Want: badProof("DPoP proof typ is not dpop+jwt")},
 	)
