@@ -30,6 +30,7 @@ type jwsPolicy struct {
 	jwk     bool                  // the key is the header's jwk (DPoP); else a jwk is refused
 	keys    *keySet               // the keys a kid chooses; nil: none are published
 	secret  []byte                // the key of HS*; nil: HS* is refused
+	shaped  bool                  // the caller checked the shape (looksLikeJWS): read does not again
 }
 
 // jws is a compact JWS that read accepted, not yet verified: its header's
@@ -60,7 +61,7 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 	if len(token) > p.maxSize {
 		return ErrTooLarge
 	}
-	if !looksLikeJWS(token) {
+	if !p.shaped && !looksLikeJWS(token) {
 		return ErrMalformed
 	}
 	t.token = token

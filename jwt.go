@@ -51,14 +51,16 @@ func accessTypStrict(typ string) bool {
 	return t == "at+jwt" || t == "application/at+jwt"
 }
 
-// validateJWT checks a compact JWS access token locally: the strict
-// reader's rules (jws.go) under the configured algorithms and typ, the
-// signature by the authority's keys (or Config.SharedSecret for HS*),
-// then the registered claims. The payload is parsed only after the
-// signature verifies. It returns the key that verified the token (nil for
-// HMAC).
+// validateJWT checks an access token of the JWS shape (looksLikeJWS)
+// locally: the strict reader's rules (jws.go) under the configured
+// algorithms and typ, the signature by the authority's keys (or
+// Config.SharedSecret for HS*), then the registered claims. The payload
+// is parsed only after the signature verifies. It returns the key that
+// verified the token (nil for HMAC).
 func (v *authority) validateJWT(ctx context.Context, r *remote, token string) (*Claims, *publicKey, error) {
-	p := jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms, typ: accessTyp, keys: r.keys, secret: v.s.SharedSecret}
+	// The verify stage checked the token's shape to route it: once per
+	// token is enough.
+	p := jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms, typ: accessTyp, keys: r.keys, secret: v.s.SharedSecret, shaped: true}
 	if v.s.StrictTokenType {
 		p.typ = accessTypStrict
 	}
