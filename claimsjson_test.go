@@ -170,6 +170,10 @@ var claimsSeeds = []string{
 	`{"cnf":{"jkt":"a","jkt":"b"}}`, `{"cnf":{"jkt":"a","JKT":"b"}}`, `{"x":[{"a":{"b":1,"B":2}}]}`, `{"x":{"K":1,"\u212a":2}}`,
 	`{"sub":"\ud800"}`, `{"sub":"\udc00\ud800"}`, `{"sub":"\ud83d\ude00"}`, `{"sub":"\ud83dx"}`, `{"sub":"\ud83d\u0041"}`,
 	`{"sub":"\\ud800"}`, `{"x":["\uDBFF\uDFFF","\uDFFF"]}`, `{"\ud800":1}`, `{"sub":"\ufffd"}`, "{\"sub\":\"\xef\xbf\xbd\"}",
+	// What a token authorises (issue 30): authorization_details, act, may_act.
+	`{"authorization_details":[{"type":"a","actions":["r"],"locations":[],"identifier":"i","x":{"y":[1]}}],"act":{"sub":"s","act":{"sub":"t","iss":"u"}},"may_act":{"sub":"m"}}`,
+	`{"authorization_details":{"type":"a"}}`, `{"authorization_details":[{"Type":"a","type":"b"}]}`, `{"authorization_details":[{}]}`,
+	`{"act":"s"}`, `{"act":{"act":{"sub":1}}}`, `{"act":null,"may_act":null}`, `{"Act":{"sub":"s"}}`,
 }
 
 func TestDecodeClaimsAgreesWithEncodingJSON(t *testing.T) {
