@@ -42,21 +42,16 @@ type pollResponse struct {
 // next poll, which sends the acknowledgments again until one succeeds. A
 // receiver that stops between processing and acknowledging gets the SET
 // again and acknowledges it then; applying it again changes nothing.
-// Run one Poll per stream, in one replica or in each: their answers
-// differ, and their acknowledgments are per SET.
+// One Poll per stream is enough: the other replicas learn its
+// revocations through the store. Several may poll one stream; a SET given
+// to two of them is applied twice, to no effect.
 //
 // Failed polls are retried with a growing pause (up to 30 s) and logged
 // at Warn when a run of them begins, at Info when it ends.
 func (r *Receiver) Poll(ctx context.Context, endpoint string) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go func() {
-		select {
-		case <-r.ctx.Done():
-			stop()
-		case <-ctx.Done():
-		}
-	}()
+	defer context.AfterFunc(r.ctx, stop)()
 	var (
 		acks    []string
 		errs    = map[string]setError{}

@@ -110,7 +110,7 @@ type Receiver struct {
 	// The transmitter, discovered on first need.
 	mu      sync.Mutex
 	md      *metadata
-	keys    *bearer.Validator // holds the transmitter's keys: see keys.go
+	keys    *bearer.Validator // holds the transmitter's keys: see keyRing
 	lastTry time.Time
 	lastErr error
 

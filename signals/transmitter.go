@@ -32,14 +32,10 @@ const maxMetadata = 1 << 20
 // transmitter the next one may start: SETs that come meanwhile get 503.
 const retrySpacing = time.Second
 
-// errUnavailable: the transmitter's metadata or keys cannot be had now.
-type errUnavailable struct{ error }
-
-func (e errUnavailable) Unwrap() error { return e.error }
-
 // transmitter returns the transmitter's metadata (nil with Config.JWKSURL
-// until stream management needs it: see metadataFor) and the Validator
-// that holds its keys, discovering them on first need.
+// until stream management asks for it: needMetadata) and the Validator
+// that holds its keys, discovering them on first need. After a failure,
+// callers get its error for retrySpacing without another attempt.
 func (r *Receiver) transmitter(ctx context.Context, needMetadata bool) (*metadata, *bearer.Validator, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -47,7 +43,7 @@ func (r *Receiver) transmitter(ctx context.Context, needMetadata bool) (*metadat
 		return r.md, r.keys, nil
 	}
 	if r.lastErr != nil && time.Since(r.lastTry) < retrySpacing {
-		return nil, nil, errUnavailable{r.lastErr}
+		return nil, nil, r.lastErr
 	}
 	r.lastTry = time.Now()
 	jwks := r.cfg.JWKSURL
@@ -55,7 +51,7 @@ func (r *Receiver) transmitter(ctx context.Context, needMetadata bool) (*metadat
 		md, err := r.fetchMetadata(ctx)
 		if err != nil {
 			r.lastErr = err
-			return nil, nil, errUnavailable{err}
+			return nil, nil, err
 		}
 		r.md = md
 	}
