@@ -36,6 +36,13 @@ type Claims struct {
 	// Confirmation is the raw cnf member (RFC 7800), kept for
 	// sender-constrained tokens; nil if absent.
 	Confirmation json.RawMessage
+	// ACR is the authentication context class reference the user signed
+	// in with (acr, RFC 9470 §6.1), as ACR requirements read it; "" if
+	// absent or not a string.
+	ACR string
+	// AuthTime is when the user signed in (auth_time), as MaxAge
+	// requirements read it; zero if absent or not a NumericDate.
+	AuthTime time.Time
 
 	raw     string // the JSON object the claims were read from
 	mapOnce sync.Once
@@ -63,6 +70,23 @@ func (c *Claims) Authority() string {
 
 // HasScope reports whether the token was granted scope (exact match).
 func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
+
+// AMR returns the authentication methods the user signed in with (amr,
+// RFC 8176: "pwd", "otp", "hwk", …), or nil if absent or not an array of
+// strings. It is read from the claims on each call, so that a cache hit
+// need not copy it.
+func (c *Claims) AMR() []string {
+	raw := rawMember(c.raw, "amr")
+	if raw == "" || raw[0] != '[' {
+		return nil
+	}
+	sc := newScanner(raw)
+	list, _, err := sc.strings()
+	if err != nil {
+		return nil
+	}
+	return list
+}
 
 // Decode unmarshals all claims into v, for custom claims:
 //
@@ -121,6 +145,11 @@ type wireClaims struct {
 	Scp      scopeList       `json:"scp"`
 	Sid      string          `json:"sid"`
 	Cnf      json.RawMessage `json:"cnf"`
+	// acr and auth_time of another type are taken as absent: they can
+	// then meet no requirement, and tokens of APIs that need none still
+	// pass.
+	Acr      string      `json:"-"`
+	AuthTime numericDate `json:"-"`
 	// Events is set if the payload has an events member, the mark of a
 	// security event token such as a logout token (RFC 8417 §2.2); it is
 	// never part of an access token.
@@ -163,6 +192,8 @@ func (c *Claims) cloneInto(b *claimsBlock) *Claims {
 		ID:        c.ID,
 		ClientID:  c.ClientID,
 		SessionID: c.SessionID,
+		ACR:       c.ACR,
+		AuthTime:  c.AuthTime,
 		raw:       c.raw,
 		by:        c.by,
 		dpopType:  c.dpopType,
@@ -207,6 +238,8 @@ func (w *wireClaims) claims(raw string) *Claims {
 		Scopes:       w.Scope,
 		SessionID:    w.Sid,
 		Confirmation: w.Cnf,
+		ACR:          w.Acr,
+		AuthTime:     w.AuthTime.time(),
 		raw:          raw,
 	}}
 	c := &b.Claims

@@ -767,6 +767,20 @@ func (w *wireClaims) member(s *jsonScanner, name []byte) (uint, error) {
 		}
 		_, _, err = parseActor(raw)
 		return seenMayAct, err
+	case "acr":
+		start := s.i
+		if w.Acr, err = s.optString(); err != nil {
+			s.i, w.Acr = start, ""
+			return 0, s.skip(0)
+		}
+		return 0, nil
+	case "auth_time":
+		start := s.i
+		if err = s.date(&w.AuthTime); err != nil {
+			s.i, w.AuthTime = start, numericDate{}
+			return 0, s.skip(0)
+		}
+		return 0, nil
 	case "events":
 		// Only its presence matters: it marks a security event token.
 		if s.isNull() {

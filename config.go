@@ -99,9 +99,11 @@ type Config struct {
 	// aud the caller checks (Result.Audience), or a Validator does.
 	Audience []string
 
-	// RequiredScopes is checked for every request (see AnyOf, AllOf); the
-	// middleware can add per-route requirements. NewIntrospector refuses
-	// it, as it does Audience.
+	// RequiredScopes is checked for every request (see AnyOf, AllOf); it
+	// may hold an authentication context too (ACR, MaxAge), and the
+	// middleware can add per-route requirements. Without Audience, every
+	// way to meet it must name a scope. NewIntrospector refuses it, as it
+	// does Audience.
 	RequiredScopes Requirement
 
 	// Mode selects local validation (ModeJWT), introspection
@@ -331,11 +333,11 @@ func (c Config) settings() (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(c.Audience) == 0 && c.RequiredScopes.IsZero() {
+	if len(c.Audience) == 0 && !c.RequiredScopes.needsScope() {
 		return nil, errors.New("bearer: set Config.Audience or Config.RequiredScopes, so that tokens for other APIs are refused")
 	}
 	if bad := c.RequiredScopes.malformed(); bad != "" {
-		return nil, fmt.Errorf("bearer: Config.RequiredScopes: %q is not a scope-token (RFC 6749 §3.3), so no token could ever meet it", bad)
+		return nil, fmt.Errorf("bearer: Config.RequiredScopes: %q is not a scope-token (RFC 6749 §3.3) or an ACRAtLeast level, so no token could ever meet it", bad)
 	}
 	if slices.Contains(c.Audience, "") {
 		return nil, errors.New("bearer: Config.Audience contains an empty string")

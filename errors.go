@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,11 @@ var (
 	// ErrInsufficientScope means the token is valid but lacks the scopes
 	// the resource requires: 403 insufficient_scope.
 	ErrInsufficientScope = errors.New("insufficient scope")
+	// ErrInsufficientUserAuthentication means the token is valid but the
+	// user's sign-in does not meet the authentication context the
+	// resource requires (ACR, MaxAge): 401 insufficient_user_authentication
+	// with acr_values and max_age (RFC 9470 §3).
+	ErrInsufficientUserAuthentication = errors.New("insufficient user authentication")
 	// ErrUnavailable means the authority could not be reached and nothing
 	// usable was cached: 503 with Retry-After. The token was not judged.
 	ErrUnavailable = errors.New("authority unavailable")
@@ -99,8 +105,8 @@ const (
 
 // Error is the one error type of this package. It carries what a response
 // needs: the HTTP status, the RFC 6750 error code, a short description that
-// never contains token material, the scopes a 403 asks for and, for 503,
-// when to try again.
+// never contains token material, the scopes a 403 asks for, the
+// authentication a step-up 401 asks for and, for 503, when to try again.
 type Error struct {
 	// Status is the HTTP status to answer with.
 	Status int
@@ -110,8 +116,16 @@ type Error struct {
 	// Description is a short, fixed English phrase safe to send to clients.
 	Description string
 	// Scope lists, space-separated, the scopes an insufficient_scope
-	// response asks for.
+	// response asks for (and an insufficient_user_authentication one, when
+	// scopes are missing too).
 	Scope string
+	// ACRValues lists, space-separated, the acr values an
+	// insufficient_user_authentication response accepts (RFC 9470 §3).
+	ACRValues string
+	// MaxAge is the max_age of an insufficient_user_authentication
+	// response, in whole seconds: how recent the user's sign-in must be.
+	// Zero if the response names none.
+	MaxAge time.Duration
 	// RetryAfter is how long a client should wait after a 503.
 	RetryAfter time.Duration
 	// DPoPNonce is the nonce a client must put in its next DPoP proof
@@ -135,13 +149,37 @@ func (e *Error) Error() string {
 	if e.Description != "" && e.Description != e.kind.Error() {
 		msg += ": " + e.Description
 	}
-	if e.Scope != "" {
-		msg += ": want " + e.Scope
+	if want := e.wants(); want != "" {
+		msg += ": want " + want
 	}
 	if e.cause != nil && !errors.Is(e.kind, e.cause) && e.cause.Error() != e.Description {
 		msg += ": " + e.cause.Error()
 	}
 	return msg
+}
+
+// wants says what a refusal asks for, for Error: the scopes, and the
+// authentication context (acr urn:example:mfa, max_age 300).
+func (e *Error) wants() string {
+	want := e.Scope
+	add := func(s string) {
+		if want != "" {
+			want += ", "
+		}
+		want += s
+	}
+	if e.ACRValues != "" {
+		add("acr " + e.ACRValues)
+	}
+	if e.MaxAge > 0 {
+		add("max_age " + e.maxAgeSeconds())
+	}
+	return want
+}
+
+// maxAgeSeconds is MaxAge as the max_age parameter carries it.
+func (e *Error) maxAgeSeconds() string {
+	return strconv.FormatInt(int64(e.MaxAge/time.Second), 10)
 }
 
 // Unwrap exposes the kind (ErrInvalidToken, …) and the underlying cause
@@ -186,7 +224,8 @@ func errUnavailable(cause error, retryAfter time.Duration) *Error {
 
 // NewError is for adapters and custom extractors: it builds the *Error
 // of the given kind (one of ErrNoToken, ErrInvalidRequest, ErrInvalidToken,
-// ErrInsufficientScope, ErrUnavailable) so that it renders like the
+// ErrInsufficientScope, ErrInsufficientUserAuthentication, ErrUnavailable)
+// so that it renders like the
 // package's own. kind may also be a reason (ErrMalformed, ErrExpired, …):
 // the error is then invalid_token for that reason, described by it unless
 // description says otherwise. The description must be a fixed phrase: it
@@ -200,6 +239,8 @@ func NewError(kind error, description string) *Error {
 		e = errInvalidRequest(description)
 	case kind == ErrInsufficientScope:
 		e = errInsufficientScope("")
+	case kind == ErrInsufficientUserAuthentication:
+		e = errInsufficientUserAuthentication("", 0)
 	case kind == ErrUnavailable:
 		e = errUnavailable(nil, 0)
 	case slices.Contains(reasons, kind):
@@ -247,7 +288,9 @@ func WriteError(w http.ResponseWriter, realm string, err error, params ...Challe
 		Error       string `json:"error,omitempty"`
 		Description string `json:"error_description,omitempty"`
 		Scope       string `json:"scope,omitempty"`
-	}{e.Code, quotable(e.Description), e.Scope})
+		ACRValues   string `json:"acr_values,omitempty"`
+		MaxAge      int64  `json:"max_age,omitempty"`
+	}{e.Code, quotable(e.Description), e.Scope, quotable(e.ACRValues), int64(e.MaxAge / time.Second)})
 	_, _ = w.Write(append(body, '\n'))
 }
 
@@ -275,6 +318,10 @@ func (e *Error) render(scheme, algs, realm string, params []ChallengeParam) stri
 		param("error_description", e.Description)
 	}
 	param("scope", e.Scope)
+	param("acr_values", e.ACRValues)
+	if e.MaxAge > 0 {
+		param("max_age", e.maxAgeSeconds())
+	}
 	for _, p := range params {
 		param(p.name, p.value)
 	}

@@ -141,3 +141,13 @@ func ExampleNewClaims() {
 	// hello alice of acme, you may write: true
 	// acme
 }
+
+// A payment needs its scope and a second factor: a token with the scope
+// and a password sign-in is asked to step up (RFC 9470).
+func ExampleACR() {
+	pay := bearer.AllOf(bearer.AllOf("payments:write"), bearer.ACR("urn:example:mfa"), bearer.MaxAge(5*time.Minute))
+	rec := httptest.NewRecorder()
+	bearer.WriteError(rec, "api", pay.Check(&bearer.Claims{Scopes: []string{"payments:write"}, ACR: "urn:example:pwd", AuthTime: time.Now()}))
+	fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"))
+	// Output: 401 Bearer realm="api", error="insufficient_user_authentication", error_description="a different authentication level is required", acr_values="urn:example:mfa", max_age="300"
+}

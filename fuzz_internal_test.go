@@ -239,11 +239,11 @@ func FuzzScopes(f *testing.F) {
 			anyOK = anyOK || has
 			allOK = allOK && has
 		}
-		if got := AnyOf(required).metBy(granted); got != anyOK {
-			t.Fatalf("AnyOf(%q).metBy(%q) = %v", required, granted, got)
+		if r := AnyOf(required); r.scopesMet(granted) != anyOK {
+			t.Fatalf("AnyOf(%q).scopesMet(%q) = %v", required, granted, !anyOK)
 		}
-		if got := AllOf(required).metBy(granted); got != allOK {
-			t.Fatalf("AllOf(%q).metBy(%q) = %v", required, granted, got)
+		if r := AllOf(required); r.scopesMet(granted) != allOK {
+			t.Fatalf("AllOf(%q).scopesMet(%q) = %v", required, granted, !allOK)
 		}
 	})
 }

@@ -7,32 +7,6 @@ import (
 	"strings"
 )
 
-// Requirement is a scope requirement: the scopes a token must carry. The
-// zero Requirement requires nothing. Build one with AnyOf or AllOf.
-type Requirement struct {
-	scopes []string
-	all    bool
-}
-
-// AnyOf requires at least one of the scopes, as IdentityServer3's
-// RequiredScopes did. An argument may hold several scopes separated by
-// spaces (U+0020 only, as in a scope parameter); empty strings are
-// ignored, and AnyOf() requires nothing.
-//
-// A scope must be an RFC 6749 §3.3 scope-token: printable ASCII without
-// space, '"' or '\'. Claims.Scopes holds nothing else, so a requirement
-// naming anything else can never be met: New refuses it in
-// Config.RequiredScopes, and elsewhere it refuses every token (403).
-func AnyOf(scopes ...string) Requirement {
-	return Requirement{scopes: cleanScopes(scopes)}
-}
-
-// AllOf requires every one of the scopes, given as for AnyOf. Empty
-// strings are ignored; AllOf() requires nothing.
-func AllOf(scopes ...string) Requirement {
-	return Requirement{scopes: cleanScopes(scopes), all: true}
-}
-
 // cleanScopes splits its arguments on spaces. Other characters are kept
 // as they are, even those no scope-token has: dropping a scope the caller
 // asked for would weaken the requirement, AnyOf("\tadmin") to nothing.
@@ -46,66 +20,6 @@ func cleanScopes(scopes []string) []string {
 		}
 	}
 	return out
-}
-
-// malformed returns the first scope of r that is not a scope-token, or "".
-func (r Requirement) malformed() string {
-	for _, s := range r.scopes {
-		if !isScopeToken(s) {
-			return s
-		}
-	}
-	return ""
-}
-
-// IsZero reports whether r requires nothing.
-func (r Requirement) IsZero() bool { return len(r.scopes) == 0 }
-
-// String returns the required scopes separated by spaces, as they appear in
-// the scope parameter of an insufficient_scope challenge.
-func (r Requirement) String() string { return strings.Join(r.scopes, " ") }
-
-// metBy reports whether the granted scopes meet r. Matching is exact and
-// case-sensitive (RFC 6749 §3.3).
-func (r Requirement) metBy(granted []string) bool {
-	if len(r.scopes) == 0 {
-		return true
-	}
-	for _, s := range r.scopes {
-		has := slices.Contains(granted, s)
-		if r.all && !has {
-			return false
-		}
-		if !r.all && has {
-			return true
-		}
-	}
-	return r.all
-}
-
-// Check returns nil if c meets r, or an *Error with status 403 and
-// code insufficient_scope naming the required scopes.
-func (r Requirement) Check(c *Claims) error {
-	if c != nil && r.metBy(c.Scopes) {
-		return nil
-	}
-	return errInsufficientScope(r.String())
-}
-
-// require is the requirements stage: the Config.RequiredScopes of a,
-// the authority that accepted c, then the route's own (Presentation.Require).
-func (a *authority) require(c *Claims, route []Requirement) error {
-	if !a.s.RequiredScopes.IsZero() {
-		if err := a.s.RequiredScopes.Check(c); err != nil {
-			return err
-		}
-	}
-	for _, r := range route {
-		if err := r.Check(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // isScopeToken reports whether s is a scope-token (RFC 6749 §3.3):

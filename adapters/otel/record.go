@@ -84,6 +84,7 @@ var kinds = []named{
 	{bearer.ErrInvalidRequest, "invalid_request"},
 	{bearer.ErrInvalidToken, "invalid_token"},
 	{bearer.ErrInsufficientScope, "insufficient_scope"},
+	{bearer.ErrInsufficientUserAuthentication, "insufficient_user_authentication"},
 	{bearer.ErrUnavailable, "unavailable"},
 }
 

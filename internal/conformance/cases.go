@@ -632,6 +632,7 @@ func Cases() []Case {
 	resourceCases(add)
 	dpopCases(add)
 	detailsCases(add)
+	stepUpCases(add)
 	return append(cases, reviewCases()...)
 }
 
