@@ -15,6 +15,7 @@ type Option func(*options)
 
 type options struct {
 	require     []bearer.Requirement
+	requireFor  []func(*http.Request) bearer.Requirement
 	optional    bool
 	realm       string
 	sources     []source
@@ -31,8 +32,9 @@ type options struct {
 // DefaultRealm is the realm named in challenges unless Realm is given.
 const DefaultRealm = "api"
 
-// Require adds a scope requirement for the routes this middleware guards,
-// on top of Config.RequiredScopes. Requirements compose: when Require is
+// Require adds a requirement (scopes, step-up: see bearer.Requirement) for
+// the routes this middleware guards, on top of Config.RequiredScopes; a
+// refusal names what these routes need, never scopes required elsewhere. Requirements compose: when Require is
 // given several times (say a shared list of options plus one for the
 // route), a token must meet every one of them.
 func Require(r bearer.Requirement) Option {
@@ -41,6 +43,16 @@ func Require(r bearer.Requirement) Option {
 			o.require = append(o.require, r)
 		}
 	}
+}
+
+// RequireFor adds a requirement that f chooses for each request, for
+// routes whose operation the request itself names: a JSON-RPC method, an
+// MCP tool (see the mcp adapter's RequireTools). f runs only for requests
+// that present a token; it may read the body, but must leave it whole for
+// the handler. A zero Requirement adds nothing; when f cannot tell the
+// operation, it should fail closed and require what every operation does.
+func RequireFor(f func(r *http.Request) bearer.Requirement) Option {
+	return func(o *options) { o.requireFor = append(o.requireFor, f) }
 }
 
 // Optional lets requests without any token through as anonymous (no claims

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/accesstoken/bearer"
@@ -51,6 +52,14 @@ func ClientCertificateHeader(name string) Option {
 func (o *options) presentation(r *http.Request, token, scheme string) bearer.Presentation {
 	// "Dpop" is the canonical key of the DPoP field.
 	p := bearer.Presentation{Scheme: scheme, Token: token, Method: r.Method, DPoP: r.Header["Dpop"], Require: o.require}
+	if token != "" {
+		for _, f := range o.requireFor {
+			if req := f(r); !req.IsZero() {
+				// Clipped: the options' list is shared by every request.
+				p.Require = append(slices.Clip(p.Require), req)
+			}
+		}
+	}
 	if scheme == "DPoP" || len(p.DPoP) > 0 {
 		p.URL = o.requestURL(r)
 	}

@@ -15,12 +15,22 @@
 // bearer.ClaimsFromContext(ctx).
 //
 // Failures are the net/http middleware's, mapped to codes: a missing or
-// invalid token is codes.Unauthenticated, insufficient scope
-// codes.PermissionDenied, a malformed request codes.InvalidArgument and an
-// unreachable authority codes.Unavailable. The status message is the
-// error's fixed description (and, for insufficient scope, the scopes
-// required); the RFC 6750 challenge goes in the "www-authenticate" header
-// metadata and, for Unavailable, "retry-after" in seconds.
+// invalid token, or a sign-in that does not meet a step-up requirement
+// (bearer.ACR, bearer.MaxAge), is codes.Unauthenticated, insufficient
+// scope codes.PermissionDenied, a malformed request
+// codes.InvalidArgument and an unreachable authority codes.Unavailable.
+// The status message is the error's fixed description (and the scopes
+// required, if any); the RFC 6750 challenge goes in the
+// "www-authenticate" header metadata and, for Unavailable, "retry-after"
+// in seconds.
+//
+// A refusal with an error code also carries, in the status details, an
+// errdetails.ErrorInfo of domain "github.com/accesstoken/bearer" whose
+// Reason is the code in upper case (INSUFFICIENT_SCOPE,
+// INSUFFICIENT_USER_AUTHENTICATION, INVALID_TOKEN, INVALID_REQUEST) and
+// whose Metadata holds what the challenge names, for clients that read
+// details rather than headers: "scope" (the scopes of the method refused,
+// never others), "acr_values" and "max_age" (RFC 9470 §3).
 //
 // A token bound to a client certificate (cnf x5t#S256, RFC 8705) is
 // accepted only on a TLS connection with that certificate. DPoP (RFC 9449)
@@ -34,8 +44,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -167,7 +179,32 @@ func (g *guard) fail(ctx context.Context, method, token string, err error) (meta
 	if e.Scope != "" {
 		msg += ": " + e.Scope
 	}
-	return md, status.Error(code, msg)
+	return md, withDetails(status.New(code, msg), e).Err()
+}
+
+// errorDomain is the ErrorInfo domain of refusals.
+const errorDomain = "github.com/accesstoken/bearer"
+
+// withDetails adds to st an ErrorInfo with e's code and the parameters of
+// its challenge; st alone if e has no code (no token, unavailable).
+func withDetails(st *status.Status, e *bearer.Error) *status.Status {
+	if e.Code == "" {
+		return st
+	}
+	meta := map[string]string{}
+	for name, value := range map[string]string{"scope": e.Scope, "acr_values": e.ACRValues} {
+		if value != "" {
+			meta[name] = value
+		}
+	}
+	if e.MaxAge > 0 {
+		meta["max_age"] = strconv.FormatInt(int64(e.MaxAge/time.Second), 10)
+	}
+	info := &errdetails.ErrorInfo{Reason: strings.ToUpper(e.Code), Domain: errorDomain, Metadata: meta}
+	if d, err := st.WithDetails(info); err == nil {
+		return d
+	}
+	return st
 }
 
 // Code returns the gRPC code for a validation error, as the interceptors

@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -208,6 +211,7 @@ func check(t *testing.T, r result, want conformance.Want) {
 	if st.Message() != want.ErrorMessage() {
 		t.Errorf("message %q, want %q", st.Message(), want.ErrorMessage())
 	}
+	checkDetails(t, st, want)
 	if got := strings.Join(r.header.Get("www-authenticate"), ", "); got != want.Header["WWW-Authenticate"] {
 		t.Errorf("www-authenticate %q, want %q", got, want.Header["WWW-Authenticate"])
 	}
@@ -332,5 +336,44 @@ func TestDefaultLogger(t *testing.T) {
 	defer mu.Unlock()
 	if !strings.Contains(logs.String(), "bearer: call refused") {
 		t.Errorf("nothing logged to slog.Default: %q", logs.String())
+	}
+}
+
+// checkDetails checks the ErrorInfo of a refusal against the error body
+// the HTTP adapters answer: the code in upper case, and the challenge's
+// scope, acr_values and max_age.
+func checkDetails(t *testing.T, st *status.Status, want conformance.Want) {
+	t.Helper()
+	var body struct {
+		Error     string `json:"error"`
+		Scope     string `json:"scope"`
+		ACRValues string `json:"acr_values"`
+		MaxAge    int    `json:"max_age"`
+	}
+	_ = json.Unmarshal([]byte(want.Body), &body)
+	var infos []*errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			infos = append(infos, info)
+		}
+	}
+	if body.Error == "" {
+		if len(infos) != 0 {
+			t.Errorf("details %v, want none", infos)
+		}
+		return
+	}
+	meta := map[string]string{}
+	if body.Scope != "" {
+		meta["scope"] = body.Scope
+	}
+	if body.ACRValues != "" {
+		meta["acr_values"] = body.ACRValues
+	}
+	if body.MaxAge > 0 {
+		meta["max_age"] = strconv.Itoa(body.MaxAge)
+	}
+	if len(infos) != 1 || infos[0].Reason != strings.ToUpper(body.Error) || infos[0].Domain != "github.com/accesstoken/bearer" || !maps.Equal(infos[0].Metadata, meta) {
+		t.Errorf("details %v, want reason %s and metadata %v", infos, strings.ToUpper(body.Error), meta)
 	}
 }

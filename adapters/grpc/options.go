@@ -24,8 +24,9 @@ type options struct {
 // same as the net/http middleware's.
 const DefaultRealm = "api"
 
-// Require adds a scope requirement for the method with the given full
-// name ("/package.Service/Method"), on top of Config.RequiredScopes.
+// Require adds a requirement (scopes, step-up: see bearer.Requirement) for
+// the method with the given full name ("/package.Service/Method"), on top
+// of Config.RequiredScopes. A refusal names this method's needs alone.
 // Requirements compose: a method given several requirements needs a
 // token that meets every one of them.
 func Require(fullMethod string, r bearer.Requirement) Option {
