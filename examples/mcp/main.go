@@ -1,11 +1,14 @@
 // Command mcp is a Model Context Protocol server over streamable HTTP,
-// guarded by bearer. It has one tool, whoami, which tells the caller who
-// the token says they are. As the MCP authorization specification asks, it
-// publishes its OAuth 2.0 protected-resource metadata (RFC 9728), names it
-// in every 401, and accepts only tokens of its authority issued for it
-// (aud is the server's URL) with the mcp:tools scope.
+// guarded by bearer. It has two tools: whoami, which tells the caller who
+// the token says they are, and forget_me, which needs a step-up (RFC
+// 9470): the user must have signed in with a second factor (acr) in the
+// last ten minutes, or the call is refused with a 401 that says so. As the
+// MCP authorization specification asks, it publishes its OAuth 2.0
+// protected-resource metadata (RFC 9728), names it in every 401 and 403,
+// and accepts only tokens of its authority issued for it (aud is the
+// server's URL) with the mcp:tools scope.
 //
-//	go run ./examples/mcp    # embedded test authority; prints a token, two curl lines and a client command
+//	go run ./examples/mcp    # embedded test authority; prints tokens, two curl lines and a client command
 //	go run ./examples/mcp/client -url http://127.0.0.1:5100/mcp TOKEN   # initialize, tools/list, call whoami
 //	go run ./examples/mcp -authority https://login.example.com -resource https://mcp.example.com/mcp
 package main
@@ -51,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	resourceURL := fs.String("resource", "", "the server's `URL` as clients call it, its resource identifier (default http://ADDR/mcp)")
 	audience := fs.String("audience", "", "accepted `aud` value (default: the resource URL, as MCP requires)")
 	scope := fs.String("scope", "mcp:tools", "the `scope` a token needs")
+	acr := fs.String("acr", "urn:example:mfa", "the `acr` value forget_me needs")
+	maxAge := fs.Duration("max-age", 10*time.Minute, "how recent a sign-in forget_me needs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h printed the usage: asking for it is no failure
@@ -84,7 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer v.Close()
 
-	h, err := handler(v, *resourceURL, *scope)
+	stepUp := bearer.AllOf(bearer.ACR(*acr), bearer.MaxAge(*maxAge))
+	h, err := handler(v, *resourceURL, *scope, stepUp)
 	if err != nil {
 		return err
 	}
@@ -95,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  curl -i %s -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -d '%s'\n",
 			*resourceURL, token, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`)
 		fmt.Fprintf(stdout, "and the whole way to the tool (initialize, tools/list, tools/call whoami) with the Go SDK's client:\n  go run ./examples/mcp/client -url %s %s\n", *resourceURL, token)
+		stepped := embedded.Token(bearertest.Payload{"aud": *audience, "scope": *scope, "acr": *acr, "auth_time": time.Now()})
+		fmt.Fprintf(stdout, "forget_me refuses that token (401 insufficient_user_authentication); this one, signed in with %s just now, may call it:\n  %s\n", *acr, stepped)
 	}
 	srv := &http.Server{Addr: *addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "listening on http://%s\n", *addr)
@@ -103,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // handler routes the MCP endpoint, at the resource's path, and its
 // metadata, at the well-known path RFC 9728 derives from the resource.
-func handler(v *bearer.Validator, resourceURL, scope string) (http.Handler, error) {
+func handler(v *bearer.Validator, resourceURL, scope string, stepUp bearer.Requirement) (http.Handler, error) {
 	m, err := resource.New(resourceURL, v)
 	if err != nil {
 		return nil, err
@@ -119,8 +127,10 @@ func handler(v *bearer.Validator, resourceURL, scope string) (http.Handler, erro
 	mux := http.NewServeMux()
 	mux.Handle(m.Path(), m) // public: clients read it before they have a token
 	// The guard answers every refusal, then hands the SDK the claims: a
-	// session stays bound to the user who opened it.
-	guard := mcpbearer.New(v, middleware.ResourceMetadata(m.URL()))
+	// session stays bound to the user who opened it. A call of forget_me
+	// also needs the step-up; refused, it names that alone.
+	guard := mcpbearer.New(v, middleware.ResourceMetadata(m.URL()),
+		mcpbearer.RequireTools(map[string]bearer.Requirement{"forget_me": stepUp}))
 	s := newServer()
 	mux.Handle(path, guard(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)))
 	return mux, nil
@@ -133,7 +143,12 @@ type identity struct {
 	Scopes  []string `json:"scopes" jsonschema:"the scopes granted to the token"`
 }
 
-// newServer is the MCP server and its one tool.
+// forgotten is what forget_me answers.
+type forgotten struct {
+	Forgotten string `json:"forgotten" jsonschema:"the subject forgotten (not really)"`
+}
+
+// newServer is the MCP server and its tools.
 func newServer() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "bearer-example", Version: "1.0.0"}, nil)
 	mcp.AddTool(s, &mcp.Tool{Name: "whoami", Description: "Tells who the access token says the caller is."},
@@ -143,6 +158,11 @@ func newServer() *mcp.Server {
 			ti := req.Extra.TokenInfo
 			sub, _ := ti.Extra["sub"].(string)
 			return nil, identity{Subject: sub, UserID: ti.UserID, Scopes: ti.Scopes}, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "forget_me", Description: "Pretends to forget everything about the caller; needs a recent second factor."},
+		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, forgotten, error) {
+			sub, _ := req.Extra.TokenInfo.Extra["sub"].(string)
+			return nil, forgotten{Forgotten: sub}, nil
 		})
 	return s
 }

@@ -247,7 +247,7 @@ func TestPrintedClientCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"initialize: bearer-example 1.0.0, protocol ",
-		"tools/list:\n  whoami: Tells who the access token says the caller is.\n",
+		"tools/list:\n  forget_me: Pretends to forget everything about the caller; needs a recent second factor.\n  whoami: Tells who the access token says the caller is.\n",
 		`"subject": "alice"`,
 		`"user_id": "` + authority[1] + `#alice"`,
 	} {
@@ -270,5 +270,53 @@ func TestBadFlags(t *testing.T) {
 		if err := run(t.Context(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("run(%q) succeeded", args)
 		}
+	}
+}
+
+// TestStepUpTool: forget_me needs a recent second factor. A token without
+// it still reaches whoami, but its call of forget_me is refused with the
+// RFC 9470 challenge naming the acr and max age, and the metadata; after
+// the step-up, the call goes through.
+func TestStepUpTool(t *testing.T) {
+	a := bearertest.New(t)
+	endpoint, _ := start(t, "-authority", a.Issuer())
+	token := func(acr string, signedIn time.Time) string {
+		return a.Token(bearertest.Payload{"aud": endpoint, "scope": "mcp:tools", "acr": acr, "auth_time": signedIn})
+	}
+	cs, _, err := connect(t, endpoint, token("urn:example:pwd", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whoami(t, cs)
+	call := func(token string) (int, string, string) {
+		body := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"forget_me","arguments":{}}}`
+		req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", cs.ID())
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(b)
+	}
+	rm := `, resource_metadata="` + metadataURL(endpoint) + `"`
+	for _, c := range []struct {
+		name, token, challenge string
+	}{
+		{"password only", token("urn:example:pwd", time.Now()),
+			`Bearer realm="api", error="insufficient_user_authentication", error_description="a different authentication level is required", acr_values="urn:example:mfa", max_age="600"` + rm},
+		{"second factor an hour ago", token("urn:example:mfa", time.Now().Add(-time.Hour)),
+			`Bearer realm="api", error="insufficient_user_authentication", error_description="more recent authentication is required", acr_values="urn:example:mfa", max_age="600"` + rm},
+	} {
+		if status, challenge, body := call(c.token); status != 401 || challenge != c.challenge {
+			t.Errorf("%s: %d %s\nwant 401 %s\n%s", c.name, status, challenge, c.challenge, body)
+		}
+	}
+	if status, _, body := call(token("urn:example:mfa", time.Now())); status != 200 || !strings.Contains(body, `\"forgotten\":\"alice\"`) && !strings.Contains(body, `"forgotten":"alice"`) {
+		t.Errorf("after the step-up: %d %s", status, body)
 	}
 }
