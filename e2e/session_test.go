@@ -43,6 +43,13 @@ var (
 // and returns the session and an access token for resource.
 func (a *authority) signIn(t testing.TB, login, resource string) (*userSession, string) {
 	t.Helper()
+	return a.signInWith(t, login, resource, nil)
+}
+
+// signInWith is signIn with more parameters in the authorization request
+// (acr_values, max_age, prompt, …).
+func (a *authority) signInWith(t testing.TB, login, resource string, params url.Values) (*userSession, string) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	s := &userSession{a: a, client: &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
 		if strings.HasPrefix(req.URL.String(), spaRedirect) {
@@ -56,6 +63,9 @@ func (a *authority) signIn(t testing.TB, login, resource string) (*userSession, 
 		"client_id": {spaClient}, "response_type": {"code"}, "redirect_uri": {spaRedirect},
 		"scope": {"openid api"}, "resource": {resource}, "state": {rand.Text()},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(challenge[:])}, "code_challenge_method": {"S256"},
+	}
+	for name, values := range params {
+		q[name] = values
 	}
 	resp := s.do(t, http.MethodGet, a.Issuer+"/auth?"+q.Encode(), nil)
 	// The login form, then the consent form, then the redirect with the code.

@@ -78,6 +78,13 @@ const accessTokenAlg = {
   'svc-mtls': 'ES256',
 };
 
+// Authentication context classes (acr) this authority names, weakest
+// first: a sign-in with the development form is a password, unless the
+// client asked for the second factor (acr_values, as an API's step-up
+// challenge tells it to, RFC 9470 §4), which this development setup takes
+// as given. See signedInWith.
+const acrValues = ['urn:accesstoken:pwd', 'urn:accesstoken:mfa'];
+
 // People who can sign in with the development form. Any other login works
 // too and gets a generic profile.
 const people = {
@@ -186,11 +193,19 @@ const configuration = {
   // sid of the token's own client, the SPA's, which node-oidc-provider
   // keeps only for clients with a backchannel_logout_uri: there is none
   // for opaque tokens, and the API falls back on sub and iat.)
+  // It also carries how and when the user signed in (acr, amr,
+  // auth_time: RFC 9470 §6.1), for APIs that require a step-up; so does
+  // the introspection answer of an opaque token.
   async extraTokenClaims(ctx, token) {
     if (token.kind !== 'AccessToken' || !token.sessionUid) return undefined;
     const session = await ctx.oidc.provider.Session.findByUid(token.sessionUid);
-    const sid = session?.authorizations?.api?.sid;
-    return sid ? { sid } : undefined;
+    if (!session) return undefined;
+    const sid = session.authorizations?.api?.sid;
+    return {
+      ...(sid ? { sid } : undefined),
+      ...(session.acr ? { acr: session.acr, amr: session.amr } : undefined),
+      ...(session.loginTs ? { auth_time: session.loginTs } : undefined),
+    };
   },
   async findAccount(ctx, sub) {
     const person = people[sub] ?? { name: sub };
@@ -201,6 +216,7 @@ const configuration = {
       },
     };
   },
+  acrValues,
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
@@ -302,6 +318,19 @@ function apiJoinsSession(ctx) {
   }
 }
 
+// signedInWith records how the user of a sign-in session authenticated,
+// once, when it began: the development form sets no acr, so the session
+// gets the strongest value the client asked for in acr_values, or a
+// password's. A client that needs more later asks again with prompt=login,
+// which starts a new sign-in.
+function signedInWith(ctx) {
+  const session = ctx.oidc.session;
+  if (!session?.accountId || session.acr) return;
+  const asked = String(ctx.oidc.params?.acr_values ?? '').split(' ').filter((v) => acrValues.includes(v));
+  session.acr = asked.sort((a, b) => acrValues.indexOf(b) - acrValues.indexOf(a))[0] ?? acrValues[0];
+  session.amr = session.acr === 'urn:accesstoken:mfa' ? ['pwd', 'otp'] : ['pwd'];
+}
+
 function escape(s) {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -321,6 +350,7 @@ function main(argv) {
   }
   const provider = new Provider(env.issuer, configuration);
   provider.on('authorization.success', apiJoinsSession);
+  provider.on('authorization.success', signedInWith);
   provider.on('backchannel.error', (ctx, err, client) => {
     console.error(`back-channel logout of ${client.clientId} failed: ${err.message}`);
   });
