@@ -232,10 +232,10 @@ func (r Requirement) Check(c *Claims) error {
 
 // require is the requirements stage: the Config.RequiredScopes of a,
 // the authority that accepted c, and the route's own
-// (Presentation.Require), all of which c must meet. A refusal names what
-// all the unmet ones ask for, as if they were one AllOf.
-func (a *authority) require(c *Claims, route []Requirement) error {
-	at := instant{leeway: a.s.leeway}
+// (Presentation.Require), all of which c must meet at now. A refusal
+// names what all the unmet ones ask for, as if they were one AllOf.
+func (a *authority) require(c *Claims, route []Requirement, now time.Time) error {
+	at := instant{t: now, leeway: a.s.leeway}
 	unmet := !a.s.RequiredScopes.met(c, &at)
 	for i := range route {
 		unmet = unmet || !route[i].met(c, &at)

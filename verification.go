@@ -14,8 +14,9 @@ import (
 // (jwt.go) or asks its introspection endpoint (validator_introspect.go).
 // It also says where the answer came from, for an Observer. syntax asks
 // for the b64token check of a token from an Authorization field
-// (presented), which a cached token passed: a hit skips it.
-func (v *Validator) verify(ctx context.Context, token string, syntax bool) (*Claims, *authority, string, error) {
+// (presented), which a cached token passed: a hit skips it. now is the
+// time a cached answer is judged at.
+func (v *Validator) verify(ctx context.Context, token string, syntax bool, now time.Time) (*Claims, *authority, string, error) {
 	if token == "" {
 		return nil, nil, sourceNone, errNoToken()
 	}
@@ -23,7 +24,7 @@ func (v *Validator) verify(ctx context.Context, token string, syntax bool) (*Cla
 	// look at it: the lookup comes first, before the syntax, size and
 	// shape checks. A token too large to be cached is not looked up.
 	if v.cache != nil && len(token) <= v.maxSize {
-		if c, ok := v.cache.get(token, time.Now()); ok {
+		if c, ok := v.cache.get(token, now); ok {
 			if a := c.by; a.lease == nil || v.renew(a.lease) {
 				// A copy: a handler that changed the cached claims would
 				// change what later requests with this token may do.
