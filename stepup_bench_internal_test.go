@@ -1,0 +1,34 @@
+package bearer
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkRequire is the requirements stage alone, for the claims of a
+// cache hit: scopes, and the same scopes with a step-up. The difference
+// is what step-up adds to every request (BenchmarkRequirementHit has the
+// whole hit, which this machine's noise makes hard to compare).
+func BenchmarkRequire(b *testing.B) {
+	now := time.Now()
+	c := &Claims{Scopes: []string{"api", "read"}, ACR: "urn:example:mfa", AuthTime: now.Add(-time.Minute)}
+	a := &authority{s: &settings{leeway: time.Minute}}
+	scopes := AllOf("api", "read")
+	for _, r := range []struct {
+		name string
+		r    Requirement
+	}{
+		{"scopes", scopes},
+		{"stepup", AllOf(scopes, ACR("urn:example:pwd", "urn:example:mfa"), MaxAge(10*time.Minute))},
+	} {
+		b.Run("req="+r.name, func(b *testing.B) {
+			route := []Requirement{r.r}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := a.require(c, route, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
