@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -32,10 +33,21 @@ func FuzzParseJWKS(f *testing.F) {
 	for _, s := range jwksSeeds {
 		f.Add([]byte(s))
 	}
+	if odd, err := os.ReadFile("testdata/jwks/odd-keys.json"); err == nil {
+		f.Add(odd)
+	}
+	reasons := []string{skipMalformed, skipSymmetric, skipKeyType, skipCurve, skipEncryption, skipAlgorithm, skipWeak}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		keys, _, err := parseJWKS(body)
+		keys, skipped, err := parseJWKS(body)
 		if err != nil && len(keys) > 0 {
 			t.Fatalf("error %v with %d keys", err, len(keys))
+		}
+		// Each skipped key has a reason from the closed set: they are
+		// a metric's labels.
+		for _, k := range skipped {
+			if !slices.Contains(reasons, k.reason) {
+				t.Fatalf("key %d skipped for %q: %v", k.index, k.reason, k.err)
+			}
 		}
 		for _, k := range keys {
 			if _, err := newPublicKey(k.kid, k.alg, k.use, k.ops, k.key); err != nil {

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -250,6 +251,28 @@ func TestStaticKeys(t *testing.T) {
 		})
 	}
 	_ = ed25519.PublicKeySize
+}
+
+// TestStaticKeySetWithEncryptionKeys: a JWK Set given as StaticKeys may
+// hold encryption keys, as the authority's own does; they verify nothing.
+// Any other key that cannot be used is a configuration error.
+func TestStaticKeySetWithEncryptionKeys(t *testing.T) {
+	a := bearertest.New(t)
+	var set struct{ Keys []json.RawMessage }
+	_ = json.Unmarshal(a.JWKS(), &set)
+	n := enc.EncodeToString(a.PublicKey("RS256").(*rsa.PublicKey).N.Bytes())
+	withEnc := append(slices.Clone(set.Keys), json.RawMessage(`{"kty":"RSA","kid":"enc","use":"enc","e":"AQAB","n":"`+n+`"}`))
+	keys, _ := json.Marshal(map[string]any{"keys": withEnc})
+	v := newValidator(t, a, bearer.Config{StaticKeys: keys})
+	mustValid(t, v, a.TokenWith("RS256", nil, claims(nil)))
+	mustFail(t, v, a.TokenWith("RS256", map[string]any{"kid": "enc"}, claims(nil)), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
+
+	withCurve := append(slices.Clone(set.Keys), json.RawMessage(`{"kty":"OKP","crv":"Ed448","x":"AA"}`))
+	keys, _ = json.Marshal(map[string]any{"keys": withCurve})
+	_, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}, StaticKeys: keys})
+	if err == nil || !strings.Contains(err.Error(), "Ed448") {
+		t.Errorf("New with an Ed448 static key: %v", err)
+	}
 }
 
 // TestCloseIsNoFailure: a JWKS fetch cut short by Close is not logged as

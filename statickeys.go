@@ -12,7 +12,8 @@ import (
 
 // parseStaticKeys reads Config.StaticKeys: a JWK Set, one JWK, or PEM
 // blocks. Unlike a fetched JWK Set, a bad static key is an error: it is
-// configuration, and New should say so at once.
+// configuration, and New should say so at once. Encryption keys in a set
+// are left out, as in a fetched one.
 func parseStaticKeys(data []byte) ([]*publicKey, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
@@ -32,7 +33,11 @@ func parseStaticKeys(data []byte) ([]*publicKey, error) {
 		keys, skipped, err := parseJWKS(trimmed)
 		errs := []error{err}
 		for _, k := range skipped {
-			errs = append(errs, fmt.Errorf("key %d: %w", k.index, k.err))
+			// An authority's whole set, pasted, holds its encryption
+			// keys: they are no mistake, and verify nothing anyway.
+			if k.reason != skipEncryption {
+				errs = append(errs, fmt.Errorf("key %d: %w", k.index, k.err))
+			}
 		}
 		if err = errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("bearer: StaticKeys: %w", err)
