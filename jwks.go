@@ -128,14 +128,10 @@ func skipReason(err error) string {
 	return skipMalformed
 }
 
-// maxLoggedKid bounds the bytes of a skipped key's kid that are logged:
-// a set of 1 MiB may hold a kid of nearly that.
-const maxLoggedKid = 64
-
 // skippedKey is a key left out of a JWK Set: where it was, and why.
 type skippedKey struct {
 	index  int
-	kid    string // as published, for the log: the authority chose it
+	kid    string // as published: the authority chose it
 	reason string
 	err    error
 }
@@ -160,9 +156,6 @@ func parseJWKS(body []byte) (keys []*publicKey, skipped []skippedKey, err error)
 			}
 			_ = json.Unmarshal(raw, &id)
 			kid, _ := id.KID.(string)
-			if len(kid) > maxLoggedKid {
-				kid = strings.ToValidUTF8(kid[:maxLoggedKid], "") + "…"
-			}
 			skipped = append(skipped, skippedKey{index: i, kid: kid, reason: skipReason(err), err: err})
 			continue
 		}

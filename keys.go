@@ -444,6 +444,16 @@ func byReason(counts map[string]int) string {
 // it skips: a set may hold thousands.
 const maxSkipLogs = 8
 
+// loggedKid is kid cut to 64 bytes: a set of 1 MiB may hold a kid of
+// nearly that.
+func loggedKid(kid string) string {
+	const limit = 64
+	if len(kid) <= limit {
+		return kid
+	}
+	return strings.ToValidUTF8(kid[:limit], "") + "…"
+}
+
 // read parses body, a JWK Set other than the last one read, logs the keys
 // it skips and uses its keys, if any is usable. It returns the skipped
 // keys by reason.
@@ -470,7 +480,7 @@ func (ks *keySet) read(ctx context.Context, body []byte) (map[string]int, error)
 			level = slog.LevelInfo
 		}
 		ks.log.Log(ctx, level, "bearer: JWKS key skipped; the others are used", "url", redactURL(ks.url),
-			"index", k.index, "kid", k.kid, "reason", k.reason, "error", k.err)
+			"index", k.index, "kid", loggedKid(k.kid), "reason", k.reason, "error", k.err)
 	}
 	if len(keys) == 0 {
 		return counts, fmt.Errorf("%w (%d skipped: %s)", errNoUsableKey, len(skipped), byReason(counts))
