@@ -2,6 +2,7 @@ package bearer_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/accesstoken/bearer"
@@ -44,11 +45,11 @@ func TestKeysWithoutAlgChosenByTypeAndCurve(t *testing.T) {
 	}
 }
 
-// TestDuplicateKidsToldApart: keys that share a kid (FAPI 2.0 Security
-// Profile §5.4: duplicate key identifiers) are told apart by kty, crv and
+// TestDuplicateKidsToldApart: keys that share a kid (the FAPI 2.0
+// Security Profile's duplicate key identifiers) are told apart by kty, crv and
 // alg: each verifies the tokens of its own algorithm, two keys of one
 // type and curve under one kid are both tried, and a token no key of its
-// type verifies is refused without a fetch.
+// type verifies is refused, with no fetch: the kid has a key that fits.
 func TestDuplicateKidsToldApart(t *testing.T) {
 	a := bearertest.New(t)
 	// Signed by an ES256 key that stays published beside its successor.
@@ -75,4 +76,29 @@ func TestDuplicateKidsToldApart(t *testing.T) {
 	if n := a.Hits(bearertest.JWKS); n != 0 {
 		t.Errorf("%d fetches of the keys for a kid that is published", n)
 	}
+}
+
+// TestKeyOfAnotherTypeUnderAPublishedKid: a key published under a kid the
+// set already holds for a key of another type (duplicate key identifiers)
+// verifies the very first token signed with it: a kid the set holds, with
+// no key fit for the token's alg, is no proof that a fetch would not find
+// one.
+func TestKeyOfAnotherTypeUnderAPublishedKid(t *testing.T) {
+	a := bearertest.New(t)
+	only := func(algs ...string) func(k map[string]any) {
+		return func(k map[string]any) {
+			if slices.Contains(algs, k["alg"].(string)) {
+				k["kid"] = "shared"
+			} else {
+				k["kid"] = "unpublished"
+				k["kty"] = "none" // skipped
+			}
+		}
+	}
+	a.SetBody(bearertest.JWKS, publishedAs(t, a, only("RS256")))
+	v := newValidator(t, a, bearer.Config{})
+	mustValid(t, v, a.TokenWith("RS256", map[string]any{"kid": "shared"}, claims(nil)))
+
+	a.SetBody(bearertest.JWKS, publishedAs(t, a, only("RS256", "ES256")))
+	mustValid(t, v, a.TokenWith("ES256", map[string]any{"kid": "shared"}, claims(nil)))
 }
