@@ -32,7 +32,11 @@ func publishedAs(t *testing.T, a *bearertest.Authority, edit func(k map[string]a
 // ES384; an Ed25519 key EdDSA; an RSA key RS* and PS*.
 func TestKeysWithoutAlgChosenByTypeAndCurve(t *testing.T) {
 	a := bearertest.New(t)
-	a.SetBody(bearertest.JWKS, publishedAs(t, a, func(k map[string]any) { delete(k, "alg") }))
+	a.SetBody(bearertest.JWKS, publishedAs(t, a, func(k map[string]any) {
+		if k["kty"] != "AKP" { // ML-DSA keys must name theirs (RFC 9964)
+			delete(k, "alg")
+		}
+	}))
 	v := newValidator(t, a, bearer.Config{})
 	for _, alg := range bearer.DefaultAlgorithms {
 		mustValid(t, v, a.TokenWith(alg, nil, claims(nil)))
@@ -57,7 +61,9 @@ func TestDuplicateKidsToldApart(t *testing.T) {
 	a.RotateKey("ES256")
 	a.SetBody(bearertest.JWKS, publishedAs(t, a, func(k map[string]any) {
 		k["kid"] = "shared"
-		if k["kty"] != "RSA" { // RSA keys keep alg: six of them fit RS256
+		// RSA keys keep alg (six of them fit RS256), ML-DSA keys too (RFC
+		// 9964 requires it).
+		if k["kty"] != "RSA" && k["kty"] != "AKP" {
 			delete(k, "alg")
 		}
 	}))
