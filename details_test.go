@@ -33,13 +33,18 @@ func TestAuthorizationDetailsRead(t *testing.T) {
 	a := bearertest.New(t)
 	jwt := newValidator(t, a, bearer.Config{})
 	ref := newValidator(t, a, introspectionConfig(bearer.Config{}))
+	signed := newValidator(t, a, introspectionConfig(bearer.Config{IntrospectionJWT: true}))
 	p := claims(bearertest.Payload{"authorization_details": []any{payment, account}})
 	jwtTok, refTok := a.Token(p), a.ReferenceToken(p)
 	for _, tc := range []struct {
 		name string
 		v    *bearer.Validator
 		tok  string
-	}{{"jwt", jwt, jwtTok}, {"jwt, cached", jwt, jwtTok}, {"introspected", ref, refTok}, {"introspected, cached", ref, refTok}} {
+	}{
+		{"jwt", jwt, jwtTok}, {"jwt, cached", jwt, jwtTok},
+		{"introspected", ref, refTok}, {"introspected, cached", ref, refTok},
+		{"introspected, signed answer (RFC 9701)", signed, a.ReferenceToken(p)},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mustValid(t, tc.v, tc.tok).AuthorizationDetails()
 			if len(got) != 2 {
