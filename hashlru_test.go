@@ -168,3 +168,36 @@ func TestHashLRUServesOnlyTheSameToken(t *testing.T) {
 		t.Error("removing another token dropped the cached one")
 	}
 }
+
+// TestHashLRUTokensSharingTheirTail: the index hashes a token's last
+// hashTail bytes only, so tokens that differ before them share a key; each
+// is still served only its own entry, and a cached one is never answered
+// for the other.
+func TestHashLRUTokensSharingTheirTail(t *testing.T) {
+	tail := strings.Repeat("s", hashTail)
+	a, b := "header.payload-a."+tail, "header.payload-b."+tail
+	l := newHashLRU(4)
+	if l.hash(a) != l.hash(b) {
+		t.Fatal("tokens with the same last bytes have different keys: the test needs them alike")
+	}
+	l.add(a, lruToken(1))
+	if _, ok := l.get(b); ok {
+		t.Fatal("a token sharing its tail with a cached token was served its claims")
+	}
+	l.remove(b)
+	if got, ok := l.get(a); !ok || got.expires != lruToken(1).expires {
+		t.Fatal("a token sharing its tail removed the cached one")
+	}
+	l.add(b, lruToken(2))
+	if got, ok := l.get(b); !ok || got.expires != lruToken(2).expires {
+		t.Fatalf("b: %v, %v", got.expires, ok)
+	}
+	if _, ok := l.get(a); ok {
+		t.Fatal("a is served b's entry")
+	}
+	short := "a.b.c"
+	l.add(short, lruToken(3))
+	if got, ok := l.get(short); !ok || got.expires != lruToken(3).expires {
+		t.Fatalf("a token shorter than hashTail: %v, %v", got.expires, ok)
+	}
+}
