@@ -73,8 +73,12 @@ func (l *hashLRU) get(token string) (cachedToken, bool) {
 	if !ok || l.slots[i].token != token {
 		return cachedToken{}, false
 	}
-	l.unlink(i)
-	l.pushFront(i)
+	// The most recent already (one client's token, hit after hit) stays
+	// where it is, and its neighbours' links are not written.
+	if l.slots[0].next != i {
+		l.unlink(i)
+		l.pushFront(i)
+	}
 	return l.slots[i].entry, true
 }
 
