@@ -35,13 +35,15 @@ func (v *Validator) verify(ctx context.Context, token string, syntax bool, now t
 			v.cache.forget(token)
 		}
 	}
-	if syntax && !alphabet.IsB64Token(token) {
+	// A token of the JWS shape is a b64token, so only another one needs
+	// the syntax check.
+	jws := looksLikeJWS(token)
+	if syntax && !jws && !alphabet.IsB64Token(token) {
 		return nil, nil, sourceNone, errInvalidToken(ErrMalformed)
 	}
 	if len(token) > v.maxSize {
 		return nil, nil, sourceNone, errInvalidToken(ErrTooLarge)
 	}
-	jws := looksLikeJWS(token)
 	a, source, err := v.route(token, jws)
 	if err != nil {
 		return nil, nil, source, err
