@@ -12,6 +12,7 @@
 // -baseline names, the plain POST for the introspection contenders.
 //
 //	go run ./cmd/paired -rounds 40 -batch 200
+//	go run ./cmd/paired -rounds 60 -batch 200 -contenders bearer-cold -introspection=false -clock thread
 //	go run ./cmd/paired -baseline bearer-warm -contenders bearer-revoked -introspection=false
 //	go run ./cmd/paired -baseline bearer-warm -contenders bearer-multi2-warm,bearer-multi100-warm -introspection=false
 package main
@@ -21,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +31,9 @@ import (
 	"github.com/accesstoken/bearer/bench"
 )
 
+// clock is -clock: wall or thread.
+var clock string
+
 func main() {
 	rounds := flag.Int("rounds", 40, "rounds: pairs of batches per contender")
 	batch := flag.Int("batch", 200, "validations per batch")
@@ -36,13 +41,22 @@ func main() {
 	intro := flag.Bool("introspection", true, "also measure the introspection contenders against a plain POST")
 	only := flag.String("contenders", "", "JWT contenders to measure against the baseline, comma-separated; empty: all")
 	baseline := flag.String("baseline", bench.Bare, "the JWT contender the others are measured against")
+	flag.StringVar(&clock, "clock", "wall", "what a batch is timed by: wall (elapsed time) or thread (the measuring thread's CPU time, Linux only: steadier when other processes take the CPU)")
 	flag.Parse()
+	switch {
+	case clock == "thread" && !haveThreadCPU:
+		log.Fatal("-clock thread: Linux only")
+	case clock == "thread":
+		runtime.LockOSThread()
+	case clock != "wall":
+		log.Fatalf("-clock %q: wall or thread", clock)
+	}
 	log.SetFlags(0)
 
 	a := bearertest.NewAuthority()
 	defer a.Close()
 	ctx := context.Background()
-	fmt.Printf("Paired runs: %d rounds of %d validations per batch; ratio = contender / baseline, median [p25, p75].\n", *rounds, *batch)
+	fmt.Printf("Paired runs: %d rounds of %d validations per batch, timed by the %s clock; ratio = contender / baseline, median [p25, p75].\n", *rounds, *batch, clock)
 	algs := bench.Algorithms
 	if !*jwts {
 		algs = nil
@@ -84,11 +98,14 @@ func main() {
 func run(ctx context.Context, title, token string, cs []*bench.Contender, rounds, batch int) {
 	base := cs[0]
 	timeBatch := func(c *bench.Contender) time.Duration {
-		start := time.Now()
+		start, cpu := time.Now(), threadCPU()
 		for range batch {
 			if err := c.Validate(ctx, token); err != nil {
 				log.Fatalf("%s: %s: %v", title, c.Name, err)
 			}
+		}
+		if clock == "thread" {
+			return threadCPU() - cpu
 		}
 		return time.Since(start)
 	}
