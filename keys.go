@@ -151,7 +151,9 @@ func (ks *keySet) candidates(kid, alg string, buf *[maxCandidates]*publicKey) []
 // The keys are returned in buf.
 func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidates]*publicKey) ([]*publicKey, error) {
 	if at := ks.tooOld.Load(); at != 0 && time.Now().UnixNano() >= at {
-		return nil, ks.stale(ctx)
+		if err := ks.stale(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if c := ks.candidates(kid, alg, buf); len(c) > 0 {
 		return c, nil
@@ -215,13 +217,17 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidat
 	return nil, errInvalidToken(ErrUnknownKey)
 }
 
-// stale is the 503 of a token that needs keys older than MaxKeySetAge. It
-// asks for a fetch, rate-limited as those for unknown kids, so that the
-// keys are used again soon after the endpoint recovers, without waiting
-// for the refresh loop's backoff; the request does not wait for it.
+// stale is the 503 of a token that needs keys older than MaxKeySetAge,
+// or nil if a fetch has just succeeded. It asks for a fetch, rate-limited
+// as those for unknown kids, so that the keys are used again soon after
+// the endpoint recovers, without waiting for the refresh loop's backoff;
+// the request does not wait for it.
 func (ks *keySet) stale(ctx context.Context) error {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
+	if ks.lastErr == nil {
+		return nil
+	}
 	ks.requestLocked(ctx, triggerStale)
 	return errUnavailable(fmt.Errorf("JWKS: keys fetched %v ago, longer than MaxKeySetAge, and the latest fetch failed: %w",
 		time.Since(ks.fetched).Round(time.Second), ks.lastErr), ks.window)
