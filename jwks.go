@@ -95,8 +95,8 @@ func newPublicKey(kid, alg, use string, ops []string, key crypto.PublicKey) (*pu
 }
 
 // Why a key of a JWK Set is left out (observe.Refresh.Skipped): a closed
-// set of names, fit for a metric's label. A key gets the first that
-// applies, in this order.
+// set of names, fit for a metric's label. A key gets one, that of the
+// first check parseJWK finds it fails.
 const (
 	skipMalformed  = "malformed"             // not a JWK: members missing, of the wrong type, or not decoding; x5c not matching
 	skipSymmetric  = "symmetric_key"         // kty "oct": a secret has no place in a public set

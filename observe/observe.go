@@ -86,7 +86,7 @@ type Refresh struct {
 	// that found the set changed (the first one, for instance), so that
 	// summing it over fetches counts each odd key once per change of the
 	// set; nil for a set as before and for a set with no odd key. The
-	// reasons, in the order they are judged:
+	// reasons (a key gets one):
 	//   - "malformed": not a JWK (members missing, of the wrong type, or
 	//     not decoding), or an x5c certificate that does not match it
 	//   - "symmetric_key": kty "oct", a secret no public set should hold
