@@ -30,6 +30,7 @@ targets="
 . FuzzJWSShapeIsB64Token
 ./middleware FuzzTokenFromAuthorization
 ./middleware FuzzMiddleware
+./middleware FuzzMalformedFirst
 "
 
 parallel=()
