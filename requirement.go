@@ -173,20 +173,34 @@ func (i *instant) now() time.Time {
 
 // met reports whether c meets r at the instant at.
 func (r *Requirement) met(c *Claims, at *instant) bool {
+	if r.kind != requireParts {
+		return r.leafMet(c, at)
+	}
+	for i := range r.parts {
+		// Parts are mostly leaves: judged here, without a call of met
+		// each (this runs on every request).
+		p := &r.parts[i]
+		var ok bool
+		if p.kind == requireParts {
+			ok = p.met(c, at)
+		} else {
+			ok = p.leafMet(c, at)
+		}
+		if r.all && !ok {
+			return false
+		}
+		if !r.all && ok {
+			return true
+		}
+	}
+	return r.all
+}
+
+// leafMet is met for a requirement of no parts.
+func (r *Requirement) leafMet(c *Claims, at *instant) bool {
 	switch r.kind {
 	case requireScopes:
 		return r.scopesMet(c.Scopes)
-	case requireParts:
-		for i := range r.parts {
-			ok := r.parts[i].met(c, at)
-			if r.all && !ok {
-				return false
-			}
-			if !r.all && ok {
-				return true
-			}
-		}
-		return r.all
 	case requireACR:
 		return r.acrMet(c.ACR)
 	case requireMaxAge:

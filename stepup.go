@@ -59,8 +59,8 @@ func (r *Requirement) ageMet(authTime time.Time, at *instant) bool {
 	if authTime.IsZero() {
 		return false
 	}
-	now := at.now()
-	return !authTime.After(now.Add(at.leeway)) && !now.After(authTime.Add(r.maxAge+at.leeway))
+	age := at.now().Sub(authTime)
+	return age >= -at.leeway && age <= r.maxAge+at.leeway
 }
 
 // Error descriptions of RFC 9470 §3's examples, in this package's case.
