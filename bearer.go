@@ -41,6 +41,7 @@
 //   - sign-out.md: back-channel logout and Revoke
 //   - shared-signals.md: OpenID Shared Signals (SSF, CAEP, RISC), package signals
 //   - replicas.md: several replicas sharing state through Redis (stores/redis)
+//   - reliability.md: the soak, every verdict checked under faults (soak/)
 //   - sender-constrained.md: DPoP (RFC 9449) and certificate-bound (RFC 8705) tokens
 //   - several-authorities.md: NewMulti
 //   - operations.md: the Observer, OpenTelemetry (adapters/otel), Status

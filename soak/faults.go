@@ -65,6 +65,7 @@ func (s *soak) faults(ctx context.Context, logf func(string, ...any)) {
 		for _, e := range endpoints {
 			a.SetStatus(e, 0)
 			a.SetDelay(e, 0)
+			a.SetBody(e, nil)
 		}
 	}
 	step := func(f float64, name string) bool {
@@ -77,7 +78,7 @@ func (s *soak) faults(ctx context.Context, logf func(string, ...any)) {
 	}
 
 	// JWKS and discovery flap: errors, answers after the replicas'
-	// timeout, slow answers, good ones, 1.5 s each.
+	// timeout, slow answers, truncated JSON, good ones, 1.5 s each.
 	if !step(0.12, "JWKS and discovery flapping") {
 		return
 	}
@@ -86,13 +87,15 @@ func (s *soak) faults(ctx context.Context, logf func(string, ...any)) {
 	for i := 0; s.since(time.Now()) < time.Duration(0.24*float64(s.cfg.duration)); i++ {
 		clear()
 		for _, e := range endpoints {
-			switch i % 4 {
+			switch i % 5 {
 			case 0:
 				a.SetStatus(e, http.StatusInternalServerError)
 			case 1:
 				a.SetDelay(e, 8*time.Second) // past the replicas' 5 s Timeout
 			case 2:
 				a.SetDelay(e, 1500*time.Millisecond)
+			case 3:
+				a.SetBody(e, []byte(`{"keys": [`))
 			}
 		}
 		select {

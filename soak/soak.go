@@ -74,6 +74,7 @@ type soak struct {
 	props   []propagation
 	load0   string // load average at the start
 	stats   [nClasses]classStats
+	quiet   classStats // the cached classes, outside faults
 	series  *series
 }
 
@@ -218,6 +219,19 @@ func (s *soak) allowed(c class, replica int, start, end time.Time) bool {
 			w.kind == "replica" && w.replica != replica:
 			continue
 		}
+		if w.from.Before(end) && (w.to.IsZero() || w.to.Add(grace).After(start)) {
+			return true
+		}
+	}
+	return false
+}
+
+// faulty reports whether any fault was in force between start and end,
+// or had ended less than grace before.
+func (s *soak) faulty(start, end time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.windows {
 		if w.from.Before(end) && (w.to.IsZero() || w.to.Add(grace).After(start)) {
 			return true
 		}
@@ -447,6 +461,12 @@ func (s *soak) judge(c class, replica int, req *http.Request, start, end time.Ti
 		}
 	}
 	s.record(c, replica, start, end, status, v)
+	if c.cached() && !s.faulty(start, end) {
+		s.mu.Lock()
+		s.quiet.n++
+		s.quiet.hist[bucket(end.Sub(start))]++
+		s.mu.Unlock()
+	}
 	if v == bad {
 		fp := fingerprint(req)
 		s.mu.Lock()
