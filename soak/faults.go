@@ -240,8 +240,11 @@ func (s *soak) signOut(ctx context.Context, se *sess) {
 }
 
 // probe presents se's token to r every 10 ms until it is refused, and
-// records how long after at that was. Each probe is judged too.
+// records when: the revocation arrived after the last request accepted
+// began, and before the first refused ended (a busy machine widens the
+// bracket). Each probe is judged too.
 func (s *soak) probe(ctx context.Context, i int, r *replica, se *sess, at time.Time) {
+	accepted := at // the start of the last request accepted
 	for ctx.Err() == nil && time.Since(at) < time.Minute {
 		if !r.ready.Load() {
 			return // restarted: it replays the revocations before it is ready
@@ -253,9 +256,12 @@ func (s *soak) probe(ctx context.Context, i int, r *replica, se *sess, at time.T
 		s.judge(session, i, req, start, time.Now(), status, se, time.Time{})
 		if status == http.StatusUnauthorized {
 			s.mu.Lock()
-			s.props = append(s.props, propagation{at, time.Now(), i})
+			s.props = append(s.props, propagation{at, accepted, time.Now(), i})
 			s.mu.Unlock()
 			return
+		}
+		if status == http.StatusOK {
+			accepted = start
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

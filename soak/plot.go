@@ -26,13 +26,13 @@ func (r *report) plot(n int) string {
 			{"503", "#ff7f0e", func(x row) float64 { return float64(x.unavailable) }},
 			{"wrong", "#d62728", func(x row) float64 { return float64(x.wrong) }},
 		}},
-		{"RSS per replica (MB)", nil}, {"goroutines per replica", nil}, {"open files per replica", nil},
+		{"RSS per replica (MB)", nil}, {"goroutines per replica, less client connections", nil}, {"open files per replica, less client connections", nil},
 	}
 	for i := range r.cfg.replicas {
 		c := colors[i%len(colors)]
 		panels[1].lines = append(panels[1].lines, line{fmt.Sprint(i), c, func(x row) float64 { return float64(x.rss[i]) / 1e6 }})
-		panels[2].lines = append(panels[2].lines, line{fmt.Sprint(i), c, func(x row) float64 { return float64(x.goroutines[i]) }})
-		panels[3].lines = append(panels[3].lines, line{fmt.Sprint(i), c, func(x row) float64 { return float64(x.files[i]) }})
+		panels[2].lines = append(panels[2].lines, line{fmt.Sprint(i), c, func(x row) float64 { return float64(x.goroutines[i] - x.conns[i]) }})
+		panels[3].lines = append(panels[3].lines, line{fmt.Sprint(i), c, func(x row) float64 { return float64(x.files[i] - x.conns[i]) }})
 	}
 	h := top + float64(len(panels))*(panelH+gap)
 	var b strings.Builder

@@ -206,6 +206,10 @@ type usage struct {
 	rss        int64 // bytes
 	files      int
 	goroutines int
+	// conns are the connections of the API's clients (the driver) open
+	// at the replica: each holds a file and a goroutine, and how many
+	// there are is the driver's doing, so the leak measures discount them.
+	conns int
 }
 
 func sample(r *replica, client *http.Client) (usage, bool) {
@@ -229,6 +233,7 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 		return u, false
 	}
 	u.files = len(fds)
+	u.conns = established(pid, r.port)
 	resp, err := client.Get(r.url + "/metrics")
 	if err != nil {
 		return u, false
@@ -243,6 +248,24 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 		}
 	}
 	return u, true
+}
+
+// established counts the TCP connections accepted on port, as
+// /proc/<pid>/net/tcp lists them (state 01).
+func established(pid int64, port int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
+	if err != nil {
+		return 0
+	}
+	local := fmt.Sprintf(":%04X", port)
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) > 3 && strings.HasSuffix(f[1], local) && f[3] == "01" {
+			n++
+		}
+	}
+	return n
 }
 
 // raceOrPanic reports whether a replica's log shows a data race or a

@@ -24,12 +24,13 @@ type report struct {
 	load     string
 	propRows []propRow
 	quiet    classStats
+	lowers   []time.Duration // sorted, as props: the bracket's lower ends
 }
 
 type propRow struct {
-	at      time.Duration // acknowledged, since the start
-	replica int
-	d       time.Duration // until refused, from then or from Redis's return
+	at           time.Duration // acknowledged, since the start
+	replica      int
+	lower, upper time.Duration // the bracket, from then or from Redis's return
 }
 
 func loadavg() string {
@@ -45,7 +46,7 @@ func (s *soak) report(elapsed time.Duration, problems []string) *report {
 	props := slices.Clone(s.props)
 	s.mu.Unlock()
 	var propRows []propRow
-	var delays []time.Duration
+	var delays, lowers []time.Duration
 	// A sign-out made while Redis is down is counted from when it was
 	// back (as the deadline is), when the Stores publish it.
 	for _, p := range props {
@@ -54,12 +55,14 @@ func (s *soak) report(elapsed time.Duration, problems []string) *report {
 			from = dl.Add(-s.cfg.bound)
 		}
 		delays = append(delays, p.refused.Sub(from))
-		propRows = append(propRows, propRow{p.at.Sub(s.t0), p.replica, p.refused.Sub(from)})
+		lowers = append(lowers, max(p.accepted.Sub(from), 0))
+		propRows = append(propRows, propRow{p.at.Sub(s.t0), p.replica, max(p.accepted.Sub(from), 0), p.refused.Sub(from)})
 	}
 	slices.Sort(delays)
+	slices.Sort(lowers)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report{props: delays, propRows: propRows, quiet: s.quiet, cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
+	r := &report{props: delays, lowers: lowers, propRows: propRows, quiet: s.quiet, cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
 		series: s.series, dropped: s.dropped.Load(), problems: problems}
 	for i := range s.windows {
 		r.windows[i].from = time.Time{}.Add(s.windows[i].from.Sub(s.t0))
@@ -177,8 +180,8 @@ func (r *report) summary() string {
 			i, _ := slices.BinarySearch(r.props, time.Second+1)
 			return i
 		}()
-		p("- sign-outs refused on every replica: %d measured, p50 %v, p99 %v, max %v; %d over 1 s (%s)\n",
-			len(r.props), round(pct(r.props, 0.5)), round(pct(r.props, 0.99)), round(r.props[len(r.props)-1]), over, met(over == 0))
+		p("- sign-outs refused on every replica (by the end of the first refused request): %d measured, p50 %v, p99 %v, max %v; %d over 1 s (%s); the revocation arrived after the start of the last accepted request: p99 %v, max %v\n",
+			len(r.props), round(pct(r.props, 0.5)), round(pct(r.props, 0.99)), round(r.props[len(r.props)-1]), over, met(over == 0), round(pct(r.lowers, 0.99)), round(r.lowers[len(r.lowers)-1]))
 	}
 	for i := range r.cfg.replicas {
 		from, to := 0.08, 0.12
@@ -190,8 +193,8 @@ func (r *report) summary() string {
 			get  func(row) float64
 		}{
 			{"RSS (MB)", func(x row) float64 { return float64(x.rss[i]) / 1e6 }},
-			{"goroutines", func(x row) float64 { return float64(x.goroutines[i]) }},
-			{"open files", func(x row) float64 { return float64(x.files[i]) }},
+			{"goroutines, less client connections", func(x row) float64 { return float64(x.goroutines[i] - x.conns[i]) }},
+			{"open files, less client connections", func(x row) float64 { return float64(x.files[i] - x.conns[i]) }},
 		} {
 			base, end := r.level(from, to, m.get), r.level(0.95, 1, m.get)
 			ratio := end / base
@@ -219,14 +222,14 @@ func (r *report) write(dir string) error {
 	var csv strings.Builder
 	csv.WriteString("second,requests,ok,refused,unavailable,no_answer,wrong,jwks_calls,discovery_calls,introspection_calls")
 	for i := range r.cfg.replicas {
-		fmt.Fprintf(&csv, ",rss_mb_%d,goroutines_%d,open_files_%d", i, i, i)
+		fmt.Fprintf(&csv, ",rss_mb_%d,goroutines_%d,open_files_%d,client_connections_%d", i, i, i, i)
 	}
 	csv.WriteString(",faults\n")
 	n := min(len(r.series.rows), int(r.elapsed.Seconds()))
 	for sec, x := range r.series.rows[:n] {
 		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", sec, x.requests, x.ok, x.refused, x.unavailable, x.noAnswer, x.wrong, x.jwks, x.discovery, x.introspection)
 		for i := range r.cfg.replicas {
-			fmt.Fprintf(&csv, ",%.1f,%d,%d", float64(x.rss[i])/1e6, x.goroutines[i], x.files[i])
+			fmt.Fprintf(&csv, ",%.1f,%d,%d,%d", float64(x.rss[i])/1e6, x.goroutines[i], x.files[i], x.conns[i])
 		}
 		var names []string
 		for _, m := range r.series.marks {
@@ -240,9 +243,9 @@ func (r *report) write(dir string) error {
 		return err
 	}
 	var props strings.Builder
-	props.WriteString("acknowledged_s,replica,refused_after_ms\n")
+	props.WriteString("acknowledged_s,replica,accepted_until_ms,refused_by_ms\n")
 	for _, p := range r.propRows {
-		fmt.Fprintf(&props, "%.3f,%d,%.3f\n", p.at.Seconds(), p.replica, float64(p.d)/float64(time.Millisecond))
+		fmt.Fprintf(&props, "%.3f,%d,%.3f,%.3f\n", p.at.Seconds(), p.replica, float64(p.lower)/float64(time.Millisecond), float64(p.upper)/float64(time.Millisecond))
 	}
 	if err := os.WriteFile(filepath.Join(dir, "propagation.csv"), []byte(props.String()), 0o644); err != nil {
 		return err

@@ -92,8 +92,10 @@ type wrong struct {
 // propagation is when a replica first refused a signed-out session's
 // token.
 type propagation struct {
-	at, refused time.Time // acknowledged by a replica; refused by this one
-	replica     int
+	at       time.Time // acknowledged by a replica
+	accepted time.Time // the last request this one accepted began
+	refused  time.Time // the first it refused ended
+	replica  int
 }
 
 func run(ctx context.Context, c config) (*report, error) {

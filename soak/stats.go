@@ -91,7 +91,7 @@ type series struct {
 type row struct {
 	requests, ok, refused, unavailable, noAnswer, wrong int
 	rss                                                 []int64 // per replica, bytes; 0: no sample
-	goroutines, files                                   []int
+	goroutines, files, conns                            []int
 	jwks, discovery, introspection                      int // calls so far
 }
 
@@ -101,6 +101,7 @@ func newSeries(d time.Duration, replicas int) *series {
 		s.rows[i].rss = make([]int64, replicas)
 		s.rows[i].goroutines = make([]int, replicas)
 		s.rows[i].files = make([]int, replicas)
+		s.rows[i].conns = make([]int, replicas)
 	}
 	return s
 }
@@ -139,7 +140,7 @@ func (s *series) usage(sec, replica int, u usage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r := s.at(sec); r != nil {
-		r.rss[replica], r.goroutines[replica], r.files[replica] = u.rss, u.goroutines, u.files
+		r.rss[replica], r.goroutines[replica], r.files[replica], r.conns[replica] = u.rss, u.goroutines, u.files, u.conns
 	}
 }
 

@@ -38,8 +38,21 @@ func (l *localTier) get(key string) (*bearer.Result, bool) {
 	return e.r, true
 }
 
+// put keeps r until ttl has passed, and drops the least recently used
+// entries while they have expired, two at most: an answer is asked for
+// within its TTL (a minute by default) or never again, so the tier holds
+// about the answers still live, not LocalCacheSize answers, most of them
+// dead, until the LRU pushes them out.
 func (l *localTier) put(key string, r *bearer.Result, ttl time.Duration) {
-	l.lru.Add(key, localEntry{r: r, expires: time.Now().Add(ttl)})
+	now := time.Now()
+	l.lru.Add(key, localEntry{r: r, expires: now.Add(ttl)})
+	for range 2 {
+		k, e, ok := l.lru.GetOldest()
+		if !ok || now.Before(e.expires) {
+			return
+		}
+		l.lru.Remove(k)
+	}
 }
 
 func (l *localTier) remove(key string) { l.lru.Remove(key) }
