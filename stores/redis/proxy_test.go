@@ -1,10 +1,10 @@
 package redis
 
 import (
-	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -14,6 +14,10 @@ type proxy struct {
 	t      testing.TB
 	l      net.Listener
 	target string
+
+	// writes counts the writes the clients made: what a pipeline sends
+	// at once is one, or a few.
+	writes atomic.Int64
 
 	mu    sync.Mutex
 	cut   bool
@@ -63,14 +67,29 @@ func (p *proxy) serve() {
 		p.conns = append(p.conns, c, up)
 		p.wg.Add(2)
 		p.mu.Unlock()
-		go p.copy(up, c)
-		go p.copy(c, up)
+		go p.copy(up, c, &p.writes)
+		go p.copy(c, up, nil)
 	}
 }
 
-func (p *proxy) copy(dst, src net.Conn) {
+// copy copies src to dst until either fails, counting src's reads.
+func (p *proxy) copy(dst, src net.Conn, reads *atomic.Int64) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if reads != nil {
+				reads.Add(1)
+			}
+			if _, err := dst.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 }

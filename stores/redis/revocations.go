@@ -87,19 +87,40 @@ func (s *Store) forgetExpired() {
 	s.forgetAt = max(2*len(s.known), 1024)
 }
 
+// revocation is one to publish: its member, expiry, and whether it is
+// new (live), so that the stream carries it whatever the set held.
+type revocation struct {
+	member string
+	exp    int64
+	live   bool
+}
+
 // publish adds member to the sorted set and, if live or if the set did
 // not have it (Redis lost it, and a replica may have replayed the set
 // without it), to the stream; and drops what has expired from the set.
 func (s *Store) publish(ctx context.Context, c rueidis.Client, member string, exp int64, live bool) error {
-	added, err := c.Do(ctx, c.B().Zadd().Key(s.keys.revocations).ScoreMember().ScoreMember(float64(exp), member).Build()).AsInt64()
-	if err != nil {
-		return err
+	return s.publishBatch(ctx, c, []revocation{{member, exp, live}})
+}
+
+// publishBatch publishes each of batch as publish does, in two round
+// trips for them all: one of ZADDs, one of XADDs for those live or new to
+// the set.
+func (s *Store) publishBatch(ctx context.Context, c rueidis.Client, batch []revocation) error {
+	zadds := make(rueidis.Commands, 0, len(batch))
+	for _, r := range batch {
+		zadds = append(zadds, c.B().Zadd().Key(s.keys.revocations).ScoreMember().ScoreMember(float64(r.exp), r.member).Build())
 	}
 	cmds := rueidis.Commands{
 		c.B().Zremrangebyscore().Key(s.keys.revocations).Min("-inf").Max("(" + strconv.FormatInt(time.Now().UnixMilli(), 10)).Build(),
 	}
-	if live || added > 0 {
-		cmds = append(cmds, c.B().Xadd().Key(s.keys.stream).Maxlen().Almost().Threshold(strconv.Itoa(s.maxLen)).Id("*").FieldValue().FieldValue("r", member).Build())
+	for i, res := range c.DoMulti(ctx, zadds...) {
+		added, err := res.AsInt64()
+		if err != nil {
+			return err
+		}
+		if batch[i].live || added > 0 {
+			cmds = append(cmds, c.B().Xadd().Key(s.keys.stream).Maxlen().Almost().Threshold(strconv.Itoa(s.maxLen)).Id("*").FieldValue().FieldValue("r", batch[i].member).Build())
+		}
 	}
 	for _, res := range c.DoMulti(ctx, cmds...) {
 		if err := res.Error(); err != nil {
@@ -109,17 +130,17 @@ func (s *Store) publish(ctx context.Context, c rueidis.Client, member string, ex
 	return nil
 }
 
+// republishBatch is how many revocations one round trip writes back.
+const republishBatch = 1000
+
 // republish publishes the revocations queued and, if all, writes back the
-// others known, for a Redis that may have lost them.
+// others known, for a Redis that may have lost them: a batch per round
+// trip, so that a Redis restarted empty is filled again, and the Store
+// back, within milliseconds of its return however many are in force.
 func (s *Store) republish(ctx context.Context, c rueidis.Client, all bool) error {
 	s.mu.Lock()
 	now := time.Now().UnixMilli()
-	type entry struct {
-		member string
-		exp    int64
-		live   bool
-	}
-	var entries []entry
+	var entries []revocation
 	for m, e := range s.known {
 		if e <= now {
 			delete(s.known, m)
@@ -130,18 +151,22 @@ func (s *Store) republish(ctx context.Context, c rueidis.Client, all bool) error
 		if !q && !all {
 			continue
 		}
-		entries = append(entries, entry{m, e, q})
+		entries = append(entries, revocation{m, e, q})
 	}
 	s.mu.Unlock()
-	for _, e := range entries {
-		if err := s.publish(ctx, c, e.member, e.exp, e.live); err != nil {
+	for len(entries) > 0 {
+		batch := entries[:min(len(entries), republishBatch)]
+		entries = entries[len(batch):]
+		if err := s.publishBatch(ctx, c, batch); err != nil {
 			return err
 		}
-		if e.live {
-			s.mu.Lock()
-			delete(s.queued, e.member)
-			s.mu.Unlock()
+		s.mu.Lock()
+		for _, r := range batch {
+			if r.live {
+				delete(s.queued, r.member)
+			}
 		}
+		s.mu.Unlock()
 	}
 	return nil
 }

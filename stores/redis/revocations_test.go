@@ -132,6 +132,37 @@ func TestRedisRestartedEmpty(t *testing.T) {
 	eventuallyRevoked(t, one, tok)
 }
 
+// TestRedisRestartedEmptyRefilledAtOnce: a Store writes the revocations
+// it knows back to a Redis restarted empty in a few round trips, not two
+// per revocation: found by the soak (docs/reliability.md), where three
+// replicas writing back a few hundred each, one after the other, were
+// back seconds after Redis, and a sign-out made then reached them late.
+func TestRedisRestartedEmptyRefilledAtOnce(t *testing.T) {
+	r := startRedis(t)
+	px := startProxy(t, redisAddr(r.URL()))
+	s := newStore(t, px)
+	waitConnected(t, s)
+	ctx := context.Background()
+	const n = 300
+	for i := range n {
+		if err := s.Revoke(ctx, bearer.Revocation{SessionID: "s-" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.restart()
+	px.writes.Store(0)
+	// As the Store does when a command fails on the lost connection (the
+	// subscription's read, in an API).
+	s.markDown(errors.New("connection lost"))
+	waitConnected(t, s)
+	if got, _ := r.do("ZCARD", s.keys.revocations).AsInt64(); got != n {
+		t.Fatalf("%d revocations written back, want %d", got, n)
+	}
+	if w := px.writes.Load(); w >= n {
+		t.Errorf("%d writes to write %d revocations back: one round trip each", w, n)
+	}
+}
+
 // TestReplayInChunks: a replica started late receives every revocation in
 // force, however many, and many expiring in the same millisecond.
 func TestReplayInChunks(t *testing.T) {

@@ -303,7 +303,10 @@ func (s *Store) monitor() {
 			// handshake, a Redis that is not there), it is logged once.
 			s.markDown(err)
 			t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
-			backoff = min(2*backoff, 2*time.Second)
+			// A cap of half a second: a Redis that returns is used
+			// again, and the sign-outs made meanwhile reach every
+			// replica, within it; a refused connection costs little.
+			backoff = min(2*backoff, maxBackoff)
 			select {
 			case <-s.ctx.Done():
 				t.Stop()
@@ -361,6 +364,9 @@ func (s *Store) reconnect() error {
 	close(s.upc)
 	return nil
 }
+
+// maxBackoff caps the wait between two attempts to reach Redis.
+const maxBackoff = 500 * time.Millisecond
 
 // defaultLocalCacheSize is Options.LocalCacheSize's default, the core's
 // default Config.CacheSize.
