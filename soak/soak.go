@@ -34,7 +34,7 @@ const (
 	grace = 5 * time.Second
 	// redisBack is how long after Redis answers again each Store has
 	// reconnected: its backoff's cap.
-	redisBack = 2 * time.Second
+	redisBack = 500 * time.Millisecond
 	// sessions are how many sessions are live at once.
 	sessions = 32
 	// signedOutKept are how many signed-out sessions are still presented:
