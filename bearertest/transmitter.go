@@ -108,6 +108,11 @@ func (t *Transmitter) start() error {
 		t.URL = "http://" + t.addr
 	}
 	t.srv = &http.Server{Handler: http.HandlerFunc(t.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	// No connection outlives its request: a client's idle keep-alive
+	// connection that Restart closed would be the next request's EOF (a
+	// POST is not retried), and the client may reuse it before it sees it
+	// closed.
+	t.srv.SetKeepAlivesEnabled(false)
 	t.ln = l
 	t.stop = make(chan struct{})
 	go t.srv.Serve(l)
@@ -135,7 +140,9 @@ func (t *Transmitter) halt() {
 
 // Restart stops the transmitter, as a crash would (its connections cut,
 // its long polls unanswered), and starts it again at the same URL with
-// the same keys, streams and queued SETs.
+// the same keys, streams and queued SETs. A request made after Restart
+// returns is answered: the transmitter keeps no idle connection that a
+// client could reuse.
 func (t *Transmitter) Restart() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()

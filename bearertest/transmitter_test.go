@@ -3,6 +3,7 @@ package bearertest_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,6 +102,36 @@ func TestTransmitterPoll(t *testing.T) {
 	postJSON(t, stream.Delivery.Endpoint, map[string]any{"ack": []string{jtis[2]}, "returnImmediately": true}, &a)
 	if len(a.Sets) != 0 || tr.Unacknowledged() != 0 {
 		t.Errorf("after the last acknowledgment: %v, %d unacknowledged", a.Sets, tr.Unacknowledged())
+	}
+}
+
+// A request made after Restart returns is answered by the new server,
+// even from a client that kept its connection to the old one alive: the
+// transmitter keeps none, so no client is left holding one Restart cut.
+func TestTransmitterRestart(t *testing.T) {
+	tr := bearertest.StartTransmitter(t)
+	var stream struct {
+		Delivery struct {
+			Endpoint string `json:"endpoint_url"`
+		} `json:"delivery"`
+	}
+	postJSON(t, tr.URL+"/streams", map[string]any{"delivery": map[string]any{"method": "urn:ietf:rfc:8936"}}, &stream)
+	// Each round's first poll leaves its connection idle in the client's
+	// pool, read to the end; the poll after Restart is not replayable, so
+	// a connection Restart cut would be its error.
+	for range 10 {
+		resp, err := http.Post(stream.Delivery.Endpoint, "application/json", strings.NewReader(`{"returnImmediately":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err := tr.Restart(); err != nil {
+			t.Fatal(err)
+		}
+		if status := postJSON(t, stream.Delivery.Endpoint, map[string]any{"returnImmediately": true}, nil); status != http.StatusOK {
+			t.Fatalf("poll after Restart: %d", status)
+		}
 	}
 }
 
