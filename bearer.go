@@ -45,7 +45,8 @@
 //   - sender-constrained.md: DPoP (RFC 9449) and certificate-bound (RFC 8705) tokens
 //   - several-authorities.md: NewMulti
 //   - operations.md: the Observer, OpenTelemetry (adapters/otel), Status
-//   - requirements.md: scopes, step-up (RFC 9470), per-operation challenges
+//   - requirements.md: scopes, step-up (RFC 9470), authorization details
+//     (RFC 9396), predicates, delegation (RFC 8693), per-operation challenges
 //   - errors.md: statuses and challenges on the wire
 //   - frameworks.md: net/http, chi, echo, gin, gRPC
 //   - mcp.md: protected-resource metadata and MCP servers (adapters/mcp)
@@ -74,9 +75,10 @@
 //   - revocation (revocation.go; revocationissuers.go, revocationindex.go,
 //     revocationstore.go, revocationsync.go, logout.go): sign-outs and
 //     revocations, per issuer, kept by the Validator.
-//   - requirements (requirement.go; scopes.go, stepup.go):
-//     Config.RequiredScopes and the route's Presentation.Require, scopes and
-//     step-up (acr, auth_time).
+//   - requirements (requirement.go; scopes.go, stepup.go, predicate.go,
+//     delegation.go): Config.RequiredScopes and the route's
+//     Presentation.Require: scopes, step-up (acr, auth_time), predicates
+//     over the claims (authorization_details), actors (act).
 //
 // Errors are rendered in one place (errors.go, challenge.go).
 package bearer

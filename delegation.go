@@ -3,6 +3,7 @@ package bearer
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 )
 
 // Actor is a party named by a token's act or may_act claim (RFC 8693 §4.1,
@@ -119,4 +120,44 @@ func parseActor(raw string) (a *Actor, nested string, err error) {
 		return nil, "", err
 	}
 	return a, nested, nil
+}
+
+// ActedBy requires a delegated token whose current actor (the outermost
+// act claim, RFC 8693 §4.1) has one of subjects as its sub: "only agent-7
+// may act". A token that no one acts for is refused; to accept it too:
+//
+//	bearer.AnyOf(bearer.ActedBy("agent-7"), bearer.MaxDelegation(0))
+//
+// Prior actors are not considered, and the actor's iss is not compared; a
+// Predicate over Claims.Actors can do either. With no subjects (or only
+// empty ones) no actor is allowed: every token is refused. A refusal is a
+// Predicate's (403, "insufficient privileges").
+func ActedBy(subjects ...string) Requirement {
+	allowed := slices.DeleteFunc(slices.Clone(subjects), func(s string) bool { return s == "" })
+	return Predicate(func(c *Claims) bool {
+		raw := rawMember(c.raw, "act")
+		if raw == "" {
+			return false
+		}
+		a, _, err := parseActor(raw)
+		return err == nil && a != nil && slices.Contains(allowed, a.Subject)
+	})
+}
+
+// MaxDelegation requires that the token's actor chain (Claims.Actors) be
+// at most depth long: MaxDelegation(0) refuses every delegated token,
+// MaxDelegation(1) one whose current actor names prior actors. RFC 8693
+// calls prior actors informational; a bound on their number only refuses
+// more, never accepts what another rule refused. A negative depth counts
+// as 0. A refusal is a Predicate's (403, "insufficient privileges").
+func MaxDelegation(depth int) Requirement {
+	depth = max(depth, 0)
+	return Predicate(func(c *Claims) bool {
+		raw := rawMember(c.raw, "act")
+		if raw == "" {
+			return true
+		}
+		chain, err := parseActors(raw, nil)
+		return err == nil && len(chain) <= depth
+	})
 }

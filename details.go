@@ -37,9 +37,12 @@ type AuthorizationDetail struct {
 //
 // A token whose authorization_details is not an array of objects, each
 // with a string type and the common members of RFC 9396 §2 well-typed, is
-// refused when validated (401 invalid_token, ErrMalformed): the
-// authorization server must ensure their structure (RFC 9396 §9.1), so one
-// that did not is not trusted to have meant what the entries say.
+// refused when validated: 401 invalid_token (ErrMalformed) in a JWT, 503
+// in an introspection answer, as any wrongly typed member of one. The
+// authorization server must give them the structure of RFC 9396 §2 (§9),
+// so one that did not is not trusted to have meant what the entries say;
+// and read as absent, they would let an API that refuses certain entries
+// accept them.
 func (c *Claims) AuthorizationDetails() []AuthorizationDetail {
 	raw := rawMember(c.raw, "authorization_details")
 	if raw == "" {

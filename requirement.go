@@ -8,9 +8,10 @@ import (
 )
 
 // Requirement is what a token must show for a request to pass: scopes, an
-// authentication context (step-up, RFC 9470: ACR, ACRAtLeast, MaxAge), or
-// several of these combined with AnyOf and AllOf. The zero Requirement
-// requires nothing.
+// authentication context (step-up, RFC 9470: ACR, ACRAtLeast, MaxAge), a
+// rule over its claims (Predicate; ActedBy and MaxDelegation for actors,
+// RFC 8693), or several of these combined with AnyOf and AllOf. The zero
+// Requirement requires nothing.
 //
 // A refusal names what the operation asks for, never more: the scopes of
 // the unmet parts (403 insufficient_scope), or, when an authentication
@@ -21,12 +22,13 @@ import (
 // them all; a 403 alone would cost the client a second round trip.
 type Requirement struct {
 	kind   requirementKind
-	all    bool          // scopes and parts: every one is needed, not one
-	scopes []string      // requireScopes
-	parts  []Requirement // requireParts; none of them zero
-	acr    []string      // requireACR: the acceptable values; with levels, the least one
-	levels []string      // requireACR: values weakest first (ACRAtLeast), or nil
-	maxAge time.Duration // requireMaxAge, in whole seconds
+	all    bool               // scopes and parts: every one is needed, not one
+	scopes []string           // requireScopes
+	parts  []Requirement      // requireParts; none of them zero
+	acr    []string           // requireACR: the acceptable values; with levels, the least one
+	levels []string           // requireACR: values weakest first (ACRAtLeast), or nil
+	maxAge time.Duration      // requireMaxAge, in whole seconds
+	pred   func(*Claims) bool // requirePredicate
 }
 
 type requirementKind uint8
@@ -36,6 +38,7 @@ const (
 	requireParts
 	requireACR
 	requireMaxAge
+	requirePredicate // Predicate, ActedBy, MaxDelegation
 )
 
 // AnyOf requires at least one of its arguments: scopes, as
@@ -116,6 +119,8 @@ func (r Requirement) String() string {
 		return "acr " + strings.Join(r.acr, " ")
 	case requireMaxAge:
 		return "max_age " + strconv.FormatInt(int64(r.maxAge/time.Second), 10)
+	case requirePredicate:
+		return "predicate"
 	}
 	return strings.Join(r.scopes, " ")
 }
@@ -205,6 +210,8 @@ func (r *Requirement) leafMet(c *Claims, at *instant) bool {
 		return r.acrMet(c.ACR)
 	case requireMaxAge:
 		return r.ageMet(c.AuthTime, at)
+	case requirePredicate:
+		return r.pred(c)
 	}
 	return false
 }
@@ -277,6 +284,7 @@ type shortfall struct {
 	scopeUnmet bool
 	acrUnmet   bool
 	ageUnmet   bool
+	predUnmet  bool // a Predicate, which is never named
 }
 
 // short adds to s what r, which c does not meet, names: each unmet part,
@@ -313,6 +321,8 @@ func (r *Requirement) short(c *Claims, at *instant, s *shortfall) {
 	case requireMaxAge:
 		s.ageUnmet = true
 		r.name(s)
+	case requirePredicate:
+		s.predUnmet = true
 	}
 }
 
@@ -339,6 +349,9 @@ func (s *shortfall) err() *Error {
 			e.Scope = strings.Join(s.scopes, " ")
 		}
 		return e
+	}
+	if s.predUnmet && !s.scopeUnmet {
+		return errInsufficientPrivileges()
 	}
 	return errInsufficientScope(strings.Join(s.scopes, " "))
 }
