@@ -164,9 +164,35 @@ func (r *Requirement) needsScope() bool {
 
 // instant is the time requirements are judged at: read once, and only if
 // one of them needs it (MaxAge), so that others cost no clock reading.
+// With rev, the revocations of the token's issuer, it also holds what
+// they say of the token's acr, looked up once, when an acr requirement
+// first asks.
 type instant struct {
 	t      time.Time
 	leeway time.Duration
+	rev    *revocationIndex
+	capped uint8  // 0: not looked up; 1: not capped; 2: capped to acr
+	acr    string // the acr the token counts as having at most, if capped
+}
+
+// acrMet reports whether c meets the ACR requirement r: its acr does and,
+// when the user's assurance has changed since the token was issued
+// (Revocation.ACRSubject), the user's acr now does too. So a lower level
+// refuses the old token where an acr is required, and a higher one gives
+// it nothing it did not have.
+func (at *instant) acrMet(r *Requirement, c *Claims) bool {
+	if !r.acrMet(c.ACR) {
+		return false
+	}
+	if at.capped == 0 {
+		at.capped = 1
+		if at.rev != nil {
+			if acr, ok := at.rev.assurance(c, at.now); ok {
+				at.capped, at.acr = 2, acr
+			}
+		}
+	}
+	return at.capped == 1 || r.acrMet(at.acr)
 }
 
 func (i *instant) now() time.Time {
@@ -207,7 +233,7 @@ func (r *Requirement) leafMet(c *Claims, at *instant) bool {
 	case requireScopes:
 		return r.scopesMet(c.Scopes)
 	case requireACR:
-		return r.acrMet(c.ACR)
+		return at.acrMet(r, c)
 	case requireMaxAge:
 		return r.ageMet(c.AuthTime, at)
 	case requirePredicate:
@@ -237,7 +263,9 @@ func (r *Requirement) scopesMet(granted []string) bool {
 // Check returns nil if c meets r now, or the *Error a request with c
 // would be refused with: 403 insufficient_scope naming the scopes, or 401
 // insufficient_user_authentication (see Requirement). It allows no
-// leeway for auth_time; the Validator allows Config.Leeway.
+// leeway for auth_time; the Validator allows Config.Leeway. It knows
+// nothing of a Validator's revocations, nor so of a user's lowered
+// assurance (Revocation.ACRSubject), which the Validator applies.
 func (r Requirement) Check(c *Claims) error {
 	var at instant
 	if c != nil && r.met(c, &at) {
@@ -256,7 +284,7 @@ func (r Requirement) Check(c *Claims) error {
 // (Presentation.Require), all of which c must meet at now. A refusal
 // names what all the unmet ones ask for, as if they were one AllOf.
 func (a *authority) require(c *Claims, route []Requirement, now time.Time) error {
-	at := instant{t: now, leeway: a.s.leeway}
+	at := instant{t: now, leeway: a.s.leeway, rev: a.revocations}
 	unmet := !a.s.RequiredScopes.met(c, &at)
 	for i := range route {
 		unmet = unmet || !route[i].met(c, &at)

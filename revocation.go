@@ -14,9 +14,10 @@ import (
 // enough for the authorities whose access tokens live longest by default.
 const defaultMaxTokenLifetime = 24 * time.Hour
 
-// Revocation refuses the access tokens it matches before they expire.
-// Exactly one of SessionID, Subject, TokenID and TokenHash is set. A
-// revocation holds for JWTs and introspected tokens alike, wherever their
+// Revocation refuses the access tokens it matches before they expire, or,
+// with ACRSubject, lowers what a user's tokens show of how the user signed
+// in. Exactly one of SessionID, Subject, ACRSubject, TokenID and TokenHash
+// is set. A revocation holds for JWTs and introspected tokens alike, wherever their
 // validation comes from (a cache or not), until Expires, and only for
 // the tokens of the authority Issuer names.
 //
@@ -44,6 +45,20 @@ type Revocation struct {
 	// Config.SessionOnlyLogout).
 	WithoutSession bool `json:"no_sid,omitempty"`
 
+	// ACRSubject and ACR say that the user ACRSubject (sub) now holds
+	// the authentication context ACR, lower than before (a CAEP
+	// assurance-level-change, package signals). Its tokens whose iat is at
+	// or before IssuedBefore (zero: when Revoke is called), or which have
+	// no iat, are not refused: they meet an acr requirement (ACR,
+	// ACRAtLeast) only if ACR meets it too, so a route that requires step-up
+	// answers 401 insufficient_user_authentication and the client signs
+	// the user in again, while routes without one accept them. For each
+	// user the latest IssuedBefore holds, with its ACR. A replica that
+	// predates these members finds none of the others set, and ignores
+	// the record (logged) rather than signing the user out.
+	ACRSubject string `json:"acr_sub,omitempty"`
+	ACR        string `json:"acr,omitempty"`
+
 	// TokenID refuses every token whose jti is this.
 	TokenID string `json:"jti,omitempty"`
 
@@ -58,18 +73,18 @@ type Revocation struct {
 	Expires time.Time `json:"exp,omitzero"`
 }
 
-var errRevocation = errors.New("bearer: a Revocation sets exactly one of SessionID, Subject, TokenID and TokenHash; IssuedBefore and WithoutSession only with Subject")
+var errRevocation = errors.New("bearer: a Revocation sets exactly one of SessionID, Subject, ACRSubject, TokenID and TokenHash; IssuedBefore with Subject or ACRSubject, WithoutSession only with Subject, ACR with ACRSubject")
 
 // key checks r and returns its index key.
 func (r *Revocation) key() (revocationKey, error) {
 	var k revocationKey
 	n := 0
-	for kind, v := range [numKinds]string{kindSession: r.SessionID, kindSubject: r.Subject, kindTokenID: r.TokenID, kindToken: r.TokenHash} {
+	for kind, v := range [numKinds]string{kindSession: r.SessionID, kindSubject: r.Subject, kindTokenID: r.TokenID, kindToken: r.TokenHash, kindAssurance: r.ACRSubject} {
 		if v != "" {
 			k, n = revocationKey{uint8(kind), v}, n+1
 		}
 	}
-	if n != 1 || k.kind != kindSubject && (!r.IssuedBefore.IsZero() || r.WithoutSession) {
+	if n != 1 || !k.dated() && !r.IssuedBefore.IsZero() || k.kind != kindSubject && r.WithoutSession || (k.kind == kindAssurance) != (r.ACR != "") {
 		return k, errRevocation
 	}
 	if k.kind == kindToken {
@@ -83,7 +98,8 @@ func (r *Revocation) key() (revocationKey, error) {
 }
 
 // Revoke refuses, from now on, every access token r matches: it answers
-// 401 invalid_token, "token revoked". The revocation holds in this
+// 401 invalid_token, "token revoked" (or, for Revocation.ACRSubject, lowers
+// their authentication context). The revocation holds in this
 // Validator at once, then r goes to Config.RevocationStore (or
 // MultiConfig.RevocationStore) for the other replicas; the error, if any,
 // is the store's, or ErrNotAuthority when r.Issuer names none of the
@@ -130,7 +146,7 @@ func applyRevocation(x *revocationIndex, limit time.Duration, r *Revocation, now
 		return false, err
 	}
 	latest := now // the latest a matching token can have been issued
-	if key.kind == kindSubject {
+	if key.dated() {
 		if r.IssuedBefore.IsZero() {
 			r.IssuedBefore = now
 		}
@@ -143,10 +159,12 @@ func applyRevocation(x *revocationIndex, limit time.Duration, r *Revocation, now
 		return false, nil
 	}
 	e := revocationEntry{expires: r.Expires.UnixNano()}
-	if key.kind == kindSubject {
+	if key.dated() {
 		// Never 0, which means unset.
 		before := max(r.IssuedBefore.UnixNano(), 1)
-		if r.WithoutSession {
+		if key.kind == kindAssurance {
+			e.before, e.acr = before, r.ACR
+		} else if r.WithoutSession {
 			e.beforeUnbound = before
 		} else {
 			e.before = before

@@ -45,6 +45,7 @@ const (
 	kindSubject        // sub, with the times in the entry
 	kindTokenID        // jti
 	kindToken          // SHA-256 of the token, as raw bytes
+	kindAssurance      // sub, whose acr counts as no more than the entry's
 	numKinds
 )
 
@@ -52,6 +53,9 @@ type revocationKey struct {
 	kind  uint8
 	value string
 }
+
+// dated reports whether k's entry holds for the tokens issued up to a time.
+func (k revocationKey) dated() bool { return k.kind == kindSubject || k.kind == kindAssurance }
 
 // revocationEntry is what is known of one key. Times are Unix nanoseconds;
 // for kindSubject, before and beforeUnbound are 0 when not set.
@@ -62,6 +66,9 @@ type revocationEntry struct {
 	// beforeUnbound: tokens without sid issued at or before it are
 	// revoked (the fallback of a logout token that names a session).
 	beforeUnbound int64
+	// acr, for kindAssurance: the authentication context the tokens
+	// issued at or before before count as having at most.
+	acr string
 }
 
 type queuedKey struct {
@@ -140,6 +147,27 @@ func (x *revocationIndex) confirm(c *Claims, h [32]byte, hashed bool, now int64)
 	return false
 }
 
+// assurance returns the authentication context c counts as having at
+// most, when an assurance change of its subject (kindAssurance) holds for
+// it. Like revoked, it costs one atomic load while there is none.
+func (x *revocationIndex) assurance(c *Claims, now func() time.Time) (string, bool) {
+	if x.kinds.Load()&(1<<kindAssurance) == 0 || c.Subject == "" || !x.filter.Load().has(x.hash(kindAssurance, c.Subject)) {
+		return "", false
+	}
+	t := now().UnixNano()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	e, ok := x.entries[revocationKey{kindAssurance, c.Subject}]
+	if !ok || t >= e.expires {
+		return "", false
+	}
+	// Without iat, a token cannot show it was issued after the change.
+	if !c.IssuedAt.IsZero() && c.IssuedAt.UnixNano() > e.before {
+		return "", false
+	}
+	return e.acr, true
+}
+
 // add records a revocation, or widens the one for the same key, and lets
 // go of entries that expired.
 func (x *revocationIndex) add(key revocationKey, e revocationEntry, now time.Time) {
@@ -148,6 +176,11 @@ func (x *revocationIndex) add(key revocationKey, e revocationEntry, now time.Tim
 	x.expire(now.UnixNano())
 	old, ok := x.entries[key]
 	if ok {
+		if key.kind == kindAssurance && (old.before > e.before || old.before == e.before && old.acr < e.acr) {
+			// The latest change holds; of two at once, the same one on
+			// every replica whatever the order they arrive in.
+			e.acr = old.acr
+		}
 		e.expires = max(e.expires, old.expires)
 		e.before = max(e.before, old.before)
 		e.beforeUnbound = max(e.beforeUnbound, old.beforeUnbound)
