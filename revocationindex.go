@@ -41,11 +41,11 @@ type revocationIndex struct {
 
 // The kinds of revocation, each matched against one claim.
 const (
-	kindSession = iota // sid
-	kindSubject        // sub, with the times in the entry
-	kindTokenID        // jti
-	kindToken          // SHA-256 of the token, as raw bytes
-	kindAssurance      // sub, whose acr counts as no more than the entry's
+	kindSession   = iota // sid
+	kindSubject          // sub, with the times in the entry
+	kindTokenID          // jti
+	kindToken            // SHA-256 of the token, as raw bytes
+	kindAssurance        // sub, whose acr counts as no more than the entry's
 	numKinds
 )
 
