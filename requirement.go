@@ -264,7 +264,7 @@ func (r *Requirement) scopesMet(granted []string) bool {
 // would be refused with: 403 insufficient_scope naming the scopes, or 401
 // insufficient_user_authentication (see Requirement). It allows no
 // leeway for auth_time; the Validator allows Config.Leeway. It knows
-// nothing of a Validator's revocations, nor so of a user's lowered
+// nothing of a Validator's revocations, such as a user's lowered
 // assurance (Revocation.ACRSubject), which the Validator applies.
 func (r Requirement) Check(c *Claims) error {
 	var at instant

@@ -47,15 +47,16 @@ type Revocation struct {
 
 	// ACRSubject and ACR say that the user ACRSubject (sub) now holds
 	// the authentication context ACR, lower than before (a CAEP
-	// assurance-level-change, package signals). Its tokens whose iat is at
-	// or before IssuedBefore (zero: when Revoke is called), or which have
-	// no iat, are not refused: they meet an acr requirement (ACR,
-	// ACRAtLeast) only if ACR meets it too, so a route that requires step-up
-	// answers 401 insufficient_user_authentication and the client signs
-	// the user in again, while routes without one accept them. For each
-	// user the latest IssuedBefore holds, with its ACR. A replica that
-	// predates these members finds none of the others set, and ignores
-	// the record (logged) rather than signing the user out.
+	// assurance-level-change, package signals); an empty ACR meets no
+	// acr requirement. The user's tokens whose iat is at or before
+	// IssuedBefore (zero: when Revoke is called), or which have no iat,
+	// are not refused: they meet an acr requirement (ACR, ACRAtLeast) only
+	// if ACR meets it too, so a route that requires step-up answers 401
+	// insufficient_user_authentication and the client signs the user in
+	// again, while routes without one accept them. For each user the
+	// latest IssuedBefore holds, with its ACR. A replica that predates
+	// these members finds none of the others set, and ignores the record
+	// (logged) rather than signing the user out.
 	ACRSubject string `json:"acr_sub,omitempty"`
 	ACR        string `json:"acr,omitempty"`
 
@@ -73,7 +74,7 @@ type Revocation struct {
 	Expires time.Time `json:"exp,omitzero"`
 }
 
-var errRevocation = errors.New("bearer: a Revocation sets exactly one of SessionID, Subject, ACRSubject, TokenID and TokenHash; IssuedBefore with Subject or ACRSubject, WithoutSession only with Subject, ACR with ACRSubject")
+var errRevocation = errors.New("bearer: a Revocation sets exactly one of SessionID, Subject, ACRSubject, TokenID and TokenHash; IssuedBefore only with Subject or ACRSubject, WithoutSession only with Subject, ACR only with ACRSubject")
 
 // key checks r and returns its index key.
 func (r *Revocation) key() (revocationKey, error) {
@@ -84,7 +85,7 @@ func (r *Revocation) key() (revocationKey, error) {
 			k, n = revocationKey{uint8(kind), v}, n+1
 		}
 	}
-	if n != 1 || !k.dated() && !r.IssuedBefore.IsZero() || k.kind != kindSubject && r.WithoutSession || (k.kind == kindAssurance) != (r.ACR != "") {
+	if n != 1 || !k.dated() && !r.IssuedBefore.IsZero() || k.kind != kindSubject && r.WithoutSession || k.kind != kindAssurance && r.ACR != "" {
 		return k, errRevocation
 	}
 	if k.kind == kindToken {

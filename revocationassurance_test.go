@@ -58,6 +58,14 @@ func TestAssuranceLowered(t *testing.T) {
 	if n := v.Status().Revocations; n != 1 {
 		t.Errorf("Status.Revocations %d, want 1", n)
 	}
+
+	// A level that names no acr value meets no acr requirement.
+	if err := v.Revoke(ctx, bearer.Revocation{ACRSubject: "bob", IssuedBefore: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := requireOn(v, bob, mfa); !errors.Is(err, bearer.ErrInsufficientUserAuthentication) {
+		t.Errorf("bob, without acr now: %v", err)
+	}
 }
 
 // With ranked levels, an old token keeps meeting the requirements its
@@ -158,7 +166,6 @@ func TestAssuranceRefusesBadRecords(t *testing.T) {
 	a := bearertest.New(t)
 	v := newValidator(t, a, bearer.Config{})
 	for _, r := range []bearer.Revocation{
-		{ACRSubject: "alice"},
 		{Subject: "alice", ACR: "pwd"},
 		{ACR: "pwd"},
 		{ACRSubject: "alice", ACR: "pwd", Subject: "alice"},
