@@ -21,6 +21,7 @@ const (
 	SessionRevoked    = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 	CredentialChange  = "https://schemas.openid.net/secevent/caep/event-type/credential-change"
 	TokenClaimsChange = "https://schemas.openid.net/secevent/caep/event-type/token-claims-change"
+	AssuranceChange   = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change"
 	AccountDisabled   = "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
 	AccountPurged     = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
 	SessionsRevoked   = "https://schemas.openid.net/secevent/risc/event-type/sessions-revoked"
@@ -434,7 +435,7 @@ func (t *Transmitter) serveStreams(w http.ResponseWriter, r *http.Request) {
 
 // configure sets s's configuration, as the receiver reads it.
 func (t *Transmitter) configure(id string, s *txStream, method, url, auth string, events []string, description string) {
-	supported := []string{SessionRevoked, CredentialChange, TokenClaimsChange, AccountDisabled, AccountPurged, SessionsRevoked}
+	supported := []string{SessionRevoked, CredentialChange, TokenClaimsChange, AssuranceChange, AccountDisabled, AccountPurged, SessionsRevoked}
 	delivered := []string{}
 	for _, e := range events {
 		if slices.Contains(supported, e) {

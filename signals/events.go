@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/accesstoken/bearer"
@@ -19,6 +20,7 @@ const (
 	eventSessionRevoked    = caep + "session-revoked"
 	eventCredentialChange  = caep + "credential-change"
 	eventTokenClaimsChange = caep + "token-claims-change"
+	eventAssuranceChange   = caep + "assurance-level-change"
 	eventAccountDisabled   = risc + "account-disabled"
 	eventAccountPurged     = risc + "account-purged"
 	eventSessionsRevoked   = risc + "sessions-revoked"
@@ -31,7 +33,8 @@ const (
 // empty).
 var Events = []string{
 	eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange,
-	eventAccountDisabled, eventAccountPurged, eventSessionsRevoked,
+	eventAssuranceChange, eventAccountDisabled, eventAccountPurged,
+	eventSessionsRevoked,
 }
 
 // wireEvent is what an event's payload says that the actions read: the
@@ -44,12 +47,22 @@ type wireEvent struct {
 	State     string          `json:"state"`
 }
 
+// wireAssurance is what an assurance-level-change event says (CAEP 1.0
+// §3.4.1); previous_level is not read: only the direction matters.
+type wireAssurance struct {
+	Namespace string `json:"namespace"`
+	Current   string `json:"current_level"`
+	Direction string `json:"change_direction"`
+}
+
 // action is what one event of a SET calls for, read in full before
 // anything is done: a SET with one malformed event changes nothing.
 type action struct {
 	typ         string
 	state       string // a verification event's
 	revocations []bearer.Revocation
+	// nothing says why an event the receiver acts on calls for nothing.
+	nothing string
 }
 
 // apply carries out what s's events call for. Every action is a
@@ -83,6 +96,10 @@ func (r *Receiver) apply(ctx context.Context, s *set) error {
 			r.log.DebugContext(ctx, "signals: event ignored", "set", bearer.Fingerprint(s.raw), "type", a.typ)
 			continue
 		}
+		if a.nothing != "" {
+			r.log.InfoContext(ctx, "signals: "+a.nothing, "set", bearer.Fingerprint(s.raw), "type", a.typ)
+			continue
+		}
 		if len(a.revocations) == 0 {
 			r.log.InfoContext(ctx, "signals: event names no token of this API", "set", bearer.Fingerprint(s.raw), "type", a.typ)
 		}
@@ -108,7 +125,7 @@ func (r *Receiver) apply(ctx context.Context, s *set) error {
 // acted reports whether typ is an event that revokes tokens.
 func acted(typ string) bool {
 	switch typ {
-	case eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange,
+	case eventSessionRevoked, eventCredentialChange, eventTokenClaimsChange, eventAssuranceChange,
 		eventAccountDisabled, eventAccountPurged, eventSessionsRevoked:
 		return true
 	}
@@ -126,6 +143,25 @@ func (r *Receiver) read(s *set, typ string, raw json.RawMessage) (action, error)
 	if !acted(typ) {
 		return a, nil
 	}
+	var level *string // an assurance change's acr; nil for an increase
+	if typ == eventAssuranceChange {
+		var al wireAssurance
+		if err := json.Unmarshal(raw, &al); err != nil || al.Namespace == "" || al.Current == "" ||
+			al.Direction != "" && al.Direction != "increase" && al.Direction != "decrease" {
+			return a, refuse(errInvalidRequest, "malformed assurance-level-change event")
+		}
+		if al.Direction == "increase" {
+			// It gives the tokens issued before it nothing they did not
+			// show: the client gets a new token for a step-up route.
+			a.nothing = "assurance increased; tokens issued before keep their acr"
+			return a, nil
+		}
+		acr := al.Current
+		if r.cfg.AssuranceACR != nil {
+			acr = r.cfg.AssuranceACR(al.Namespace, al.Current)
+		}
+		level = &acr
+	}
 	at := s.issued
 	if t, ok := numericDate(e.Timestamp); ok {
 		at = t
@@ -140,6 +176,14 @@ func (r *Receiver) read(s *set, typ string, raw json.RawMessage) (action, error)
 	sub, ok := readSubject(subj, r.cfg.Issuer, 0)
 	if !ok {
 		return a, refuse(errInvalidRequest, "malformed subject")
+	}
+	if level != nil {
+		// A level is a user's: the sessions of a subject that names no
+		// user name no sub to lower.
+		for _, u := range sub.users {
+			a.revocations = append(a.revocations, bearer.Revocation{Issuer: u.issuer, ACRSubject: u.subject, ACR: *level, IssuedBefore: at})
+		}
+		return a, nil
 	}
 	a.revocations = r.revocations(typ, sub, at)
 	return a, nil
@@ -190,6 +234,8 @@ func (r *Receiver) revocations(typ string, sub subject, at time.Time) []bearer.R
 // describe names what rv revokes, for the log.
 func describe(rv bearer.Revocation) string {
 	switch {
+	case rv.ACRSubject != "":
+		return "acr of sub " + rv.ACRSubject + " at " + rv.Issuer + " lowered to " + strconv.Quote(rv.ACR) + " for tokens issued at or before " + rv.IssuedBefore.UTC().Format(time.RFC3339)
 	case rv.SessionID != "":
 		return "sid " + rv.SessionID + " at " + rv.Issuer
 	case rv.TokenID != "":

@@ -66,6 +66,16 @@ type Config struct {
 	// Subjects of format iss_sub and jwt_id name their issuer themselves.
 	Issuer string
 
+	// AssuranceACR maps the level of a CAEP assurance-level-change
+	// (current_level in namespace, CAEP 1.0 §3.4.1, such as "NIST-AAL"
+	// and "nist-aal1", or a namespace agreed with the transmitter) to the
+	// acr value of the API's authority it stands for, as the API's
+	// step-up requirements (bearer.ACR, bearer.ACRAtLeast) name them; ""
+	// meets none. Default: the level itself, for a transmitter that
+	// speaks in the authority's acr values. A level that is no acr value
+	// meets no acr requirement, so an unknown level is a lower one.
+	AssuranceACR func(namespace, level string) string
+
 	// PushAuthorization, if set, is the Authorization header value the
 	// transmitter must send with each push (the stream's
 	// delivery.authorization_header); other pushes get 401
