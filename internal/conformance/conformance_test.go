@@ -6,7 +6,7 @@ import (
 )
 
 // ref is a section of an RFC or of another named specification.
-var ref = regexp.MustCompile(`^(RFC \d+|OIDC Core 1\.0|OpenID Connect Discovery 1\.0|OIDC Back-Channel Logout 1\.0|Fetch) §[\d.]+`)
+var ref = regexp.MustCompile(`^(RFC \d+|OIDC Core 1\.0|OpenID Connect Discovery 1\.0|OIDC Back-Channel Logout 1\.0|CAEP 1\.0|Fetch) §[\d.]+`)
 
 // TestTable checks the table itself: every case has a unique name and
 // names the section of the specification it comes from.

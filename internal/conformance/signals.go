@@ -252,6 +252,22 @@ func SignalsCases() []SignalsCase {
 		SignalsCase{Name: "email subject", SET: event(bearertest.CredentialChange, map[string]any{"format": "email", "email": "alice@example.com"}, nil), Want: accepted()},
 		SignalsCase{Name: "format not known", SET: event(bearertest.CredentialChange, map[string]any{"format": "x-vendor"}, nil), Want: accepted()},
 	)
+	assurance := func(members bearertest.Payload) func(e *SignalsEnv) string {
+		members["event_timestamp"] = time.Now().Unix()
+		return func(e *SignalsEnv) string {
+			sub := map[string]any{"format": "iss_sub", "iss": e.Authority.Issuer(), "sub": "alice"}
+			return e.Transmitter.SET(bearertest.Payload{"sub_id": sub, "events": map[string]any{bearertest.AssuranceChange: members}})
+		}
+	}
+	malformedLevel := badSET("invalid_request", "malformed assurance-level-change event")
+	add("CAEP 1.0 §3.4.1",
+		SignalsCase{Name: "assurance level lowered", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL", "current_level": "nist-aal1", "previous_level": "nist-aal2", "change_direction": "decrease"}), Want: accepted()},
+		SignalsCase{Name: "assurance level raised", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL", "current_level": "nist-aal2", "change_direction": "increase"}), Want: accepted()},
+		SignalsCase{Name: "assurance level without direction", SET: assurance(bearertest.Payload{"namespace": "Retinal Scan", "current_level": "hi-res-scan"}), Want: accepted()},
+		SignalsCase{Name: "assurance level without current_level", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL"}), Want: malformedLevel},
+		SignalsCase{Name: "assurance level without namespace", SET: assurance(bearertest.Payload{"current_level": "nist-aal1"}), Want: malformedLevel},
+		SignalsCase{Name: "assurance level change_direction not defined", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL", "current_level": "nist-aal1", "change_direction": "down"}), Want: malformedLevel},
+	)
 	return cases
 }
 
