@@ -164,9 +164,9 @@ func (r *Requirement) needsScope() bool {
 
 // instant is the time requirements are judged at: read once, and only if
 // one of them needs it (MaxAge), so that others cost no clock reading.
-// With rev, the revocations of the token's issuer, it also holds what
-// they say of the token's acr, looked up once, when an acr requirement
-// first asks.
+// rev is set only while the token's issuer has a user's lowered assurance
+// on record (Revocation.ACRSubject): then what it says of the token's acr
+// is looked up once, when an acr requirement first asks.
 type instant struct {
 	t      time.Time
 	leeway time.Duration
@@ -175,21 +175,16 @@ type instant struct {
 	acr    string // the acr the token counts as having at most, if capped
 }
 
-// acrMet reports whether c meets the ACR requirement r: its acr does and,
-// when the user's assurance has changed since the token was issued
-// (Revocation.ACRSubject), the user's acr now does too. So a lower level
-// refuses the old token where an acr is required, and a higher one gives
-// it nothing it did not have.
-func (at *instant) acrMet(r *Requirement, c *Claims) bool {
-	if !r.acrMet(c.ACR) {
-		return false
-	}
+// acrStillMet reports whether the acr of c, which meets the ACR
+// requirement r, still does now: when its user's assurance was lowered
+// since the token was issued, the user's acr now must meet r too. So a
+// lower level refuses the old token where an acr is required, and a
+// higher one gives it nothing it did not have.
+func (at *instant) acrStillMet(r *Requirement, c *Claims) bool {
 	if at.capped == 0 {
 		at.capped = 1
-		if at.rev != nil {
-			if acr, ok := at.rev.assurance(c, at.now); ok {
-				at.capped, at.acr = 2, acr
-			}
+		if acr, ok := at.rev.assurance(c, at.now); ok {
+			at.capped, at.acr = 2, acr
 		}
 	}
 	return at.capped == 1 || r.acrMet(at.acr)
@@ -233,7 +228,7 @@ func (r *Requirement) leafMet(c *Claims, at *instant) bool {
 	case requireScopes:
 		return r.scopesMet(c.Scopes)
 	case requireACR:
-		return at.acrMet(r, c)
+		return r.acrMet(c.ACR) && (at.rev == nil || at.acrStillMet(r, c))
 	case requireMaxAge:
 		return r.ageMet(c.AuthTime, at)
 	case requirePredicate:
@@ -284,7 +279,10 @@ func (r Requirement) Check(c *Claims) error {
 // (Presentation.Require), all of which c must meet at now. A refusal
 // names what all the unmet ones ask for, as if they were one AllOf.
 func (a *authority) require(c *Claims, route []Requirement, now time.Time) error {
-	at := instant{t: now, leeway: a.s.leeway, rev: a.revocations}
+	at := instant{t: now, leeway: a.s.leeway}
+	if a.revocations.assuranceChanged() {
+		at.rev = a.revocations
+	}
 	unmet := !a.s.RequiredScopes.met(c, &at)
 	for i := range route {
 		unmet = unmet || !route[i].met(c, &at)

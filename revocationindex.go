@@ -147,11 +147,18 @@ func (x *revocationIndex) confirm(c *Claims, h [32]byte, hashed bool, now int64)
 	return false
 }
 
+// assuranceChanged reports whether x holds a user's lowered assurance
+// (kindAssurance): one atomic load, all a request pays while none does. x
+// may be nil.
+func (x *revocationIndex) assuranceChanged() bool {
+	return x != nil && x.kinds.Load()&(1<<kindAssurance) != 0
+}
+
 // assurance returns the authentication context c counts as having at
 // most, when an assurance change of its subject (kindAssurance) holds for
-// it. Like revoked, it costs one atomic load while there is none.
+// it.
 func (x *revocationIndex) assurance(c *Claims, now func() time.Time) (string, bool) {
-	if x.kinds.Load()&(1<<kindAssurance) == 0 || c.Subject == "" || !x.filter.Load().has(x.hash(kindAssurance, c.Subject)) {
+	if c.Subject == "" || !x.filter.Load().has(x.hash(kindAssurance, c.Subject)) {
 		return "", false
 	}
 	t := now().UnixNano()
