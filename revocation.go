@@ -17,9 +17,9 @@ const defaultMaxTokenLifetime = 24 * time.Hour
 // Revocation refuses the access tokens it matches before they expire, or,
 // with ACRSubject, lowers what a user's tokens show of how the user signed
 // in. Exactly one of SessionID, Subject, ACRSubject, TokenID and TokenHash
-// is set. A revocation holds for JWTs and introspected tokens alike, wherever their
-// validation comes from (a cache or not), until Expires, and only for
-// the tokens of the authority Issuer names.
+// is set. A revocation holds for JWTs and introspected tokens alike,
+// wherever their validation comes from (a cache or not), until Expires,
+// and only for the tokens of the authority Issuer names.
 //
 // It is what a RevocationStore carries between replicas, and survives
 // encoding/json.
