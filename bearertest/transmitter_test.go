@@ -90,9 +90,6 @@ func TestTransmitterPoll(t *testing.T) {
 	if err := tr.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	// The restart closed the connections: a POST on one the client still
-	// holds idle would fail with EOF, and a POST is not retried.
-	http.DefaultClient.CloseIdleConnections()
 	a = answer{}
 	postJSON(t, stream.Delivery.Endpoint, map[string]any{"ack": []string{jtis[0]}, "setErrs": map[string]any{jtis[1]: map[string]string{"err": "invalid_key", "description": "x"}}, "returnImmediately": true}, &a)
 	if len(a.Sets) != 1 || a.Sets[jtis[2]] == "" || a.More {
