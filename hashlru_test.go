@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// lruNow is the time of the adds: before every lruToken's expiry, so
+// that none is dropped as dead.
+var lruNow time.Time
+
 func lruKey(n int) string { return "token-" + strconv.Itoa(n) }
 
 func lruToken(n int) cachedToken {
@@ -20,12 +24,12 @@ func lruToken(n int) cachedToken {
 func TestHashLRUEvictsLeastRecentlyUsed(t *testing.T) {
 	l := newHashLRU(3)
 	for n := range 3 {
-		l.add(lruKey(n), lruToken(n))
+		l.add(lruKey(n), lruToken(n), lruNow)
 	}
 	if _, ok := l.get(lruKey(0)); !ok {
 		t.Fatal("entry 0 missing before the cache overflowed")
 	}
-	l.add(lruKey(3), lruToken(3))
+	l.add(lruKey(3), lruToken(3), lruNow)
 	if _, ok := l.get(lruKey(1)); ok {
 		t.Error("entry 1, the least recently used, is still cached")
 	}
@@ -43,9 +47,9 @@ func TestHashLRUEvictsLeastRecentlyUsed(t *testing.T) {
 // without taking a second slot.
 func TestHashLRUReplaces(t *testing.T) {
 	l := newHashLRU(2)
-	l.add(lruKey(1), lruToken(1))
-	l.add(lruKey(2), lruToken(2))
-	l.add(lruKey(1), lruToken(7))
+	l.add(lruKey(1), lruToken(1), lruNow)
+	l.add(lruKey(2), lruToken(2), lruNow)
+	l.add(lruKey(1), lruToken(7), lruNow)
 	if got, ok := l.get(lruKey(1)); !ok || got.expires != lruToken(7).expires {
 		t.Errorf("entry 1 after a second add: %v, %v", got.expires, ok)
 	}
@@ -58,15 +62,15 @@ func TestHashLRUReplaces(t *testing.T) {
 // at once, and its slot serves the next token without evicting another.
 func TestHashLRURemoveGivesBackTheSlot(t *testing.T) {
 	l := newHashLRU(2)
-	l.add(lruKey(1), lruToken(1))
-	l.add(lruKey(2), lruToken(2))
+	l.add(lruKey(1), lruToken(1), lruNow)
+	l.add(lruKey(2), lruToken(2), lruNow)
 	i := l.index[l.hash(lruKey(1))]
 	l.remove(lruKey(1))
 	l.remove(lruKey(9)) // not cached: nothing happens
 	if l.slots[i].entry.claims != nil || l.slots[i].token != "" {
 		t.Error("a removed entry still holds its token or claims")
 	}
-	l.add(lruKey(3), lruToken(3))
+	l.add(lruKey(3), lruToken(3), lruNow)
 	if _, ok := l.get(lruKey(2)); !ok {
 		t.Error("adding into a freed slot evicted entry 2")
 	}
@@ -83,7 +87,7 @@ func TestHashLRURemoveGivesBackTheSlot(t *testing.T) {
 	if l.len() != 0 {
 		t.Errorf("len %d after emptying", l.len())
 	}
-	l.add(lruKey(4), lruToken(4))
+	l.add(lruKey(4), lruToken(4), lruNow)
 	if _, ok := l.get(lruKey(4)); !ok || l.len() != 1 {
 		t.Error("an emptied cache does not take entries again")
 	}
@@ -109,7 +113,7 @@ func TestHashLRUMatchesAModel(t *testing.T) {
 				model = slices.Insert(slices.Delete(model, at, at+1), 0, n)
 			}
 		case op < 8:
-			l.add(lruKey(n), lruToken(n))
+			l.add(lruKey(n), lruToken(n), lruNow)
 			if at >= 0 {
 				model = slices.Delete(model, at, at+1)
 			}
@@ -157,7 +161,7 @@ func order(l *hashLRU) []int {
 // miss, and cannot remove the entry either.
 func TestHashLRUServesOnlyTheSameToken(t *testing.T) {
 	l := newHashLRU(2)
-	l.add(lruKey(1), lruToken(1))
+	l.add(lruKey(1), lruToken(1), lruNow)
 	other := lruKey(1) + "x"
 	l.index[l.hash(other)] = l.index[l.hash(lruKey(1))]
 	if _, ok := l.get(other); ok {
@@ -180,7 +184,7 @@ func TestHashLRUTokensSharingTheirTail(t *testing.T) {
 	if l.hash(a) != l.hash(b) {
 		t.Fatal("tokens with the same last bytes have different keys: the test needs them alike")
 	}
-	l.add(a, lruToken(1))
+	l.add(a, lruToken(1), lruNow)
 	if _, ok := l.get(b); ok {
 		t.Fatal("a token sharing its tail with a cached token was served its claims")
 	}
@@ -188,7 +192,7 @@ func TestHashLRUTokensSharingTheirTail(t *testing.T) {
 	if got, ok := l.get(a); !ok || got.expires != lruToken(1).expires {
 		t.Fatal("a token sharing its tail removed the cached one")
 	}
-	l.add(b, lruToken(2))
+	l.add(b, lruToken(2), lruNow)
 	if got, ok := l.get(b); !ok || got.expires != lruToken(2).expires {
 		t.Fatalf("b: %v, %v", got.expires, ok)
 	}
@@ -196,7 +200,7 @@ func TestHashLRUTokensSharingTheirTail(t *testing.T) {
 		t.Fatal("a is served b's entry")
 	}
 	short := "a.b.c"
-	l.add(short, lruToken(3))
+	l.add(short, lruToken(3), lruNow)
 	if got, ok := l.get(short); !ok || got.expires != lruToken(3).expires {
 		t.Fatalf("a token shorter than hashTail: %v, %v", got.expires, ok)
 	}

@@ -40,7 +40,7 @@ func cacheKey(token string) string {
 // memoryStore is the default IntrospectionCache: a bounded LRU whose
 // entries each carry their own expiry. (The library's expirable LRU has
 // one TTL for all entries and a cleanup goroutine that cannot be stopped;
-// expired entries here are dropped when read or pushed out by newer ones.)
+// expired entries here are dropped when read, or by Put.)
 type memoryStore struct {
 	lru *lru.Cache[string, memoryEntry]
 }
@@ -70,8 +70,18 @@ func (m *memoryStore) Get(_ context.Context, key string) (*Result, bool) {
 	return e.r, true
 }
 
+// Put keeps r for ttl, and drops the least recently used answers while
+// they have expired, two at most, as hashLRU.add does and for its reason.
 func (m *memoryStore) Put(_ context.Context, key string, r *Result, ttl time.Duration) {
-	m.lru.Add(key, memoryEntry{r: r, expires: time.Now().Add(ttl)})
+	now := time.Now()
+	for range 2 {
+		k, e, ok := m.lru.GetOldest()
+		if !ok || now.Before(e.expires) {
+			break
+		}
+		m.lru.Remove(k)
+	}
+	m.lru.Add(key, memoryEntry{r: r, expires: now.Add(ttl)})
 }
 
 func (m *memoryStore) Delete(_ context.Context, key string) {

@@ -948,3 +948,25 @@ func TestResultUnmarshalRefusesBadJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestIntrospectionCacheDropsExpiredAnswers: as TestCacheDropsExpiredEntries,
+// for the answers of the in-memory introspection cache.
+func TestIntrospectionCacheDropsExpiredAnswers(t *testing.T) {
+	const n = 20
+	a := bearertest.New(t)
+	life := 100 * time.Millisecond
+	v := newValidator(t, a, bearer.Config{ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret, CacheDuration: life})
+	for range n {
+		mustValid(t, v, a.ReferenceToken(claims(nil)))
+	}
+	if s := v.Status(); s.IntrospectionEntries != n {
+		t.Fatalf("Status = %+v, want %d answers", s, n)
+	}
+	time.Sleep(life) // the n answers expire
+	for range n {
+		mustValid(t, v, a.ReferenceToken(claims(nil)))
+	}
+	if s := v.Status(); s.IntrospectionEntries > n {
+		t.Errorf("Status = %+v: %d answers, want the %d expired ones gone", s, s.IntrospectionEntries, n)
+	}
+}

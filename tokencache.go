@@ -46,6 +46,12 @@ type cachedToken struct {
 	expires time.Time
 }
 
+// live reports whether the entry may still serve at now: not expired,
+// and its key not retired.
+func (e *cachedToken) live(now time.Time) bool {
+	return now.Before(e.expires) && (e.key == nil || !e.key.retired.Load())
+}
+
 func newTokenCache(s *settings) *tokenCache {
 	if s.CacheSize < 0 || s.CacheDuration < 0 {
 		return nil
@@ -58,7 +64,7 @@ func newTokenCache(s *settings) *tokenCache {
 // The claims are the cache's: the caller hands out copies.
 func (tc *tokenCache) get(token string, now time.Time) (*Claims, bool) {
 	e, ok := tc.lru.get(token)
-	if ok && now.Before(e.expires) && (e.key == nil || !e.key.retired.Load()) {
+	if ok && e.live(now) {
 		tc.counted(tc.hits.Add(1))
 		return e.claims, true
 	}
@@ -94,7 +100,7 @@ func (tc *tokenCache) put(token string, c *Claims, key *publicKey, now time.Time
 	if limit := now.Add(tc.maxAge); limit.Before(expires) {
 		expires = limit
 	}
-	tc.lru.add(token, cachedToken{claims: c, key: key, expires: expires})
+	tc.lru.add(token, cachedToken{claims: c, key: key, expires: expires}, now)
 	return true
 }
 

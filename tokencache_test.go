@@ -228,3 +228,26 @@ func useToken(t *testing.T, v *bearer.Validator, tok string, n int) {
 		mustValid(t, v, tok)
 	}
 }
+
+// TestCacheDropsExpiredEntries: tokens that expired are let go as new ones
+// come, not kept until CacheSize pushes them out (issue 32: the soak's
+// replicas grew by 10 MB of dead entries over five minutes).
+func TestCacheDropsExpiredEntries(t *testing.T) {
+	const n = 50
+	a := bearertest.New(t)
+	life := 100 * time.Millisecond
+	v := newValidator(t, a, bearer.Config{CacheDuration: life})
+	for range n {
+		useToken(t, v, esToken(a), 2) // hit too: the cache stays open to all
+	}
+	if s := v.Status(); s.CacheEntries != n {
+		t.Fatalf("Status = %+v, want %d entries", s, n)
+	}
+	time.Sleep(life) // the n entries expire
+	for range n {
+		useToken(t, v, esToken(a), 2)
+	}
+	if s := v.Status(); s.CacheEntries > n {
+		t.Errorf("Status = %+v: %d entries, want the %d expired ones gone", s, s.CacheEntries, n)
+	}
+}
