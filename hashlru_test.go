@@ -205,3 +205,29 @@ func TestHashLRUTokensSharingTheirTail(t *testing.T) {
 		t.Fatalf("a token shorter than hashTail: %v, %v", got.expires, ok)
 	}
 }
+
+// TestHashLRUAddDropsDeadTail: an add first lets go of the least recent
+// entries while they are dead at its time (expired, or of a retired key),
+// two at most, and never a live one.
+func TestHashLRUAddDropsDeadTail(t *testing.T) {
+	l := newHashLRU(10)
+	retired := &publicKey{}
+	retired.retired.Store(true)
+	dead := cachedToken{claims: &Claims{}, expires: time.Unix(10, 0)}
+	l.add(lruKey(0), dead, lruNow)                                                                    // expired at time 10
+	l.add(lruKey(1), cachedToken{claims: &Claims{}, key: retired, expires: time.Unix(99, 0)}, lruNow) // retired
+	l.add(lruKey(2), dead, lruNow)
+	l.add(lruKey(3), cachedToken{claims: &Claims{}, expires: time.Unix(99, 0)}, lruNow) // live
+	l.add(lruKey(4), dead, lruNow)
+	live := cachedToken{claims: &Claims{}, expires: time.Unix(99, 0)}
+	l.add(lruKey(5), live, time.Unix(20, 0)) // drops 0 and 1
+	if l.len() != 4 {
+		t.Fatalf("len %d after the first add at time 20, want 4: entries 0 and 1 gone", l.len())
+	}
+	l.add(lruKey(6), live, time.Unix(20, 0)) // drops 2, stops at 3
+	for n, want := range []bool{false, false, false, true, true, true, true} {
+		if _, ok := l.get(lruKey(n)); ok != want {
+			t.Errorf("entry %d cached: %v, want %v", n, ok, want)
+		}
+	}
+}
