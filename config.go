@@ -57,8 +57,9 @@ const (
 )
 
 // defaultAlgorithms are the asymmetric JWS algorithms accepted when
-// Config.Algorithms is empty.
-var defaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+// Config.Algorithms is empty: ML-DSA's too when the build verifies them
+// (Go 1.27 and later).
+var defaultAlgorithms = slices.Concat([]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}, mldsaAlgorithms)
 
 var supportedAlgorithms = append(slices.Clone(defaultAlgorithms), "HS256", "HS384", "HS512")
 
@@ -114,8 +115,10 @@ type Config struct {
 	Mode Mode
 
 	// Algorithms is the JWS algorithm allow-list; default RS256/384/512,
-	// PS256/384/512, ES256/384/512 and EdDSA. "none" is never accepted;
-	// HS256/384/512 only with SharedSecret.
+	// PS256/384/512, ES256/384/512, EdDSA and, when built with Go 1.27 or
+	// later, ML-DSA-44/65/87 (RFC 9964; New refuses them with older
+	// toolchains). "none" is never accepted; HS256/384/512 only with
+	// SharedSecret.
 	Algorithms []string
 
 	// SharedSecret enables HMAC-signed tokens: at least 32 bytes, and
@@ -350,6 +353,9 @@ func (c Config) settings() (*settings, error) {
 	}
 	for _, alg := range s.algorithms {
 		if !slices.Contains(supportedAlgorithms, alg) {
+			if slices.Contains(mldsaNames, alg) {
+				return nil, fmt.Errorf("bearer: algorithm %s needs Go 1.27 or later (crypto/mldsa)", alg)
+			}
 			return nil, fmt.Errorf("bearer: algorithm %q is not supported", alg)
 		}
 		if strings.HasPrefix(alg, "HS") && len(c.SharedSecret) == 0 {

@@ -63,6 +63,10 @@ func (k *publicKey) fits(alg string) bool {
 		}
 	case ed25519.PublicKey:
 		return alg == "EdDSA"
+	default:
+		// An ML-DSA key serves its own parameter set only (RFC 9964 §5).
+		name, ok := mldsaAlgorithm(key)
+		return ok && name == alg
 	}
 	return false
 }
@@ -89,7 +93,9 @@ func newPublicKey(kid, alg, use string, ops []string, key crypto.PublicKey) (*pu
 		}
 	case ed25519.PublicKey:
 	default:
-		return nil, skip(skipKeyType, fmt.Errorf("unsupported key type %T", key))
+		if _, ok := mldsaAlgorithm(key); !ok {
+			return nil, skip(skipKeyType, fmt.Errorf("unsupported key type %T", key))
+		}
 	}
 	return &publicKey{kid: kid, alg: alg, use: use, ops: ops, key: key}, nil
 }
@@ -196,9 +202,7 @@ func parseJWK(raw []byte) (*publicKey, error) {
 		if m.CRV != jwkset.CrvEd25519 {
 			return nil, skip(skipCurve, fmt.Errorf("OKP key on curve %q", m.CRV))
 		}
-	case "AKP":
-		// ML-DSA (RFC 9964) hooks in here.
-		return nil, skip(skipAlgorithm, errors.New("AKP keys (ML-DSA) are not supported"))
+	case "AKP": // ML-DSA (RFC 9964): parseAKP, below
 	case "":
 		return nil, skip(skipMalformed, errors.New(`no "kty"`))
 	default:
@@ -217,6 +221,9 @@ func parseJWK(raw []byte) (*publicKey, error) {
 	alg := string(m.ALG)
 	if encryptionAlgorithm(alg) {
 		return nil, skip(skipEncryption, fmt.Errorf("alg %q", alg))
+	}
+	if m.KTY == "AKP" {
+		return parseAKP(raw, m.KID, alg, string(m.USE), ops)
 	}
 	// Only public members go to jwkset, so a stray "d" can neither be
 	// loaded nor make the key fail validation.

@@ -79,7 +79,7 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 		return err
 	}
 	if !slices.Contains(p.algs, t.alg) || isHMAC(t.alg) && p.secret == nil {
-		return ErrAlgorithm
+		return refusedAlgorithm(t.alg)
 	}
 	if p.typ != nil && !p.typ(t.typ) {
 		return ErrTokenType

@@ -21,7 +21,8 @@ var errBadSignature = errors.New("signature does not verify")
 var pssVerify = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}
 
 // verifySignature checks sig, a JWS signature with alg over input, with
-// key: a *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey, or for HS*
+// key: a *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey or, on Go
+// 1.27 and later, *mldsa.PublicKey, or for HS*
 // the shared secret as []byte. The key must already fit alg (see
 // publicKey.fits); a mismatch fails here too. It is the standard library's
 // verification, as golang-jwt's SigningMethod does it, without the copy of
@@ -70,6 +71,8 @@ func verifySignature(alg, input string, sig []byte, key any) error {
 		if hmac.Equal(mac.Sum(nil), sig) {
 			return nil
 		}
+	default:
+		return verifyMLDSA(alg, msg, sig, k)
 	}
 	return errBadSignature
 }

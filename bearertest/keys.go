@@ -28,13 +28,14 @@ type algorithm struct {
 }
 
 // algorithms lists the signing algorithms the authority supports, in the
-// order their keys are published.
-var algorithms = []string{
+// order their keys are published: ML-DSA's last, when built with Go 1.27
+// or later (mldsaAlgorithms).
+var algorithms = slices.Concat([]string{
 	"RS256", "RS384", "RS512",
 	"PS256", "PS384", "PS512",
 	"ES256", "ES384", "ES512",
 	"EdDSA",
-}
+}, mldsaAlgorithms)
 
 var algorithmByName = map[string]algorithm{
 	"RS256": {hash: crypto.SHA256},
@@ -113,6 +114,8 @@ func generateKey(alg string) (crypto.Signer, error) {
 	case alg == "EdDSA":
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		return priv, err
+	case slices.Contains(mldsaAlgorithms, alg):
+		return generateMLDSAKey(alg)
 	case spec.curve != nil:
 		return ecdsa.GenerateKey(spec.curve, rand.Reader)
 	default:
@@ -154,6 +157,9 @@ func (k *signingKey) jwk() []byte {
 		m["kty"] = "OKP"
 		m["crv"] = "Ed25519"
 		m["x"] = b64(pub)
+	case interface{ Bytes() []byte }: // *mldsa.PublicKey (RFC 9964 §3)
+		m["kty"] = "AKP"
+		m["pub"] = b64(pub.Bytes())
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -196,8 +202,12 @@ func (k *signingKey) sign(input []byte) ([]byte, error) {
 		return sig, nil
 	case ed25519.PrivateKey:
 		return ed25519.Sign(priv, input), nil
+	case nil:
+		return nil, fmt.Errorf("unsupported key type %T", k.priv)
 	}
-	return nil, fmt.Errorf("unsupported key type %T", k.priv)
+	// ML-DSA (RFC 9964 §5): the message itself, pure ML-DSA with an empty
+	// context, which is what a zero hash asks crypto/mldsa for.
+	return k.priv.Sign(rand.Reader, input, crypto.Hash(0))
 }
 
 // key returns the current key for alg, or nil for "none". It panics on an
@@ -225,8 +235,8 @@ func (a *Authority) KeyID(alg string) string {
 }
 
 // PublicKey returns the current public key for alg: an *rsa.PublicKey, an
-// *ecdsa.PublicKey or an ed25519.PublicKey (nil for "none" and the HS*
-// algorithms), so tests can configure static keys or check what a
+// *ecdsa.PublicKey, an ed25519.PublicKey or an *mldsa.PublicKey (nil for
+// "none" and the HS* algorithms), so tests can configure static keys or check what a
 // validator fetched.
 func (a *Authority) PublicKey(alg string) crypto.PublicKey {
 	if k := a.key(alg); k != nil && k.priv != nil {
@@ -249,7 +259,7 @@ func (a *Authority) SharedSecret() []byte {
 // signed with, publishes it, and returns its kid. Keys it replaces stay
 // published until Unpublish, as during a real authority's rollover.
 func (a *Authority) RotateKey(alg string) string {
-	if _, ok := algorithmByName[alg]; !ok {
+	if !slices.Contains(algorithms, alg) {
 		panic(fmt.Sprintf("bearertest: unsupported alg %q", alg))
 	}
 	priv, err := generateKey(alg)

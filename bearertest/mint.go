@@ -22,8 +22,9 @@ func (a *Authority) Token(c Payload) string {
 }
 
 // TokenWith mints a token like Token, signed with the current key for alg:
-// one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 and
-// EdDSA; HS256, HS384 or HS512 with SharedSecret (no kid), for validators
+// one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
+// EdDSA and, built with Go 1.27 or later, ML-DSA-44, ML-DSA-65 and
+// ML-DSA-87 (RFC 9964; over 4 KB each, see Config.MaxTokenSize); HS256, HS384 or HS512 with SharedSecret (no kid), for validators
 // configured with it; or "none" for an unsigned token (no kid, empty
 // signature).
 //
