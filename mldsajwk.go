@@ -21,7 +21,9 @@ var errUnsupportedAKP = skip(skipAlgorithm, errors.New("unsupported algorithm"))
 // fine.
 type mldsaUnavailable struct{}
 
-func (mldsaUnavailable) Error() string        { return "algorithm not supported: ML-DSA needs Go 1.27 or later" }
+func (mldsaUnavailable) Error() string {
+	return "algorithm not supported: ML-DSA needs Go 1.27 or later"
+}
 func (mldsaUnavailable) Is(target error) bool { return target == ErrAlgorithm }
 
 // refusedAlgorithm is the reason a token whose alg is not accepted is
