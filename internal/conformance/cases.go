@@ -329,6 +329,7 @@ func Cases() []Case {
 		Case{Name: "ES384", Guard: global, Token: headed("ES384", nil, nil), Authorization: auth, Want: ok(subAlice)},
 		Case{Name: "ES512", Guard: global, Token: headed("ES512", nil, nil), Authorization: auth, Want: ok(subAlice)},
 	)
+	add("RFC 9964 §5", mldsaCases(global, auth)...)
 	add("RFC 7517 §4.2", Case{Name: "key for encryption", Guard: global, Token: headed("ES256", map[string]any{"kid": kidEncryption}, nil), Authorization: auth, Want: noKey})
 	add("RFC 7517 §4.3",
 		Case{Name: "key_ops without verify", Guard: global, Token: headed("ES256", map[string]any{"kid": kidWrapOnly}, nil), Authorization: auth, Want: noKey},
