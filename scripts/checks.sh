@@ -4,6 +4,7 @@
 # go.sum complete on its own (GOWORK=off, as a user of that module
 # builds it); go.work.sum complete, so that go vet, go doc or go list in
 # any module leaves the tree unchanged; govulncheck (scripts/vulncheck.sh).
+# The core is vetted under Go 1.27 too, for its //go:build go1.27 files.
 # Tools come from the Go module proxy at pinned versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,9 @@ done
 
 step go vet
 go vet "$all"
+
+step "go vet under Go 1.27 (the go1.27 files, which staticcheck at 1.26 does not see)"
+GOTOOLCHAIN=go1.27.3 go vet . ./bearertest ./internal/...
 
 step staticcheck
 go run "$STATICCHECK" "$all"
