@@ -6,6 +6,7 @@ replace github.com/accesstoken/bearer => ..
 
 require (
 	github.com/accesstoken/bearer v0.1.0
+	github.com/cloudflare/circl v1.6.5
 	github.com/go-jose/go-jose/v4 v4.1.4
 )
 
@@ -15,5 +16,6 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 )
