@@ -30,7 +30,9 @@ import (
 	"github.com/accesstoken/bearer/bearertest"
 )
 
-var algs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+// algs are the algorithms the authority signs with: ML-DSA's too with Go
+// 1.27 or later (mldsaAlgs).
+var algs = slices.Concat([]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}, mldsaAlgs)
 
 var endpoints = []bearertest.Endpoint{bearertest.Discovery, bearertest.Metadata, bearertest.JWKS, bearertest.Introspection}
 
@@ -153,6 +155,12 @@ func parseJWK(t *testing.T, alg string, k map[string]any) crypto.PublicKey {
 			t.Fatalf("%s JWK: crv %v, %d bytes", alg, k["crv"], len(x))
 		}
 		return ed25519.PublicKey(x)
+	case "AKP":
+		pub, err := akpKey(alg, b("pub"))
+		if err != nil {
+			t.Fatalf("%s JWK: %v", alg, err)
+		}
+		return pub
 	}
 	t.Fatalf("%s JWK: kty %v", alg, k["kty"])
 	return nil
@@ -192,6 +200,8 @@ func verify(alg, token string, pub crypto.PublicKey) error {
 		if !ed25519.Verify(pub.(ed25519.PublicKey), input, sig) {
 			return errors.New("bad EdDSA signature")
 		}
+	case "ML":
+		return verifyMLDSA(pub, input, sig)
 	default:
 		return fmt.Errorf("alg %s", alg)
 	}
