@@ -42,17 +42,27 @@ func fetchKeys(ctx context.Context, url string) (map[string]crypto.PublicKey, er
 	if err != nil {
 		return nil, err
 	}
-	var set jwkset.JWKSMarshal
+	var set struct{ Keys []json.RawMessage }
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, err
 	}
-	jwks, err := set.JWKSlice()
-	if err != nil {
-		return nil, err
-	}
-	keys := make(map[string]crypto.PublicKey, len(jwks))
-	for _, k := range jwks {
-		keys[k.Marshal().KID] = k.Key()
+	keys := make(map[string]crypto.PublicKey, len(set.Keys))
+	for _, raw := range set.Keys {
+		var m jwkset.JWKMarshal
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, err
+		}
+		if m.KTY == "AKP" { // ML-DSA (RFC 9964), which jwkset does not read
+			if k, ok := akpKey(string(m.ALG), raw); ok {
+				keys[m.KID] = k
+			}
+			continue
+		}
+		k, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+		if err != nil {
+			return nil, err
+		}
+		keys[m.KID] = k.Key()
 	}
 	return keys, nil
 }
@@ -110,6 +120,9 @@ func newBare(ctx context.Context, t Target, token string) (*Contender, error) {
 				return err
 			}
 			return verify(pub, token[:i], sig)
+		}
+		if t.Alg != "RS256" && t.Alg != "ES256" {
+			return verifyAlg(t.Alg, pub, token[:i], sig)
 		}
 		h := sha256.Sum256([]byte(token[:i]))
 		switch k := pub.(type) {

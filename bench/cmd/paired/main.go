@@ -15,6 +15,7 @@
 //	go run ./cmd/paired -rounds 60 -batch 200 -contenders bearer-cold -introspection=false -clock thread
 //	go run ./cmd/paired -baseline bearer-warm -contenders bearer-revoked -introspection=false
 //	go run ./cmd/paired -baseline bearer-warm -contenders bearer-multi2-warm,bearer-multi100-warm -introspection=false
+//	GOTOOLCHAIN=go1.27.3 go run ./cmd/paired -algs ML-DSA-65 -contenders bearer-cold -introspection=false
 package main
 
 import (
@@ -42,6 +43,7 @@ func main() {
 	only := flag.String("contenders", "", "JWT contenders to measure against the baseline, comma-separated; empty: all")
 	baseline := flag.String("baseline", bench.Bare, "the JWT contender the others are measured against")
 	flag.StringVar(&clock, "clock", "wall", "what a batch is timed by: wall (elapsed time) or thread (the measuring thread's CPU time, Linux only: steadier when other processes take the CPU)")
+	algList := flag.String("algs", strings.Join(bench.Algorithms, ","), "the JWS algorithms of the JWT contenders, comma-separated (ML-DSA needs Go 1.27)")
 	flag.Parse()
 	switch {
 	case clock == "thread" && !haveThreadCPU:
@@ -57,7 +59,7 @@ func main() {
 	defer a.Close()
 	ctx := context.Background()
 	fmt.Printf("Paired runs: %d rounds of %d validations per batch, timed by the %s clock; ratio = contender / baseline, median [p25, p75].\n", *rounds, *batch, clock)
-	algs := bench.Algorithms
+	algs := strings.Split(*algList, ",")
 	if !*jwts {
 		algs = nil
 	}
