@@ -4,6 +4,7 @@ package bearer
 
 import (
 	"context"
+	"crypto/mldsa"
 	"encoding/json"
 	"errors"
 	"os"
@@ -81,4 +82,63 @@ func TestRFC9964Examples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifySignatureMLDSA: verifySignature accepts crypto/mldsa's own
+// signatures with the key of the token's parameter set, and nothing
+// changed, cut, lengthened, empty, or checked with a key of another set.
+func TestVerifySignatureMLDSA(t *testing.T) {
+	const input = "eyJhbGciOiJNTC1EU0EtNjUifQ.eyJzdWIiOiIxIn0"
+	keys := map[string]*mldsa.PrivateKey{}
+	for _, alg := range mldsaNames {
+		params, _ := mldsaParameters(alg)
+		k, err := mldsa.GenerateKey(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[alg] = k
+	}
+	for _, alg := range mldsaNames {
+		t.Run(alg, func(t *testing.T) {
+			sig, err := keys[alg].Sign(nil, []byte(input), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub := keys[alg].PublicKey()
+			if err := verifySignature(alg, input, sig, pub); err != nil {
+				t.Fatalf("good signature: %v", err)
+			}
+			tampered := append([]byte(nil), sig...)
+			tampered[len(tampered)/2] ^= 1
+			withContext, err := keys[alg].Sign(nil, []byte(input), &mldsa.Options{Context: "other"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, tc := range map[string]struct {
+				alg, input string
+				sig        []byte
+			}{
+				"input changed":            {alg, input + "x", sig},
+				"signature changed":        {alg, input, tampered},
+				"signature cut":            {alg, input, sig[:len(sig)-1]},
+				"signature longer":         {alg, input, append(append([]byte(nil), sig...), 0)},
+				"no signature":             {alg, input, nil},
+				"signed with a context":    {alg, input, withContext},
+				"another parameter set":    {otherMLDSA(alg), input, sig},
+				"EdDSA with an ML-DSA key": {"EdDSA", input, sig},
+			} {
+				if verifySignature(tc.alg, tc.input, tc.sig, pub) == nil {
+					t.Errorf("%s: accepted", name)
+				}
+			}
+		})
+	}
+}
+
+// otherMLDSA is an ML-DSA algorithm other than alg.
+func otherMLDSA(alg string) string {
+	if alg == "ML-DSA-65" {
+		return "ML-DSA-87"
+	}
+	return "ML-DSA-65"
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"slices"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -37,7 +38,8 @@ func TestVerifySignature(t *testing.T) {
 		return secret, secret
 	}
 	const input = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0"
-	for _, alg := range supportedAlgorithms {
+	// golang-jwt has no ML-DSA: TestVerifySignatureMLDSA checks it.
+	for _, alg := range slices.DeleteFunc(slices.Clone(supportedAlgorithms), func(alg string) bool { return slices.Contains(mldsaNames, alg) }) {
 		t.Run(alg, func(t *testing.T) {
 			priv, pub := signer(alg)
 			m := jwt.GetSigningMethod(alg)
