@@ -5,6 +5,7 @@ package bearer
 import (
 	"crypto"
 	"crypto/mldsa"
+	"errors"
 )
 
 // This file verifies ML-DSA (FIPS 204) signatures for JOSE as RFC 9964
@@ -13,6 +14,9 @@ import (
 
 // mldsaAlgorithms are the ML-DSA algorithms this build verifies.
 var mldsaAlgorithms = mldsaNames
+
+// errUnsupportedAKP is why an AKP key of another algorithm is skipped.
+var errUnsupportedAKP = skip(skipAlgorithm, errors.New("unsupported algorithm"))
 
 // mldsaParameters returns the parameter set alg names.
 func mldsaParameters(alg string) (mldsa.Parameters, bool) {

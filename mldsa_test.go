@@ -6,6 +6,7 @@ import (
 	"crypto/mldsa"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/accesstoken/bearer"
@@ -69,19 +70,27 @@ func TestMLDSAParameterSetMustAgree(t *testing.T) {
 	mustValid(t, v, a.TokenWith("ML-DSA-44", nil, claims(nil)))
 }
 
-// TestMLDSAKeysWithoutAlgOrPubSkipped: RFC 9964 §3 requires alg and pub
-// of an AKP key; a key without either is skipped, and the others serve.
-func TestMLDSAKeysWithoutAlgOrPubSkipped(t *testing.T) {
+// TestMLDSAKeysSkippedByReason: RFC 9964 §3 requires alg and pub of an
+// AKP key; a key without either, or whose pub is not a key of its
+// parameter set, is malformed, and one of an algorithm this library does
+// not verify is unsupported_algorithm: each is skipped, counted for the
+// Observer, and the others serve.
+func TestMLDSAKeysSkippedByReason(t *testing.T) {
 	a := bearertest.New(t)
-	pub := enc.EncodeToString(a.PublicKey("ML-DSA-65").(*mldsa.PublicKey).Bytes())
+	pub := a.PublicKey("ML-DSA-65").(*mldsa.PublicKey).Bytes()
 	a.PublishRaw(
-		json.RawMessage(fmt.Sprintf(`{"kty":"AKP","kid":"no-alg","pub":%q}`, pub)),
+		json.RawMessage(fmt.Sprintf(`{"kty":"AKP","kid":"no-alg","pub":%q}`, enc.EncodeToString(pub))),
 		json.RawMessage(`{"kty":"AKP","kid":"no-pub","alg":"ML-DSA-65"}`),
 		json.RawMessage(`{"kty":"AKP","kid":"not-base64url","alg":"ML-DSA-65","pub":"a+b/"}`),
-		json.RawMessage(fmt.Sprintf(`{"kty":"AKP","kid":"slh-dsa","alg":"SLH-DSA-SHA2-128s","pub":%q}`, pub)),
+		json.RawMessage(fmt.Sprintf(`{"kty":"AKP","kid":"short","alg":"ML-DSA-65","pub":%q}`, enc.EncodeToString(pub[:len(pub)-1]))),
+		json.RawMessage(fmt.Sprintf(`{"kty":"AKP","kid":"slh-dsa","alg":"SLH-DSA-SHA2-128s","pub":%q}`, enc.EncodeToString(pub))),
 	)
-	v := newValidator(t, a, bearer.Config{})
-	for _, kid := range []string{"no-alg", "no-pub", "not-base64url", "slh-dsa"} {
+	obs := &observations{}
+	v := newValidator(t, a, bearer.Config{Observer: obs})
+	if r := jwksRefreshes(obs); len(r) != 1 || !maps.Equal(r[0].Skipped, map[string]int{"malformed": 4, "unsupported_algorithm": 1}) {
+		t.Fatalf("refreshes %+v, want 4 malformed keys and 1 of an unsupported algorithm skipped", r)
+	}
+	for _, kid := range []string{"no-alg", "no-pub", "not-base64url", "short", "slh-dsa"} {
 		mustFail(t, v, a.TokenWith("ML-DSA-65", map[string]any{"kid": kid}, claims(nil)), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
 	}
 	mustValid(t, v, a.TokenWith("ML-DSA-65", nil, claims(nil)))

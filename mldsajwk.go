@@ -11,10 +11,6 @@ import (
 // is refused when the build cannot.
 var mldsaNames = []string{"ML-DSA-44", "ML-DSA-65", "ML-DSA-87"}
 
-// errUnsupportedAKP is why an AKP key is skipped whose algorithm this
-// build does not verify: any, before Go 1.27.
-var errUnsupportedAKP = skip(skipAlgorithm, errors.New("unsupported algorithm"))
-
 // mldsaUnavailable is the reason a token is refused whose alg is ML-DSA
 // in a build without crypto/mldsa (Go 1.26 and older). It is ErrAlgorithm,
 // with a description that says what is missing, since the token may be
