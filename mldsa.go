@@ -31,10 +31,20 @@ func mldsaParameters(alg string) (mldsa.Parameters, bool) {
 	return mldsa.Parameters{}, false
 }
 
-// newAKPKey returns the key of an AKP JWK (RFC 9964 §3, §5): alg, which
-// the JWK must have, names the parameter set and pub is the key's
-// encoding, whose length the parameter set fixes.
+// newAKPKey returns the key of an AKP JWK (RFC 9964 §3, §5): alg names
+// the parameter set, or if empty the length of pub, the key's encoding,
+// whose length the parameter set fixes.
 func newAKPKey(alg string, pub []byte) (crypto.PublicKey, error) {
+	if alg == "" {
+		for _, a := range mldsaAlgorithms {
+			if params, _ := mldsaParameters(a); params.PublicKeySize() == len(pub) {
+				alg = a
+			}
+		}
+		if alg == "" {
+			return nil, errors.New("AKP key without alg whose pub is no ML-DSA key's length")
+		}
+	}
 	params, ok := mldsaParameters(alg)
 	if !ok {
 		return nil, errUnsupportedAKP

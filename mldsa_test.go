@@ -70,11 +70,12 @@ func TestMLDSAParameterSetMustAgree(t *testing.T) {
 	mustValid(t, v, a.TokenWith("ML-DSA-44", nil, claims(nil)))
 }
 
-// TestMLDSAKeysSkippedByReason: RFC 9964 §3 requires alg and pub of an
-// AKP key; a key without either, or whose pub is not a key of its
-// parameter set, is malformed, and one of an algorithm this library does
-// not verify is unsupported_algorithm: each is skipped, counted for the
-// Observer, and the others serve.
+// TestMLDSAKeysSkippedByReason: an AKP key without pub, or whose pub is
+// not a key of its parameter set, is malformed, and one of an algorithm
+// this library does not verify is unsupported_algorithm: each is skipped,
+// counted for the Observer, and the others serve. A key without alg
+// (which RFC 9964 §3 requires) serves the parameter set of its pub's
+// length, and that set only.
 func TestMLDSAKeysSkippedByReason(t *testing.T) {
 	a := bearertest.New(t)
 	pub := a.PublicKey("ML-DSA-65").(*mldsa.PublicKey).Bytes()
@@ -87,13 +88,15 @@ func TestMLDSAKeysSkippedByReason(t *testing.T) {
 	)
 	obs := &observations{}
 	v := newValidator(t, a, bearer.Config{Observer: obs})
-	if r := jwksRefreshes(obs); len(r) != 1 || !maps.Equal(r[0].Skipped, map[string]int{"malformed": 4, "unsupported_algorithm": 1}) {
-		t.Fatalf("refreshes %+v, want 4 malformed keys and 1 of an unsupported algorithm skipped", r)
+	if r := jwksRefreshes(obs); len(r) != 1 || !maps.Equal(r[0].Skipped, map[string]int{"malformed": 3, "unsupported_algorithm": 1}) {
+		t.Fatalf("refreshes %+v, want 3 malformed keys and 1 of an unsupported algorithm skipped", r)
 	}
-	for _, kid := range []string{"no-alg", "no-pub", "not-base64url", "short", "slh-dsa"} {
+	for _, kid := range []string{"no-pub", "not-base64url", "short", "slh-dsa"} {
 		mustFail(t, v, a.TokenWith("ML-DSA-65", map[string]any{"kid": kid}, claims(nil)), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
 	}
 	mustValid(t, v, a.TokenWith("ML-DSA-65", nil, claims(nil)))
+	mustValid(t, v, a.TokenWith("ML-DSA-65", map[string]any{"kid": "no-alg"}, claims(nil)))
+	mustFail(t, v, a.TokenWith("ML-DSA-65", map[string]any{"kid": "no-alg", "alg": "ML-DSA-87"}, claims(nil)), bearer.ErrInvalidToken, bearer.ErrUnknownKey)
 }
 
 // TestMLDSAStaticKeys: an ML-DSA key configured as a JWK or in PEM (RFC

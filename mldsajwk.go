@@ -32,16 +32,16 @@ func refusedAlgorithm(alg string) error {
 	return ErrAlgorithm
 }
 
-// parseAKP reads an AKP JWK (RFC 9964 §3): alg is required and names the
-// algorithm, pub is the public key; a priv published by mistake is
-// ignored, as private members of other keys are. Its errors are *keySkip
+// parseAKP reads an AKP JWK (RFC 9964 §3): alg names the algorithm and
+// pub is the public key; a priv published by mistake is ignored, as
+// private members of other keys are. RFC 9964 requires alg, but a key
+// without one is read as keys of other types are (RFC 7517 §4.4): its
+// pub's length tells the ML-DSA parameter set, the three being of
+// different lengths, and the key serves that set only. Its errors are *keySkip
 // values: skipAlgorithm for an algorithm this build does not verify,
 // skipMalformed otherwise.
 func parseAKP(raw []byte, kid, alg, use string, ops []string) (*publicKey, error) {
-	switch {
-	case alg == "":
-		return nil, skip(skipMalformed, errors.New(`AKP key without "alg"`))
-	case !slices.Contains(mldsaAlgorithms, alg):
+	if mldsaAlgorithms == nil || alg != "" && !slices.Contains(mldsaAlgorithms, alg) {
 		return nil, errUnsupportedAKP
 	}
 	var m struct {
