@@ -162,7 +162,7 @@ func (a *Authority) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(signWith(k, header, payload)))
 		return
 	}
-	writeJSON(w, mustJSON(resp))
+	writeJSON(w, http.StatusOK, mustJSON(resp))
 }
 
 // introspect returns the response members for token.

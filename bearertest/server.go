@@ -52,11 +52,11 @@ func (a *Authority) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch e {
 	case Discovery, Metadata:
 		if get(w, r) {
-			writeJSON(w, mustJSON(a.discovery()))
+			writeJSON(w, http.StatusOK, mustJSON(a.discovery()))
 		}
 	case JWKS:
 		if get(w, r) {
-			writeJSON(w, a.JWKS())
+			writeJSON(w, http.StatusOK, a.JWKS())
 		}
 	case Introspection:
 		a.serveIntrospection(w, r)
@@ -113,9 +113,11 @@ func get(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func writeJSON(w http.ResponseWriter, body []byte) {
+// writeJSON answers with status and body, a JSON document.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
 	w.Write(body)
 }
 

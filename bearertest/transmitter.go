@@ -518,8 +518,4 @@ func (t *Transmitter) servePoll(w http.ResponseWriter, r *http.Request, id strin
 	}
 }
 
-func sendJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(mustJSON(v))
-}
+func sendJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, mustJSON(v)) }
