@@ -207,10 +207,15 @@ func (r *Requirement) met(c *Claims, at *instant) bool {
 		// each (this runs on every request).
 		p := &r.parts[i]
 		var ok bool
-		if p.kind == requireParts {
+		switch p.kind {
+		case requireScopes:
+			ok = p.scopesMet(c.Scopes)
+		case requireACR:
+			ok = p.acrMet(c.ACR) && (at.rev == nil || at.acrStillMet(p, c))
+		case requireMaxAge:
+			ok = p.ageMet(c.AuthTime, at)
+		default:
 			ok = p.met(c, at)
-		} else {
-			ok = p.leafMet(c, at)
 		}
 		if r.all && !ok {
 			return false

@@ -43,11 +43,17 @@ func MaxAge(d time.Duration) Requirement {
 
 // acrMet reports whether an ACR requirement accepts acr.
 func (r *Requirement) acrMet(acr string) bool {
+	if r.levels != nil {
+		return r.acrAtLeast(acr)
+	}
+	return acr != "" && slices.Contains(r.acr, acr)
+}
+
+// acrAtLeast is acrMet for ACRAtLeast: acr is the least level or a
+// stronger one.
+func (r *Requirement) acrAtLeast(acr string) bool {
 	if acr == "" {
 		return false
-	}
-	if r.levels == nil {
-		return slices.Contains(r.acr, acr)
 	}
 	least := slices.Index(r.levels, r.acr[0])
 	return least >= 0 && slices.Index(r.levels[least:], acr) >= 0
@@ -59,8 +65,24 @@ func (r *Requirement) ageMet(authTime time.Time, at *instant) bool {
 	if authTime.IsZero() {
 		return false
 	}
-	age := at.now().Sub(authTime)
+	age := sinceUnix(at.now(), authTime)
 	return age >= -at.leeway && age <= r.maxAge+at.leeway
+}
+
+// sinceUnix is now.Sub(t) from their Unix seconds and nanoseconds, with
+// ages beyond 2^32 s (136 years) either way held at that bound. It runs on
+// every request of a MaxAge route, and time.Time.Sub, which detects
+// overflow by adding the result back, would cost most of the check.
+func sinceUnix(now, t time.Time) time.Duration {
+	const far = 1 << 32
+	s := now.Unix() - t.Unix()
+	switch {
+	case t.Unix() < -far || s > far:
+		return far * time.Second
+	case t.Unix() > far || s < -far:
+		return -far * time.Second
+	}
+	return time.Duration(s)*time.Second + time.Duration(now.Nanosecond()-t.Nanosecond())
 }
 
 // Error descriptions of RFC 9470 §3's examples, in this package's case.
