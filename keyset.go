@@ -4,8 +4,11 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/accesstoken/bearer/internal/jwsheader"
 )
 
 // KeySet returns the authority's signing keys as an oidc.KeySet, for
@@ -97,4 +100,27 @@ func (v *authority) verifyJWS(ctx context.Context, token string) ([]byte, error)
 // asymmetricAlgorithms is the allow-list without HS*, for go-oidc.
 func (s *settings) asymmetricAlgorithms() []string {
 	return slices.DeleteFunc(slices.Clone(s.algorithms), func(alg string) bool { return strings.HasPrefix(alg, "HS") })
+}
+
+// Package signals judges a SET's typ before it looks up the transmitter's
+// keys (RFC 8417 §2.3), with this package's reader so that the typ it
+// judges is the one the verification reads.
+func init() { jwsheader.Typ = headerTyp }
+
+// headerTyp reads the typ of token's header as read does (jws.go), alone:
+// nothing of the algorithm, the key or the signature.
+func headerTyp(token string) (string, bool) {
+	if !looksLikeJWS(token) {
+		return "", false
+	}
+	dot, off := strings.IndexByte(token, '.'), 0
+	header, err := decodeSegment(make([]byte, b64.DecodedLen(dot)), &off, bytesOf(token[:dot]))
+	if err != nil || !utf8.Valid(header) {
+		return "", false
+	}
+	var t jws
+	if t.readHeader(stringOf(header), true) != nil {
+		return "", false
+	}
+	return t.typ, true
 }

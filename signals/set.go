@@ -3,7 +3,6 @@ package signals
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/internal/jwsheader"
 )
 
 // maxSET bounds a SET's compact form: a SET is a few hundred bytes, a
@@ -86,9 +86,9 @@ func (r *Receiver) verify(ctx context.Context, raw string) (*set, error) {
 	if len(raw) > maxSET {
 		return nil, refuse(errInvalidRequest, "SET too large")
 	}
-	// typ before any key is looked at. The Validator's reader checks the
-	// header again, refusing a member named twice or in another case, so
-	// this reading and its cannot disagree on a SET that passes both.
+	// typ before any key is looked at, read by the Validator's own reader
+	// (jwsheader), so that this reading and the verification's cannot
+	// disagree.
 	if !typOK(raw) {
 		return nil, refuse(errInvalidRequest, "not a SET (typ secevent+jwt)")
 	}
@@ -148,24 +148,12 @@ func (r *Receiver) verify(ctx context.Context, raw string) (*set, error) {
 
 // typOK reports whether the header's typ is secevent+jwt (RFC 8417
 // §2.3), compared as a media type: case-insensitively, application/
-// optional.
+// optional. A missing typ is refused (SSF 1.0 requires explicit typing),
+// and so is a header the Validator's reader refuses.
 func typOK(raw string) bool {
-	dot := strings.IndexByte(raw, '.')
-	if dot < 0 {
-		return false
-	}
-	header, err := base64.RawURLEncoding.DecodeString(raw[:dot])
-	if err != nil {
-		return false
-	}
-	var h struct {
-		Typ string `json:"typ"`
-	}
-	if json.Unmarshal(header, &h) != nil {
-		return false
-	}
-	typ := strings.ToLower(h.Typ)
-	return typ == "secevent+jwt" || typ == "application/secevent+jwt"
+	typ, ok := jwsheader.Typ(raw)
+	typ = strings.ToLower(typ)
+	return ok && (typ == "secevent+jwt" || typ == "application/secevent+jwt")
 }
 
 // audienceHas reports whether aud, a string or an array of strings,

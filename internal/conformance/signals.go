@@ -206,6 +206,13 @@ func SignalsCases() []SignalsCase {
 		SignalsCase{Name: "an access token", SET: func(e *SignalsEnv) string { return e.Authority.Token(bearertest.Payload{"aud": "api"}) },
 			Want: badSET("invalid_request", "not a SET (typ secevent+jwt)")},
 		SignalsCase{Name: "garbage", Body: "not.a.set", Want: badSET("invalid_request", "not a SET (typ secevent+jwt)")},
+		// The typ judged is the one the verification reads: where
+		// encoding/json would read the last typ, or TYP as typ, the
+		// Validator's reader refuses the header.
+		SignalsCase{Name: "typ named twice", SET: retyped(`"typ":"at+jwt","typ":"secevent+jwt"`),
+			Want: badSET("invalid_request", "not a SET (typ secevent+jwt)")},
+		SignalsCase{Name: "TYP", SET: retyped(`"typ":"at+jwt","TYP":"secevent+jwt"`),
+			Want: badSET("invalid_request", "not a SET (typ secevent+jwt)")},
 	)
 	add("RFC 8935 §2.4",
 		SignalsCase{Name: "signature of another SET", SET: func(e *SignalsEnv) string {
@@ -269,6 +276,19 @@ func SignalsCases() []SignalsCase {
 		SignalsCase{Name: "assurance level change_direction not defined", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL", "current_level": "nist-aal1", "change_direction": "down"}), Want: malformedLevel},
 	)
 	return cases
+}
+
+// retyped signs a SET whose header has typ as given instead of
+// "typ":"secevent+jwt".
+func retyped(typ string) func(e *SignalsEnv) string {
+	return func(e *SignalsEnv) string {
+		parts := strings.Split(event(bearertest.CredentialChange, nil, nil)(e), ".")
+		header := strings.Replace(string(unb64(parts[0])), `"typ":"secevent+jwt"`, typ, 1)
+		if !strings.Contains(header, typ) {
+			panic("no typ in the header " + header)
+		}
+		return e.Transmitter.Sign([]byte(header), unb64(parts[1]))
+	}
 }
 
 func unb64(s string) []byte {
