@@ -326,6 +326,7 @@ type settings struct {
 	algorithms []string
 	leeway     time.Duration
 	ownClient  bool // HTTPClient was made here, so Close may close its connections
+	standalone bool // an Introspector of NewIntrospector's: it serves no request (see consequence)
 }
 
 func (c Config) settings() (*settings, error) {

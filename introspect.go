@@ -299,6 +299,7 @@ func NewIntrospector(cfg Config) (*Introspector, error) {
 	}
 	// Keys are fetched only if responses are signed (see provider.discover).
 	s.Mode = ModeIntrospection
+	s.standalone = true
 	var p *provider
 	if s.IntrospectionEndpoint == "" || s.IntrospectionJWT {
 		if p, err = newProvider(context.Background(), s); err != nil {
@@ -478,7 +479,7 @@ func (in *Introspector) join(ctx context.Context, key, token string) *call {
 	if in.limit > 0 && in.inflight >= in.limit {
 		in.mu.Unlock()
 		if first, n, since := in.refusals.event(time.Now()); first || n > 0 {
-			in.s.Logger.WarnContext(ctx, "bearer: introspection calls at Config.MaxIntrospectionCalls; requests with new tokens get 503",
+			in.s.Logger.WarnContext(ctx, "bearer: introspection calls at Config.MaxIntrospectionCalls; "+in.s.consequence("requests with new tokens get 503", "Introspect returns ErrUnavailable for new tokens"),
 				"limit", in.limit, "refused", n, "since", since)
 		}
 		return failed(errUnavailable(errTooManyCalls, retryAfterBusy))
@@ -716,7 +717,7 @@ func (in *Introspector) call(ctx context.Context, token string) (*Result, error)
 // fail counts a failed call, logs it if it is news (see logFailure), and
 // returns the error for it.
 func (in *Introspector) fail(ctx context.Context, token string, err error) error {
-	in.logFailure(ctx, slog.LevelWarn, "bearer: introspection failing; requests with tokens not cached get 503", token, err)
+	in.logFailure(ctx, slog.LevelWarn, "bearer: introspection failing; "+in.s.consequence("requests with tokens not cached get 503", "Introspect returns ErrUnavailable for tokens not cached"), token, err)
 	return errUnavailable(err, retryAfterIntrospection)
 }
 

@@ -60,3 +60,14 @@ func (e *episode) end() (total int, since time.Time, ok bool) {
 	e.on.Store(false)
 	return e.total, e.since, true
 }
+
+// consequence is what a failure means, as a log line says it: for a
+// Validator, onRequests (its requests get 503); for an Introspector of
+// NewIntrospector, which serves no request, onIntrospect (its callers get
+// ErrUnavailable).
+func (s *settings) consequence(onRequests, onIntrospect string) string {
+	if s.standalone {
+		return onIntrospect
+	}
+	return onRequests
+}

@@ -251,6 +251,54 @@ func TestFailuresAreLoggedWithoutTheToken(t *testing.T) {
 	}
 }
 
+// TestStandaloneIntrospectorLogsWhatFails: an Introspector of
+// NewIntrospector serves no request, so its warnings say what its caller
+// gets (ErrUnavailable), where a Validator's say its requests get 503.
+func TestStandaloneIntrospectorLogsWhatFails(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetDown(true)
+	var h recordHandler
+	in := newIntrospector(t, a, bearer.Config{Logger: slog.New(&h)})
+	_, err := in.Introspect(context.Background(), a.ReferenceToken(nil))
+	mustUnavailable(t, err)
+	// The failed attempt is logged after its waiters are told.
+	var lines []string
+	for deadline := time.Now().Add(10 * time.Second); len(lines) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		lines = h.take()
+	}
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "WARN bearer: authority not reachable; Introspect returns ErrUnavailable until it is ") {
+		t.Errorf("the authority down logged as:\n%s", strings.Join(lines, "\n"))
+	}
+	a.SetDown(false)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, err := in.Introspect(context.Background(), a.ReferenceToken(nil))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not recovered 10 s after the authority did: %v", err)
+		}
+	}
+	h.take()
+
+	a.SetStatus(bearertest.Introspection, http.StatusBadGateway)
+	_, err = in.Introspect(context.Background(), a.ReferenceToken(nil))
+	mustUnavailable(t, err)
+	if lines := h.take(); len(lines) != 1 || !strings.HasPrefix(lines[0], "WARN bearer: introspection failing; Introspect returns ErrUnavailable for tokens not cached ") {
+		t.Errorf("introspection failing logged as:\n%s", strings.Join(lines, "\n"))
+	}
+
+	// A Validator's requests get 503.
+	var vh recordHandler
+	v := newValidator(t, a, introspectionConfig(bearer.Config{Mode: bearer.ModeIntrospection, Logger: slog.New(&vh)}))
+	vh.take()
+	_, err = v.Validate(context.Background(), a.ReferenceToken(claims(nil)))
+	mustUnavailable(t, err)
+	if lines := vh.take(); len(lines) != 1 || !strings.HasPrefix(lines[0], "WARN bearer: introspection failing; requests with tokens not cached get 503 ") {
+		t.Errorf("a Validator's introspection failing logged as:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
 func TestErrorsAreNotCached(t *testing.T) {
 	a := bearertest.New(t)
 	in := newIntrospector(t, a, bearer.Config{})

@@ -191,7 +191,7 @@ func (p *provider) unreachable(err error) {
 	if !first && n == 0 {
 		return
 	}
-	p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; requests get 503 until it is",
+	p.s.Logger.WarnContext(p.ctx, "bearer: authority not reachable; "+p.s.consequence("requests get 503", "Introspect returns ErrUnavailable")+" until it is",
 		"authority", redactURL(p.s.Authority), "error", err, "failures", n, "since", since)
 }
 
