@@ -38,7 +38,7 @@ func discover(ctx context.Context, client *http.Client, authority string) (*meta
 	if err2 == nil || errors.Is(err2, errIssuerMismatch) {
 		return md, err2
 	}
-	return nil, errors.Join(err, err2)
+	return nil, joinErrors(err, err2)
 }
 
 func fetchMetadata(ctx context.Context, client *http.Client, docURL, authority string) (*metadata, error) {

@@ -53,6 +53,51 @@ func TestDiscoveryIssuerMismatchIs503(t *testing.T) {
 	}
 }
 
+// TestDiscoveryErrorIsOneLine: when neither metadata location answers,
+// the error names both on one line, for a log line or a message printed at
+// start-up, and errors.Is still finds what each failed with.
+func TestDiscoveryErrorIsOneLine(t *testing.T) {
+	a := bearertest.New(t)
+	a.SetDown(true)
+	v, err := bearer.New(context.Background(), bearer.Config{Authority: a.Issuer(), Audience: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	oneLine := func(what string, err error) {
+		t.Helper()
+		msg := err.Error()
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, "/.well-known/openid-configuration: status 503; GET ") ||
+			!strings.Contains(msg, "/.well-known/oauth-authorization-server: status 503") {
+			t.Errorf("%s: %q, want both locations on one line", what, msg)
+		}
+	}
+	_, err = v.Validate(context.Background(), a.Token(claims(nil)))
+	mustUnavailable(t, err)
+	oneLine("Validate", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = v.Ready(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Ready: %v, want context.DeadlineExceeded", err)
+	}
+	oneLine("Ready", err)
+
+	// A stalled authority: both fetches end with the attempt's deadline.
+	s := bearertest.New(t)
+	s.SetDelay(bearertest.Discovery, time.Minute)
+	s.SetDelay(bearertest.Metadata, time.Minute)
+	v2, err := bearer.New(context.Background(), bearer.Config{Authority: s.Issuer(), Audience: []string{"api"}, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	_, err = v2.Validate(context.Background(), s.Token(claims(nil)))
+	if !errors.Is(err, bearer.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Validate against a stalled authority: %q, want ErrUnavailable and context.DeadlineExceeded on one line", err)
+	}
+}
+
 func TestDiscoveryRefusesBadEndpoints(t *testing.T) {
 	for name, edit := range map[string]func(map[string]any){
 		"no jwks_uri":       func(d map[string]any) { delete(d, "jwks_uri") },

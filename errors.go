@@ -345,3 +345,32 @@ func quotable(s string) string {
 	}
 	return s
 }
+
+// joinErrors is errors.Join on one line: errors.Is and errors.As see each
+// of errs, and the message joins theirs with "; " where errors.Join puts a
+// newline, which would break a log line or a message printed at start-up.
+// nil errors are dropped; it returns nil if every one is, and the error
+// itself if only one is left.
+func joinErrors(errs ...error) error {
+	errs = slices.DeleteFunc(slices.Clone(errs), func(err error) bool { return err == nil })
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return joined(errs)
+}
+
+// joined is joinErrors's error.
+type joined []error
+
+func (j joined) Error() string {
+	msgs := make([]string, len(j))
+	for i, err := range j {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (j joined) Unwrap() []error { return j }

@@ -214,12 +214,12 @@ func (v *Validator) logout(ctx context.Context, a *authority, raw string) error 
 		if ok, err := v.applyRevocation(&r, now); err != nil || !ok {
 			continue
 		}
-		storeErr = errors.Join(storeErr, v.store.Revoke(ctx, r))
+		storeErr = joinErrors(storeErr, v.store.Revoke(ctx, r))
 	}
 	first, err := v.store.FirstSeen(ctx, lt.issuer+" "+lt.id, lt.expires.Add(a.s.leeway))
 	switch {
 	case err != nil:
-		storeErr = errors.Join(storeErr, err)
+		storeErr = joinErrors(storeErr, err)
 	case !first:
 		return verifiedRefusal{errInvalidToken(errLogoutReplayed)}
 	}

@@ -284,7 +284,7 @@ func (p *provider) waitReady(ctx context.Context) error {
 		p.mu.Lock()
 		err := p.lastErr
 		p.mu.Unlock()
-		return errors.Join(ctx.Err(), err)
+		return joinErrors(ctx.Err(), err)
 	}
 }
 

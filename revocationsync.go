@@ -91,6 +91,6 @@ func (rs *revocationSync) wait(ctx context.Context, log *slog.Logger) error {
 		if rs.isSynced() {
 			return nil
 		}
-		return errors.Join(ctx.Err(), errNotSynced)
+		return joinErrors(ctx.Err(), errNotSynced)
 	}
 }

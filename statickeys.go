@@ -39,7 +39,7 @@ func parseStaticKeys(data []byte) ([]*publicKey, error) {
 				errs = append(errs, fmt.Errorf("key %d: %w", k.index, k.err))
 			}
 		}
-		if err = errors.Join(errs...); err != nil {
+		if err = joinErrors(errs...); err != nil {
 			return nil, fmt.Errorf("bearer: StaticKeys: %w", err)
 		}
 		if len(keys) == 0 {
