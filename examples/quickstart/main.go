@@ -33,7 +33,7 @@ func main() {
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /values", protect(http.HandlerFunc(values)))
-	addr := cmp.Or(os.Getenv("ADDR"), ":8080")
+	addr := cmp.Or(os.Getenv("ADDR"), "127.0.0.1:8080") // ADDR=:8080 listens on every interface
 	log.Printf("listening on %s", addr)
 	log.Fatal(http.ListenAndServe(addr, mux))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
@@ -65,6 +66,53 @@ func TestQuickstart(t *testing.T) {
 		if got := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != tc.status || !strings.HasPrefix(got, tc.challenge) {
 			t.Errorf("%s: %d %s, want %d %s…", tc.name, resp.StatusCode, got, tc.status, tc.challenge)
 		}
+	}
+}
+
+// Without ADDR the program listens on loopback only: a quickstart run on
+// a laptop is not an API for the whole network. Whether port 8080 is free
+// does not matter: the address is logged before it listens.
+func TestListensOnLoopbackByDefault(t *testing.T) {
+	a := bearertest.New(t)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ADDR=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(env, runAsMain+"=1", "AUTHORITY="+a.Issuer())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	listening := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			if _, addr, ok := strings.Cut(s.Text(), "listening on "); ok {
+				listening <- addr
+				break
+			}
+		}
+		close(listening)
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case addr := <-listening:
+		host, _, err := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			t.Errorf("listens on %q by default, want a loopback address", addr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no \"listening on\" line after 30 s")
 	}
 }
 
