@@ -3,6 +3,8 @@ package bearer
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -89,5 +91,69 @@ func TestIssue26_5_ReplayMemoryFullIs503(t *testing.T) {
 	err = present()
 	if e := AsError(err); !errors.Is(err, ErrUnavailable) || e.Status != 503 || e.RetryAfter < defaultDPoPProofAge {
 		t.Fatalf("memory full: %v", err)
+	}
+}
+
+// TestProofFloodLeavesLogoutMemory: without a RevocationStore the proofs
+// and the logout tokens seen are kept apart, so proofs that fill their
+// memory (a client with a bound token and its key can send any number)
+// leave logout tokens recorded and refused when replayed, and the other
+// way round. Neither memory forgets an unexpired id (see
+// TestIssue26_5_ReplayMemoryNeverForgets): a flood delays, never replays.
+func TestProofFloodLeavesLogoutMemory(t *testing.T) {
+	a := bearertest.New(t)
+	v, err := New(context.Background(), Config{Authority: a.Issuer(), Audience: []string{"api"}, ClientID: bearertest.DefaultClientID, ClientSecret: bearertest.DefaultClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	if err := v.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(v.LogoutHandler())
+	t.Cleanup(srv.Close)
+	logout := func(token string) int {
+		t.Helper()
+		resp, err := a.PostLogout(srv.URL, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	key := bearertest.NewDPoPKey("ES256")
+	tok := a.Token(bearertest.Payload{"aud": "api", "cnf": key.Confirmation(), "sub": "bob"})
+	present := func() error {
+		_, err := v.ValidatePresentation(context.Background(), Presentation{Scheme: "DPoP", Token: tok, Method: "GET", URL: "https://api.example/",
+			DPoP: []string{key.Proof("GET", "https://api.example/", tok)}})
+		return err
+	}
+
+	proofs, logouts := v.dpop.replay.(*memoryRevocations), v.store.(*memoryRevocations)
+	if proofs == logouts {
+		t.Fatal("proofs and logout tokens share one memory")
+	}
+	proofs.maxSeen = 1
+	if err := present(); err != nil {
+		t.Fatal(err)
+	}
+	if err := present(); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a proof beyond a full memory: %v, want 503", err)
+	}
+	lt := a.LogoutToken(bearertest.Payload{"sub": "carol"})
+	if status := logout(lt); status != http.StatusOK {
+		t.Fatalf("a logout token with the proofs' memory full: %d", status)
+	}
+	if status := logout(lt); status != http.StatusBadRequest {
+		t.Errorf("the logout token replayed: %d, want 400", status)
+	}
+
+	// The other way round: logout tokens fill theirs, proofs pass.
+	proofs.maxSeen, logouts.maxSeen = maxSeenIDs, 1
+	if status := logout(a.LogoutToken(bearertest.Payload{"sub": "dave"})); status != http.StatusServiceUnavailable {
+		t.Errorf("a logout token beyond a full memory: %d, want 503", status)
+	}
+	if err := present(); err != nil {
+		t.Errorf("a proof with the logout tokens' memory full: %v", err)
 	}
 }
