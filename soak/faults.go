@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 
@@ -267,24 +270,73 @@ func (s *soak) probe(ctx context.Context, i int, r *replica, se *sess, at time.T
 	}
 }
 
-// sampleLoop records each replica's memory, files and goroutines, and the
+// sampleLoop records each replica's memory, files, goroutines, CPU and
+// cached validations, the CPU the driver and Redis use, and the
 // authority's counts, every second.
 func (s *soak) sampleLoop(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	// What the last sample of each process said: the counts are since
+	// the process started, and a replica restarted starts them again.
+	type last struct {
+		pid        int64
+		cpu, pause float64
+		hits       map[string]map[float64]float64
+	}
+	prev := make([]last, len(s.replicas))
+	redisCPU := map[int64]float64{}
+	self := int64(os.Getpid())
+	driverCPU := cpuSeconds(self)
+	var gc debug.GCStats
+	debug.ReadGCStats(&gc)
+	driverPause := gc.PauseTotal
+	s.own, s.ownQuiet = map[string]map[float64]float64{"jwt": {}, "opaque": {}}, map[string]map[float64]float64{"jwt": {}, "opaque": {}}
+	before := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		sec := int(s.since(time.Now()) / time.Second)
+		now := time.Now()
+		sec := int(s.since(now) / time.Second)
+		quiet := !s.faulty(before, now)
 		for i, r := range s.replicas {
-			if u, ok := sample(r, s.ctl); ok {
-				s.series.usage(sec, i, u)
+			u, ok := sample(r, s.ctl)
+			if !ok {
+				continue
+			}
+			p := prev[i]
+			if pid := r.pid.Load(); pid != p.pid {
+				p = last{pid: pid}
+			}
+			s.series.usage(sec, i, u, u.cpu-p.cpu, u.gcPause-p.pause)
+			s.mu.Lock()
+			for format, h := range u.hits {
+				for le, n := range h {
+					s.own[format][le] += n - p.hits[format][le]
+					if quiet {
+						s.ownQuiet[format][le] += n - p.hits[format][le]
+					}
+				}
+			}
+			s.mu.Unlock()
+			prev[i] = last{p.pid, u.cpu, u.gcPause, u.hits}
+		}
+		redis := 0.0
+		for _, p := range append(slices.Clone(s.redis.servers), s.redis.sentinels...) {
+			if pid := p.pid.Load(); pid != 0 {
+				c := cpuSeconds(pid)
+				redis += c - redisCPU[pid]
+				redisCPU[pid] = c
 			}
 		}
+		c := cpuSeconds(self)
+		debug.ReadGCStats(&gc)
+		s.series.driver(sec, c-driverCPU, redis, (gc.PauseTotal - driverPause).Seconds())
+		driverCPU, driverPause = c, gc.PauseTotal
 		s.series.hits(sec, s.a.Hits(bearertest.JWKS), s.a.Hits(bearertest.Discovery)+s.a.Hits(bearertest.Metadata), s.a.Hits(bearertest.Introspection))
+		before = now
 	}
 }
 

@@ -210,6 +210,19 @@ type usage struct {
 	// at the replica: each holds a file and a goroutine, and how many
 	// there are is the driver's doing, so the leak measures discount them.
 	conns int
+	cpu   float64 // seconds of CPU since the process started
+	// What the Go runtime says the RSS is made of (go_memstats_*, bytes):
+	// the heap's spans in use, its free spans not yet returned to the
+	// system, those returned, the goroutines' stacks, and the heap size
+	// at which the next collection starts (the collector's headroom).
+	heapInuse, heapFree, heapReleased, stacks, nextGC int64
+	gcPause                                           float64 // seconds paused for collections since the start
+	revocations, cached                               int     // the Validator's revocations in force and cached tokens
+	// hits are the replica's own durations of validations answered from
+	// its cache (bearer.validation.duration, source cache, success), by
+	// token format (jwt, opaque): the cumulative count at or under each
+	// bucket's upper bound, in seconds.
+	hits map[string]map[float64]float64
 }
 
 func sample(r *replica, client *http.Client) (usage, bool) {
@@ -234,20 +247,101 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 	}
 	u.files = len(fds)
 	u.conns = established(pid, r.port)
+	u.cpu = cpuSeconds(pid)
 	resp, err := client.Get(r.url + "/metrics")
 	if err != nil {
 		return u, false
 	}
 	defer resp.Body.Close()
+	u.hits = map[string]map[float64]float64{"jwt": {}, "opaque": {}}
+	gauges := map[string]*int64{
+		"go_memstats_heap_inuse_bytes": &u.heapInuse, "go_memstats_heap_released_bytes": &u.heapReleased,
+		"go_memstats_stack_inuse_bytes": &u.stacks, "go_memstats_next_gc_bytes": &u.nextGC,
+	}
+	var idle int64
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			u.goroutines = int(f)
+		name, labels, v, ok := metricLine(sc.Text())
+		if !ok {
+			continue
+		}
+		switch name {
+		case "go_goroutines":
+			u.goroutines = int(v)
+		case "go_memstats_heap_idle_bytes":
+			idle = int64(v)
+		case "go_gc_duration_seconds_sum":
+			u.gcPause = v
+		case "bearer_revocations":
+			u.revocations = int(v)
+		case "bearer_cache_entries":
+			u.cached = int(v)
+		case "bearer_validation_duration_seconds_bucket":
+			if strings.Contains(labels, `bearer_source="cache"`) && strings.Contains(labels, `bearer_result="success"`) {
+				le, err := strconv.ParseFloat(label(labels, "le"), 64)
+				if h := u.hits[label(labels, "bearer_token_format")]; h != nil && err == nil {
+					h[le] += v
+				}
+			}
+		default:
+			if p := gauges[name]; p != nil {
+				*p = int64(v)
+			}
 		}
 	}
+	u.heapFree = idle - u.heapReleased
 	return u, true
+}
+
+// metricLine splits a line of Prometheus's text format into the metric's
+// name, its labels (between the braces) and its value.
+func metricLine(line string) (name, labels string, v float64, ok bool) {
+	if line == "" || line[0] == '#' {
+		return "", "", 0, false
+	}
+	i := strings.LastIndexByte(line, ' ')
+	if i < 0 {
+		return "", "", 0, false
+	}
+	v, err := strconv.ParseFloat(line[i+1:], 64)
+	if err != nil {
+		return "", "", 0, false
+	}
+	name = line[:i]
+	if j := strings.IndexByte(name, '{'); j >= 0 {
+		name, labels = name[:j], strings.TrimSuffix(name[j+1:], "}")
+	}
+	return name, labels, v, true
+}
+
+// label is the value of the label key in labels (k="v",...).
+func label(labels, key string) string {
+	_, rest, ok := strings.Cut(","+labels, ","+key+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+// cpuSeconds is the CPU time (user and system) process pid has used, as
+// /proc/<pid>/stat counts it in clock ticks of 10 ms.
+func cpuSeconds(pid int64) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, in parentheses: utime and
+	// stime are the 14th and 15th of the line.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
 }
 
 // established counts the TCP connections accepted on port, as

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,6 +27,8 @@ type report struct {
 	propRows []propRow
 	quiet    classStats
 	lowers   []time.Duration // sorted, as props: the bracket's lower ends
+	// own and ownQuiet are the replicas' own cached validations (soak.own).
+	own, ownQuiet map[string]map[float64]float64
 }
 
 type propRow struct {
@@ -63,7 +67,7 @@ func (s *soak) report(elapsed time.Duration, problems []string) *report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := &report{props: delays, lowers: lowers, propRows: propRows, quiet: s.quiet, cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
-		series: s.series, dropped: s.dropped.Load(), problems: problems}
+		series: s.series, dropped: s.dropped.Load(), problems: problems, own: s.own, ownQuiet: s.ownQuiet}
 	for i := range s.windows {
 		r.windows[i].from = time.Time{}.Add(s.windows[i].from.Sub(s.t0))
 		r.windows[i].to = time.Time{}.Add(s.windows[i].to.Sub(s.t0))
@@ -173,6 +177,8 @@ func (r *report) summary() string {
 	p("- p99 of cached validations (%d requests, faults included): %v, target 5 ms (%s)\n", nc, round(p99), met(p99 <= 5*time.Millisecond))
 	q99 := quantile(&r.quiet.hist, r.quiet.n, 0.99)
 	p("- p99 of cached validations outside faults (%d requests; p50 %v): %v (%s)\n", r.quiet.n, round(quantile(&r.quiet.hist, r.quiet.n, 0.5)), round(q99), met(q99 <= 5*time.Millisecond))
+	p("- the same validations as the replicas timed them (bearer.validation.duration, source cache: the call of the Validator only, not the HTTP exchange): JWTs %s, outside faults %s; reference tokens %s, outside faults %s\n",
+		ownQuantiles(r.own["jwt"]), ownQuantiles(r.ownQuiet["jwt"]), ownQuantiles(r.own["opaque"]), ownQuantiles(r.ownQuiet["opaque"]))
 	c503 := r.stats[cachedJWT].status[503] + r.stats[cachedJWT].status[-1]
 	p("- 503s (or no answer) for a cached token (jwt-cached), faults included: %d (%s)\n", c503, met(c503 == 0))
 	if len(r.props) > 0 {
@@ -184,10 +190,7 @@ func (r *report) summary() string {
 			len(r.props), round(pct(r.props, 0.5)), round(pct(r.props, 0.99)), round(r.props[len(r.props)-1]), over, met(over == 0), round(pct(r.lowers, 0.99)), round(r.lowers[len(r.lowers)-1]))
 	}
 	for i := range r.cfg.replicas {
-		from, to := 0.08, 0.12
-		if i == r.cfg.replicas-1 {
-			from, to = 0.84, 0.88 // restarted at 0.65
-		}
+		from, to := r.warm(i)
 		for _, m := range []struct {
 			name string
 			get  func(row) float64
@@ -201,7 +204,89 @@ func (r *report) summary() string {
 			p("- replica %d %s: %.1f after warm-up, %.1f at the end (%+.0f %%, %s)\n", i, m.name, base, end, 100*(ratio-1), met(ratio <= 1.10))
 		}
 	}
+	p("\nWhere the CPU went (cores, mean over the run; the machine has %d): %s.\n", runtime.NumCPU(), r.cpuShares())
+	var slow, quiet int
+	var pauses float64
+	for _, x := range r.rows() {
+		slow, quiet, pauses = slow+x.slow, quiet+x.quiet, pauses+x.gcPauseDriver
+	}
+	p("Quiet cached validations over 5 ms for the driver: %d of %d; the driver's collections paused it %v in all.\n", slow, quiet, round(time.Duration(pauses*float64(time.Second))))
+	p("\nEach replica's memory as its Go runtime sees it (MB, after warm-up → at the end, the same windows as RSS):\n\n| replica | RSS | heap in use | heap free, not returned | heap returned | stacks | next collection at | revocations | cached tokens | GC pauses |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for i := range r.cfg.replicas {
+		from, to := r.warm(i)
+		mb := func(get func(row) int64) string {
+			f := func(x row) float64 { return float64(get(x)) / 1e6 }
+			return fmt.Sprintf("%.1f → %.1f", r.level(from, to, f), r.level(0.95, 1, f))
+		}
+		n := func(get func(row) int) string {
+			f := func(x row) float64 { return float64(get(x)) }
+			return fmt.Sprintf("%.0f → %.0f", r.level(from, to, f), r.level(0.95, 1, f))
+		}
+		pause := 0.0
+		for _, x := range r.rows() {
+			pause += x.gcPause[i]
+		}
+		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %v |\n", i, mb(func(x row) int64 { return x.rss[i] }), mb(func(x row) int64 { return x.heapInuse[i] }),
+			mb(func(x row) int64 { return x.heapFree[i] }), mb(func(x row) int64 { return x.heapReleased[i] }), mb(func(x row) int64 { return x.stacks[i] }),
+			mb(func(x row) int64 { return x.nextGC[i] }), n(func(x row) int { return x.revocations[i] }), n(func(x row) int { return x.cached[i] }),
+			round(time.Duration(pause*float64(time.Second))))
+	}
 	return b.String()
+}
+
+// rows are the seconds the run lasted.
+func (r *report) rows() []row {
+	return r.series.rows[:min(len(r.series.rows), int(r.elapsed.Seconds()))]
+}
+
+// warm is the window of the level after warm-up of replica i: the last
+// replica's is after its restart, at 0.65 of the run.
+func (r *report) warm(i int) (from, to float64) {
+	if i == r.cfg.replicas-1 {
+		return 0.84, 0.88
+	}
+	return 0.08, 0.12
+}
+
+// cpuShares says how many cores each process used, on average.
+func (r *report) cpuShares() string {
+	var driver, redis float64
+	replicas := make([]float64, r.cfg.replicas)
+	for _, x := range r.rows() {
+		driver, redis = driver+x.cpuDriver, redis+x.cpuRedis
+		for i, c := range x.cpu {
+			replicas[i] += c
+		}
+	}
+	secs := r.elapsed.Seconds()
+	parts := []string{fmt.Sprintf("driver and authority %.2f", driver/secs)}
+	total := driver + redis
+	for i, c := range replicas {
+		parts = append(parts, fmt.Sprintf("replica %d %.2f", i, c/secs))
+		total += c
+	}
+	parts = append(parts, fmt.Sprintf("Redis %.2f", redis/secs), fmt.Sprintf("in all %.2f", total/secs))
+	return strings.Join(parts, ", ")
+}
+
+// ownQuantiles says what the replicas' own histogram of cached
+// validations (cumulative counts under each bound) tells: how many, the
+// bound under which 50 % and 99 % fell, and how many took over 5 ms.
+func ownQuantiles(h map[float64]float64) string {
+	n := h[math.Inf(1)]
+	if n == 0 {
+		return "none recorded"
+	}
+	bounds := slices.Sorted(maps.Keys(h))
+	under := func(q float64) string {
+		for _, le := range bounds {
+			if h[le] >= q*n {
+				return "≤ " + round(time.Duration(le*float64(time.Second))).String()
+			}
+		}
+		return "?"
+	}
+	return fmt.Sprintf("%.0f validations, p50 %s, p99 %s, %.0f over 5 ms", n, under(0.5), under(0.99), n-h[0.005])
 }
 
 func round(d time.Duration) time.Duration {
@@ -223,14 +308,19 @@ func (r *report) write(dir string) error {
 	csv.WriteString("second,requests,ok,refused,unavailable,no_answer,wrong,jwks_calls,discovery_calls,introspection_calls")
 	for i := range r.cfg.replicas {
 		fmt.Fprintf(&csv, ",rss_mb_%d,goroutines_%d,open_files_%d,client_connections_%d", i, i, i, i)
+		fmt.Fprintf(&csv, ",cpu_s_%d,heap_inuse_mb_%d,heap_free_mb_%d,heap_released_mb_%d,stacks_mb_%d,next_gc_mb_%d,gc_pause_ms_%d,revocations_%d,cached_tokens_%d", i, i, i, i, i, i, i, i, i)
 	}
+	csv.WriteString(",cpu_s_driver,cpu_s_redis,gc_pause_ms_driver,quiet_cached,quiet_cached_over_5ms")
 	csv.WriteString(",faults\n")
 	n := min(len(r.series.rows), int(r.elapsed.Seconds()))
 	for sec, x := range r.series.rows[:n] {
 		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", sec, x.requests, x.ok, x.refused, x.unavailable, x.noAnswer, x.wrong, x.jwks, x.discovery, x.introspection)
 		for i := range r.cfg.replicas {
 			fmt.Fprintf(&csv, ",%.1f,%d,%d,%d", float64(x.rss[i])/1e6, x.goroutines[i], x.files[i], x.conns[i])
+			fmt.Fprintf(&csv, ",%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.2f,%d,%d", x.cpu[i], float64(x.heapInuse[i])/1e6, float64(x.heapFree[i])/1e6, float64(x.heapReleased[i])/1e6,
+				float64(x.stacks[i])/1e6, float64(x.nextGC[i])/1e6, 1000*x.gcPause[i], x.revocations[i], x.cached[i])
 		}
+		fmt.Fprintf(&csv, ",%.2f,%.2f,%.2f,%d,%d", x.cpuDriver, x.cpuRedis, 1000*x.gcPauseDriver, x.quiet, x.slow)
 		var names []string
 		for _, m := range r.series.marks {
 			if int(m.at/time.Second) == sec {

@@ -75,7 +75,12 @@ type soak struct {
 	load0   string // load average at the start
 	stats   [nClasses]classStats
 	quiet   classStats // the cached classes, outside faults
-	series  *series
+	// own and ownQuiet are the replicas' own durations of validations
+	// answered from their caches, in the whole run and outside faults:
+	// by token format, the count at or under each bucket's bound
+	// (usage.hits), summed over the replicas.
+	own, ownQuiet map[string]map[float64]float64
+	series        *series
 }
 
 // wrong is one wrong verdict, with the request's fingerprint, never its
@@ -468,6 +473,7 @@ func (s *soak) judge(c class, replica int, req *http.Request, start, end time.Ti
 		s.quiet.n++
 		s.quiet.hist[bucket(end.Sub(start))]++
 		s.mu.Unlock()
+		s.series.quietCached(int(s.since(start)/time.Second), end.Sub(start) > 5*time.Millisecond)
 	}
 	if v == bad {
 		fp := fingerprint(req)

@@ -93,15 +93,28 @@ type row struct {
 	rss                                                 []int64 // per replica, bytes; 0: no sample
 	goroutines, files, conns                            []int
 	jwks, discovery, introspection                      int // calls so far
+	// slow of the quiet cached validations (cached classes, outside
+	// faults) took the driver more than 5 ms.
+	quiet, slow int
+	// CPU seconds used in this second: per replica, by the driver (this
+	// process, the authority's included) and by the Redis servers.
+	cpu                 []float64
+	cpuDriver, cpuRedis float64
+	// Each replica's Go runtime memory classes (usage), bytes.
+	heapInuse, heapFree, heapReleased, stacks, nextGC []int64
+	// Seconds paused for collections in this second.
+	gcPause             []float64
+	gcPauseDriver       float64
+	revocations, cached []int
 }
 
 func newSeries(d time.Duration, replicas int) *series {
 	s := &series{rows: make([]row, int(d/time.Second)+1)}
 	for i := range s.rows {
-		s.rows[i].rss = make([]int64, replicas)
-		s.rows[i].goroutines = make([]int, replicas)
-		s.rows[i].files = make([]int, replicas)
-		s.rows[i].conns = make([]int, replicas)
+		r := &s.rows[i]
+		r.rss, r.heapInuse, r.heapFree, r.heapReleased, r.stacks, r.nextGC = make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas)
+		r.goroutines, r.files, r.conns, r.revocations, r.cached = make([]int, replicas), make([]int, replicas), make([]int, replicas), make([]int, replicas), make([]int, replicas)
+		r.cpu, r.gcPause = make([]float64, replicas), make([]float64, replicas)
 	}
 	return s
 }
@@ -136,11 +149,39 @@ func (s *series) request(sec, status int, v verdict) {
 	}
 }
 
-func (s *series) usage(sec, replica int, u usage) {
+// usage records a replica's sample, and its CPU and pauses since the
+// last one.
+func (s *series) usage(sec, replica int, u usage, cpu, pause float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r := s.at(sec); r != nil {
 		r.rss[replica], r.goroutines[replica], r.files[replica], r.conns[replica] = u.rss, u.goroutines, u.files, u.conns
+		r.heapInuse[replica], r.heapFree[replica], r.heapReleased[replica], r.stacks[replica], r.nextGC[replica] = u.heapInuse, u.heapFree, u.heapReleased, u.stacks, u.nextGC
+		r.revocations[replica], r.cached[replica] = u.revocations, u.cached
+		r.cpu[replica], r.gcPause[replica] = cpu, pause
+	}
+}
+
+// quietCached counts a cached validation outside faults, slow if the
+// driver saw it take more than 5 ms.
+func (s *series) quietCached(sec int, slow bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.at(sec); r != nil {
+		r.quiet++
+		if slow {
+			r.slow++
+		}
+	}
+}
+
+// driver records the CPU the driver and the Redis servers used in a
+// second, and the driver's pauses.
+func (s *series) driver(sec int, cpu, redis, pause float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.at(sec); r != nil {
+		r.cpuDriver, r.cpuRedis, r.gcPauseDriver = cpu, redis, pause
 	}
 }
 
