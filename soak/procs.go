@@ -219,7 +219,8 @@ type usage struct {
 	gcPause                                           float64 // seconds paused for collections since the start
 	revocations, cached                               int     // the Validator's revocations in force and cached tokens
 	// hits are the replica's own durations of validations answered from
-	// its cache (bearer.validation.duration, source cache, success), by
+	// its cache (bearer.validation.duration, source cache, success, scheme
+	// bearer), by
 	// token format (jwt, opaque): the cumulative count at or under each
 	// bucket's upper bound, in seconds.
 	hits map[string]map[float64]float64
@@ -278,7 +279,8 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 		case "bearer_cache_entries":
 			u.cached = int(v)
 		case "bearer_validation_duration_seconds_bucket":
-			if strings.Contains(labels, `bearer_source="cache"`) && strings.Contains(labels, `bearer_result="success"`) {
+			// Bearer tokens only: a DPoP proof's replay check goes to Redis.
+			if strings.Contains(labels, `bearer_source="cache"`) && strings.Contains(labels, `bearer_result="success"`) && strings.Contains(labels, `bearer_scheme="bearer"`) {
 				le, err := strconv.ParseFloat(label(labels, "le"), 64)
 				if h := u.hits[label(labels, "bearer_token_format")]; h != nil && err == nil {
 					h[le] += v
