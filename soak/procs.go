@@ -49,6 +49,7 @@ type process struct {
 	name string
 	port int
 	argv func() []string
+	env  []string // added to the soak's own environment
 	log  string
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -63,6 +64,9 @@ func (p *process) start() error {
 	argv := p.argv()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
+	if p.env != nil {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return fmt.Errorf("%s: %w", p.name, err)
@@ -165,13 +169,16 @@ type replica struct {
 	ready atomic.Bool // takes traffic
 }
 
-func newReplica(i int, dir, bin, issuer, redisURL string) (*replica, error) {
+func newReplica(i int, dir, bin, issuer, redisURL string, procs int) (*replica, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	r.process = process{name: fmt.Sprintf("replica %d", i), port: port, log: filepath.Join(dir, fmt.Sprintf("replica-%d.log", i))}
+	if procs > 0 {
+		r.env = []string{fmt.Sprintf("GOMAXPROCS=%d", procs)}
+	}
 	r.argv = func() []string {
 		return []string{bin, "-addr", fmt.Sprintf("127.0.0.1:%d", port), "-authority", issuer,
 			"-client-id", clientID, "-client-secret", clientSecret, "-audience", "api", "-scopes", "api",

@@ -131,7 +131,11 @@ func (r *report) summary() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	n, v := r.total()
-	p("## Soak: %v, target %d requests/s, %d replicas (race %v), Redis %s, bound %v\n\n", r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas, r.cfg.race, r.cfg.redis, r.cfg.bound)
+	procs := "the runtime's default"
+	if r.cfg.procs > 0 {
+		procs = fmt.Sprint(r.cfg.procs)
+	}
+	p("## Soak: %v, target %d requests/s, %d replicas (race %v, GOMAXPROCS %s), Redis %s, bound %v\n\n", r.elapsed.Round(time.Second), r.cfg.rate, r.cfg.replicas, r.cfg.race, procs, r.cfg.redis, r.cfg.bound)
 	p("%d requests, %.0f/s achieved (%d dropped by the driver); %d wrong verdicts, %d 503s allowed during faults, %d unjudged (sign-outs under way, replays across a Redis restart), %d refusals with another status than expected. Load average (1, 5, 15 min) before the traffic: %s, at the end: %s; %d CPUs.\n\n",
 		n, float64(n)/r.elapsed.Seconds(), r.dropped, v[bad], v[allowed], v[unjudged], v[mismatch], r.load0, r.load, runtime.NumCPU())
 	p("| class | requests | 200 | 401 | 403 | 503 | other | no answer | wrong | p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")

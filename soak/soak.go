@@ -22,6 +22,7 @@ type config struct {
 	replicas int
 	redis    string // single, sentinel or cluster
 	race     bool
+	procs    int // the replicas' GOMAXPROCS; 0: the runtime's default
 	bound    time.Duration
 	out      string
 	repo     string
@@ -149,7 +150,7 @@ func run(ctx context.Context, c config) (*report, error) {
 	redisURL := s.redis.url()
 	errs := make(chan error, c.replicas)
 	for i := range c.replicas {
-		r, err := newReplica(i, dir, bin, s.a.Issuer(), redisURL)
+		r, err := newReplica(i, dir, bin, s.a.Issuer(), redisURL, c.procs)
 		if err != nil {
 			return nil, err
 		}
