@@ -185,12 +185,18 @@ func run(ctx context.Context, c config) (*report, error) {
 	for _, r := range s.replicas {
 		r.ready.Store(false)
 		r.stop(syscall.SIGTERM)
-		if p := raceOrPanic(r.log); p != "" {
+		p := raceOrPanic(r.log)
+		if p != "" {
 			problems = append(problems, fmt.Sprintf("%s: %q in its log", r.name, p))
+		}
+		// A wrong verdict's cause is in some replica's log (a failed
+		// fetch of the keys, say): kept with the report.
+		if s.mu.Lock(); p != "" || len(s.wrongs) > 0 {
 			if b, err := os.ReadFile(r.log); err == nil {
 				_ = os.WriteFile(filepath.Join(c.out, filepath.Base(r.log)), b, 0o644)
 			}
 		}
+		s.mu.Unlock()
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
