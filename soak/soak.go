@@ -182,6 +182,9 @@ func run(ctx context.Context, c config) (*report, error) {
 	s.wg.Wait() // sign-outs and their probes, which end with runCtx
 
 	var problems []string
+	s.mu.Lock()
+	wrong := len(s.wrongs) > 0
+	s.mu.Unlock()
 	for _, r := range s.replicas {
 		r.ready.Store(false)
 		r.stop(syscall.SIGTERM)
@@ -191,12 +194,11 @@ func run(ctx context.Context, c config) (*report, error) {
 		}
 		// A wrong verdict's cause is in some replica's log (a failed
 		// fetch of the keys, say): kept with the report.
-		if s.mu.Lock(); p != "" || len(s.wrongs) > 0 {
+		if p != "" || wrong {
 			if b, err := os.ReadFile(r.log); err == nil {
 				_ = os.WriteFile(filepath.Join(c.out, filepath.Base(r.log)), b, 0o644)
 			}
 		}
-		s.mu.Unlock()
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
