@@ -90,7 +90,7 @@ type series struct {
 
 type row struct {
 	requests, ok, refused, unavailable, noAnswer, wrong int
-	rss                                                 []int64 // per replica, bytes; 0: no sample
+	rss, rssFile                                        []int64 // per replica, bytes; 0: no sample
 	goroutines, files, conns                            []int
 	jwks, discovery, introspection                      int // calls so far
 	// slow of the quiet cached validations (cached classes, outside
@@ -112,7 +112,8 @@ func newSeries(d time.Duration, replicas int) *series {
 	s := &series{rows: make([]row, int(d/time.Second)+1)}
 	for i := range s.rows {
 		r := &s.rows[i]
-		r.rss, r.heapInuse, r.heapFree, r.heapReleased, r.stacks, r.nextGC = make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas)
+		r.rss, r.rssFile = make([]int64, replicas), make([]int64, replicas)
+		r.heapInuse, r.heapFree, r.heapReleased, r.stacks, r.nextGC = make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas)
 		r.goroutines, r.files, r.conns, r.revocations, r.cached = make([]int, replicas), make([]int, replicas), make([]int, replicas), make([]int, replicas), make([]int, replicas)
 		r.cpu, r.gcPause = make([]float64, replicas), make([]float64, replicas)
 	}
@@ -155,7 +156,7 @@ func (s *series) usage(sec, replica int, u usage, cpu, pause float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r := s.at(sec); r != nil {
-		r.rss[replica], r.goroutines[replica], r.files[replica], r.conns[replica] = u.rss, u.goroutines, u.files, u.conns
+		r.rss[replica], r.rssFile[replica], r.goroutines[replica], r.files[replica], r.conns[replica] = u.rss, u.rssFile, u.goroutines, u.files, u.conns
 		r.heapInuse[replica], r.heapFree[replica], r.heapReleased[replica], r.stacks[replica], r.nextGC[replica] = u.heapInuse, u.heapFree, u.heapReleased, u.stacks, u.nextGC
 		r.revocations[replica], r.cached[replica] = u.revocations, u.cached
 		r.cpu[replica], r.gcPause[replica] = cpu, pause
