@@ -227,8 +227,11 @@ type usage struct {
 	// system, those returned, the goroutines' stacks, and the heap size
 	// at which the next collection starts (the collector's headroom).
 	heapInuse, heapFree, heapReleased, stacks, nextGC int64
-	gcPause                                           float64 // seconds paused for collections since the start
-	revocations, cached                               int     // the Validator's revocations in force and cached tokens
+	// sys is all the memory the runtime holds from the system, and
+	// threads its OS threads.
+	sys, threads        int64
+	gcPause             float64 // seconds paused for collections since the start
+	revocations, cached int     // the Validator's revocations in force and cached tokens
 	// hits are the replica's own durations of validations answered from
 	// its cache (bearer.validation.duration, source cache, success, scheme
 	// bearer), by
@@ -271,6 +274,7 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 	gauges := map[string]*int64{
 		"go_memstats_heap_inuse_bytes": &u.heapInuse, "go_memstats_heap_released_bytes": &u.heapReleased,
 		"go_memstats_stack_inuse_bytes": &u.stacks, "go_memstats_next_gc_bytes": &u.nextGC,
+		"go_memstats_sys_bytes": &u.sys, "go_threads": &u.threads,
 	}
 	var idle int64
 	sc := bufio.NewScanner(resp.Body)

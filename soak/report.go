@@ -312,7 +312,7 @@ func (r *report) write(dir string) error {
 	csv.WriteString("second,requests,ok,refused,unavailable,no_answer,wrong,jwks_calls,discovery_calls,introspection_calls")
 	for i := range r.cfg.replicas {
 		fmt.Fprintf(&csv, ",rss_mb_%d,goroutines_%d,open_files_%d,client_connections_%d", i, i, i, i)
-		fmt.Fprintf(&csv, ",rss_file_mb_%d,cpu_s_%d,heap_inuse_mb_%d,heap_free_mb_%d,heap_released_mb_%d,stacks_mb_%d,next_gc_mb_%d,gc_pause_ms_%d,revocations_%d,cached_tokens_%d", i, i, i, i, i, i, i, i, i, i)
+		fmt.Fprintf(&csv, ",rss_file_mb_%d,cpu_s_%d,heap_inuse_mb_%d,heap_free_mb_%d,heap_released_mb_%d,stacks_mb_%d,next_gc_mb_%d,gc_pause_ms_%d,revocations_%d,cached_tokens_%d,go_sys_mb_%d,threads_%d", i, i, i, i, i, i, i, i, i, i, i, i)
 	}
 	csv.WriteString(",cpu_s_driver,cpu_s_redis,gc_pause_ms_driver,quiet_cached,quiet_cached_over_5ms")
 	csv.WriteString(",faults\n")
@@ -321,8 +321,8 @@ func (r *report) write(dir string) error {
 		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", sec, x.requests, x.ok, x.refused, x.unavailable, x.noAnswer, x.wrong, x.jwks, x.discovery, x.introspection)
 		for i := range r.cfg.replicas {
 			fmt.Fprintf(&csv, ",%.1f,%d,%d,%d", float64(x.rss[i])/1e6, x.goroutines[i], x.files[i], x.conns[i])
-			fmt.Fprintf(&csv, ",%.1f,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.2f,%d,%d", float64(x.rssFile[i])/1e6, x.cpu[i], float64(x.heapInuse[i])/1e6, float64(x.heapFree[i])/1e6, float64(x.heapReleased[i])/1e6,
-				float64(x.stacks[i])/1e6, float64(x.nextGC[i])/1e6, 1000*x.gcPause[i], x.revocations[i], x.cached[i])
+			fmt.Fprintf(&csv, ",%.1f,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.2f,%d,%d,%.1f,%d", float64(x.rssFile[i])/1e6, x.cpu[i], float64(x.heapInuse[i])/1e6, float64(x.heapFree[i])/1e6, float64(x.heapReleased[i])/1e6,
+				float64(x.stacks[i])/1e6, float64(x.nextGC[i])/1e6, 1000*x.gcPause[i], x.revocations[i], x.cached[i], float64(x.sys[i])/1e6, x.threads[i])
 		}
 		fmt.Fprintf(&csv, ",%.2f,%.2f,%.2f,%d,%d", x.cpuDriver, x.cpuRedis, 1000*x.gcPauseDriver, x.quiet, x.slow)
 		var names []string
