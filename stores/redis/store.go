@@ -188,6 +188,13 @@ func New(o Options) (*Store, error) {
 	// empty, which the monitor fills again.
 	opt.DisableRetry = true
 	opt.Dialer = net.Dialer{Timeout: 2 * time.Second}
+	// What a Store sends and reads is small (a revocation's JSON, an
+	// introspection answer): rueidis's default buffers of 0.5 MiB each way
+	// on each connection made a connected Store hold 4 MB, allocated
+	// again with each reconnection (a replica's RSS grew by as much after
+	// a Redis outage). A larger reply is still read whole, through a
+	// smaller buffer.
+	opt.ReadBufferEachConn, opt.WriteBufferEachConn = connBuffer, connBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		opt:      opt,
@@ -367,6 +374,9 @@ func (s *Store) reconnect() error {
 
 // maxBackoff caps the wait between two attempts to reach Redis.
 const maxBackoff = 500 * time.Millisecond
+
+// connBuffer is the size of each connection's read and write buffers.
+const connBuffer = 32 << 10
 
 // defaultLocalCacheSize is Options.LocalCacheSize's default, the core's
 // default Config.CacheSize.

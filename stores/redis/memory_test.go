@@ -1,0 +1,43 @@
+package redis
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/accesstoken/bearer/bearertest"
+)
+
+// TestConnectedStoreMemory: a Store connected to Redis, and serving a
+// replica, holds a few hundred KB, not megabytes of connection buffers,
+// and a reconnection (Redis restarted) does not leave it holding more:
+// an API's memory is flat across Redis outages.
+func TestConnectedStoreMemory(t *testing.T) {
+	inUse := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapInuse)
+	}
+	a := bearertest.NewAuthority()
+	defer a.Close()
+	r := startRedis(t)
+	before := inUse()
+	v, s := connectedReplica(t, a, r)
+	mustValid(t, v, a.Token(claims(nil)))
+	connected := inUse()
+	// The Validator, its keys and caches take some hundreds of KB too:
+	// the bound is what rueidis's default buffers alone (0.5 MiB each way
+	// on each connection, 4 MB here) would break.
+	const bound = 1500 << 10
+	t.Logf("connected: %d KB", (connected-before)>>10)
+	if grown := connected - before; grown > bound {
+		t.Errorf("a connected Store and its replica hold %d KB, want at most %d", grown>>10, bound>>10)
+	}
+	r.restart()
+	waitConnected(t, s)
+	mustValid(t, v, a.Token(claims(nil)))
+	if grown := inUse() - before; grown > bound {
+		t.Errorf("after Redis restarted, the Store and its replica hold %d KB, want at most %d", grown>>10, bound>>10)
+	}
+}
