@@ -2,7 +2,6 @@ package bearer
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/accesstoken/bearer/internal/alphabet"
@@ -42,7 +41,7 @@ func (v *Validator) observed(ctx context.Context, p Presentation) (*Claims, erro
 		format = "jwt"
 	}
 	scheme := "Bearer"
-	if strings.EqualFold(p.Scheme, "DPoP") {
+	if isScheme(p.Scheme, "DPoP") {
 		scheme = "DPoP"
 	}
 	v.obs.Validated(ctx, observe.Validation{Format: format, Scheme: scheme, Source: source, Err: err, Start: start, Duration: time.Since(start)})

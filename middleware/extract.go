@@ -34,13 +34,17 @@ type source func(w http.ResponseWriter, r *http.Request) (token string, found bo
 // "Bearer <token>" (RFC 6750 §2.1) or "DPoP <token>" (RFC 9449 §7.1),
 // and returns the scheme as the Validator takes it ("" if no token). The
 // Validator checks either token's b64token syntax: a Bearer token's only
-// if it is not cached, see extract.
+// if it is not cached, see extract; a DPoP token's so that its refusal
+// carries the DPoP challenge.
 func fromHeader(values []string) (token, scheme string, err error) {
-	if token, ok := dpopHeader(values); ok {
+	scheme, token, err = credentials(values)
+	if err != nil {
+		return "", "", err
+	}
+	if isScheme(scheme, "DPoP") {
 		return token, "DPoP", nil
 	}
-	token, err = bearerHeader(values)
-	if token == "" {
+	if token, err = bearerToken(scheme, token); token == "" {
 		return "", "", err
 	}
 	return token, "Bearer", nil
@@ -54,32 +58,51 @@ func fromHeader(values []string) (token, scheme string, err error) {
 // (bearer.ErrInvalidToken, bearer.ErrMalformed). Adapters for other
 // transports use it so every one reads tokens alike.
 func TokenFromAuthorization(values []string) (string, error) {
-	token, err := bearerHeader(values)
+	scheme, token, err := credentials(values)
+	if err != nil {
+		return "", err
+	}
+	token, err = bearerToken(scheme, token)
 	if token != "" && !alphabet.IsB64Token(token) {
 		return "", malformed()
 	}
 	return token, err
 }
 
-// bearerHeader is TokenFromAuthorization without the b64token check of a
-// token that is not empty.
-func bearerHeader(values []string) (string, error) {
+// credentials splits the one value of the Authorization field into its
+// scheme and what follows it; two values are an invalid request.
+func credentials(values []string) (scheme, rest string, err error) {
 	switch len(values) {
 	case 0:
-		return "", nil
+		return "", "", nil
 	case 1:
 	default:
-		return "", bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field")
+		return "", "", bearer.NewError(bearer.ErrInvalidRequest, "more than one Authorization field")
 	}
-	scheme, rest, _ := strings.Cut(values[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	scheme, rest, _ = strings.Cut(values[0], " ")
+	return scheme, strings.TrimLeft(rest, " "), nil
+}
+
+// bearerToken returns the token of credentials under scheme, without
+// its b64token check: "" for another scheme, and for Bearer without a
+// token a malformed token.
+func bearerToken(scheme, token string) (string, error) {
+	if !isScheme(scheme, "Bearer") {
 		return "", nil
 	}
-	token := strings.TrimLeft(rest, " ")
 	if token == "" {
 		return "", malformed()
 	}
 	return token, nil
+}
+
+// isScheme reports whether scheme is name, "Bearer" or "DPoP", whose
+// case does not matter (RFC 9110 §11.1), as cheaply as a string compares
+// on every request: names of ASCII letters other than k and s (whose
+// folds include the Kelvin sign and the long s) fold only from strings of
+// their length, and the usual spelling needs no folding.
+func isScheme(scheme, name string) bool {
+	return len(scheme) == len(name) && (scheme == name || strings.EqualFold(scheme, name))
 }
 
 // fromQuery reads the access_token query parameter (RFC 6750 §2.3). The
@@ -217,7 +240,7 @@ func (o *options) extract(w http.ResponseWriter, r *http.Request, auth []string)
 // query of every request: a name that is access_token once unescaped is
 // spelled so in the query, or escaped with %.
 func queryHasToken(query string) bool {
-	if !strings.Contains(query, "access_token") && !strings.Contains(query, "%") {
+	if query == "" || !strings.Contains(query, "access_token") && !strings.Contains(query, "%") {
 		return false
 	}
 	values, _ := url.ParseQuery(query)

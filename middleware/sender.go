@@ -135,17 +135,3 @@ func (o *options) clientCertificate(r *http.Request) *x509.Certificate {
 	}
 	return nil
 }
-
-// dpopHeader reads "Authorization: DPoP <token>" (RFC 9449 §7.1); ok is
-// false for another scheme. The Validator checks the token's syntax, so
-// that its refusal carries the DPoP challenge.
-func dpopHeader(values []string) (token string, ok bool) {
-	if len(values) != 1 {
-		return "", false
-	}
-	scheme, rest, _ := strings.Cut(values[0], " ")
-	if !strings.EqualFold(scheme, "DPoP") {
-		return "", false
-	}
-	return strings.TrimLeft(rest, " "), true
-}
