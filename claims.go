@@ -153,7 +153,8 @@ type claimsContext struct {
 }
 
 func (c *claimsContext) Value(key any) any {
-	if key == (claimsKey{}) {
+	// claimsKey has one value: its type is enough to compare.
+	if _, ok := key.(claimsKey); ok {
 		return c.claims.Load()
 	}
 	return c.Context.Value(key)
