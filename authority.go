@@ -19,6 +19,8 @@ type authority struct {
 	revocations *revocationIndex // its issuer's (see revocationissuers.go)
 	// lease is set for an authority Resolve admitted, nil for a fixed one.
 	lease *lease
+	// headers are those of its access tokens that verified (headermemo.go).
+	headers headerMemo
 
 	noIntrospection sync.Once // notes the first token refused for want of a ClientID to introspect it
 }

@@ -31,16 +31,17 @@ type jwsPolicy struct {
 	keys    *keySet               // the keys a kid chooses; nil: none are published
 	secret  []byte                // the key of HS*; nil: HS* is refused
 	shaped  bool                  // the caller checked the shape (looksLikeJWS): read does not again
+	headers *headerMemo           // headers of tokens that verified (headermemo.go); nil: none. Only without jwk
 }
 
 // jws is a compact JWS that read accepted, not yet verified: its header's
-// members and its decoded signature, which die with it.
+// members. Its signature is decoded only to be verified, onto the stack.
 type jws struct {
 	token         string
 	dot1, dot2    int
 	alg, kid, typ string
 	jwk           string // the header's key as JSON, if the policy takes one; "" if absent or null
-	sig           []byte
+	remembered    bool   // the header came from the policy's headers
 }
 
 // forbiddenMember is a header member that would let the token choose its
@@ -67,15 +68,10 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 	t.token = token
 	t.dot1 = strings.IndexByte(token, '.')
 	t.dot2 = t.dot1 + 1 + strings.IndexByte(token[t.dot1+1:], '.')
-	// One buffer holds the decoded header and signature, which die with
-	// t; the payload gets its own, which the claims keep.
-	raw, off := bytesOf(token), 0
-	buf := make([]byte, b64.DecodedLen(t.dot1)+b64.DecodedLen(len(token)-t.dot2-1))
-	header, err := decodeSegment(buf, &off, raw[:t.dot1])
-	if err != nil || !utf8.Valid(header) {
-		return ErrMalformed
-	}
-	if err := t.readHeader(stringOf(header), p.jwk); err != nil {
+	if h := p.headers.get(token[:t.dot1]); h != nil && !p.jwk {
+		// The very bytes of a header read before: the same members.
+		t.alg, t.kid, t.typ, t.remembered = h.alg, h.kid, h.typ, true
+	} else if err := t.readHeader(token[:t.dot1], p.jwk); err != nil {
 		return err
 	}
 	if !slices.Contains(p.algs, t.alg) || isHMAC(t.alg) && p.secret == nil {
@@ -84,16 +80,31 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 	if p.typ != nil && !p.typ(t.typ) {
 		return ErrTokenType
 	}
-	if t.sig, err = decodeSegment(buf, &off, raw[t.dot2+1:]); err != nil {
+	if !decodes(token[t.dot2+1:]) {
 		return ErrMalformed
 	}
 	return nil
 }
 
-// readHeader reads a decoded header; jwk is whether the policy takes one.
-// Its errors are a forbiddenMember or ErrMalformed.
-func (t *jws) readHeader(src string, jwk bool) error {
-	m := readMembers(src, headerMembers)
+// decodes reports whether seg, spelled in the base64url alphabet (the
+// shape check saw to that), decodes under b64. Only its last, partial
+// quantum can fail to (a lone character, or bits beyond the last byte), so
+// only that is decoded here.
+func decodes(seg string) bool {
+	var q [3]byte
+	_, err := b64.Decode(q[:], bytesOf(seg[len(seg)&^3:]))
+	return err == nil
+}
+
+// readHeader decodes and reads the header segment seg into a buffer of its
+// own, which the members read are slices of; jwk is whether the policy
+// takes one. Its errors are a forbiddenMember or ErrMalformed.
+func (t *jws) readHeader(seg string, jwk bool) error {
+	header, err := b64.DecodeString(seg)
+	if err != nil || !utf8.Valid(header) {
+		return ErrMalformed
+	}
+	m := readMembers(stringOf(header), headerMembers)
 	for m.next() {
 		m.took(t.member(&m.s, m.name, jwk))
 	}
@@ -141,36 +152,73 @@ func isHMAC(alg string) bool { return strings.HasPrefix(alg, "HS") }
 // verify checks the signature with the keys p chooses: p.secret for HS*,
 // else those of p.keys that t's kid names (any, without a kid) and that
 // fit alg, at most maxCandidates. It returns the key that verified, nil
-// for HS*. Its errors are ErrUnknownKey and ErrSignature, or the *Error of
-// a key set that could not answer (503).
+// for HS*, and remembers the header in p.headers. Its errors are
+// ErrUnknownKey and ErrSignature, or the *Error of a key set that could
+// not answer (503).
 func (t *jws) verify(ctx context.Context, p *jwsPolicy) (*publicKey, error) {
+	var buf [sigOnStack]byte
+	sig, err := t.signature(&buf)
+	if err != nil {
+		return nil, err
+	}
 	input := t.token[:t.dot2]
 	if isHMAC(t.alg) {
-		if verifySignature(t.alg, input, t.sig, p.secret) != nil {
+		if verifySignature(t.alg, input, sig, p.secret) != nil {
 			return nil, ErrSignature
 		}
+		t.verified(p)
 		return nil, nil
 	}
 	if p.keys == nil {
 		return nil, ErrUnknownKey
 	}
-	var buf [maxCandidates]*publicKey
-	keys, err := p.keys.lookup(ctx, t.kid, t.alg, &buf)
+	var keyBuf [maxCandidates]*publicKey
+	keys, err := p.keys.lookup(ctx, t.kid, t.alg, &keyBuf)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range keys {
-		if verifySignature(t.alg, input, t.sig, k.key) == nil {
+		if verifySignature(t.alg, input, sig, k.key) == nil {
+			t.verified(p)
 			return k, nil
 		}
 	}
 	return nil, ErrSignature
 }
 
+// verified notes that t's signature verified: its header, read afresh,
+// joins p's headers.
+func (t *jws) verified(p *jwsPolicy) {
+	if p.headers != nil && !t.remembered && !p.jwk {
+		p.headers.put(t)
+	}
+}
+
 // verifiedBy reports whether key, a key of the token's own (a DPoP
 // proof's), verifies the signature.
 func (t *jws) verifiedBy(key any) bool {
-	return verifySignature(t.alg, t.token[:t.dot2], t.sig, key) == nil
+	var buf [sigOnStack]byte
+	sig, err := t.signature(&buf)
+	return err == nil && verifySignature(t.alg, t.token[:t.dot2], sig, key) == nil
+}
+
+// sigOnStack is the longest signature decoded onto the stack, RSA's with
+// a 4096-bit key; a longer one (ML-DSA's) gets a buffer of its own.
+const sigOnStack = 512
+
+// signature decodes the signature into buf if it fits. read checked that
+// it decodes; ErrMalformed if not.
+func (t *jws) signature(buf *[sigOnStack]byte) ([]byte, error) {
+	seg := t.token[t.dot2+1:]
+	out := buf[:]
+	if n := b64.DecodedLen(len(seg)); n > len(out) {
+		out = make([]byte, n)
+	}
+	n, err := b64.Decode(out, bytesOf(seg))
+	if err != nil {
+		return nil, ErrMalformed
+	}
+	return out[:n], nil
 }
 
 // payload decodes the payload into a buffer of its own, which the caller
@@ -178,12 +226,12 @@ func (t *jws) verifiedBy(key any) bool {
 // would turn invalid bytes into U+FFFD, and another parser might not.
 func (t *jws) payload() ([]byte, error) {
 	seg := t.token[t.dot1+1 : t.dot2]
-	off := 0
-	out, err := decodeSegment(make([]byte, b64.DecodedLen(len(seg))), &off, bytesOf(seg))
-	if err != nil || !utf8.Valid(out) {
+	out := make([]byte, b64.DecodedLen(len(seg)))
+	n, err := b64.Decode(out, bytesOf(seg))
+	if err != nil || !utf8.Valid(out[:n]) {
 		return nil, ErrMalformed
 	}
-	return out, nil
+	return out[:n:n], nil
 }
 
 // invalid makes a reason of read or verify the *Error of an invalid

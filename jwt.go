@@ -60,7 +60,7 @@ func accessTypStrict(typ string) bool {
 func (v *authority) validateJWT(ctx context.Context, r *remote, token string) (*Claims, *publicKey, error) {
 	// The verify stage checked the token's shape to route it: once per
 	// token is enough.
-	p := jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms, typ: accessTyp, keys: r.keys, secret: v.s.SharedSecret, shaped: true}
+	p := jwsPolicy{maxSize: v.s.MaxTokenSize, algs: v.s.algorithms, typ: accessTyp, keys: r.keys, secret: v.s.SharedSecret, shaped: true, headers: &v.headers}
 	if v.s.StrictTokenType {
 		p.typ = accessTypStrict
 	}
@@ -123,14 +123,6 @@ func unverified(err error, r *remote, payload string) error {
 		return err
 	}
 	return errInvalidToken(ErrIssuer)
-}
-
-// decodeSegment decodes a base64url segment into buf at *off.
-func decodeSegment(buf []byte, off *int, seg []byte) ([]byte, error) {
-	n, err := b64.Decode(buf[*off:], seg)
-	out := buf[*off : *off+n : *off+n]
-	*off += n
-	return out, err
 }
 
 // checkTimes applies exp, nbf and iat with the configured leeway.
