@@ -71,8 +71,15 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 	if h := p.headers.get(token[:t.dot1]); h != nil && !p.jwk {
 		// The very bytes of a header read before: the same members.
 		t.alg, t.kid, t.typ, t.remembered = h.alg, h.kid, h.typ, true
-	} else if err := t.readHeader(token[:t.dot1], p.jwk); err != nil {
-		return err
+	} else {
+		// A buffer of its own, which the members read are slices of.
+		header, err := b64.DecodeString(token[:t.dot1])
+		if err != nil || !utf8.Valid(header) {
+			return ErrMalformed
+		}
+		if err := t.readHeader(stringOf(header), p.jwk); err != nil {
+			return err
+		}
 	}
 	if !slices.Contains(p.algs, t.alg) || isHMAC(t.alg) && p.secret == nil {
 		return refusedAlgorithm(t.alg)
@@ -96,15 +103,10 @@ func decodes(seg string) bool {
 	return err == nil
 }
 
-// readHeader decodes and reads the header segment seg into a buffer of its
-// own, which the members read are slices of; jwk is whether the policy
-// takes one. Its errors are a forbiddenMember or ErrMalformed.
-func (t *jws) readHeader(seg string, jwk bool) error {
-	header, err := b64.DecodeString(seg)
-	if err != nil || !utf8.Valid(header) {
-		return ErrMalformed
-	}
-	m := readMembers(stringOf(header), headerMembers)
+// readHeader reads a decoded header; jwk is whether the policy takes one.
+// Its errors are a forbiddenMember or ErrMalformed.
+func (t *jws) readHeader(src string, jwk bool) error {
+	m := readMembers(src, headerMembers)
 	for m.next() {
 		m.took(t.member(&m.s, m.name, jwk))
 	}
