@@ -216,8 +216,8 @@ func (t *jws) signature(buf *[sigOnStack]byte) ([]byte, error) {
 	if n := b64.DecodedLen(len(seg)); n > len(out) {
 		out = make([]byte, n)
 	}
-	n, err := b64.Decode(out, bytesOf(seg))
-	if err != nil {
+	n, ok := decodeB64(out, seg)
+	if !ok {
 		return nil, ErrMalformed
 	}
 	return out[:n], nil
@@ -229,8 +229,8 @@ func (t *jws) signature(buf *[sigOnStack]byte) ([]byte, error) {
 func (t *jws) payload() ([]byte, error) {
 	seg := t.token[t.dot1+1 : t.dot2]
 	out := make([]byte, b64.DecodedLen(len(seg)))
-	n, err := b64.Decode(out, bytesOf(seg))
-	if err != nil || !utf8.Valid(out[:n]) {
+	n, ok := decodeB64(out, seg)
+	if !ok || !utf8.Valid(out[:n]) {
 		return nil, ErrMalformed
 	}
 	return out[:n:n], nil
