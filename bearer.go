@@ -67,8 +67,9 @@
 //     for NewMulti, the one its iss names. A Validator of one authority is
 //     the same code with one entry.
 //   - verify (verification.go): a cached answer (tokencache.go, hashlru.go),
-//     or the authority's: a JWS verified here (jwt.go, claimsjson.go,
-//     verify.go, keys.go, jwks.go, statickeys.go) or an introspection answer
+//     or the authority's: a JWS verified here (jwt.go, jws.go, headermemo.go,
+//     base64url.go, claimsjson.go, verify.go, keys.go, jwks.go,
+//     statickeys.go) or an introspection answer
 //     (validator_introspect.go, introspect*.go).
 //   - binding (binding.go; dpopproof.go, dpopjwk.go, dpopnonce.go, mtls.go):
 //     cnf against the DPoP proof or the client certificate.
