@@ -113,8 +113,8 @@ func headerTyp(token string) (string, bool) {
 	if !looksLikeJWS(token) {
 		return "", false
 	}
-	dot, off := strings.IndexByte(token, '.'), 0
-	header, err := decodeSegment(make([]byte, b64.DecodedLen(dot)), &off, bytesOf(token[:dot]))
+	dot := strings.IndexByte(token, '.')
+	header, err := b64.DecodeString(token[:dot])
 	if err != nil || !utf8.Valid(header) {
 		return "", false
 	}
