@@ -1007,10 +1007,12 @@ func TestIntrospectionCacheDropsExpiredAnswers(t *testing.T) {
 	for range n {
 		mustValid(t, v, a.ReferenceToken(claims(nil)))
 	}
-	if s := v.Status(); s.IntrospectionEntries != n {
-		t.Fatalf("Status = %+v, want %d answers", s, n)
+	// Not necessarily all n: on a busy machine the first may have expired,
+	// and been dropped, before the last was cached.
+	if s := v.Status(); s.IntrospectionEntries == 0 {
+		t.Fatalf("Status = %+v, want answers cached", s)
 	}
-	time.Sleep(life) // the n answers expire
+	time.Sleep(life) // the answers expire
 	for range n {
 		mustValid(t, v, a.ReferenceToken(claims(nil)))
 	}
