@@ -30,11 +30,16 @@ const (
 	maxAbsentKid = 1024
 )
 
-// maxKeyWaiters bounds the requests that wait at once for a fetch of the
-// keys because their tokens name a kid not yet known; beyond it they get
-// 503 at once. They all wait for the same fetch, so a rotation seldom
-// brings more, while tokens with made-up kids, each new, would otherwise
-// hold requests, and their memory, without bound.
+// maxKeyWaiters bounds the distinct kids that requests wait for at once,
+// for a fetch of the keys because their tokens name a kid not yet known;
+// a request naming yet another gets 503 at once. Tokens with made-up
+// kids, each new, would otherwise hold requests, and their memory,
+// without bound. Requests naming a kid already waited for join the wait
+// without a count of their own: at a rotation every token of the new key
+// names the same kid, and a busy API can have thousands of them waiting
+// while the rate limit spaces fetches (the soak found 256 requests too
+// few, and good tokens answered 503). A flood naming one made-up kid is
+// held for one fetch at most, and then refused at once for absentKidTTL.
 const maxKeyWaiters = 256
 
 // errKeyWaiters is the cause of a 503 for a request beyond maxKeyWaiters.
@@ -81,7 +86,8 @@ type keySet struct {
 	// (keyFetchBurst-1)*window.
 	full    time.Time
 	absent  map[string]time.Time // kid → when a post-arrival fetch showed it missing
-	waiters int                  // lookups waiting for a fetch, at most maxKeyWaiters
+	waiters int                  // lookups waiting for a fetch
+	waiting map[string]int       // kid → its lookups waiting; at most maxKeyWaiters kids
 	crowded episode              // lookups refused at maxKeyWaiters, logged as a run
 	failing *episode             // failed fetches, logged as a run: the provider's, which outlives a failed discovery's key set
 
@@ -147,7 +153,8 @@ func (ks *keySet) candidates(kid, alg string, buf *[maxCandidates]*publicKey) []
 // key published a moment ago verifies the very token that revealed it.
 // Concurrent callers share that fetch. A caller that cannot get one
 // within Timeout (the authority slow, or the rate limit) gets 503: its
-// token was not judged; so does one that comes while maxKeyWaiters wait.
+// token was not judged; so does one naming a kid beyond the
+// maxKeyWaiters kids that requests wait for.
 // The keys are returned in buf.
 func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidates]*publicKey) ([]*publicKey, error) {
 	if at := ks.tooOld.Load(); at != 0 && time.Now().UnixNano() >= at {
@@ -170,7 +177,7 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidat
 		ks.mu.Unlock()
 		return nil, errInvalidToken(ErrUnknownKey)
 	}
-	if ks.waiters >= maxKeyWaiters {
+	if ks.waiting[kid] == 0 && len(ks.waiting) >= maxKeyWaiters {
 		retry := time.Until(ks.earliestLimitedLocked())
 		ks.mu.Unlock()
 		if first, n, since := ks.crowded.event(time.Now()); first || n > 0 {
@@ -179,12 +186,22 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidat
 		}
 		return nil, errUnavailable(errKeyWaiters, retry)
 	}
+	if ks.waiting == nil {
+		ks.waiting = make(map[string]int)
+	}
+	if _, ok := ks.waiting[kid]; !ok {
+		kid = strings.Clone(kid) // kid may be a slice of a buffer the caller reuses
+	}
+	ks.waiting[kid]++
 	ks.waiters++
 	n := ks.requestLocked(ctx, triggerUnknownKid)
 	ks.mu.Unlock()
 	err := ks.await(ctx, n)
 	ks.mu.Lock()
 	ks.waiters--
+	if ks.waiting[kid]--; ks.waiting[kid] == 0 {
+		delete(ks.waiting, kid)
+	}
 	idle := ks.waiters == 0
 	ks.mu.Unlock()
 	if idle {

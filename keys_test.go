@@ -305,6 +305,40 @@ func TestCloseIsNoFailure(t *testing.T) {
 	}
 }
 
+// TestKeyWaitersOfOneKidUnbounded: at a key rotation every token of the
+// new key names the same kid, and on a busy API more than 256 of them can
+// wait for the one fetch that brings it; none is refused for their
+// number (the soak's replicas answered 503 to good tokens beyond 256).
+// The bound is on the distinct kids waited for
+// (TestIssue26_UnknownKidWaitersBounded).
+func TestKeyWaitersOfOneKidUnbounded(t *testing.T) {
+	const n = 300
+	a := bearertest.New(t)
+	v := newValidator(t, a, bearer.Config{Timeout: 5 * time.Minute})
+	a.SetDelay(bearertest.JWKS, time.Hour)
+	token := a.TokenWith("RS256", map[string]any{"kid": "rotated"}, claims(nil))
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := v.Validate(context.Background(), token)
+			errs <- err
+		})
+	}
+	for deadline := time.Now().Add(time.Minute); v.Status().KeyWaiters < n; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-errs:
+			t.Fatalf("a request came back while the fetch hangs: %v (%d wait)", err, v.Status().KeyWaiters)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests wait, want %d", v.Status().KeyWaiters, n)
+		}
+	}
+	v.Close() // ends their wait
+	wg.Wait()
+}
+
 // TestIssue26_UnknownKidWaitersBounded: while the JWKS endpoint hangs,
 // tokens with made-up kids wait for its answer up to the documented 256 at
 // once (Status.KeyWaiters); the others get 503 with Retry-After at once,

@@ -24,9 +24,11 @@ type Status struct {
 	// credentials), so that reference tokens not cached get 503.
 	IntrospectionFailing bool
 	// KeyWaiters is the number of requests waiting now for a fetch of the
-	// authority's keys, their tokens naming a key not yet known. At most
-	// 256 wait; more get 503 with Retry-After, so that tokens with made-up
-	// key IDs cannot hold requests without bound.
+	// authority's keys, their tokens naming a key not yet known. They wait
+	// for at most 256 distinct key IDs at once; a token naming yet another
+	// gets 503 with Retry-After, so that tokens with made-up key IDs cannot
+	// hold requests without bound. Any number wait for a key ID already
+	// waited for, as every token of a new key does at a rotation.
 	KeyWaiters int
 	// Revocations is the number of revocations kept (back-channel
 	// logouts, Revoke, RevokeToken), including expired ones not yet

@@ -125,10 +125,14 @@ func run(ctx context.Context, c config) (*report, error) {
 
 	s := &soak{cfg: c}
 	s.client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
-		// Connections bounded, and closed after 10 s idle, so that the
-		// replicas' goroutines and open files in quiet times measure the
-		// replicas, not how many the driver opened during a fault.
-		MaxConnsPerHost: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 10 * time.Second}}
+		// As many connections as requests under way, as an API's clients
+		// would open: with a bound, requests held up by a fault (up to the
+		// replicas' 5 s Timeout) held every connection and the others
+		// queued in the driver, timed as the replicas' latency. Idle ones
+		// are closed beyond 256 and after 10 s, so that the replicas'
+		// goroutines and open files in quiet times measure the replicas,
+		// not how many the driver opened during a fault.
+		MaxIdleConnsPerHost: 256, IdleConnTimeout: 10 * time.Second}}
 	s.ctl = &http.Client{Timeout: 5 * time.Second}
 	defer s.client.CloseIdleConnections()
 	s.a = bearertest.NewAuthority()
@@ -327,8 +331,9 @@ func (s *soak) traffic(ctx context.Context) {
 	var wg sync.WaitGroup
 	// Workers enough that requests held up by a fault (up to the
 	// replicas' 5 s Timeout) do not hold up the others: an API's clients
-	// do not wait for each other.
-	for range max(64, s.cfg.rate/2) {
+	// do not wait for each other. Three seconds of traffic: a fault holds
+	// the requests that need the authority, never all of them.
+	for range max(64, 3*s.cfg.rate) {
 		wg.Go(func() {
 			for range jobs {
 				s.one()
