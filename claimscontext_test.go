@@ -13,6 +13,8 @@ import (
 
 type parentKey struct{}
 
+type childKey struct{}
+
 // TestNewContextCarriesTheClaimsItWasGiven: the context a Validator's
 // claims are put on carries those claims and everything of its parent,
 // the parent's values, deadline and cancellation, however often
@@ -49,7 +51,7 @@ func TestNewContextCarriesTheClaimsItWasGiven(t *testing.T) {
 		}
 		// A context made from it finds the claims and the parent's
 		// values through it.
-		child := context.WithValue(c.ctx, struct{}{}, 1)
+		child := context.WithValue(c.ctx, childKey{}, 1)
 		if got, _ := bearer.ClaimsFromContext(child); got != c.claims || child.Value(parentKey{}) != c.parent {
 			t.Errorf("context %d: a child finds %p and %v", i, got, child.Value(parentKey{}))
 		}
