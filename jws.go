@@ -72,12 +72,7 @@ func (t *jws) read(token string, p *jwsPolicy) error {
 		// The very bytes of a header read before: the same members.
 		t.alg, t.kid, t.typ, t.remembered = h.alg, h.kid, h.typ, true
 	} else {
-		// A buffer of its own, which the members read are slices of.
-		header, err := b64.DecodeString(token[:t.dot1])
-		if err != nil || !utf8.Valid(header) {
-			return ErrMalformed
-		}
-		if err := t.readHeader(stringOf(header), p.jwk); err != nil {
+		if err := t.readHeaderSegment(token[:t.dot1], p.jwk); err != nil {
 			return err
 		}
 	}
@@ -101,6 +96,16 @@ func decodes(seg string) bool {
 	var q [3]byte
 	_, err := b64.Decode(q[:], bytesOf(seg[len(seg)&^3:]))
 	return err == nil
+}
+
+// readHeaderSegment decodes the encoded header seg, into a buffer of its
+// own which the members read are slices of, and reads it.
+func (t *jws) readHeaderSegment(seg string, jwk bool) error {
+	header, err := b64.DecodeString(seg)
+	if err != nil || !utf8.Valid(header) {
+		return ErrMalformed
+	}
+	return t.readHeader(stringOf(header), jwk)
 }
 
 // readHeader reads a decoded header; jwk is whether the policy takes one.

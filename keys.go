@@ -86,8 +86,7 @@ type keySet struct {
 	// (keyFetchBurst-1)*window.
 	full    time.Time
 	absent  map[string]time.Time // kid → when a post-arrival fetch showed it missing
-	waiters int                  // lookups waiting for a fetch
-	waiting map[string]int       // kid → its lookups waiting; at most maxKeyWaiters kids
+	waiting map[string]int       // kid → its lookups waiting for a fetch; at most maxKeyWaiters kids
 	crowded episode              // lookups refused at maxKeyWaiters, logged as a run
 	failing *episode             // failed fetches, logged as a run: the provider's, which outlives a failed discovery's key set
 
@@ -193,16 +192,14 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidat
 		kid = strings.Clone(kid) // kid may be a slice of a buffer the caller reuses
 	}
 	ks.waiting[kid]++
-	ks.waiters++
 	n := ks.requestLocked(ctx, triggerUnknownKid)
 	ks.mu.Unlock()
 	err := ks.await(ctx, n)
 	ks.mu.Lock()
-	ks.waiters--
 	if ks.waiting[kid]--; ks.waiting[kid] == 0 {
 		delete(ks.waiting, kid)
 	}
-	idle := ks.waiters == 0
+	idle := len(ks.waiting) == 0
 	ks.mu.Unlock()
 	if idle {
 		if total, since, ok := ks.crowded.end(); ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -113,13 +112,8 @@ func headerTyp(token string) (string, bool) {
 	if !looksLikeJWS(token) {
 		return "", false
 	}
-	dot := strings.IndexByte(token, '.')
-	header, err := b64.DecodeString(token[:dot])
-	if err != nil || !utf8.Valid(header) {
-		return "", false
-	}
 	var t jws
-	if t.readHeader(stringOf(header), true) != nil {
+	if t.readHeaderSegment(token[:strings.IndexByte(token, '.')], true) != nil {
 		return "", false
 	}
 	return t.typ, true

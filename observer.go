@@ -41,7 +41,7 @@ func (v *Validator) observed(ctx context.Context, p Presentation) (*Claims, erro
 		format = "jwt"
 	}
 	scheme := "Bearer"
-	if isScheme(p.Scheme, "DPoP") {
+	if alphabet.IsScheme(p.Scheme, "DPoP") {
 		scheme = "DPoP"
 	}
 	v.obs.Validated(ctx, observe.Validation{Format: format, Scheme: scheme, Source: source, Err: err, Start: start, Duration: time.Since(start)})

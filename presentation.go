@@ -2,7 +2,6 @@ package bearer
 
 import (
 	"crypto/x509"
-	"strings"
 
 	"github.com/accesstoken/bearer/internal/alphabet"
 )
@@ -56,7 +55,7 @@ type Presentation struct {
 // refusal here still puts a malformed token's first, after Err.
 func (v *Validator) presented(p *Presentation) (d *dpopSettings, dpop, syntax bool, err error) {
 	d = v.dpop
-	dpop = isScheme(p.Scheme, "DPoP")
+	dpop = alphabet.IsScheme(p.Scheme, "DPoP")
 	syntax = isBearerField(p)
 	if p.Err != nil {
 		return d, dpop, syntax, d.refuse(p.Err, dpop)
@@ -75,7 +74,7 @@ func (d *dpopSettings) presentedWith(p *Presentation, dpop bool) error {
 	switch {
 	case dpop && d.mode == DPoPDisabled:
 		return errNoToken()
-	case !dpop && p.Scheme != "" && !isScheme(p.Scheme, "Bearer"):
+	case !dpop && p.Scheme != "" && !alphabet.IsScheme(p.Scheme, "Bearer"):
 		return d.refuse(errInvalidRequest("unknown authorization scheme"), false)
 	case dpop && p.Token != "" && !alphabet.IsB64Token(p.Token):
 		return d.refuse(errInvalidToken(ErrMalformed), true)
@@ -98,14 +97,5 @@ func (d *dpopSettings) presentedWith(p *Presentation, dpop bool) error {
 // isBearerField reports whether p's token came from an Authorization field
 // under the Bearer scheme, where it must be a b64token.
 func isBearerField(p *Presentation) bool {
-	return p.Token != "" && isScheme(p.Scheme, "Bearer")
-}
-
-// isScheme reports whether scheme is name, "Bearer" or "DPoP", whose
-// case does not matter (RFC 9110 §11.1), as cheaply as a string compares
-// on every request: names of ASCII letters other than k and s (whose
-// folds include the Kelvin sign and the long s) fold only from strings of
-// their length, and the usual spelling needs no folding.
-func isScheme(scheme, name string) bool {
-	return len(scheme) == len(name) && (scheme == name || strings.EqualFold(scheme, name))
+	return p.Token != "" && alphabet.IsScheme(p.Scheme, "Bearer")
 }

@@ -99,7 +99,10 @@ func (a *authority) status() Status {
 				st.Keys = len(*keys)
 			}
 			ks.mu.Lock()
-			st.KeysFetched, st.LastError, st.KeyWaiters = ks.fetched, ks.lastErr, ks.waiters
+			st.KeysFetched, st.LastError = ks.fetched, ks.lastErr
+			for _, n := range ks.waiting {
+				st.KeyWaiters += n
+			}
 			ks.mu.Unlock()
 		}
 	}

@@ -41,7 +41,7 @@ func fromHeader(values []string) (token, scheme string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if isScheme(scheme, "DPoP") {
+	if alphabet.IsScheme(scheme, "DPoP") {
 		return token, "DPoP", nil
 	}
 	if token, err = bearerToken(scheme, token); token == "" {
@@ -87,22 +87,13 @@ func credentials(values []string) (scheme, rest string, err error) {
 // its b64token check: "" for another scheme, and for Bearer without a
 // token a malformed token.
 func bearerToken(scheme, token string) (string, error) {
-	if !isScheme(scheme, "Bearer") {
+	if !alphabet.IsScheme(scheme, "Bearer") {
 		return "", nil
 	}
 	if token == "" {
 		return "", malformed()
 	}
 	return token, nil
-}
-
-// isScheme reports whether scheme is name, "Bearer" or "DPoP", whose
-// case does not matter (RFC 9110 §11.1), as cheaply as a string compares
-// on every request: names of ASCII letters other than k and s (whose
-// folds include the Kelvin sign and the long s) fold only from strings of
-// their length, and the usual spelling needs no folding.
-func isScheme(scheme, name string) bool {
-	return len(scheme) == len(name) && (scheme == name || strings.EqualFold(scheme, name))
 }
 
 // fromQuery reads the access_token query parameter (RFC 6750 §2.3). The

@@ -45,3 +45,13 @@ func IsB64Token(s string) bool {
 	body := strings.TrimRight(s, "=")
 	return body != "" && b64token.Spells(body)
 }
+
+// IsScheme reports whether scheme is the authentication scheme name, such
+// as "Bearer" or "DPoP", whose case does not matter (RFC 9110 §11.1), as
+// cheaply as a string compares on every request: names of ASCII letters
+// other than k and s (whose folds include the Kelvin sign and the long s)
+// fold only from strings of their length, and the usual spelling needs no
+// folding.
+func IsScheme(scheme, name string) bool {
+	return len(scheme) == len(name) && (scheme == name || strings.EqualFold(scheme, name))
+}
