@@ -40,21 +40,24 @@ func (s *soak) sleepUntil(ctx context.Context, f float64) bool {
 
 // rotate gives each algorithm of the traffic a new key every 30 s (a
 // quarter of a shorter run), the old ones staying published as in a real
-// rollover, and mints the pools again with the new keys.
+// rollover, and mints the pools of that algorithm again with it. The
+// algorithms take turns, a quarter of the period apart, as an authority's
+// keys age independently: the driver, which is the authority too,
+// generates one key at a time instead of four (two of them RSA) at once.
 func (s *soak) rotate(ctx context.Context) {
+	algs := []string{"RS256", "PS256", "ES256", "EdDSA"}
 	every := min(30*time.Second, s.cfg.duration/4)
-	t := time.NewTicker(every)
+	t := time.NewTicker(every / time.Duration(len(algs)))
 	defer t.Stop()
-	for {
+	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		for _, alg := range []string{"RS256", "PS256", "ES256", "EdDSA"} {
-			s.a.RotateKey(alg)
-		}
-		s.pools.mint(s.a, s.dpopKeys)
+		alg := algs[n%len(algs)]
+		s.a.RotateKey(alg)
+		s.pools.mint(s.a, s.dpopKeys, alg)
 		s.mark("rotation")
 	}
 }
@@ -142,6 +145,7 @@ func (s *soak) faults(ctx context.Context, logf func(string, ...any)) {
 		}
 		end = s.open("redis", "Redis down", -1)
 		s.redis.kill()
+		s.seen.emptied()
 		if !step(0.55, "Redis restarted, empty") {
 			return
 		}
@@ -167,6 +171,7 @@ func (s *soak) faults(ctx context.Context, logf func(string, ...any)) {
 	r.ready.Store(false)
 	time.Sleep(200 * time.Millisecond) // requests under way finish
 	r.stop(syscall.SIGTERM)
+	s.seen.restarted(last)
 	if err := startReplica(r, s.ctl); err != nil {
 		logf("replica did not start again: %v", err)
 	}

@@ -75,7 +75,8 @@ type soak struct {
 	props   []propagation
 	load0   string // load average at the start
 	stats   [nClasses]classStats
-	quiet   classStats // the cached classes, outside faults
+	quiet   classStats // validations answered from a cache, outside faults
+	seen    *seen      // which those are
 	// own and ownQuiet are the replicas' own durations of validations
 	// answered from their caches, in the whole run and outside faults:
 	// by token format, the count at or under each bucket's bound
@@ -123,7 +124,7 @@ func run(ctx context.Context, c config) (*report, error) {
 		return nil, err
 	}
 
-	s := &soak{cfg: c}
+	s := &soak{cfg: c, seen: newSeen(c.replicas)}
 	s.client = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
 		// As many connections as requests under way, as an API's clients
 		// would open: with a bound, requests held up by a fault (up to the
@@ -141,7 +142,7 @@ func run(ctx context.Context, c config) (*report, error) {
 	for range 8 {
 		s.dpopKeys = append(s.dpopKeys, bearertest.NewDPoPKey("ES256"))
 	}
-	s.pools.mint(s.a, s.dpopKeys)
+	s.pools.mint(s.a, s.dpopKeys, "")
 	for range sessions {
 		s.active = append(s.active, s.newSession())
 	}
@@ -389,6 +390,7 @@ func (s *soak) one() {
 		return
 	}
 	var se *sess
+	var token string // of a class the replicas cache
 	req, _ := http.NewRequest(http.MethodGet, r.url+"/values", nil)
 	switch c {
 	case session:
@@ -410,11 +412,24 @@ func (s *soak) one() {
 		req.Header.Set("Authorization", "DPoP "+d.token)
 		req.Header.Set("DPoP", key.Proof(http.MethodGet, "http://"+dpopHost+"/values", d.token))
 	default:
-		req.Header.Set("Authorization", "Bearer "+s.pools.pick(c))
+		token = s.pools.pick(c)
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	cached := s.seen.cached(c, i, token)
 	start := time.Now()
 	status := s.send(req)
-	s.judge(c, i, req, start, time.Now(), status, se, time.Time{})
+	end := time.Now()
+	s.judge(c, i, req, start, end, status, se, time.Time{})
+	if status == http.StatusOK {
+		s.seen.accepted(c, i, token)
+	}
+	if cached && !s.faulty(start, end) {
+		s.mu.Lock()
+		s.quiet.n++
+		s.quiet.hist[bucket(end.Sub(start))]++
+		s.mu.Unlock()
+		s.series.quietCached(int(s.since(start)/time.Second), end.Sub(start) > 5*time.Millisecond)
+	}
 	if c == dpopGood && status == http.StatusOK && mrand(4) == 0 {
 		j, other := s.pickReplica(i)
 		if other == nil {
@@ -482,13 +497,6 @@ func (s *soak) judge(c class, replica int, req *http.Request, start, end time.Ti
 		}
 	}
 	s.record(c, replica, start, end, status, v)
-	if c.cached() && !s.faulty(start, end) {
-		s.mu.Lock()
-		s.quiet.n++
-		s.quiet.hist[bucket(end.Sub(start))]++
-		s.mu.Unlock()
-		s.series.quietCached(int(s.since(start)/time.Second), end.Sub(start) > 5*time.Millisecond)
-	}
 	if v == bad {
 		fp := fingerprint(req)
 		s.mu.Lock()

@@ -41,18 +41,28 @@ var goodAlgs = map[class]string{goodRS256: "RS256", goodPS256: "PS256", goodES25
 
 func good() bearertest.Payload { return bearertest.Payload{"aud": "api", "scope": "api"} }
 
-// mint fills the pools with tokens signed by the authority's current keys.
-func (p *pools) mint(a *bearertest.Authority, dpopKeys []*bearertest.DPoPKey) {
+// mint fills the pools of the tokens alg signs with the authority's
+// current key for it (every pool if alg is ""). Reference tokens are
+// minted with ES256's pools.
+func (p *pools) mint(a *bearertest.Authority, dpopKeys []*bearertest.DPoPKey, alg string) {
+	signs := func(k string) bool { return alg == "" || alg == k }
 	var t [nClasses][]string
 	for range poolSize {
-		for c, alg := range goodAlgs {
-			t[c] = append(t[c], a.TokenWith(alg, nil, good()))
+		for c, k := range goodAlgs {
+			if signs(k) {
+				t[c] = append(t[c], a.TokenWith(k, nil, good()))
+			}
+		}
+		if signs("EdDSA") {
+			t[noScope] = append(t[noScope], a.TokenWith("EdDSA", nil, bearertest.Payload{"aud": "api", "scope": "other"}))
+		}
+		if !signs("ES256") {
+			continue
 		}
 		t[goodRef] = append(t[goodRef], a.ReferenceToken(good()))
 		t[expired] = append(t[expired], a.TokenWith("ES256", nil, bearertest.Payload{"aud": "api", "scope": "api",
 			"iat": time.Now().Add(-time.Hour), "exp": time.Now().Add(-10 * time.Minute)}))
 		t[wrongAud] = append(t[wrongAud], a.TokenWith("ES256", nil, bearertest.Payload{"aud": "another-api", "scope": "api"}))
-		t[noScope] = append(t[noScope], a.TokenWith("EdDSA", nil, bearertest.Payload{"aud": "api", "scope": "other"}))
 		t[forged] = append(t[forged], forge(a.TokenWith("ES256", nil, good())))
 		t[randomKid] = append(t[randomKid], a.TokenWith("ES256", map[string]any{"kid": crand.Text()}, good()))
 		t[garbage] = append(t[garbage], junk())
@@ -61,20 +71,29 @@ func (p *pools) mint(a *bearertest.Authority, dpopKeys []*bearertest.DPoPKey) {
 		t[revokedRef] = append(t[revokedRef], ref)
 	}
 	var d []dpopToken
-	for _, k := range dpopKeys {
-		c := good()
-		c["cnf"] = k.Confirmation()
-		d = append(d, dpopToken{k, a.TokenWith("ES256", nil, c)})
+	if signs("ES256") {
+		for _, k := range dpopKeys {
+			c := good()
+			c["cnf"] = k.Confirmation()
+			d = append(d, dpopToken{k, a.TokenWith("ES256", nil, c)})
+		}
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.cached == nil {
 		for i := range poolSize {
 			p.cached = append(p.cached, a.TokenWith([]string{"RS256", "ES256"}[i%2], nil, good()))
 		}
 	}
 	t[cachedJWT] = p.cached
-	p.toks, p.dpop = t, d
-	p.mu.Unlock()
+	for c, toks := range t {
+		if toks != nil {
+			p.toks[c] = toks
+		}
+	}
+	if d != nil {
+		p.dpop = d
+	}
 }
 
 func (p *pools) pick(c class) string {
