@@ -26,6 +26,7 @@ type report struct {
 	load     string
 	propRows []propRow
 	quiet    classStats
+	floor    classStats      // GET /healthz, outside faults
 	lowers   []time.Duration // sorted, as props: the bracket's lower ends
 	// own and ownQuiet are the replicas' own cached validations (soak.own).
 	own, ownQuiet map[string]map[float64]float64
@@ -66,7 +67,7 @@ func (s *soak) report(elapsed time.Duration, problems []string) *report {
 	slices.Sort(lowers)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &report{props: delays, lowers: lowers, propRows: propRows, quiet: s.quiet, cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
+	r := &report{props: delays, lowers: lowers, propRows: propRows, quiet: s.quiet, floor: s.floor, cfg: s.cfg, elapsed: elapsed, stats: s.stats, wrongs: s.wrongs, windows: s.windows,
 		series: s.series, dropped: s.dropped.Load(), problems: problems, own: s.own, ownQuiet: s.ownQuiet}
 	for i := range s.windows {
 		r.windows[i].from = time.Time{}.Add(s.windows[i].from.Sub(s.t0))
@@ -181,6 +182,8 @@ func (r *report) summary() string {
 	p("- p99 of cached validations (%d requests, faults included): %v, target 5 ms (%s)\n", nc, round(p99), met(p99 <= 5*time.Millisecond))
 	q99 := quantile(&r.quiet.hist, r.quiet.n, 0.99)
 	p("- p99 of cached validations outside faults (%d requests; p50 %v): %v (%s)\n", r.quiet.n, round(quantile(&r.quiet.hist, r.quiet.n, 0.5)), round(q99), met(q99 <= 5*time.Millisecond))
+	p("- the floor beside it: GET /healthz, which no middleware guards, at a twentieth of the rate besides the traffic, outside faults (%d requests): p50 %v, p99 %v\n",
+		r.floor.n, round(quantile(&r.floor.hist, r.floor.n, 0.5)), round(quantile(&r.floor.hist, r.floor.n, 0.99)))
 	p("- the same validations as the replicas timed them (bearer.validation.duration, source cache: the call of the Validator only, not the HTTP exchange): JWTs %s, outside faults %s; reference tokens %s, outside faults %s\n",
 		ownQuantiles(r.own["jwt"]), ownQuantiles(r.ownQuiet["jwt"]), ownQuantiles(r.own["opaque"]), ownQuantiles(r.ownQuiet["opaque"]))
 	c503 := r.stats[cachedJWT].status[503] + r.stats[cachedJWT].status[-1]

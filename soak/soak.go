@@ -77,6 +77,7 @@ type soak struct {
 	stats   [nClasses]classStats
 	quiet   classStats // validations answered from a cache, outside faults
 	seen    *seen      // which those are
+	floor   classStats // GET /healthz, outside faults (control.go)
 	// own and ownQuiet are the replicas' own durations of validations
 	// answered from their caches, in the whole run and outside faults:
 	// by token format, the count at or under each bucket's bound
@@ -181,6 +182,7 @@ func run(ctx context.Context, c config) (*report, error) {
 	bg.Go(func() { s.rotate(runCtx) })
 	bg.Go(func() { s.faults(runCtx, logf) })
 	bg.Go(func() { s.signOuts(runCtx) })
+	bg.Go(func() { s.control(runCtx) })
 	s.traffic(runCtx)
 	elapsed := time.Since(s.t0)
 	bg.Wait()
