@@ -88,6 +88,13 @@ func (p *provider) get(ctx context.Context) (*remote, error) {
 		return r, nil
 	}
 	p.mu.Lock()
+	// An attempt may have succeeded since the load above: its lastErr is
+	// then nil and its start recent, which would read as a failure too
+	// recent to try again.
+	if r := p.current.Load(); r != nil {
+		p.mu.Unlock()
+		return r, nil
+	}
 	attempt, since := p.attempt, time.Since(p.lastStart)
 	if !p.running && since < minAttemptSpacing {
 		err := p.lastErr
