@@ -38,8 +38,7 @@ func (s *soak) controlOne() {
 	end := time.Now()
 	if status == http.StatusOK && !s.faulty(start, end) {
 		s.mu.Lock()
-		s.floor.n++
-		s.floor.hist[bucket(end.Sub(start))]++
+		s.floor.timed(end.Sub(start))
 		s.mu.Unlock()
 	}
 }

@@ -427,8 +427,7 @@ func (s *soak) one() {
 	}
 	if cached && !s.faulty(start, end) {
 		s.mu.Lock()
-		s.quiet.n++
-		s.quiet.hist[bucket(end.Sub(start))]++
+		s.quiet.timed(end.Sub(start))
 		s.mu.Unlock()
 		s.series.quietCached(int(s.since(start)/time.Second), end.Sub(start) > 5*time.Millisecond)
 	}

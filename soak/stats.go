@@ -58,6 +58,13 @@ func quantile(h *[nBuckets]int, n int, q float64) time.Duration {
 	return 0
 }
 
+// timed counts one request that took d.
+func (st *classStats) timed(d time.Duration) {
+	st.n++
+	st.hist[bucket(d)]++
+	st.max = max(st.max, d)
+}
+
 func (s *soak) record(c class, replica int, start, end time.Time, status int, v verdict) {
 	d := end.Sub(start)
 	s.mu.Lock()
@@ -65,11 +72,9 @@ func (s *soak) record(c class, replica int, start, end time.Time, status int, v 
 	if st.status == nil {
 		st.status = map[int]int{}
 	}
-	st.n++
+	st.timed(d)
 	st.status[status]++
 	st.verdicts[v]++
-	st.hist[bucket(d)]++
-	st.max = max(st.max, d)
 	s.mu.Unlock()
 	s.series.request(int(s.since(start)/time.Second), status, v)
 }
