@@ -852,6 +852,24 @@ func rawMember(object, name string) string {
 	}
 }
 
+// objectMembers reads src, one JSON object, as payloads are read here, and
+// returns its members' values as JSON by their exact names: what
+// internal/strict's Object promises, for package signals.
+func objectMembers(src []byte) (map[string]json.RawMessage, error) {
+	m := readMembers(string(src), nil)
+	out := map[string]json.RawMessage{}
+	for m.next() {
+		v, err := m.s.rawValue()
+		if m.took(0, err); m.err == nil {
+			out[string(m.name)] = json.RawMessage(v)
+		}
+	}
+	if err := m.end(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // rawValue skips the value at s and returns it as JSON.
 func (s *jsonScanner) rawValue() (string, error) {
 	s.ws()

@@ -209,6 +209,33 @@ func TestDecodeClaimsStrictness(t *testing.T) {
 	}
 }
 
+// objectMembers, the reader package signals reads SETs with, gives each
+// member's value as JSON by its exact name, and refuses what decodeClaims
+// refuses of any object: a name twice, at any depth and in any case,
+// strings that are not UTF-8, anything but one object.
+func TestObjectMembers(t *testing.T) {
+	m, err := objectMembers([]byte(` {"iss": "a" ,"SUB_ID":{"format":"x"},"n":1.5e3,"l":[1,{"a":null}]} `))
+	want := map[string]json.RawMessage{"iss": json.RawMessage(`"a"`), "SUB_ID": json.RawMessage(`{"format":"x"}`), "n": json.RawMessage(`1.5e3`), "l": json.RawMessage(`[1,{"a":null}]`)}
+	if err != nil || !reflect.DeepEqual(m, want) {
+		t.Errorf("objectMembers = %q, %v; want %q", m, err, want)
+	}
+	for _, p := range []string{
+		`{"iss":"a","iss":"b"}`,
+		`{"sub_id":{"format":"a","Format":"b"}}`,
+		`{"events":{"e":{"x":1,"X":2}}}`,
+		`{"a":"\ud800"}`,
+		"{\"a\":\"\xff\"}",
+		`{"a":1} {}`,
+		`[{"a":1}]`,
+		`"a"`,
+		``,
+	} {
+		if m, err := objectMembers([]byte(p)); err == nil {
+			t.Errorf("objectMembers(%q) = %q, want an error", p, m)
+		}
+	}
+}
+
 func FuzzDecodeClaims(f *testing.F) {
 	for _, p := range claimsSeeds {
 		f.Add([]byte(p))

@@ -7,7 +7,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
-	"github.com/accesstoken/bearer/internal/jwsheader"
+	"github.com/accesstoken/bearer/internal/strict"
 )
 
 // KeySet returns the authority's signing keys as an oidc.KeySet, for
@@ -103,8 +103,9 @@ func (s *settings) asymmetricAlgorithms() []string {
 
 // Package signals judges a SET's typ before it looks up the transmitter's
 // keys (RFC 8417 §2.3), with this package's reader so that the typ it
-// judges is the one the verification reads.
-func init() { jwsheader.Typ = headerTyp }
+// judges is the one the verification reads, and reads the SET's claims
+// with this package's JSON reader.
+func init() { strict.Typ, strict.Object = headerTyp, objectMembers }
 
 // headerTyp reads the typ of token's header as read does (jws.go), alone:
 // nothing of the algorithm, the key or the signature.

@@ -37,24 +37,6 @@ var Events = []string{
 	eventSessionsRevoked,
 }
 
-// wireEvent is what an event's payload says that the actions read: the
-// subject of events that carry it inside (RISC, and CAEP before SSF put
-// sub_id at the top), when it happened (CAEP 1.0 §2), and a verification
-// event's state.
-type wireEvent struct {
-	Subject   json.RawMessage `json:"subject"`
-	Timestamp *json.Number    `json:"event_timestamp"`
-	State     string          `json:"state"`
-}
-
-// wireAssurance is what an assurance-level-change event says (CAEP 1.0
-// §3.4.1); previous_level is not read: only the direction matters.
-type wireAssurance struct {
-	Namespace string `json:"namespace"`
-	Current   string `json:"current_level"`
-	Direction string `json:"change_direction"`
-}
-
 // action is what one event of a SET calls for, read in full before
 // anything is done: a SET with one malformed event changes nothing.
 type action struct {
@@ -135,40 +117,46 @@ func acted(typ string) bool {
 // read reads one event of s: its payload, and for an event that revokes
 // tokens its subject, into the revocations it calls for.
 func (r *Receiver) read(s *set, typ string, raw json.RawMessage) (action, error) {
-	var e wireEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	e, ok := readObject(raw)
+	state, okState := e.str("state")
+	stamp, okStamp := e.number("event_timestamp")
+	if !ok || !okState || !okStamp {
 		return action{}, refuse(errInvalidRequest, "malformed event")
 	}
-	a := action{typ: typ, state: e.State}
+	a := action{typ: typ, state: state}
 	if !acted(typ) {
 		return a, nil
 	}
 	var level *string // an assurance change's acr; nil for an increase
 	if typ == eventAssuranceChange {
-		var al wireAssurance
-		if err := json.Unmarshal(raw, &al); err != nil || al.Namespace == "" || al.Current == "" ||
-			al.Direction != "" && al.Direction != "increase" && al.Direction != "decrease" {
+		// CAEP 1.0 §3.4.1; previous_level is not read: only the direction
+		// matters.
+		namespace, ok1 := e.str("namespace")
+		current, ok2 := e.str("current_level")
+		direction, ok3 := e.str("change_direction")
+		if !ok1 || !ok2 || !ok3 || namespace == "" || current == "" ||
+			direction != "" && direction != "increase" && direction != "decrease" {
 			return a, refuse(errInvalidRequest, "malformed assurance-level-change event")
 		}
-		if al.Direction == "increase" {
+		if direction == "increase" {
 			// It gives the tokens issued before it nothing they did not
 			// show: the client gets a new token for a step-up route.
 			a.nothing = "assurance increased; tokens issued before keep their acr"
 			return a, nil
 		}
-		acr := al.Current
+		acr := current
 		if r.cfg.AssuranceACR != nil {
-			acr = r.cfg.AssuranceACR(al.Namespace, al.Current)
+			acr = r.cfg.AssuranceACR(namespace, current)
 		}
 		level = &acr
 	}
 	at := s.issued
-	if t, ok := numericDate(e.Timestamp); ok {
+	if t, ok := numericDate(stamp); ok {
 		at = t
 	}
 	subj := s.subject
 	if subj == nil {
-		subj = e.Subject
+		subj = e["subject"]
 	}
 	if subj == nil {
 		return a, refuse(errInvalidRequest, "event without subject")

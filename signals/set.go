@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/accesstoken/bearer"
-	"github.com/accesstoken/bearer/internal/jwsheader"
+	"github.com/accesstoken/bearer/internal/strict"
 )
 
 // maxSET bounds a SET's compact form: a SET is a few hundred bytes, a
@@ -66,17 +66,6 @@ type set struct {
 	events  map[string]json.RawMessage
 }
 
-// wireSET is a SET's payload as encoding/json reads it, after the
-// Validator's reader has refused one that names a member twice.
-type wireSET struct {
-	Iss    *string                    `json:"iss"`
-	Aud    json.RawMessage            `json:"aud"`
-	Iat    *json.Number               `json:"iat"`
-	Jti    *string                    `json:"jti"`
-	SubID  json.RawMessage            `json:"sub_id"`
-	Events map[string]json.RawMessage `json:"events"`
-}
-
 // verify checks a SET (RFC 8417 §2, SSF 1.0 §4.1): typ secevent+jwt, a
 // signature by the transmitter's keys under the Validator's rules, iss
 // the transmitter, aud naming this receiver, iat neither in the future
@@ -87,7 +76,7 @@ func (r *Receiver) verify(ctx context.Context, raw string) (*set, error) {
 		return nil, refuse(errInvalidRequest, "SET too large")
 	}
 	// typ before any key is looked at, read by the Validator's own reader
-	// (jwsheader), so that this reading and the verification's cannot
+	// (internal/strict), so that this reading and the verification's cannot
 	// disagree.
 	if !typOK(raw) {
 		return nil, refuse(errInvalidRequest, "not a SET (typ secevent+jwt)")
@@ -107,22 +96,31 @@ func (r *Receiver) verify(ctx context.Context, raw string) (*set, error) {
 		}
 		return nil, &refusal{code: errInvalidRequest, description: "malformed SET", cause: err}
 	}
-	var w wireSET
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
+	w, ok := readObject(payload)
+	if !ok {
 		return nil, refuse(errInvalidRequest, "malformed SET")
 	}
-	if w.Iss == nil || *w.Iss != r.cfg.Transmitter {
+	iss, okIss := w.str("iss")
+	jti, okJti := w.str("jti")
+	iat, okIat := w.number("iat")
+	var events object
+	okEvents := true
+	if raw := w["events"]; raw != nil && string(raw) != "null" {
+		events, okEvents = readObject(raw)
+	}
+	if !okIss || !okJti || !okIat || !okEvents {
+		return nil, refuse(errInvalidRequest, "malformed SET")
+	}
+	if iss == "" || iss != r.cfg.Transmitter {
 		return nil, refuse(errInvalidIssuer, "iss is not the transmitter")
 	}
-	if !audienceHas(w.Aud, r.cfg.Audience) {
+	if !audienceHas(w["aud"], r.cfg.Audience) {
 		return nil, refuse(errInvalidAud, "aud does not name this receiver")
 	}
-	if w.Jti == nil || *w.Jti == "" {
+	if jti == "" {
 		return nil, refuse(errInvalidRequest, "jti missing")
 	}
-	issued, ok := numericDate(w.Iat)
+	issued, ok := numericDate(iat)
 	now := time.Now()
 	switch {
 	case !ok:
@@ -132,18 +130,19 @@ func (r *Receiver) verify(ctx context.Context, raw string) (*set, error) {
 	case issued.Before(now.Add(-r.cfg.MaxAge)):
 		return nil, refuse(errInvalidRequest, "SET older than this receiver remembers")
 	}
-	if len(w.Events) == 0 {
+	if len(events) == 0 {
 		return nil, refuse(errInvalidRequest, "events missing")
 	}
-	for _, e := range w.Events {
+	for _, e := range events {
 		if !isObject(e) {
 			return nil, refuse(errInvalidRequest, "an event is not a JSON object")
 		}
 	}
-	if w.SubID != nil && !isObject(w.SubID) {
+	subject := w["sub_id"]
+	if subject != nil && !isObject(subject) {
 		return nil, refuse(errInvalidRequest, "sub_id is not a JSON object")
 	}
-	return &set{raw: raw, issuer: *w.Iss, id: *w.Jti, issued: issued, subject: w.SubID, events: w.Events}, nil
+	return &set{raw: raw, issuer: iss, id: jti, issued: issued, subject: subject, events: events}, nil
 }
 
 // typOK reports whether the header's typ is secevent+jwt (RFC 8417
@@ -151,7 +150,7 @@ func (r *Receiver) verify(ctx context.Context, raw string) (*set, error) {
 // optional. A missing typ is refused (SSF 1.0 requires explicit typing),
 // and so is a header the Validator's reader refuses.
 func typOK(raw string) bool {
-	typ, ok := jwsheader.Typ(raw)
+	typ, ok := strict.Typ(raw)
 	typ = strings.ToLower(typ)
 	return ok && (typ == "secevent+jwt" || typ == "application/secevent+jwt")
 }

@@ -14,21 +14,29 @@ type target struct {
 	tokenID string // jti
 }
 
-// wireSubject is a subject identifier (RFC 9493 §3, SSF 1.0 §3), every
-// format's members in one struct.
-type wireSubject struct {
-	Format string `json:"format"`
-	Iss    string `json:"iss"`
-	Sub    string `json:"sub"`
-	ID     string `json:"id"`
-	Jti    string `json:"jti"`
+// subjectID is a subject identifier (RFC 9493 §3, SSF 1.0 §3): its
+// members, with those that are strings or arrays in any format read.
+type subjectID struct {
+	object
+	format, iss, sub, id, jti string
+	identifiers               []json.RawMessage // aliases (RFC 9493 §3.2.1): several identifiers of one subject
+}
 
-	// complex (SSF 1.0 §3.2): each member a subject of its own.
-	User           json.RawMessage `json:"user"`
-	SessionSubject json.RawMessage `json:"session"`
-
-	// aliases (RFC 9493 §3.2.1): several identifiers of one subject.
-	Identifiers []json.RawMessage `json:"identifiers"`
+// readSubjectID reads raw; ok is false if it is not an object, or one of
+// the members read is of another type.
+func readSubjectID(raw json.RawMessage) (w subjectID, ok bool) {
+	if w.object, ok = readObject(raw); !ok {
+		return w, false
+	}
+	for name, to := range map[string]*string{"format": &w.format, "iss": &w.iss, "sub": &w.sub, "id": &w.id, "jti": &w.jti} {
+		if *to, ok = w.str(name); !ok {
+			return w, false
+		}
+	}
+	if ids := w.object["identifiers"]; ids != nil && json.Unmarshal(ids, &w.identifiers) != nil {
+		return w, false
+	}
+	return w, true
 }
 
 // users and sessions are what a subject names: the users it names, and
@@ -47,30 +55,33 @@ type subject struct {
 // acknowledged and applies to no token, since nothing here could match it.
 // depth bounds complex and aliases subjects nested in each other.
 func readSubject(raw json.RawMessage, issuer string, depth int) (subject, bool) {
-	var w wireSubject
-	if depth > 2 || !isObject(raw) || json.Unmarshal(raw, &w) != nil || w.Format == "" {
+	if depth > 2 {
+		return subject{}, false
+	}
+	w, ok := readSubjectID(raw)
+	if !ok || w.format == "" {
 		return subject{}, false
 	}
 	var s subject
-	switch w.Format {
+	switch w.format {
 	case "iss_sub":
-		if w.Iss == "" || w.Sub == "" {
+		if w.iss == "" || w.sub == "" {
 			return s, false
 		}
-		s.users = append(s.users, target{issuer: w.Iss, subject: w.Sub})
+		s.users = append(s.users, target{issuer: w.iss, subject: w.sub})
 	case "opaque":
-		if w.ID == "" {
+		if w.id == "" {
 			return s, false
 		}
-		s.users = append(s.users, target{issuer: issuer, subject: w.ID})
+		s.users = append(s.users, target{issuer: issuer, subject: w.id})
 	case "jwt_id":
-		if w.Iss == "" || w.Jti == "" {
+		if w.iss == "" || w.jti == "" {
 			return s, false
 		}
-		s.sessions = append(s.sessions, target{issuer: w.Iss, tokenID: w.Jti})
+		s.sessions = append(s.sessions, target{issuer: w.iss, tokenID: w.jti})
 	case "complex":
-		if w.User != nil {
-			u, ok := readSubject(w.User, issuer, depth+1)
+		if user := w.object["user"]; user != nil {
+			u, ok := readSubject(user, issuer, depth+1)
 			if !ok {
 				return s, false
 			}
@@ -78,15 +89,15 @@ func readSubject(raw json.RawMessage, issuer string, depth int) (subject, bool) 
 			s.sessions = append(s.sessions, u.sessions...)
 			s.otherSession = u.otherSession
 		}
-		if w.SessionSubject != nil {
-			if sess, ok := sessionOf(w.SessionSubject, issuer); ok {
+		if session := w.object["session"]; session != nil {
+			if sess, ok := sessionOf(session, issuer); ok {
 				s.sessions = append(s.sessions, sess)
 			} else {
 				s.otherSession = true
 			}
 		}
 	case "aliases":
-		for _, id := range w.Identifiers {
+		for _, id := range w.identifiers {
 			a, ok := readSubject(id, issuer, depth+1)
 			if !ok {
 				continue
@@ -103,15 +114,15 @@ func readSubject(raw json.RawMessage, issuer string, depth int) (subject, bool) 
 // identifier, the session's sid (SSF 1.0 §3.2's examples), or an iss_sub
 // whose sub is the sid at iss. Any other names no sid.
 func sessionOf(raw json.RawMessage, issuer string) (target, bool) {
-	var w wireSubject
-	if !isObject(raw) || json.Unmarshal(raw, &w) != nil {
+	w, ok := readSubjectID(raw)
+	if !ok {
 		return target{}, false
 	}
-	switch w.Format {
+	switch w.format {
 	case "opaque":
-		return target{issuer: issuer, session: w.ID}, w.ID != ""
+		return target{issuer: issuer, session: w.id}, w.id != ""
 	case "iss_sub":
-		return target{issuer: w.Iss, session: w.Sub}, w.Iss != "" && w.Sub != ""
+		return target{issuer: w.iss, session: w.sub}, w.iss != "" && w.sub != ""
 	}
 	return target{}, false
 }

@@ -258,6 +258,25 @@ func SignalsCases() []SignalsCase {
 		SignalsCase{Name: "iss_sub without iss", SET: event(bearertest.CredentialChange, map[string]any{"format": "iss_sub", "sub": "alice"}, nil), Want: badSET("invalid_request", "malformed subject")},
 		SignalsCase{Name: "email subject", SET: event(bearertest.CredentialChange, map[string]any{"format": "email", "email": "alice@example.com"}, nil), Want: accepted()},
 		SignalsCase{Name: "format not known", SET: event(bearertest.CredentialChange, map[string]any{"format": "x-vendor"}, nil), Want: accepted()},
+		// Member names are matched exactly, at every depth, as the
+		// Validator's reader matches them (RFC 7519 §4): encoding/json
+		// would read each of these as the member it is not.
+		SignalsCase{Name: "SUB_ID", SET: func(e *SignalsEnv) string {
+			sub := map[string]any{"format": "iss_sub", "iss": e.Authority.Issuer(), "sub": "alice"}
+			return event(bearertest.CredentialChange, nil, bearertest.Payload{"sub_id": nil, "SUB_ID": sub})(e)
+		}, Want: badSET("invalid_request", "event without subject")},
+		SignalsCase{Name: "a subject's Format", SET: func(e *SignalsEnv) string {
+			return event(bearertest.CredentialChange, map[string]any{"Format": "iss_sub", "iss": e.Authority.Issuer(), "sub": "alice"}, nil)(e)
+		}, Want: badSET("invalid_request", "malformed subject")},
+		SignalsCase{Name: "an event's Subject", SET: func(e *SignalsEnv) string {
+			sub := map[string]any{"format": "iss_sub", "iss": e.Authority.Issuer(), "sub": "alice"}
+			return e.Transmitter.SET(bearertest.Payload{"events": map[string]any{bearertest.CredentialChange: map[string]any{"Subject": sub}}})
+		}, Want: badSET("invalid_request", "event without subject")},
+		// A NumericDate is a JSON number (RFC 7519 §2); encoding/json reads
+		// a string of digits into a json.Number too.
+		SignalsCase{Name: "event_timestamp a string", SET: event(bearertest.CredentialChange, nil, bearertest.Payload{"events": map[string]any{
+			bearertest.CredentialChange: map[string]any{"event_timestamp": "1700000000"},
+		}}), Want: badSET("invalid_request", "malformed event")},
 	)
 	assurance := func(members bearertest.Payload) func(e *SignalsEnv) string {
 		members["event_timestamp"] = time.Now().Unix()
@@ -273,6 +292,7 @@ func SignalsCases() []SignalsCase {
 		SignalsCase{Name: "assurance level without direction", SET: assurance(bearertest.Payload{"namespace": "Retinal Scan", "current_level": "hi-res-scan"}), Want: accepted()},
 		SignalsCase{Name: "assurance level without current_level", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL"}), Want: malformedLevel},
 		SignalsCase{Name: "assurance level without namespace", SET: assurance(bearertest.Payload{"current_level": "nist-aal1"}), Want: malformedLevel},
+		SignalsCase{Name: "assurance level with Current_Level", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL", "Current_Level": "nist-aal1", "change_direction": "decrease"}), Want: malformedLevel},
 		SignalsCase{Name: "assurance level change_direction not defined", SET: assurance(bearertest.Payload{"namespace": "NIST-AAL", "current_level": "nist-aal1", "change_direction": "down"}), Want: malformedLevel},
 	)
 	return cases
