@@ -296,6 +296,7 @@ func (s *soak) sampleLoop(ctx context.Context) {
 	debug.ReadGCStats(&gc)
 	driverPause := gc.PauseTotal
 	s.own, s.ownQuiet = map[string]map[float64]float64{"jwt": {}, "opaque": {}}, map[string]map[float64]float64{"jwt": {}, "opaque": {}}
+	var conns connCounter
 	before := time.Now()
 	for {
 		select {
@@ -306,11 +307,13 @@ func (s *soak) sampleLoop(ctx context.Context) {
 		now := time.Now()
 		sec := int(s.since(now) / time.Second)
 		quiet := !s.faulty(before, now)
+		established := conns.established()
 		for i, r := range s.replicas {
 			u, ok := sample(r, s.ctl)
 			if !ok {
 				continue
 			}
+			u.conns = established[r.port]
 			p := prev[i]
 			if pid := r.pid.Load(); pid != p.pid {
 				p = last{pid: pid}

@@ -263,7 +263,6 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 		return u, false
 	}
 	u.files = len(fds)
-	u.conns = established(pid, r.port)
 	u.cpu = cpuSeconds(pid)
 	// Uncompressed: a replica that gzips its metrics every second makes a
 	// compressor of most of a megabyte each time (its pool is emptied by
@@ -367,24 +366,6 @@ func cpuSeconds(pid int64) float64 {
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
 	return (utime + stime) / 100
-}
-
-// established counts the TCP connections accepted on port, as
-// /proc/<pid>/net/tcp lists them (state 01).
-func established(pid int64, port int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/tcp", pid))
-	if err != nil {
-		return 0
-	}
-	local := fmt.Sprintf(":%04X", port)
-	n := 0
-	for line := range strings.Lines(string(b)) {
-		f := strings.Fields(line)
-		if len(f) > 3 && strings.HasSuffix(f[1], local) && f[3] == "01" {
-			n++
-		}
-	}
-	return n
 }
 
 // raceOrPanic reports whether a replica's log shows a data race or a
