@@ -56,8 +56,10 @@ func (s *soak) rotate(ctx context.Context) {
 		case <-t.C:
 		}
 		alg := algs[n%len(algs)]
-		s.a.RotateKey(alg)
-		s.pools.mint(s.a, s.dpopKeys, alg)
+		idle(func() {
+			s.a.RotateKey(alg)
+			s.pools.mint(s.a, s.dpopKeys, alg)
+		})
 		s.mark("rotation")
 	}
 }

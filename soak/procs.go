@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -378,4 +379,23 @@ func raceOrPanic(log string) string {
 		}
 	}
 	return ""
+}
+
+// idle runs f on an OS thread of its own at the lowest CPU priority
+// (nice 19), and waits for it. The driver is the authority too, and a
+// key rotation is its one burst of work: generating an RSA key and
+// signing a pool of tokens takes a core for a fifth of a second, which a
+// real authority spends on its own machine, not on the replicas' cores.
+// At nice 19 it runs in the time the replicas and the traffic leave.
+func idle(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread ends with the goroutine, and its
+		// priority with it, instead of going back to the runtime.
+		runtime.LockOSThread()
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
+		f()
+	}()
+	<-done
 }
