@@ -417,13 +417,13 @@ func (s *soak) one() {
 		token = s.pools.pick(c)
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	cached := s.seen.cached(c, i, token)
+	cached := s.seen.cached(c, i, token, time.Now())
 	start := time.Now()
 	status := s.send(req)
 	end := time.Now()
 	s.judge(c, i, req, start, end, status, se, time.Time{})
-	if status == http.StatusOK {
-		s.seen.accepted(c, i, token)
+	if status == http.StatusOK && !cached {
+		s.seen.accepted(c, i, token, start)
 	}
 	if cached && !s.faulty(start, end) {
 		s.mu.Lock()
