@@ -277,6 +277,9 @@ func SignalsCases() []SignalsCase {
 		SignalsCase{Name: "event_timestamp a string", SET: event(bearertest.CredentialChange, nil, bearertest.Payload{"events": map[string]any{
 			bearertest.CredentialChange: map[string]any{"event_timestamp": "1700000000"},
 		}}), Want: badSET("invalid_request", "malformed event")},
+		SignalsCase{Name: "an event's state a number", SET: event(bearertest.CredentialChange, nil, bearertest.Payload{"events": map[string]any{
+			bearertest.CredentialChange: map[string]any{"state": 5},
+		}}), Want: badSET("invalid_request", "malformed event")},
 	)
 	assurance := func(members bearertest.Payload) func(e *SignalsEnv) string {
 		members["event_timestamp"] = time.Now().Unix()
