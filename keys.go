@@ -52,9 +52,10 @@ var errKeyWaiters = errors.New("too many requests waiting for the authority's ke
 // Fetches are numbered. A caller that needs the keys as they are now asks
 // for the next fetch to begin and waits for that number: a fetch already
 // under way when it arrived may predate a key published since, so it
-// never decides. One loop runs the fetches that callers wait for, spaced
-// by a rate limit for fetches caused by unknown kids; the limit only
-// delays them, it never answers for the authority.
+// never refuses, though a key it brings ends the wait. One loop runs the
+// fetches that callers wait for, spaced by a rate limit for fetches
+// caused by unknown kids; the limit only delays them, it never answers
+// for the authority.
 type keySet struct {
 	url     string // empty for static keys
 	client  *http.Client
@@ -149,11 +150,11 @@ func (ks *keySet) candidates(kid, alg string, buf *[maxCandidates]*publicKey) []
 
 // lookup returns the keys for kid and alg. When none fits, the token is
 // refused only once a fetch begun after this call shows none either, so a
-// key published a moment ago verifies the very token that revealed it.
-// Concurrent callers share that fetch. A caller that cannot get one
-// within Timeout (the authority slow, or the rate limit) gets 503: its
-// token was not judged; so does one naming a kid beyond the
-// maxKeyWaiters kids that requests wait for.
+// key published a moment ago verifies the very token that revealed it;
+// any fetch that brings the key ends the wait. Concurrent callers share
+// the fetches. A caller that cannot get one within Timeout (the authority
+// slow, or the rate limit) gets 503: its token was not judged; so does
+// one naming a kid beyond the maxKeyWaiters kids that requests wait for.
 // The keys are returned in buf.
 func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidates]*publicKey) ([]*publicKey, error) {
 	if at := ks.tooOld.Load(); at != 0 && time.Now().UnixNano() >= at {
@@ -194,7 +195,9 @@ func (ks *keySet) lookup(ctx context.Context, kid, alg string, buf *[maxCandidat
 	ks.waiting[kid]++
 	n := ks.requestLocked(ctx, triggerUnknownKid)
 	ks.mu.Unlock()
-	err := ks.await(ctx, n)
+	// A fetch under way when the request came may bring the key: it
+	// cannot refuse the token, but it can let it through.
+	err := ks.await(ctx, n, func() bool { return len(ks.candidates(kid, alg, buf)) > 0 })
 	ks.mu.Lock()
 	if ks.waiting[kid]--; ks.waiting[kid] == 0 {
 		delete(ks.waiting, kid)
@@ -254,7 +257,7 @@ func (ks *keySet) refresh(ctx context.Context, trigger string) error {
 	ks.mu.Lock()
 	n := ks.requestLocked(ctx, trigger)
 	ks.mu.Unlock()
-	if err := ks.await(ctx, n); err != nil {
+	if err := ks.await(ctx, n, nil); err != nil {
 		return err
 	}
 	ks.mu.Lock()
@@ -293,9 +296,10 @@ func (ks *keySet) requestLocked(ctx context.Context, trigger string) uint64 {
 	return n
 }
 
-// await waits for fetch n to end. It fails only if the wait does: the
-// fetch's own result is in lastErr.
-func (ks *keySet) await(ctx context.Context, n uint64) error {
+// await waits for fetch n to end, or for an earlier one to end with found
+// true if found is not nil. It fails only if the wait does: the fetch's
+// own result is in lastErr.
+func (ks *keySet) await(ctx context.Context, n uint64, found func() bool) error {
 	// A caller's earlier deadline stands (WithTimeout keeps it).
 	ctx, cancel := context.WithTimeout(ctx, ks.timeout)
 	defer cancel()
@@ -310,6 +314,11 @@ func (ks *keySet) await(ctx context.Context, n uint64) error {
 		ks.mu.Unlock()
 		if closed != nil {
 			return errUnavailable(fmt.Errorf("JWKS: %w", closed), time.Second)
+		}
+		// Looked at after taking ended: a fetch ends only after using
+		// its keys, so one that brings them later still wakes the wait.
+		if found != nil && found() {
+			return nil
 		}
 		select {
 		case <-ended:

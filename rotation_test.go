@@ -151,6 +151,60 @@ func TestKeyPublishedDuringAFetchIsNotRefusedByIt(t *testing.T) {
 	}
 }
 
+// TestAFetchThatBringsTheKeyLetsEveryWaiterThrough: a request that arrives
+// while a fetch is under way waits for a later fetch before its token may
+// be refused, but not before it may be accepted: once the fetch under way
+// brings the token's key, every request waiting for that kid goes on,
+// though the next fetch never ends.
+func TestAFetchThatBringsTheKeyLetsEveryWaiterThrough(t *testing.T) {
+	var (
+		a       *bearertest.Authority
+		calls   atomic.Int32
+		started = make(chan struct{}) // the second fetch has made its body
+		release = make(chan struct{})
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, a.Issuer(), a.Issuer()+"/jwks")
+			return
+		}
+		body := a.JWKS()
+		switch calls.Add(1) {
+		case 1: // Ready's
+		case 2: // the rotated key's, with it
+			close(started)
+			<-release
+		default: // any later one hangs until the Validator gives up
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	a = bearertest.New(t, bearertest.WithIssuer(srv.URL))
+	v := newValidator(t, a, bearer.Config{Authority: srv.URL, Timeout: 3 * time.Second, Logger: quiet})
+
+	a.RotateKey("RS256")
+	rotated := a.Token(claims(nil))
+	results := make(chan error, 2)
+	validate := func() {
+		_, err := v.Validate(context.Background(), rotated)
+		results <- err
+	}
+	go validate()
+	<-started
+	go validate()
+	// Let the second request arrive while the fetch is held.
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Errorf("a token whose key the fetch under way brought: %v", err)
+		}
+	}
+}
+
 // TestRateLimitDelaysButNeverJudges: once the burst of fetches is used, a
 // token with an unknown kid that cannot get a fetch within Timeout gets
 // 503 with Retry-After, not 401; after the window it is judged.
