@@ -218,7 +218,7 @@ func (r *report) summary() string {
 		slow, quiet, pauses = slow+x.slow, quiet+x.quiet, pauses+x.gcPauseDriver
 	}
 	p("Quiet cached validations over 5 ms for the driver: %d of %d; the driver's collections paused it %v in all.\n", slow, quiet, round(time.Duration(pauses*float64(time.Second))))
-	p("\nEach replica's memory as its Go runtime sees it (MB, after warm-up → at the end, the same windows as RSS):\n\n| replica | RSS | of which mapped from files | heap in use | heap free, not returned | heap returned | stacks | next collection at | revocations | cached tokens | GC pauses |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("\nEach replica's memory as its Go runtime sees it (MB, after warm-up → at the end, the same windows as RSS):\n\n| replica | RSS | of which mapped from files | heap in use | heap free, not returned | heap returned | stacks | next collection at | revocations | cached tokens | GC pauses | goroutines at most |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i := range r.cfg.replicas {
 		from, to := r.warm(i)
 		mb := func(get func(row) int64) string {
@@ -229,14 +229,17 @@ func (r *report) summary() string {
 			f := func(x row) float64 { return float64(get(x)) }
 			return fmt.Sprintf("%.0f → %.0f", r.level(from, to, f), r.level(0.95, 1, f))
 		}
-		pause := 0.0
+		// The runtime keeps every goroutine it ever ran for reuse
+		// (golang/go#9869): the most at once stays in the live heap.
+		pause, most := 0.0, 0
 		for _, x := range r.rows() {
 			pause += x.gcPause[i]
+			most = max(most, x.goroutines[i])
 		}
-		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %v |\n", i, mb(func(x row) int64 { return x.rss[i] }), mb(func(x row) int64 { return x.rssFile[i] }), mb(func(x row) int64 { return x.heapInuse[i] }),
+		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %v | %d |\n", i, mb(func(x row) int64 { return x.rss[i] }), mb(func(x row) int64 { return x.rssFile[i] }), mb(func(x row) int64 { return x.heapInuse[i] }),
 			mb(func(x row) int64 { return x.heapFree[i] }), mb(func(x row) int64 { return x.heapReleased[i] }), mb(func(x row) int64 { return x.stacks[i] }),
 			mb(func(x row) int64 { return x.nextGC[i] }), n(func(x row) int { return x.revocations[i] }), n(func(x row) int { return x.cached[i] }),
-			round(time.Duration(pause*float64(time.Second))))
+			round(time.Duration(pause*float64(time.Second))), most)
 	}
 	return b.String()
 }
