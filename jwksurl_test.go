@@ -3,7 +3,6 @@ package bearer_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -93,12 +92,7 @@ func TestJWKSURLRefreshedInTheBackground(t *testing.T) {
 // TestJWKSURLColdStartDown: a JWKS URL that fails at start is a 503 with
 // Retry-After until it answers; then the same Validator recovers.
 func TestJWKSURLColdStartDown(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := refusedAddr(t)
 	v, err := bearer.New(context.Background(), bearer.Config{
 		Authority: "http://" + addr, JWKSURL: "http://" + addr + "/jwks", Audience: []string{"api"}, Timeout: 2 * time.Second,
 	})

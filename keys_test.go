@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -91,14 +90,7 @@ func TestJWKSDownAfterWarmUp(t *testing.T) {
 }
 
 func TestColdStartAuthorityDownThenUp(t *testing.T) {
-	// Reserve an address, leave it closed: connection refused.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-
+	addr := refusedAddr(t)
 	v, err := bearer.New(context.Background(), bearer.Config{Authority: "http://" + addr, Audience: []string{"api"}, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatalf("New must not fail while the authority is down: %v", err)
