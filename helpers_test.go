@@ -6,14 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/accesstoken/bearer"
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/internal/loopback"
 )
 
 // newValidator returns a Validator for a with cfg's other settings, ready
@@ -89,21 +87,12 @@ func pemOf(t *testing.T, key crypto.PublicKey) []byte {
 }
 
 // refusedAddr returns a loopback address that nothing listens on, where a
-// test may later start the authority that was down. Its port is below
-// the ephemeral ports (32768 and up on Linux, 49152 on others): a freed
-// ephemeral port can become the local end of another test's connection,
-// and the later listen then fails with "address already in use".
+// test may later start the authority that was down.
 func refusedAddr(t *testing.T) string {
 	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)))
-		if err != nil {
-			continue
-		}
-		addr := l.Addr().String()
-		l.Close()
-		return addr
+	addr, err := loopback.Addr()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free loopback port between 20000 and 32000")
-	return ""
+	return addr
 }

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/internal/loopback"
 )
 
 // algs are the algorithms the authority signs with: ML-DSA's too with Go
@@ -710,9 +711,12 @@ func TestWithoutOpenIDConfiguration(t *testing.T) {
 }
 
 func TestWithAddr(t *testing.T) {
-	a := bearertest.NewAuthority()
+	addr, err := loopback.Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := bearertest.NewAuthority(bearertest.WithAddr(addr))
 	url, kid := a.URL, a.KeyID("RS256")
-	addr := strings.TrimPrefix(url, "http://")
 	a.Close()
 	if _, err := http.Get(a.JWKSURL()); err == nil {
 		t.Fatal("closed authority still answers")

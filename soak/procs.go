@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/accesstoken/bearer/internal/loopback"
 )
 
 // build compiles examples/api into dir, with -race if asked.
@@ -32,16 +34,6 @@ func build(ctx context.Context, repo, dir string, race bool) (string, error) {
 		return "", fmt.Errorf("go build ./examples/api: %v\n%s", err, out)
 	}
 	return bin, nil
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // process is a program the soak starts, stops and starts again on the
@@ -119,7 +111,7 @@ func (p *process) waitFor(limit time.Duration, ok func() bool) error {
 // newRedis is a redis-server without persistence, in a directory of its
 // own under dir (where a replica writes the copy it receives).
 func newRedis(dir, name string, args ...string) (*process, error) {
-	port, err := freePort()
+	port, err := loopback.Port()
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +163,7 @@ type replica struct {
 }
 
 func newReplica(i int, dir, bin, issuer, redisURL string, procs int) (*replica, error) {
-	port, err := freePort()
+	port, err := loopback.Port()
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/accesstoken/bearer/internal/loopback"
 )
 
 // redisSetup is the Redis the replicas share: one server, a Sentinel
@@ -88,7 +90,7 @@ func newRedisSetup(kind, dir string) (*redisSetup, error) {
 	case "cluster":
 		create := []string{"--cluster", "create"}
 		for i := range 6 {
-			bus, err := freePort()
+			bus, err := loopback.Port()
 			if err != nil {
 				return r, err
 			}

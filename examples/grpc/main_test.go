@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,18 +13,17 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/accesstoken/bearer"
+	"github.com/accesstoken/bearer/internal/loopback"
 	"github.com/accesstoken/bearer/internal/testlog"
 )
 
 // TestDemo runs the program with its embedded authority and checks what
 // the client printed, then calls the public health check.
 func TestDemo(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &testlog.Buffer{}

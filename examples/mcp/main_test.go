@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/internal/loopback"
 	"github.com/accesstoken/bearer/internal/testlog"
 )
 
@@ -25,12 +26,10 @@ import (
 // returns its MCP endpoint and what it printed once it listens.
 func start(t *testing.T, args ...string) (endpoint, printed string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &testlog.Buffer{}
 	done := make(chan error, 1)

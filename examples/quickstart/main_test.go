@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/accesstoken/bearer/bearertest"
+	"github.com/accesstoken/bearer/internal/loopback"
 )
 
 // runAsMain makes the test binary the program itself, so that the test
@@ -120,12 +121,10 @@ func TestListensOnLoopbackByDefault(t *testing.T) {
 // returns its base URL once it accepts connections.
 func start(t *testing.T, authority string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 
 	var stderr bytes.Buffer
 	cmd := exec.Command(os.Args[0])

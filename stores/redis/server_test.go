@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accesstoken/bearer/internal/loopback"
 	"github.com/redis/rueidis"
 )
 
@@ -40,12 +41,11 @@ func startRedis(t testing.TB, args ...string) *redisServer {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.Port()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // URL is the server's redis:// URL.

@@ -80,12 +80,7 @@ func newTestCA(t *testing.T) *testCA {
 // system's it does not.
 func TestTLS(t *testing.T) {
 	ca := newTestCA(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsPort := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	tlsPort := freePort(t)
 	r := startRedis(t, "--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", ca.cert, "--tls-key-file", ca.key,
 		"--tls-ca-cert-file", ca.caFile, "--tls-auth-clients", "no")
 	url := strings.Replace(r.URL(), "redis://", "rediss://", 1)

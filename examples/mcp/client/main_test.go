@@ -2,20 +2,20 @@ package main
 
 import (
 	"io"
-	"net"
 	"strings"
 	"testing"
+
+	"github.com/accesstoken/bearer/internal/loopback"
 )
 
 // TestMistakes: no token, two tokens or a server that is not there end
 // the client with an error that names what went wrong.
 func TestMistakes(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone := "http://" + l.Addr().String() + "/mcp"
-	l.Close()
+	gone := "http://" + addr + "/mcp"
 	for _, c := range []struct {
 		args []string
 		want string
