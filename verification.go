@@ -15,7 +15,7 @@ import (
 // It also says where the answer came from, for an Observer. syntax asks
 // for the b64token check of a token from an Authorization field
 // (presented), which a cached token passed: a hit skips it. now is the
-// time a cached answer is judged at.
+// time a cached answer is judged at, and a new entry's life counts from.
 func (v *Validator) verify(ctx context.Context, token string, syntax bool, now time.Time) (*Claims, *authority, string, error) {
 	if token == "" {
 		return nil, nil, sourceNone, errNoToken()
@@ -57,7 +57,7 @@ func (v *Validator) verify(ctx context.Context, token string, syntax bool, now t
 		// a 401 even while the authority is down.
 		return nil, nil, sourceLocal, errInvalidToken(ErrMalformed)
 	default:
-		c, err = v.verifyJWT(ctx, a, token)
+		c, err = v.verifyJWT(ctx, a, token, now)
 		source = sourceLocal
 	}
 	if err != nil {
@@ -84,8 +84,10 @@ func (v *Validator) renew(l *lease) bool {
 }
 
 // verifyJWT verifies a JWS-shaped token with a's keys and rules, and
-// caches the claims if a allows.
-func (v *Validator) verifyJWT(ctx context.Context, a *authority, token string) (*Claims, error) {
+// caches the claims if a allows. The cache entry's life counts from now,
+// the time of the cache lookup: a little before the validation ended, so
+// never longer than CacheDuration, and one clock reading fewer.
+func (v *Validator) verifyJWT(ctx context.Context, a *authority, token string, now time.Time) (*Claims, error) {
 	if v.cache != nil {
 		v.cache.miss() // counted here: not every token looked up is a JWT
 	}
@@ -93,7 +95,7 @@ func (v *Validator) verifyJWT(ctx context.Context, a *authority, token string) (
 	if err != nil {
 		return nil, err
 	}
-	if v.cache != nil && a.s.CacheDuration >= 0 && a.s.CacheSize >= 0 && v.cache.put(token, c, key, time.Now()) {
+	if v.cache != nil && a.s.CacheDuration >= 0 && a.s.CacheSize >= 0 && v.cache.put(token, c, key, now) {
 		return c.clone(), nil // the cached one stays the cache's own
 	}
 	return c, nil
