@@ -218,8 +218,11 @@ type usage struct {
 	// What the Go runtime says the RSS is made of (go_memstats_*, bytes):
 	// the heap's spans in use, its free spans not yet returned to the
 	// system, those returned, the goroutines' stacks, and the heap size
-	// at which the next collection starts (the collector's headroom).
-	heapInuse, heapFree, heapReleased, stacks, nextGC int64
+	// at which the next collection starts (the collector's headroom);
+	// and the heap the last collection found live (go_gc_heap_live_bytes),
+	// which neither the collector's headroom nor memory kept for reuse
+	// moves, though the requests under way at the collection do.
+	heapInuse, heapFree, heapReleased, stacks, nextGC, heapLive int64
 	// sys is all the memory the runtime holds from the system, and
 	// threads its OS threads.
 	sys, threads        int64
@@ -271,7 +274,7 @@ func sample(r *replica, client *http.Client) (usage, bool) {
 	u.hits = map[string]map[float64]float64{"jwt": {}, "opaque": {}}
 	gauges := map[string]*int64{
 		"go_memstats_heap_inuse_bytes": &u.heapInuse, "go_memstats_heap_released_bytes": &u.heapReleased,
-		"go_memstats_stack_inuse_bytes": &u.stacks, "go_memstats_next_gc_bytes": &u.nextGC,
+		"go_memstats_stack_inuse_bytes": &u.stacks, "go_memstats_next_gc_bytes": &u.nextGC, "go_gc_heap_live_bytes": &u.heapLive,
 		"go_memstats_sys_bytes": &u.sys, "go_threads": &u.threads,
 	}
 	var idle int64

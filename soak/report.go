@@ -218,7 +218,7 @@ func (r *report) summary() string {
 		slow, quiet, pauses = slow+x.slow, quiet+x.quiet, pauses+x.gcPauseDriver
 	}
 	p("Quiet cached validations over 5 ms for the driver: %d of %d; the driver's collections paused it %v in all.\n", slow, quiet, round(time.Duration(pauses*float64(time.Second))))
-	p("\nEach replica's memory as its Go runtime sees it (MB, after warm-up → at the end, the same windows as RSS):\n\n| replica | RSS | of which mapped from files | heap in use | heap free, not returned | heap returned | stacks | next collection at | revocations | cached tokens | GC pauses | goroutines at most |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	p("\nEach replica's memory as its Go runtime sees it (MB, after warm-up → at the end, the same windows as RSS):\n\n| replica | RSS | of which mapped from files | heap in use | heap free, not returned | heap returned | stacks | next collection at | live heap, as the last collection found it | revocations | cached tokens | GC pauses | goroutines at most |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i := range r.cfg.replicas {
 		from, to := r.warm(i)
 		mb := func(get func(row) int64) string {
@@ -236,9 +236,9 @@ func (r *report) summary() string {
 			pause += x.gcPause[i]
 			most = max(most, x.goroutines[i])
 		}
-		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %v | %d |\n", i, mb(func(x row) int64 { return x.rss[i] }), mb(func(x row) int64 { return x.rssFile[i] }), mb(func(x row) int64 { return x.heapInuse[i] }),
+		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %v | %d |\n", i, mb(func(x row) int64 { return x.rss[i] }), mb(func(x row) int64 { return x.rssFile[i] }), mb(func(x row) int64 { return x.heapInuse[i] }),
 			mb(func(x row) int64 { return x.heapFree[i] }), mb(func(x row) int64 { return x.heapReleased[i] }), mb(func(x row) int64 { return x.stacks[i] }),
-			mb(func(x row) int64 { return x.nextGC[i] }), n(func(x row) int { return x.revocations[i] }), n(func(x row) int { return x.cached[i] }),
+			mb(func(x row) int64 { return x.nextGC[i] }), mb(func(x row) int64 { return x.heapLive[i] }), n(func(x row) int { return x.revocations[i] }), n(func(x row) int { return x.cached[i] }),
 			round(time.Duration(pause*float64(time.Second))), most)
 	}
 	return b.String()
@@ -318,7 +318,7 @@ func (r *report) write(dir string) error {
 	csv.WriteString("second,requests,ok,refused,unavailable,no_answer,wrong,jwks_calls,discovery_calls,introspection_calls")
 	for i := range r.cfg.replicas {
 		fmt.Fprintf(&csv, ",rss_mb_%d,goroutines_%d,open_files_%d,client_connections_%d", i, i, i, i)
-		fmt.Fprintf(&csv, ",rss_file_mb_%d,cpu_s_%d,heap_inuse_mb_%d,heap_free_mb_%d,heap_released_mb_%d,stacks_mb_%d,next_gc_mb_%d,gc_pause_ms_%d,revocations_%d,cached_tokens_%d,go_sys_mb_%d,threads_%d", i, i, i, i, i, i, i, i, i, i, i, i)
+		fmt.Fprintf(&csv, ",rss_file_mb_%d,cpu_s_%d,heap_inuse_mb_%d,heap_free_mb_%d,heap_released_mb_%d,stacks_mb_%d,next_gc_mb_%d,heap_live_mb_%d,gc_pause_ms_%d,revocations_%d,cached_tokens_%d,go_sys_mb_%d,threads_%d", i, i, i, i, i, i, i, i, i, i, i, i, i)
 	}
 	csv.WriteString(",cpu_s_driver,cpu_s_redis,gc_pause_ms_driver,quiet_cached,quiet_cached_over_5ms")
 	csv.WriteString(",faults\n")
@@ -327,8 +327,8 @@ func (r *report) write(dir string) error {
 		fmt.Fprintf(&csv, "%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", sec, x.requests, x.ok, x.refused, x.unavailable, x.noAnswer, x.wrong, x.jwks, x.discovery, x.introspection)
 		for i := range r.cfg.replicas {
 			fmt.Fprintf(&csv, ",%.1f,%d,%d,%d", float64(x.rss[i])/1e6, x.goroutines[i], x.files[i], x.conns[i])
-			fmt.Fprintf(&csv, ",%.1f,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.2f,%d,%d,%.1f,%d", float64(x.rssFile[i])/1e6, x.cpu[i], float64(x.heapInuse[i])/1e6, float64(x.heapFree[i])/1e6, float64(x.heapReleased[i])/1e6,
-				float64(x.stacks[i])/1e6, float64(x.nextGC[i])/1e6, 1000*x.gcPause[i], x.revocations[i], x.cached[i], float64(x.sys[i])/1e6, x.threads[i])
+			fmt.Fprintf(&csv, ",%.1f,%.2f,%.1f,%.1f,%.1f,%.2f,%.1f,%.2f,%.2f,%d,%d,%.1f,%d", float64(x.rssFile[i])/1e6, x.cpu[i], float64(x.heapInuse[i])/1e6, float64(x.heapFree[i])/1e6, float64(x.heapReleased[i])/1e6,
+				float64(x.stacks[i])/1e6, float64(x.nextGC[i])/1e6, float64(x.heapLive[i])/1e6, 1000*x.gcPause[i], x.revocations[i], x.cached[i], float64(x.sys[i])/1e6, x.threads[i])
 		}
 		fmt.Fprintf(&csv, ",%.2f,%.2f,%.2f,%d,%d", x.cpuDriver, x.cpuRedis, 1000*x.gcPauseDriver, x.quiet, x.slow)
 		var names []string

@@ -106,7 +106,7 @@ type row struct {
 	cpu                 []float64
 	cpuDriver, cpuRedis float64
 	// Each replica's Go runtime memory classes (usage), bytes.
-	heapInuse, heapFree, heapReleased, stacks, nextGC, sys, threads []int64
+	heapInuse, heapFree, heapReleased, stacks, nextGC, heapLive, sys, threads []int64
 	// Seconds paused for collections in this second.
 	gcPause             []float64
 	gcPauseDriver       float64
@@ -119,7 +119,7 @@ func newSeries(d time.Duration, replicas int) *series {
 		r := &s.rows[i]
 		r.rss, r.rssFile = make([]int64, replicas), make([]int64, replicas)
 		r.heapInuse, r.heapFree, r.heapReleased, r.stacks, r.nextGC = make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas), make([]int64, replicas)
-		r.sys, r.threads = make([]int64, replicas), make([]int64, replicas)
+		r.heapLive, r.sys, r.threads = make([]int64, replicas), make([]int64, replicas), make([]int64, replicas)
 		r.goroutines, r.files, r.conns, r.revocations, r.cached = make([]int, replicas), make([]int, replicas), make([]int, replicas), make([]int, replicas), make([]int, replicas)
 		r.cpu, r.gcPause = make([]float64, replicas), make([]float64, replicas)
 	}
@@ -165,7 +165,7 @@ func (s *series) usage(sec, replica int, u usage, cpu, pause float64) {
 		r.rss[replica], r.rssFile[replica], r.goroutines[replica], r.files[replica], r.conns[replica] = u.rss, u.rssFile, u.goroutines, u.files, u.conns
 		r.heapInuse[replica], r.heapFree[replica], r.heapReleased[replica], r.stacks[replica], r.nextGC[replica] = u.heapInuse, u.heapFree, u.heapReleased, u.stacks, u.nextGC
 		r.revocations[replica], r.cached[replica] = u.revocations, u.cached
-		r.sys[replica], r.threads[replica] = u.sys, u.threads
+		r.heapLive[replica], r.sys[replica], r.threads[replica] = u.heapLive, u.sys, u.threads
 		r.cpu[replica], r.gcPause[replica] = cpu, pause
 	}
 }

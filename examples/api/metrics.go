@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"time"
 
 	otelbearer "github.com/accesstoken/bearer/adapters/otel"
@@ -42,9 +43,11 @@ func newMetrics(kind string, stdout io.Writer, interval time.Duration) (*metrics
 	case "prometheus":
 		// A registry of our own: what this program exports, and the
 		// process's own health (go_goroutines, process_resident_memory_bytes,
-		// process_open_fds), which the soak (soak/) watches for leaks.
+		// process_open_fds, and go_gc_heap_live_bytes, the heap the last
+		// collection found live), which the soak (soak/) watches for leaks.
 		registry := prometheus.NewRegistry()
-		registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		live := collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}
+		registry.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(live)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		exp, err := promexporter.New(promexporter.WithRegisterer(registry))
 		if err != nil {
 			return nil, err

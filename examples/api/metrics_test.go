@@ -73,10 +73,16 @@ func TestMetricsPrometheus(t *testing.T) {
 	// bearer_validation_duration_seconds_count{bearer_result="success",…,otel_scope_name="…"} 2
 	got := map[string]int{}
 	gauges := map[string]float64{}
+	process := map[string]float64{} // samples without labels: the process's health
 	sample := regexp.MustCompile(`^(\w+)\{(.*)\} (\S+)$`)
 	label := regexp.MustCompile(`(\w+)="([^"]*)"`)
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 {
+			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+				process[f[0]] = v
+			}
+		}
 		m := sample.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
@@ -115,6 +121,12 @@ func TestMetricsPrometheus(t *testing.T) {
 	}
 	if gauges["bearer_ready"] != 1 || gauges["bearer_jwks_keys"] < 1 || gauges["bearer_cache_entries"] != 1 || gauges["bearer_jwks_age_seconds"] <= 0 {
 		t.Errorf("gauges %v, want ready, keys, one cached JWT and the key set's age", gauges)
+	}
+	// What the soak watches for leaks.
+	for _, name := range []string{"go_goroutines", "go_gc_heap_live_bytes", "process_resident_memory_bytes", "process_open_fds"} {
+		if process[name] <= 0 {
+			t.Errorf("%s = %v, want > 0", name, process[name])
+		}
 	}
 }
 
